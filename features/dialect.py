@@ -1,0 +1,118 @@
+"""The one place where SQL differs between engines.
+
+Feature SQL is written in the subset DuckDB and Spark SQL share. The few functions that
+differ (time zones, epochs, bit operations, lists, hex parsing) are produced here, so a
+signal module never names an engine. See ``../shared/stack-notes.md`` for what breaks when
+SQL is translated blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """SQL snippets for one engine. Arguments are SQL expressions, never data values."""
+
+    name: str
+
+    # -- time ------------------------------------------------------------------------------
+    def timestamp_literal(self, moment: datetime) -> str:
+        """A TIMESTAMP literal for a validated UTC datetime (not marketplace data)."""
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return f"TIMESTAMP '{moment.isoformat(sep=' ', timespec='microseconds')}'"
+
+    def local_time(self, ts_utc: str, zone: str) -> str:
+        """Wall-clock time in IANA zone ``zone`` (a column) of the naive UTC ``ts_utc``."""
+        if self.name == "spark":
+            return f"from_utc_timestamp({ts_utc}, {zone})"
+        return f"(({ts_utc}) AT TIME ZONE 'UTC') AT TIME ZONE {zone}"
+
+    def epoch_seconds(self, ts: str) -> str:
+        """Seconds since 1970 of a naive timestamp, as a whole number."""
+        if self.name == "spark":
+            return f"unix_timestamp({ts})"
+        return f"CAST(epoch({ts}) AS BIGINT)"
+
+    def utc_offset_minutes(self, ts_utc: str, zone: str) -> str:
+        """The UTC offset of ``zone`` at instant ``ts_utc``, minutes east of UTC (DST-correct)."""
+        local = self.local_time(ts_utc, zone)
+        return f"(({self.epoch_seconds(local)} - {self.epoch_seconds(ts_utc)}) / 60)"
+
+    def hour_of_day(self, ts: str) -> str:
+        return f"hour({ts})"
+
+    def day_number(self, ts: str) -> str:
+        """Whole days since 1970 of a naive timestamp (for per-day grouping)."""
+        return f"CAST(floor({self.epoch_seconds(ts)} / 86400) AS BIGINT)"
+
+    def days_between(self, earlier: str, later: str) -> str:
+        """Fractional days from ``earlier`` to ``later``."""
+        return f"(({self.epoch_seconds(later)} - {self.epoch_seconds(earlier)}) / 86400.0)"
+
+    # -- bits and hashes ----------------------------------------------------------------------
+    def hex_to_int(self, hex_text: str) -> str:
+        """A hex string of at most 15 characters as a non-negative BIGINT."""
+        if self.name == "spark":
+            return f"CAST(conv({hex_text}, 16, 10) AS BIGINT)"
+        return f"CAST(('0x' || {hex_text}) AS BIGINT)"
+
+    def xor(self, a: str, b: str) -> str:
+        if self.name == "spark":
+            return f"(({a}) ^ ({b}))"
+        return f"xor({a}, {b})"
+
+    def shift_left_one(self, bits: str) -> str:
+        """``1 << bits`` as BIGINT."""
+        if self.name == "spark":
+            return f"shiftleft(CAST(1 AS BIGINT), {bits})"
+        return f"(CAST(1 AS BIGINT) << {bits})"
+
+    def bit_count(self, a: str) -> str:
+        return f"bit_count({a})"
+
+    def stable_hash(self, text: str) -> str:
+        """A 60-bit hash of a string that every engine computes identically (md5 based)."""
+        return self.hex_to_int(f"substr(md5({text}), 1, 15)")
+
+    # -- text and lists --------------------------------------------------------------------
+    def regexp_replace_all(self, text: str, pattern: str, replacement: str = "") -> str:
+        """Replace every match of a constant regex ``pattern`` (given without quotes)."""
+        if self.name == "spark":
+            return f"regexp_replace({text}, '{pattern}', '{replacement}')"
+        return f"regexp_replace({text}, '{pattern}', '{replacement}', 'g')"
+
+    def split(self, text: str, separator: str) -> str:
+        """Split on a constant one-character separator into a list."""
+        if self.name == "spark":
+            return f"split({text}, '{separator}')"
+        return f"string_split({text}, '{separator}')"
+
+    def word_shingles(self, words: str, width: int) -> str:
+        """List of ``width``-word shingles (space joined) of a list of words."""
+        if self.name == "spark":
+            parts = ", ".join(f"{words}[i + {k}]" for k in range(width))
+            return (f"transform(sequence(0, size({words}) - {width}), "
+                    f"i -> concat_ws(' ', {parts}))")
+        parts = " || ' ' || ".join(f"{words}[i + {k}]" for k in range(width))
+        return f"list_transform(range(1, len({words}) - {width - 2}), i -> {parts})"
+
+    def list_size(self, items: str) -> str:
+        return f"size({items})" if self.name == "spark" else f"len({items})"
+
+    def explode(self, items: str) -> str:
+        """Table-generating: one row per element (use in a SELECT list)."""
+        return f"explode({items})" if self.name == "spark" else f"unnest({items})"
+
+    def integer_range(self, start: int, stop: int) -> str:
+        """A table expression of one BIGINT column ``k`` holding start..stop-1."""
+        if self.name == "spark":
+            return f"(SELECT id AS k FROM range({start}, {stop}))"
+        return f"(SELECT range AS k FROM range({start}, {stop}))"
+
+
+DUCKDB = Dialect("duckdb")
+SPARK = Dialect("spark")

@@ -1,0 +1,181 @@
+"""Run every registered signal as of a time T: one pipeline, any engine.
+
+The pipeline makes point-in-time views of the loaded contract tables (only rows dated
+before T), runs each stage's SQL into a table keyed by account, and joins them onto the
+accounts that existed before T. Engines differ only in :mod:`.dialect` and :mod:`.engine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from . import contract
+from .dialect import Dialect
+from .engine import Engine
+from .errors import FeatureError
+from .registry import FEATURES, STAGES, Feature, Stage
+
+Progress = Callable[[str, int, int], None]
+
+ATTRIBUTE_PREFIX = "attr_"
+
+
+def parse_as_of(text: str | datetime) -> datetime:
+    """An as-of time from an ISO date or date-time; naive means UTC. Returns naive UTC."""
+    if isinstance(text, datetime):
+        moment = text
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise FeatureError(
+                f"as-of time {text!r} is not an ISO date or date-time; "
+                "write it like 2026-06-01 or 2026-06-01T12:00:00Z") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+@dataclass
+class _Context:
+    """The StageContext handed to stage builders."""
+
+    engine: Engine
+    d: Dialect
+    as_of: datetime
+    available: frozenset[str]
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def as_of_sql(self) -> str:
+        return self.d.timestamp_literal(self.as_of)
+
+    def table(self, name: str) -> str:
+        if name not in self.available:
+            raise FeatureError(f"table {name!r} is not loaded; a stage needing it must list it")
+        return f"pit_{name}"
+
+    def has(self, name: str) -> bool:
+        return name in self.available
+
+    def create(self, name: str, sql: str) -> str:
+        self.engine.create_table(name, sql)
+        self.created.append(name)
+        return name
+
+
+def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str) -> str:
+    select = ", ".join(columns)
+    if table.time_column is None:
+        return f"SELECT {select} FROM {table.name}"
+    column = table.column_by_name[table.time_column]
+    condition = f"{column.name} < {as_of_sql}"
+    if not column.required:  # unknown time means "always" (account_links.linked_at)
+        condition = f"({column.name} IS NULL OR {condition})"
+    return f"SELECT {select} FROM {table.name} WHERE {condition}"
+
+
+def _ordered_stages() -> list[Stage]:
+    ordered: list[Stage] = []
+    seen: set[str] = set()
+
+    def visit(stage: Stage, trail: tuple[str, ...]) -> None:
+        if stage.name in seen:
+            return
+        if stage.name in trail:
+            raise FeatureError(f"stages depend on each other in a cycle: {trail}")
+        for name in stage.after:
+            visit(STAGES[name], trail + (stage.name,))
+        seen.add(stage.name)
+        ordered.append(stage)
+
+    for stage in STAGES.values():
+        visit(stage, ())
+    return ordered
+
+
+def _stage_sql(stage: Stage, features: list[Feature], ctx: _Context) -> str:
+    inner = stage.build(ctx)
+    exprs = ", ".join(f"CAST({f.expression(ctx.d)} AS DOUBLE) AS {f.name}" for f in features)
+    return f"SELECT account_id, {exprs} FROM ({inner}) AS s"
+
+
+def _attribute_columns(engine: Engine) -> list[tuple[str, str, bool]]:
+    """(source column, feature name, is_category) for each account_attributes column."""
+    out = []
+    for name, type_name in engine.columns("account_attributes"):
+        if name == "account_id":
+            continue
+        is_category = type_name.upper() in ("VARCHAR", "STRING")
+        out.append((name, ATTRIBUTE_PREFIX + name, is_category))
+    return out
+
+
+def build_features(engine: Engine, as_of: str | datetime, *,
+                   progress: Progress | None = None) -> pa.Table:
+    """Features of every account created before ``as_of``, one row per account.
+
+    Only rows whose own timestamp is before ``as_of`` count, and labels decided before it.
+    A contract table the folder did not have leaves its signals NULL for every account.
+    """
+    from . import signals  # noqa: F401  (registers every family)
+
+    moment = parse_as_of(as_of)
+    loaded = engine.tables()
+    if "accounts" not in loaded:
+        raise FeatureError("no accounts table is loaded; run `accountrisk validate DATA_DIR` "
+                           "and load the folder first")
+    available = frozenset(t.name for t in contract.TABLES if t.name in loaded)
+    ctx = _Context(engine=engine, d=engine.dialect, as_of=moment, available=available)
+    for name in sorted(available):
+        table = contract.table(name)
+        columns = [c for c, _ in engine.columns(name)]
+        engine.create_view(f"pit_{name}", _point_in_time_sql(table, columns, ctx.as_of_sql))
+
+    stages = _ordered_stages()
+    runnable = [s for s in stages if all(ctx.has(t) for t in s.needs)]
+    outputs: dict[str, str] = {}
+    for i, stage in enumerate(runnable):
+        if progress:
+            progress(stage.name, i, len(runnable))
+        features = [f for f in FEATURES.values() if f.stage == stage.name]
+        if features:
+            outputs[stage.name] = ctx.create(f"stage_{stage.name}", _stage_sql(stage, features, ctx))
+        else:
+            stage.build(ctx)  # a stage that only makes helper tables for later stages
+    if progress:
+        progress("join", len(runnable), len(runnable))
+
+    select = ["a.account_id"]
+    joins = []
+    for stage_name, table_name in outputs.items():
+        alias = f"j_{stage_name}"
+        joins.append(f"LEFT JOIN {table_name} AS {alias} ON {alias}.account_id = a.account_id")
+    for f in FEATURES.values():
+        if f.stage in outputs:
+            value = f"j_{f.stage}.{f.name}"
+            if f.fill is not None:
+                value = f"coalesce({value}, CAST({f.fill!r} AS DOUBLE))"
+            select.append(f"{value} AS {f.name}")
+        else:
+            select.append(f"CAST(NULL AS DOUBLE) AS {f.name}")
+    if ctx.has("account_attributes"):
+        joins.append("LEFT JOIN pit_account_attributes AS attrs ON attrs.account_id = a.account_id")
+        for column, name, is_category in _attribute_columns(engine):
+            kind = "VARCHAR" if is_category else "DOUBLE"
+            source = f"attrs.{engine.quote(column)}"
+            select.append(f"CAST({source} AS {kind}) AS {engine.quote(name)}")
+    sql = (f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)} "
+           "ORDER BY a.account_id")
+    result = engine.arrow(sql)
+    engine.drop([*ctx.created, *(f"pit_{n}" for n in available)])
+    return result
+
+
+def feature_columns(result: pa.Table) -> list[str]:
+    """The feature columns of a :func:`build_features` result (all but ``account_id``)."""
+    return [c for c in result.column_names if c != "account_id"]

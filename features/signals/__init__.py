@@ -1,0 +1,8 @@
+"""Every signal family. Importing this package registers their stages and features.
+
+Adding a signal: one small module here (a stage and its ``@feature`` functions), listed
+below, plus its test under ``tests/signals/``. Order matters only for output column order.
+"""
+
+from . import base  # noqa: F401  (helper tables first)
+from . import payout, portfolio, working_hours, access, identity_graph, takeover  # noqa: F401

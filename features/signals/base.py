@@ -1,0 +1,26 @@
+"""Helper tables every family may read: accounts confirmed fraudulent before T."""
+
+from __future__ import annotations
+
+from ..registry import StageContext, stage
+
+
+@stage(needs=("accounts",))
+def confirmed_accounts(ctx: StageContext) -> str:
+    """Accounts whose latest decision before T is "confirmed fraudulent" (label 1).
+
+    An account's own label never feeds its own features: families use this table only for
+    *other* accounts.
+    """
+    if ctx.has("labels"):
+        sql = f"""
+            SELECT account_id FROM (
+                SELECT account_id, label,
+                       row_number() OVER (PARTITION BY account_id
+                                          ORDER BY decided_at DESC, label DESC) AS pick
+                FROM {ctx.table('labels')}
+            ) AS latest WHERE pick = 1 AND label = 1"""
+    else:
+        sql = f"SELECT account_id FROM {ctx.table('accounts')} WHERE 1 = 0"
+    ctx.create("confirmed_accounts", sql)
+    return ""

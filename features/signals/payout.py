@@ -1,0 +1,89 @@
+"""Shared payout destinations: the money trail that links fronted identities."""
+
+from __future__ import annotations
+
+from ..dialect import Dialect
+from ..registry import StageContext, feature, stage
+
+RECENT_DAYS = 90
+
+
+@stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
+def payout_links(ctx: StageContext) -> str:
+    d = ctx.d
+    used = f"SELECT DISTINCT account_id, payout_token FROM {ctx.table('payout_methods')}"
+    if ctx.has("payouts"):
+        used += f" UNION SELECT DISTINCT account_id, payout_token FROM {ctx.table('payouts')}"
+    recent = f"{d.days_between('m.added_at', ctx.as_of_sql)} <= {RECENT_DAYS}"
+    return f"""
+    WITH used AS ({used}),
+    sharers AS (
+        SELECT DISTINCT u.account_id, o.account_id AS other_id
+        FROM used AS u JOIN used AS o
+          ON o.payout_token = u.payout_token AND o.account_id <> u.account_id
+    ),
+    shared AS (
+        SELECT s.account_id, count(*) AS other_count,
+               count(c.account_id) AS other_confirmed_count
+        FROM sharers AS s LEFT JOIN confirmed_accounts AS c ON c.account_id = s.other_id
+        GROUP BY s.account_id
+    ),
+    methods AS (
+        SELECT m.account_id,
+               count(DISTINCT m.payout_token) AS method_count,
+               avg(CASE WHEN m.method = 'crypto' THEN 1.0 ELSE 0.0 END) AS crypto_ratio,
+               avg(CASE WHEN m.destination_country IS NULL THEN NULL
+                        WHEN m.destination_country <> a.claimed_country THEN 1.0
+                        ELSE 0.0 END) AS destination_mismatch_ratio,
+               sum(CASE WHEN {recent} THEN 1 ELSE 0 END) AS recent_added_count
+        FROM {ctx.table('payout_methods')} AS m
+        JOIN {ctx.table('accounts')} AS a ON a.account_id = m.account_id
+        GROUP BY m.account_id
+    )
+    SELECT coalesce(m.account_id, s.account_id) AS account_id,
+           s.other_count, s.other_confirmed_count, m.method_count, m.crypto_ratio,
+           m.destination_mismatch_ratio, m.recent_added_count
+    FROM methods AS m FULL OUTER JOIN shared AS s ON s.account_id = m.account_id
+    """
+
+
+@feature(payout_links, reason="shares payout destinations with {value:.0f} other accounts",
+         fill=0)
+def payout_shared_account_count(d: Dialect) -> str:
+    """Other accounts that use any of this account's payout destinations."""
+    return "other_count"
+
+
+@feature(payout_links, fill=0,
+         reason="shares payout destinations with {value:.0f} accounts already confirmed "
+                "fraudulent")
+def payout_shared_confirmed_account_count(d: Dialect) -> str:
+    """Accounts confirmed fraudulent before T that share a payout destination with this one."""
+    return "other_confirmed_count"
+
+
+@feature(payout_links, fill=0, reason="has {value:.0f} payout destinations on file")
+def payout_method_count(d: Dialect) -> str:
+    """Distinct payout destinations this account has added."""
+    return "method_count"
+
+
+@feature(payout_links, fill=0,
+         reason=f"added {{value:.0f}} payout destinations in the {RECENT_DAYS} days before")
+def payout_method_added_90d_count(d: Dialect) -> str:
+    """Payout destinations added in the 90 days before T (method churn)."""
+    return "recent_added_count"
+
+
+@feature(payout_links, reason="{value:.0%} of payout destinations are crypto wallets")
+def payout_crypto_method_ratio(d: Dialect) -> str:
+    """Share of this account's payout destinations that are crypto wallets."""
+    return "crypto_ratio"
+
+
+@feature(payout_links,
+         reason="{value:.0%} of payout destinations are in a country other than the claimed "
+                "{claimed_country}")
+def payout_destination_mismatch_ratio(d: Dialect) -> str:
+    """Share of payout destinations (with a known country) outside the claimed country."""
+    return "destination_mismatch_ratio"

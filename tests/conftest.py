@@ -1,0 +1,67 @@
+"""Shared test helpers: small hand-written contract tables and their features."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from accountrisk.features.contract import arrow_schema
+from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.load import load_tables
+from accountrisk.features.pipeline import build_features
+
+# Defaults that make a row valid, so a test writes only the columns it is about.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "accounts": {"created_at": datetime(2025, 1, 1), "claimed_country": "US",
+                 "claimed_timezone": "America/New_York"},
+    "sessions": {"started_at": datetime(2025, 6, 1, 15), "ip_token": "ip-default"},
+    "activity": {"ts": datetime(2025, 6, 1, 15), "kind": "message"},
+    "payout_methods": {"payout_token": "pay-default", "method": "bank",
+                       "added_at": datetime(2025, 2, 1)},
+    "payouts": {"payout_token": "pay-default", "amount_usd": 100.0,
+                "paid_at": datetime(2025, 3, 1)},
+    "portfolio_items": {"added_at": datetime(2025, 2, 1)},
+    "account_links": {"kind": "messaged"},
+    "labels": {"label": 1, "decided_at": datetime(2025, 5, 1), "source": "review"},
+}
+
+NOW = datetime(2026, 1, 1)
+
+
+def make_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """A contract table from partial rows; missing columns take valid defaults."""
+    if name == "account_attributes":
+        return pa.Table.from_pylist(rows)
+    schema = arrow_schema(name)
+    filled = [{**DEFAULTS.get(name, {}), **row} for row in rows]
+    return pa.Table.from_pylist(filled, schema=schema)
+
+
+def make_tables(**tables: list[dict[str, Any]]) -> dict[str, pa.Table]:
+    """Contract tables from partial rows; accounts named in other tables are added."""
+    tables = dict(tables)
+    named = {r["account_id"] for rows in tables.values() for r in rows if "account_id" in r}
+    named |= {r["other_account_id"] for r in tables.get("account_links", [])}
+    have = {r["account_id"] for r in tables.get("accounts", [])}
+    tables["accounts"] = list(tables.get("accounts", [])) + [
+        {"account_id": a} for a in sorted(named - have)]
+    return {name: make_table(name, rows) for name, rows in tables.items()}
+
+
+def compute(tables: dict[str, pa.Table], as_of: str | datetime = "2025-12-01"
+            ) -> dict[str, dict[str, Any]]:
+    """Features as of ``as_of`` by account id, through the real load and pipeline."""
+    with DuckDBEngine() as engine:
+        report = load_tables(tables, engine, now=NOW)
+        assert report.usable, [p.render() for p in report.problems]
+        result = build_features(engine, as_of)
+    return {row["account_id"]: row for row in result.to_pylist()}
+
+
+@pytest.fixture
+def engine():
+    with DuckDBEngine() as e:
+        yield e
