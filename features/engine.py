@@ -33,6 +33,10 @@ class Engine(Protocol):
 
     def arrow(self, sql: str) -> pa.Table: ...
 
+    def scalar(self, sql: str) -> object:
+        """The first column of the first row of ``sql`` (None when no row)."""
+        ...
+
     def quote(self, identifier: str) -> str: ...
 
 

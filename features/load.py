@@ -158,7 +158,8 @@ def _load(sources: dict[str, tuple[pa.Schema, str, str | None]], engine: DuckDBE
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_{t.name} AS "
                     f"{_raw_select(t, schema, attributes, source)}",
                     {"path": path} if path else {})
-        _quarantine_rows(t, attributes, engine, params, report, max_quarantine_ratio)
+        _quarantine_rows(t, attributes, engine, params, report, max_quarantine_ratio,
+                         check_accounts=readable[0][0].name == "accounts")
     if progress:
         progress("validate", len(readable), len(readable))
 
@@ -174,7 +175,8 @@ def _load(sources: dict[str, tuple[pa.Schema, str, str | None]], engine: DuckDBE
 
 
 def _quarantine_rows(t: contract.Table, attributes: list[str], engine: DuckDBEngine,
-                     params: dict, report: ValidationReport, max_ratio: float) -> None:
+                     params: dict, report: ValidationReport, max_ratio: float, *,
+                     check_accounts: bool) -> None:
     con = engine.con
     raw = f"_raw_{t.name}"
     present = {c.name for c in t.columns}
@@ -192,7 +194,7 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], engine: DuckDBEng
             f"left(CAST({t.unique_key[0]} AS VARCHAR), 200), 'duplicate_key' FROM {raw} "
             f"WHERE ({key}) IN (SELECT {key} FROM {raw} GROUP BY {key} HAVING count(*) > 1)")
         messages[(t.unique_key[0], "duplicate_key")] = "key appears on more than one row"
-    if t.name != "accounts":
+    if t.name != "accounts" and check_accounts:  # else accounts is the problem to report
         for column in ("account_id", "other_account_id"):
             if column not in present:
                 continue
@@ -203,7 +205,8 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], engine: DuckDBEng
             messages[(column, "unknown_account")] = \
                 "account is not in accounts.parquet (or was quarantined there)"
     union = " UNION ALL ".join(selects)
-    con.execute(f"INSERT INTO quarantine SELECT '{t.name}', * FROM ({union})", params)
+    con.execute(f"INSERT INTO quarantine SELECT '{t.name}', * FROM ({union})",
+                params if "$now" in union else {})
     total = engine.scalar(f"SELECT count(*) FROM {raw}")
     bad_rows = engine.scalar("SELECT count(DISTINCT row_number) FROM quarantine "
                              "WHERE table_name = $t", {"t": t.name})

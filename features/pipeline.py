@@ -67,6 +67,9 @@ class _Context:
         self.created.append(name)
         return name
 
+    def scalar(self, sql: str) -> object:
+        return self.engine.scalar(sql)
+
 
 def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str) -> str:
     select = ", ".join(columns)

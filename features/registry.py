@@ -47,6 +47,10 @@ class StageContext(Protocol):
         """Materialize ``sql`` as a helper table other stages may read; returns its name."""
         ...
 
+    def scalar(self, sql: str) -> object:
+        """The single value of a small query (e.g. a count that decides a Python loop)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Stage:

@@ -1,0 +1,75 @@
+"""The embedded work directory: one DuckDB file that holds the loaded, validated folder.
+
+Loading a large folder takes a while, so the database remembers which folder (by a
+fingerprint of its files' names, sizes and modification times) it holds and reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from .engine import DuckDBEngine
+from .load import Progress, load_folder
+from .validate import Problem, ValidationReport
+
+DEFAULT_WORKDIR = Path("accountrisk-work")
+DATABASE_NAME = "accountrisk.duckdb"
+
+
+def open_database(workdir: str | Path = DEFAULT_WORKDIR, *, memory_limit: str | None = None,
+                  threads: int | None = None) -> DuckDBEngine:
+    """The work directory's DuckDB database (created when missing)."""
+    path = Path(workdir) / DATABASE_NAME
+    return DuckDBEngine(path, memory_limit=memory_limit, threads=threads)
+
+
+def folder_fingerprint(data_dir: str | Path) -> str:
+    """A hash of the folder's Parquet files' names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(data_dir).glob("*.parquet")):
+        stat = path.stat()
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def ensure_loaded(engine: DuckDBEngine, data_dir: str | Path, *, force: bool = False,
+                  max_quarantine_ratio: float = 0.5, progress: Progress | None = None
+                  ) -> ValidationReport:
+    """Validate and load ``data_dir`` unless the database already holds this very folder."""
+    fingerprint = folder_fingerprint(data_dir)
+    engine.execute("CREATE TABLE IF NOT EXISTS load_state (fingerprint VARCHAR, "
+                   "data_dir VARCHAR, max_quarantine_ratio DOUBLE, report VARCHAR)")
+    if not force:
+        rows = engine.con.execute(
+            "SELECT report FROM load_state WHERE fingerprint = $f AND max_quarantine_ratio = $r",
+            {"f": fingerprint, "r": max_quarantine_ratio}).fetchall()
+        if rows:
+            return report_from_json(rows[0][0])
+    engine.execute("DELETE FROM load_state")
+    report = load_folder(data_dir, engine, max_quarantine_ratio=max_quarantine_ratio,
+                         progress=progress)
+    if report.usable:
+        engine.execute("INSERT INTO load_state VALUES ($f, $d, $r, $j)",
+                       {"f": fingerprint, "d": str(Path(data_dir).resolve()),
+                        "r": max_quarantine_ratio, "j": report_to_json(report)})
+    return report
+
+
+def report_to_json(report: ValidationReport) -> str:
+    return json.dumps({
+        "problems": [asdict(p) for p in report.problems],
+        "loaded_rows": report.loaded_rows,
+        "quarantined": [[*key, count] for key, count in report.quarantined.items()],
+    })
+
+
+def report_from_json(text: str) -> ValidationReport:
+    data = json.loads(text)
+    return ValidationReport(
+        problems=[Problem(**p) for p in data["problems"]],
+        loaded_rows=data["loaded_rows"],
+        quarantined={(t, c, r): n for t, c, r, n in data["quarantined"]},
+    )

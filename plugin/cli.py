@@ -1,0 +1,141 @@
+"""The ``accountrisk`` command line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..features.errors import AccountRiskError
+from ..features.workspace import DEFAULT_WORKDIR
+from ._console import console, out, print_report, progress_bar
+
+app = typer.Typer(
+    name="accountrisk",
+    help="Rank freelancer-marketplace accounts that may front for sanctioned remote IT "
+         "workers, with reasons a reviewer can act on.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[Path, typer.Argument(help="Folder of contract Parquet files "
+                                                "(accounts.parquet, sessions.parquet, ...).")]
+Workdir = Annotated[Path, typer.Option("--workdir", help="Work directory holding the "
+                                                         "embedded DuckDB database.")]
+MemoryLimit = Annotated[Optional[str], typer.Option(
+    "--memory-limit", help="DuckDB memory limit, e.g. 2GB; larger work spills to disk.")]
+Threads = Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads "
+                                                                  "(default: all cores).")]
+
+
+def _fail(error: AccountRiskError) -> None:
+    console.print(f"[red]error:[/red] {error}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    data_dir: DataDir,
+    workdir: Workdir = DEFAULT_WORKDIR,
+    max_quarantine_ratio: Annotated[float, typer.Option(
+        help="Reject the folder when more than this share of a table's rows is bad.")] = 0.5,
+    report: Annotated[Optional[Path], typer.Option(
+        help="Also write every quarantined value to this CSV file.")] = None,
+) -> None:
+    """Check a contract folder and load it; list every problem with table, column, row and
+    fix. Exit 0 when the folder is usable (possibly with quarantined rows), 1 when not."""
+    from ..features.workspace import ensure_loaded, open_database
+
+    with open_database(workdir) as engine, progress_bar("validate") as update:
+        result = ensure_loaded(engine, data_dir, force=True,
+                               max_quarantine_ratio=max_quarantine_ratio, progress=update)
+        if report is not None:
+            rows = engine.con.sql("SELECT * FROM quarantine ORDER BY table_name, row_number")
+            rows.to_csv(str(report))
+    print_report(result)
+    if report is not None:
+        out.print(f"Quarantined values written to {report}", markup=False)
+    raise typer.Exit(0 if result.usable else 1)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the marketplace into.")],
+    accounts: Annotated[int, typer.Option(help="Number of accounts.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same "
+                                           "files.")] = 0,
+    fronted_share: Annotated[float, typer.Option(help="Share of fronted accounts.")] = 0.01,
+) -> None:
+    """Write a synthetic marketplace (contract folder) plus its ground truth
+    (ground_truth.parquet, not a contract table)."""
+    from ..features.synthetic import generate as run
+
+    started = time.perf_counter()
+    with progress_bar("generate") as update:
+        summary = run(out_dir, accounts=accounts, seed=seed, fronted_share=fronted_share,
+                      progress=lambda step, fraction: update(step, fraction))
+    rows = summary.get("row_counts", summary.get("rows", {}))
+    out.print(f"Wrote {out_dir} in {time.perf_counter() - started:.1f} s: "
+              + ", ".join(f"{k} {v:,}" for k, v in rows.items()), markup=False)
+
+
+@app.command()
+def features(
+    data_dir: DataDir,
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date or date-time, UTC; only "
+                                                       "rows dated before it count.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    workdir: Workdir = DEFAULT_WORKDIR,
+    memory_limit: MemoryLimit = None,
+    threads: Threads = None,
+) -> None:
+    """Write one row per account that exists before --as-of, one column per signal."""
+    from ..features.api import compute_features
+
+    try:
+        with progress_bar("features") as update:
+            result = compute_features(data_dir, as_of, workdir=workdir,
+                                      memory_limit=memory_limit, threads=threads,
+                                      progress=update)
+    except AccountRiskError as error:
+        _fail(error)
+    import pyarrow.parquet as pq
+
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(result, out_file)
+    out.print(f"Wrote {result.num_rows:,} accounts x {result.num_columns - 1} signals "
+              f"to {out_file}", markup=False)
+
+
+@app.command()
+def signals() -> None:
+    """List every signal: name, family, description."""
+    from ..features.registry import registry_rows
+
+    for row in registry_rows():
+        out.print(f"{row['name']:<48} {row['family']:<15} {row['description']}", markup=False)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option("--workdir", help="Where to put everything.")
+                       ] = Path("accountrisk-demo"),
+    accounts: Annotated[int, typer.Option(help="Accounts to generate.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
+) -> None:
+    """The main job on embedded defaults: generate a marketplace, validate it and build
+    its signals (training, scoring and reports join as they land)."""
+    from ._demo import demo_pipeline
+
+    try:
+        demo_pipeline(workdir, accounts=accounts, seed=seed)
+    except AccountRiskError as error:
+        _fail(error)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

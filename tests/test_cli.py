@@ -1,0 +1,71 @@
+"""The command line: exit codes, messages and files, on small hand-made folders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from accountrisk.plugin.cli import app
+from tests.conftest import make_tables
+
+runner = CliRunner()
+
+
+def write_folder(folder, tables):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        pq.write_table(table, folder / f"{name}.parquet")
+    return folder
+
+
+def small_folder(folder, bad_zone=False):
+    accounts = [{"account_id": f"a{i}", "created_at": datetime(2025, 1, 1 + i)} for i in range(5)]
+    if bad_zone:
+        accounts.append({"account_id": "z", "claimed_timezone": "Mars/Base"})
+    return write_folder(folder, make_tables(
+        accounts=accounts,
+        payout_methods=[{"account_id": "a0", "payout_token": "p"},
+                        {"account_id": "a1", "payout_token": "p"}]))
+
+
+def test_validate_usable_folder_with_quarantine_exits_0(tmp_path):
+    data = small_folder(tmp_path / "data", bad_zone=True)
+    report = tmp_path / "bad.csv"
+    result = runner.invoke(app, ["validate", str(data), "--workdir", str(tmp_path / "w"),
+                                 "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "accounts.claimed_timezone row 5 (account_id 'z')" in result.output
+    assert "bad_timezone" in report.read_text()
+
+
+def test_validate_unusable_folder_exits_1(tmp_path):
+    data = small_folder(tmp_path / "data")
+    (data / "accounts.parquet").unlink()
+    result = runner.invoke(app, ["validate", str(data), "--workdir", str(tmp_path / "w")])
+    assert result.exit_code == 1
+    assert "accounts.parquet is missing" in result.output
+
+
+def test_features_writes_one_row_per_account_before_t(tmp_path):
+    data = small_folder(tmp_path / "data")
+    out = tmp_path / "f.parquet"
+    args = ["features", str(data), "--as-of", "2025-01-04", "--out", str(out),
+            "--workdir", str(tmp_path / "w")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert table.column("account_id").to_pylist() == ["a0", "a1", "a2"]
+    assert "payout_shared_account_count" in table.column_names
+    # Second run reuses the loaded database and gives the same table.
+    assert runner.invoke(app, args).exit_code == 0
+    assert pq.read_table(out).equals(table)
+
+
+def test_features_rejects_a_bad_as_of_with_a_fix(tmp_path):
+    data = small_folder(tmp_path / "data")
+    result = runner.invoke(app, ["features", str(data), "--as-of", "yesterday", "--out",
+                                 str(tmp_path / "f.parquet"), "--workdir", str(tmp_path / "w")])
+    assert result.exit_code == 1
+    assert "2026-06-01" in result.output
