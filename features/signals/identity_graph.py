@@ -1,1 +1,249 @@
-"""(being written)"""
+"""Groups of accounts connected through shared tokens and marketplace links.
+
+Fronted identities run by one facilitator touch each other somewhere: a shared payout
+destination, a farm's home IP or laptop, a recycled portfolio, a client they both work for.
+Each such relation is an undirected edge; a connected group of accounts is a candidate ring.
+Hubs are discounted before they can chain unrelated accounts together: crowded IPs and
+devices are dropped by the access stage, payout destinations shared by more than
+``PAYOUT_HUB_ACCOUNTS`` accounts and accounts with more than ``LINK_HUB_ACCOUNTS`` marketplace
+links are dropped here.
+
+Connected components are found in plain SQL (min-label propagation that also hooks each
+label's owner, plus pointer jumping), one materialized table per round, so the same code runs
+on DuckDB and Spark. The stage
+materializes ``link_edges(account_id, other_account_id, link_kind)`` (both directions) and
+``link_group_membership(account_id, group_id)`` (accounts in a group of two or more; the
+group id is its smallest account id) for the rings command.
+
+Weak links add up: households, co-workers and shared addresses percolate into one giant
+group once there are enough of them. A group over ``GIANT_GROUP_ACCOUNTS`` is chained, not a
+ring, so its members' group features are NULL (unknown); their direct-link features stay.
+"""
+
+from __future__ import annotations
+
+from ..dialect import Dialect
+from ..errors import FeatureError
+from ..registry import STAGES, StageContext, feature, stage
+from .access import access_links
+
+PAYOUT_HUB_ACCOUNTS = 50
+LINK_HUB_ACCOUNTS = 50
+MAX_ROUNDS = 50
+# A group larger than this is chained by percolation (households, co-workers, shared
+# addresses adding up), not a ring: its group features are unknown (NULL), not huge.
+GIANT_GROUP_ACCOUNTS = 1000
+PORTFOLIO_STAGE = "portfolio_pair_edges"  # makes portfolio_account_pairs
+
+# The portfolio family is optional: wait for it only if it exists (signals/__init__ imports
+# it before this module).
+_AFTER = ("confirmed_accounts", access_links.name) + (
+    (PORTFOLIO_STAGE,) if PORTFOLIO_STAGE in STAGES else ())
+
+
+def _stage_ran(ctx: StageContext, name: str) -> bool:
+    """Whether stage ``name`` exists and had every table it needs (so its tables exist)."""
+    found = STAGES.get(name)
+    return found is not None and all(ctx.has(t) for t in found.needs)
+
+
+def _payout_edges(ctx: StageContext) -> str | None:
+    tables = [t for t in ("payout_methods", "payouts") if ctx.has(t)]
+    if not tables:
+        return None
+    used = " UNION ".join(f"SELECT DISTINCT account_id, payout_token FROM {ctx.table(t)}"
+                          for t in tables)
+    shared = ctx.create("link_payout_tokens", f"""
+        SELECT payout_token, account_id FROM (
+            SELECT payout_token, account_id,
+                   count(*) OVER (PARTITION BY payout_token) AS account_n
+            FROM ({used}) AS used
+        ) AS counted
+        WHERE account_n > 1 AND account_n <= {PAYOUT_HUB_ACCOUNTS}""")
+    return f"""
+        SELECT u.account_id, o.account_id AS other_account_id, 'payout' AS link_kind
+        FROM {shared} AS u JOIN {shared} AS o
+          ON o.payout_token = u.payout_token AND o.account_id <> u.account_id"""
+
+
+def _marketplace_edges(ctx: StageContext) -> str | None:
+    if not ctx.has("account_links"):
+        return None
+    links = ctx.table("account_links")
+    # Both ends must exist before T; linked_at after T is already cut by the view.
+    both_ways = ctx.create("link_marketplace_pairs", f"""
+        SELECT DISTINCT s.account_id, s.other_account_id, s.link_kind FROM (
+            SELECT account_id, other_account_id, kind AS link_kind FROM {links}
+            UNION ALL
+            SELECT other_account_id, account_id, kind FROM {links}
+        ) AS s
+        JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
+        JOIN {ctx.table('accounts')} AS b ON b.account_id = s.other_account_id
+        WHERE s.account_id <> s.other_account_id""")
+    # A relation partner of crowds (a big client, a support account) would chain everyone.
+    degree = (f"(SELECT account_id, count(DISTINCT other_account_id) AS partner_n "
+              f"FROM {both_ways} GROUP BY account_id)")
+    return f"""
+        SELECT w.account_id, w.other_account_id, w.link_kind
+        FROM {both_ways} AS w
+        JOIN {degree} AS da ON da.account_id = w.account_id
+        JOIN {degree} AS db ON db.account_id = w.other_account_id
+        WHERE da.partner_n <= {LINK_HUB_ACCOUNTS} AND db.partner_n <= {LINK_HUB_ACCOUNTS}"""
+
+
+def _edges_sql(ctx: StageContext) -> str:
+    """Every non-hub edge between two accounts created before T, both directions, distinct."""
+    sources = [s for s in (_payout_edges(ctx), _marketplace_edges(ctx)) if s]
+    if _stage_ran(ctx, access_links.name):
+        sources.append("SELECT account_id, other_account_id, link_kind "
+                       "FROM access_account_pairs")
+    if _stage_ran(ctx, PORTFOLIO_STAGE):
+        sources.append("SELECT account_id, other_account_id, link_kind "
+                       "FROM portfolio_account_pairs UNION ALL "
+                       "SELECT other_account_id, account_id, link_kind "
+                       "FROM portfolio_account_pairs")
+    accounts = ctx.table("accounts")
+    if not sources:
+        return (f"SELECT account_id, account_id AS other_account_id, 'none' AS link_kind "
+                f"FROM {accounts} WHERE 1 = 0")
+    union = " UNION ALL ".join(f"SELECT account_id, other_account_id, link_kind FROM ({s}) "
+                               f"AS src_{i}" for i, s in enumerate(sources))
+    return f"""
+        SELECT DISTINCT e.account_id, e.other_account_id, e.link_kind
+        FROM ({union}) AS e
+        JOIN {accounts} AS a ON a.account_id = e.account_id
+        JOIN {accounts} AS b ON b.account_id = e.other_account_id
+        WHERE e.account_id <> e.other_account_id"""
+
+
+def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
+    """Materialize ``name(account_id, group_id)`` for every account on an edge of ``edges``
+    (an undirected edge table stored both ways); ``group_id`` is the smallest account id of
+    its connected group.
+
+    Each round, an account takes the smallest label among its neighbours, and so does the
+    account its label names (hooking the whole tree, not one node); then every label jumps
+    to its label's label. Labels only decrease and always name a member of the group, and a
+    round that changes nothing means neighbours agree, so the result is exact; rounds grow
+    with the log of a chain's length.
+    """
+    tables = (f"{name}_round_a", f"{name}_round_b")
+    current = ctx.create(tables[0], f"""
+        SELECT account_id,
+               CASE WHEN min(other_account_id) < account_id THEN min(other_account_id)
+                    ELSE account_id END AS label,
+               1 AS changed
+        FROM {edges} GROUP BY account_id""")
+    for round_number in range(1, MAX_ROUNDS + 1):
+        target = tables[round_number % 2]
+        ctx.create(target, f"""
+            WITH neighbour AS (
+                SELECT s.account_id, s.label, min(n.label) AS lowest
+                FROM {edges} AS e
+                JOIN {current} AS s ON s.account_id = e.account_id
+                JOIN {current} AS n ON n.account_id = e.other_account_id
+                GROUP BY s.account_id, s.label
+            ),
+            offers AS (
+                SELECT account_id, label AS offer FROM {current}
+                UNION ALL SELECT account_id, lowest FROM neighbour
+                UNION ALL SELECT label, lowest FROM neighbour
+            ),
+            hooked AS (SELECT account_id, min(offer) AS label FROM offers GROUP BY account_id)
+            SELECT h.account_id, least(h.label, j.label) AS label,
+                   CASE WHEN least(h.label, j.label) <> c.label THEN 1 ELSE 0 END AS changed
+            FROM hooked AS h
+            JOIN hooked AS j ON j.account_id = h.label
+            JOIN {current} AS c ON c.account_id = h.account_id""")
+        current = target
+        if not ctx.scalar(f"SELECT count(*) FROM {current} WHERE changed = 1"):
+            return ctx.create(name, f"SELECT account_id, label AS group_id FROM {current}")
+    raise FeatureError(
+        f"link groups did not settle within {MAX_ROUNDS} rounds of label propagation; "
+        "the identity-link graph is unusually deep: check for a hub token or a marketplace "
+        "link kind that chains unrelated accounts, or raise MAX_ROUNDS")
+
+
+@stage(needs=("accounts",), after=_AFTER)
+def identity_links(ctx: StageContext) -> str:
+    """Direct links and connected link groups per account, plus account age."""
+    edges = ctx.create("link_edges", _edges_sql(ctx))
+    groups = connected_groups(ctx, edges, "link_group_membership")
+    age = ctx.d.days_between("a.created_at", ctx.as_of_sql)
+    giant = f"g.account_n > {GIANT_GROUP_ACCOUNTS}"
+    return f"""
+    WITH group_stats AS (
+        SELECT m.group_id, count(*) AS account_n, count(c.account_id) AS confirmed_n
+        FROM {groups} AS m LEFT JOIN confirmed_accounts AS c ON c.account_id = m.account_id
+        GROUP BY m.group_id
+    ),
+    group_kinds AS (
+        SELECT m.group_id, count(DISTINCT e.link_kind) AS kind_n
+        FROM {edges} AS e JOIN {groups} AS m ON m.account_id = e.account_id
+        GROUP BY m.group_id
+    ),
+    direct AS (
+        SELECT e.account_id, count(DISTINCT e.other_account_id) AS account_n,
+               count(DISTINCT c.account_id) AS confirmed_n
+        FROM {edges} AS e
+        LEFT JOIN confirmed_accounts AS c ON c.account_id = e.other_account_id
+        GROUP BY e.account_id
+    )
+    SELECT a.account_id,
+           CASE WHEN {giant} THEN NULL ELSE coalesce(g.account_n, 1) END AS group_account_n,
+           CASE WHEN {giant} THEN NULL
+                ELSE coalesce(g.confirmed_n, 0)
+                     - CASE WHEN g.group_id IS NOT NULL AND own.account_id IS NOT NULL
+                            THEN 1 ELSE 0 END END AS group_confirmed_n,
+           CASE WHEN {giant} THEN NULL ELSE coalesce(k.kind_n, 0) END AS group_kind_n,
+           coalesce(dl.account_n, 0) AS direct_n,
+           coalesce(dl.confirmed_n, 0) AS direct_confirmed_n,
+           {age} AS age_days
+    FROM {ctx.table('accounts')} AS a
+    LEFT JOIN {groups} AS m ON m.account_id = a.account_id
+    LEFT JOIN group_stats AS g ON g.group_id = m.group_id
+    LEFT JOIN group_kinds AS k ON k.group_id = m.group_id
+    LEFT JOIN direct AS dl ON dl.account_id = a.account_id
+    LEFT JOIN confirmed_accounts AS own ON own.account_id = a.account_id
+    """
+
+
+@feature(identity_links,
+         reason="belongs to a group of {value:.0f} accounts linked by shared payout "
+                "destinations, IPs, devices, portfolios or marketplace relations")
+def link_group_account_count(d: Dialect) -> str:
+    """Accounts in this account's link group, itself included (1 alone; NULL if chained)."""
+    return "group_account_n"
+
+
+@feature(identity_links,
+         reason="its link group holds {value:.0f} other accounts already confirmed fraudulent")
+def link_group_confirmed_account_count(d: Dialect) -> str:
+    """Other members of the link group confirmed fraudulent before T."""
+    return "group_confirmed_n"
+
+
+@feature(identity_links,
+         reason="its link group is tied together by {value:.0f} different kinds of link")
+def link_group_link_kind_count(d: Dialect) -> str:
+    """Distinct kinds of link (payout, ip, device, portfolio, marketplace kinds) in the group."""
+    return "group_kind_n"
+
+
+@feature(identity_links, fill=0, reason="is directly linked to {value:.0f} other accounts")
+def direct_link_account_count(d: Dialect) -> str:
+    """Accounts directly linked to this one by any kind of link."""
+    return "direct_n"
+
+
+@feature(identity_links, fill=0,
+         reason="is directly linked to {value:.0f} accounts already confirmed fraudulent")
+def direct_link_confirmed_account_count(d: Dialect) -> str:
+    """Directly linked accounts confirmed fraudulent before T."""
+    return "direct_confirmed_n"
+
+
+@feature(identity_links, direction=-1, reason="the account is {value:.0f} days old")
+def account_age_days(d: Dialect) -> str:
+    """Days from sign-up to T."""
+    return "age_days"
