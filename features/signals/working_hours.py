@@ -1,1 +1,221 @@
-"""(being written)"""
+"""Working hours against the claimed time zone: operators keep Pyongyang/Shenyang hours.
+
+A fronted account claims, say, America/New_York but its work happens in the US night
+(UTC+8/+9 business hours). Night owls and travellers exist, so every signal is a graded
+share or distance, never a yes/no. Activity (work actions) is the evidence of working
+hours; sessions add the browser's own clock offset and the IP's country.
+
+Time zones are converted once per row: activity is first reduced to an "hour calendar"
+(account, claimed-local clock hour since 1970, actions), materialized as a helper table
+that every activity signal and the reviewers' hour histogram read.
+"""
+
+from __future__ import annotations
+
+from ..dialect import Dialect
+from ..registry import StageContext, feature, stage
+
+NIGHT_END_HOUR = 6  # night is 00:00-06:00 claimed-local time
+BUSINESS_START_HOUR = 9  # business hours are 09:00-18:00 claimed-local time
+BUSINESS_END_HOUR = 18
+# Centre of 09:00-18:00: where an honest office worker's activity is centred, so a worker
+# keeping the claimed zone's business hours has an implied offset gap near zero.
+WORKDAY_CENTER_HOUR = 13.5
+MIN_ACTIVITY_FOR_OFFSET = 10  # below this a circular mean of hours is noise
+
+SLOTS_TABLE = "activity_claimed_hour_slots"
+HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
+
+_ONE = "CAST(1 AS DOUBLE)"
+_ZERO = "CAST(0 AS DOUBLE)"
+
+
+def _hour_angle(hour: str) -> str:
+    """Angle in radians of the middle of clock hour ``hour`` (0..23) on a 24-hour circle."""
+    return f"((CAST({hour} AS DOUBLE) + 0.5) * pi() / 12)"
+
+
+def circular_hours_between(sin_a: str, cos_a: str, sin_b: str, cos_b: str) -> str:
+    """Distance in hours (0..12) between two directions on the 24-hour clock, each given as
+    a (sin, cos) vector of any length; atan2(cross, dot) is exact at every angle."""
+    cross = f"(({sin_a}) * ({cos_b}) - ({cos_a}) * ({sin_b}))"
+    dot = f"(({cos_a}) * ({cos_b}) + ({sin_a}) * ({sin_b}))"
+    return f"(abs(atan2({cross}, {dot})) * 12 / pi())"
+
+
+@stage(needs=("accounts", "activity"))
+def activity_hours(ctx: StageContext) -> str:
+    """Per account: the claimed-local hour profile of its work actions."""
+    d = ctx.d
+    local = d.local_time("x.ts", "a.claimed_timezone")
+    # One time-zone conversion per activity row, kept as one integer: the claimed-local
+    # hour number since 1970 (a single narrow group key is the cheapest to aggregate).
+    ctx.create(SLOTS_TABLE, f"""
+        SELECT account_id, local_slot, count(*) AS activity_count
+        FROM (
+            SELECT x.account_id,
+                   CAST(floor({d.epoch_seconds(local)} / 3600) AS BIGINT) AS local_slot
+            FROM {ctx.table('activity')} AS x
+            JOIN {ctx.table('accounts')} AS a ON a.account_id = x.account_id
+        ) AS converted
+        GROUP BY account_id, local_slot""")
+    ctx.create(HISTOGRAM_TABLE, f"""
+        SELECT account_id, local_slot % 24 AS local_hour, sum(activity_count) AS activity_count
+        FROM {SLOTS_TABLE} GROUP BY account_id, local_slot % 24""")
+    angle = _hour_angle("local_hour")
+    center = f"({WORKDAY_CENTER_HOUR} * pi() / 12)"
+    night = f"local_hour < {NIGHT_END_HOUR}"
+    business = f"local_hour >= {BUSINESS_START_HOUR} AND local_hour < {BUSINESS_END_HOUR}"
+    day = "CAST(floor(local_slot / 24) AS BIGINT)"
+    # Day 0 (1970-01-01) was a Thursday: shifting by 3 starts weeks on Monday.
+    week = "CAST(floor((local_day + 3) / 7) AS BIGINT)"
+    return f"""
+    WITH hours AS (
+        SELECT account_id,
+               sum(activity_count) AS total_count,
+               count(*) AS hour_coverage,
+               sum(CASE WHEN {night} THEN activity_count ELSE 0 END) AS night_count,
+               sum(CASE WHEN {business} THEN activity_count ELSE 0 END) AS business_count,
+               sum(activity_count * sin({angle})) AS sin_sum,
+               sum(activity_count * cos({angle})) AS cos_sum
+        FROM {HISTOGRAM_TABLE} GROUP BY account_id
+    ),
+    days AS (
+        SELECT account_id, {day} AS local_day, count(*) AS day_hours
+        FROM {SLOTS_TABLE} GROUP BY account_id, {day}
+    ),
+    weeks AS (
+        SELECT account_id, {week} AS local_week, count(*) AS week_days,
+               sum(day_hours) AS week_hours
+        FROM days GROUP BY account_id, {week}
+    ),
+    weekly AS (
+        SELECT account_id,
+               avg(CAST(week_hours AS DOUBLE)) AS week_hours_mean,
+               avg(CAST(week_days AS DOUBLE)) AS week_days_mean,
+               CAST(sum(week_hours) AS DOUBLE) / sum(week_days) AS day_hours_mean
+        FROM weeks GROUP BY account_id
+    )
+    SELECT h.account_id, h.total_count, h.hour_coverage,
+           CAST(h.night_count AS DOUBLE) / h.total_count AS night_ratio,
+           CAST(h.business_count AS DOUBLE) / h.total_count AS business_ratio,
+           CASE WHEN h.total_count >= {MIN_ACTIVITY_FOR_OFFSET}
+                THEN {circular_hours_between('h.sin_sum', 'h.cos_sum',
+                                             f'sin({center})', f'cos({center})')}
+           END AS offset_gap_hours,
+           w.day_hours_mean, w.week_hours_mean, w.week_days_mean
+    FROM hours AS h JOIN weekly AS w ON w.account_id = h.account_id
+    """
+
+
+@stage(needs=("accounts", "sessions"))
+def session_zone_mismatch(ctx: StageContext) -> str:
+    """Per account: how often the browser clock and the IP disagree with the profile."""
+    d = ctx.d
+    claimed_offset = d.utc_offset_minutes("s.started_at", "a.claimed_timezone")
+    browser, claimed = "browser_utc_offset_min", "claimed_offset_min"
+    # Offsets run from -12:00 to +14:00, so two of them can be more than a day apart.
+    apart = f"(abs({browser} - {claimed}) % 1440)"
+    gap = f"(least({apart}, 1440 - {apart}) / 60)"
+    return f"""
+    SELECT account_id,
+           avg(CASE WHEN {browser} IS NULL THEN NULL
+                    WHEN {browser} <> {claimed} THEN {_ONE} ELSE {_ZERO} END)
+               AS browser_mismatch_ratio,
+           avg(CASE WHEN {browser} IS NULL THEN NULL ELSE {gap} END) AS browser_gap_hours,
+           avg(CASE WHEN ip_country IS NULL THEN NULL
+                    WHEN ip_country <> claimed_country THEN {_ONE} ELSE {_ZERO} END)
+               AS ip_mismatch_ratio
+    FROM (
+        SELECT s.account_id, s.{browser}, s.ip_country, a.claimed_country,
+               CASE WHEN s.{browser} IS NOT NULL THEN {claimed_offset} END AS {claimed}
+        FROM {ctx.table('sessions')} AS s
+        JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
+    ) AS converted
+    GROUP BY account_id
+    """
+
+
+@feature(activity_hours, direction=0, fill=0, reason="{value:.0f} work actions on record")
+def activity_count(d: Dialect) -> str:
+    """Work actions (activity rows) before T; the volume the hour signals rest on."""
+    return "total_count"
+
+
+@feature(activity_hours,
+         reason="{value:.0%} of work activity falls between midnight and 6 a.m. in the claimed "
+                "time zone {claimed_timezone}")
+def activity_claimed_night_ratio(d: Dialect) -> str:
+    """Share of work actions between 00:00 and 06:00 claimed-local time (DST-correct)."""
+    return "night_ratio"
+
+
+@feature(activity_hours, direction=-1,
+         reason="only {value:.0%} of work activity falls in 9:00-18:00 business hours of the "
+                "claimed time zone {claimed_timezone}")
+def activity_claimed_business_hours_ratio(d: Dialect) -> str:
+    """Share of work actions between 09:00 and 18:00 claimed-local time (any weekday)."""
+    return "business_ratio"
+
+
+@feature(activity_hours,
+         reason="working hours are centred {value:.1f} hours away from a 9:00-18:00 day in "
+                "the claimed time zone {claimed_timezone}")
+def activity_implied_offset_gap_hours(d: Dialect) -> str:
+    """Hours (0..12) between the UTC offset the activity implies and the claimed zone's.
+
+    The circular mean of the claimed-local activity hour is compared with 13:30, the middle
+    of a 09:00-18:00 day: the same as the circular distance between the offset that puts the
+    mean UTC activity hour at 13:30 and the claimed offset at those times. NULL with fewer
+    than 10 actions.
+    """
+    return "offset_gap_hours"
+
+
+@feature(activity_hours, reason="active in {value:.1f} different clock hours per active day")
+def activity_active_hours_per_day(d: Dialect) -> str:
+    """Distinct clock hours with activity per active (claimed-local) day, on average."""
+    return "day_hours_mean"
+
+
+@feature(activity_hours, reason="active in {value:.0f} distinct hours per active week")
+def activity_active_hours_per_week(d: Dialect) -> str:
+    """Distinct (day, hour) slots with activity per active (claimed-local) week, on average."""
+    return "week_hours_mean"
+
+
+@feature(activity_hours, reason="active on {value:.1f} days per active week")
+def activity_active_days_per_week(d: Dialect) -> str:
+    """Days with activity per active (claimed-local, Monday-based) week, on average."""
+    return "week_days_mean"
+
+
+@feature(activity_hours, direction=0, fill=0,
+         reason="has worked in {value:.0f} of the 24 hours of the day")
+def activity_hour_coverage_count(d: Dialect) -> str:
+    """Distinct clock hours of the day (0..24) ever active; grows with volume too."""
+    return "hour_coverage"
+
+
+@feature(session_zone_mismatch,
+         reason="{value:.0%} of sessions had a browser clock offset that does not match the "
+                "claimed time zone {claimed_timezone}")
+def browser_offset_mismatch_session_ratio(d: Dialect) -> str:
+    """Share of sessions (browser offset known) whose offset is not the claimed zone's then."""
+    return "browser_mismatch_ratio"
+
+
+@feature(session_zone_mismatch,
+         reason="the browser clock is on average {value:.1f} hours off the claimed time zone "
+                "{claimed_timezone}")
+def browser_offset_gap_mean_hours(d: Dialect) -> str:
+    """Mean hours (0..12, circular) between browser offset and the claimed zone's offset."""
+    return "browser_gap_hours"
+
+
+@feature(session_zone_mismatch,
+         reason="{value:.0%} of sessions came from IP addresses outside the claimed country "
+                "{claimed_country}")
+def ip_country_mismatch_session_ratio(d: Dialect) -> str:
+    """Share of sessions (IP country known) whose IP country is not the claimed country."""
+    return "ip_mismatch_ratio"

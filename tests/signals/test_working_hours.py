@@ -1,0 +1,283 @@
+import shutil
+from datetime import datetime, timedelta
+
+import pytest
+
+from accountrisk.features import contract
+from accountrisk.features.dialect import SPARK
+from accountrisk.features.load import load_tables
+from accountrisk.features.pipeline import _stage_sql, build_features
+from accountrisk.features.registry import FEATURES, STAGES
+from tests.conftest import NOW, compute, make_tables
+
+
+def acts(account, times):
+    return [{"account_id": account, "ts": t} for t in times]
+
+
+def sess(account, **rows):
+    return {"account_id": account, **rows}
+
+
+def test_new_york_business_hours_follow_the_march_dst_change():
+    # 13:30 UTC is 08:30 EST before 2025-03-09 and 09:30 EDT after it.
+    tables = make_tables(
+        accounts=[{"account_id": "before"}, {"account_id": "after"}],
+        activity=acts("before", [datetime(2025, 3, 8, 13, 30)])
+        + acts("after", [datetime(2025, 3, 10, 13, 30)]),
+    )
+    f = compute(tables)
+    assert f["before"]["activity_claimed_business_hours_ratio"] == 0
+    assert f["after"]["activity_claimed_business_hours_ratio"] == 1
+
+
+def test_new_york_night_and_business_hours_follow_the_november_dst_change():
+    tables = make_tables(
+        activity=acts("bus_before", [datetime(2025, 11, 1, 13, 30)])  # 09:30 EDT
+        + acts("bus_after", [datetime(2025, 11, 3, 13, 30)])  # 08:30 EST
+        + acts("night_before", [datetime(2025, 11, 1, 4, 30)])  # 00:30 EDT
+        + acts("night_after", [datetime(2025, 11, 3, 4, 30)]),  # 23:30 EST
+    )
+    f = compute(tables)
+    assert f["bus_before"]["activity_claimed_business_hours_ratio"] == 1
+    assert f["bus_after"]["activity_claimed_business_hours_ratio"] == 0
+    assert f["night_before"]["activity_claimed_night_ratio"] == 1
+    assert f["night_after"]["activity_claimed_night_ratio"] == 0
+
+
+def test_kathmandu_quarter_hour_offset_puts_18_20_utc_in_the_night():
+    tables = make_tables(
+        accounts=[{"account_id": "k", "claimed_country": "NP",
+                   "claimed_timezone": "Asia/Kathmandu"}],
+        activity=acts("k", [datetime(2025, 6, 1, 18, 20),  # 00:05 local
+                            datetime(2025, 6, 1, 18, 10)]),  # 23:55 local
+        sessions=[sess("k", browser_utc_offset_min=345), sess("k", browser_utc_offset_min=330)],
+    )
+    f = compute(tables)["k"]
+    assert f["activity_claimed_night_ratio"] == 0.5
+    assert f["browser_offset_mismatch_session_ratio"] == 0.5
+    assert f["browser_offset_gap_mean_hours"] == pytest.approx(0.125)
+
+
+def test_operator_hours_account_works_the_claimed_night():
+    # Pyongyang 09:00-18:00 is 00:00-09:00 UTC: 20:30-04:30 in New York summer time.
+    operator = [datetime(2025, 7, day, h, 30) for day in (14, 15, 16) for h in range(9)]
+    # An honest New York worker: 09:30-17:30 EDT.
+    honest = [datetime(2025, 7, day, h, 30) for day in (14, 15, 16) for h in range(13, 22)]
+    tables = make_tables(activity=acts("op", operator) + acts("ok", honest))
+    f = compute(tables)
+    assert f["op"]["activity_count"] == 27
+    assert f["op"]["activity_claimed_night_ratio"] == pytest.approx(5 / 9)
+    assert f["op"]["activity_claimed_business_hours_ratio"] == 0
+    # Work centred at 00:30 local instead of 13:30: 13 hours, i.e. 11 around the clock.
+    assert f["op"]["activity_implied_offset_gap_hours"] == pytest.approx(11, abs=1e-9)
+    assert f["ok"]["activity_claimed_night_ratio"] == 0
+    assert f["ok"]["activity_claimed_business_hours_ratio"] == 1
+    assert f["ok"]["activity_implied_offset_gap_hours"] == pytest.approx(0, abs=1e-9)
+
+
+def test_implied_offset_gap_needs_ten_actions():
+    tables = make_tables(activity=acts("few", [datetime(2025, 7, 1, h) for h in range(9)]))
+    f = compute(tables)["few"]
+    assert f["activity_count"] == 9
+    assert f["activity_implied_offset_gap_hours"] is None
+    assert f["activity_claimed_night_ratio"] is not None
+
+
+def test_browser_offset_mismatch_is_dst_correct_and_ignores_unknown_offsets():
+    tables = make_tables(sessions=[
+        sess("a", started_at=datetime(2025, 1, 15, 15), browser_utc_offset_min=-300),  # ok
+        sess("a", started_at=datetime(2025, 7, 15, 15), browser_utc_offset_min=-240),  # ok
+        sess("a", started_at=datetime(2025, 7, 15, 16), browser_utc_offset_min=-300),  # wrong
+        sess("a", started_at=datetime(2025, 7, 15, 17), browser_utc_offset_min=None),  # unknown
+        # The switch instant: 07:00 UTC on 2025-03-09 is already EDT.
+        sess("a", started_at=datetime(2025, 3, 9, 6, 59), browser_utc_offset_min=-300),  # ok
+        sess("a", started_at=datetime(2025, 3, 9, 7, 0), browser_utc_offset_min=-240),  # ok
+        sess("b", started_at=datetime(2025, 7, 15, 2), browser_utc_offset_min=540),  # Seoul
+        sess("c", started_at=datetime(2025, 7, 15, 2), browser_utc_offset_min=None),
+    ])
+    f = compute(tables)
+    assert f["a"]["browser_offset_mismatch_session_ratio"] == pytest.approx(1 / 5)
+    assert f["a"]["browser_offset_gap_mean_hours"] == pytest.approx(0.2)
+    assert f["b"]["browser_offset_mismatch_session_ratio"] == 1
+    assert f["b"]["browser_offset_gap_mean_hours"] == pytest.approx(11)  # +9 vs -4: 13 -> 11
+    assert f["c"]["browser_offset_mismatch_session_ratio"] is None
+    assert f["c"]["browser_offset_gap_mean_hours"] is None
+
+
+def test_browser_offset_gap_wraps_around_the_date_line():
+    tables = make_tables(
+        accounts=[{"account_id": "kiri", "claimed_country": "KI",
+                   "claimed_timezone": "Pacific/Kiritimati"}],  # +14:00, no DST
+        sessions=[sess("kiri", browser_utc_offset_min=-600),  # same clock, other day
+                  sess("kiri", browser_utc_offset_min=-720)],  # 26 h apart: 2 h around
+    )
+    f = compute(tables)["kiri"]
+    assert f["browser_offset_mismatch_session_ratio"] == 1
+    assert f["browser_offset_gap_mean_hours"] == pytest.approx(1)
+
+
+def test_ip_country_mismatch_counts_known_countries_only():
+    tables = make_tables(
+        accounts=[{"account_id": "a", "claimed_country": "US"}],
+        sessions=[sess("a", ip_country="US"), sess("a", ip_country="CN"),
+                  sess("a", ip_country=None), sess("n", ip_country=None)],
+    )
+    f = compute(tables)
+    assert f["a"]["ip_country_mismatch_session_ratio"] == 0.5
+    assert f["n"]["ip_country_mismatch_session_ratio"] is None
+
+
+def test_round_the_clock_and_seven_day_weeks():
+    monday = datetime(2025, 7, 7, 4, 30)  # 00:30 EDT on Monday 2025-07-07
+    every_hour = [monday + timedelta(hours=h) for h in range(7 * 24)]
+    # Office hours Monday to Friday, 09:30-16:30 EDT, two actions per hour.
+    office = [monday + timedelta(days=day, hours=h, minutes=m)
+              for day in range(5) for h in range(9, 17) for m in (0, 10)]
+    tables = make_tables(activity=acts("farm", every_hour) + acts("office", office))
+    f = compute(tables)
+    assert f["farm"]["activity_active_hours_per_day"] == 24
+    assert f["farm"]["activity_active_hours_per_week"] == 168
+    assert f["farm"]["activity_active_days_per_week"] == 7
+    assert f["farm"]["activity_hour_coverage_count"] == 24
+    assert f["office"]["activity_count"] == 80
+    assert f["office"]["activity_active_hours_per_day"] == 8
+    assert f["office"]["activity_active_hours_per_week"] == 40
+    assert f["office"]["activity_active_days_per_week"] == 5
+    assert f["office"]["activity_hour_coverage_count"] == 8
+
+
+def test_weeks_are_claimed_local_monday_weeks():
+    # Sunday 23:30 and Monday 00:30 EDT: two days in two weeks, one day in each.
+    tables = make_tables(activity=acts("a", [datetime(2025, 7, 7, 3, 30),
+                                             datetime(2025, 7, 7, 4, 30)]))
+    f = compute(tables)["a"]
+    assert f["activity_active_days_per_week"] == 1
+    assert f["activity_active_hours_per_week"] == 1
+    assert f["activity_active_hours_per_day"] == 1
+
+
+def test_rows_at_or_after_as_of_are_ignored():
+    as_of = datetime(2025, 12, 1)
+    tables = make_tables(
+        activity=acts("a", [as_of - timedelta(seconds=1), as_of, as_of + timedelta(days=1)]),
+        sessions=[sess("a", started_at=as_of - timedelta(hours=1), browser_utc_offset_min=-300,
+                       ip_country="US"),
+                  sess("a", started_at=as_of, browser_utc_offset_min=540, ip_country="KP")],
+    )
+    f = compute(tables, as_of)["a"]
+    assert f["activity_count"] == 1
+    assert f["browser_offset_mismatch_session_ratio"] == 0
+    assert f["ip_country_mismatch_session_ratio"] == 0
+
+
+def test_missing_tables_leave_signals_missing_and_no_rows_is_zero_count():
+    f = compute(make_tables(accounts=[{"account_id": "a"}]))["a"]
+    assert f["activity_count"] is None
+    assert f["activity_claimed_night_ratio"] is None
+    assert f["browser_offset_mismatch_session_ratio"] is None
+    assert f["ip_country_mismatch_session_ratio"] is None
+    f = compute(make_tables(accounts=[{"account_id": "a"}],
+                            activity=acts("b", [datetime(2025, 7, 1)])))["a"]
+    assert f["activity_count"] == 0
+    assert f["activity_hour_coverage_count"] == 0
+    assert f["activity_claimed_night_ratio"] is None
+    assert f["activity_active_hours_per_day"] is None
+
+
+def test_claimed_hour_histogram_helper_table(engine):
+    tables = make_tables(activity=acts("a", [datetime(2025, 1, 10, 14, 0),  # 09:00 EST
+                                             datetime(2025, 1, 10, 14, 50),
+                                             datetime(2025, 7, 10, 13, 5),  # 09:05 EDT
+                                             datetime(2025, 7, 10, 2, 0)]))  # 22:00 EDT
+    report = load_tables(tables, engine, now=NOW)
+    assert report.usable
+    engine.drop = lambda names: None  # keep the helper tables to look at them
+    build_features(engine, "2025-12-01")
+    rows = engine.arrow("SELECT account_id, local_hour, activity_count "
+                        "FROM activity_claimed_hour_histogram ORDER BY local_hour").to_pylist()
+    assert [(r["account_id"], r["local_hour"], r["activity_count"]) for r in rows] == [
+        ("a", 9, 3), ("a", 22, 1)]
+
+
+def spark_stage_features(tables, as_of, stage_names):
+    """Run the named stages with the Spark dialect on Spark; features by account id."""
+    pyspark = pytest.importorskip("pyspark.sql")
+    spark = (pyspark.SparkSession.builder.master("local[1]")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+             .config("spark.driver.host", "127.0.0.1")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+
+    class Context:
+        d = SPARK
+
+        def __init__(self):
+            self.as_of = as_of
+
+        @property
+        def as_of_sql(self):
+            return SPARK.timestamp_literal(as_of)
+
+        def table(self, name):
+            return f"pit_{name}"
+
+        def has(self, name):
+            return name in tables
+
+        def create(self, name, sql):
+            spark.sql(sql).createOrReplaceTempView(name)
+            return name
+
+    ctx = Context()
+    out: dict[str, dict[str, object]] = {}
+    try:
+        for name, data in tables.items():
+            spark.createDataFrame(data).createOrReplaceTempView(f"raw_{name}")
+            t = contract.table(name)
+            cols = ", ".join(f"CAST({c.name} AS TIMESTAMP) AS {c.name}" if c.kind == "timestamp"
+                             else c.name for c in t.columns)
+            where = f"WHERE {t.time_column} < {ctx.as_of_sql}" if t.time_column else ""
+            spark.sql(f"SELECT * FROM (SELECT {cols} FROM raw_{name}) AS r {where}") \
+                .createOrReplaceTempView(f"pit_{name}")
+        for stage_name in stage_names:
+            features = [f for f in FEATURES.values() if f.stage == stage_name]
+            for row in spark.sql(_stage_sql(STAGES[stage_name], features, ctx)).collect():
+                out.setdefault(row["account_id"], {}).update(
+                    {f.name: row[f.name] for f in features})
+    finally:
+        spark.stop()
+    return out
+
+
+def assert_same_features(spark_rows, duck_rows):
+    for account, values in spark_rows.items():
+        for name, value in values.items():
+            expected = duck_rows[account][name]
+            if expected is None:
+                assert value is None, (account, name)
+            else:
+                assert value == pytest.approx(expected, abs=1e-9), (account, name)
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
+def test_same_features_on_spark():
+    operator = [datetime(2025, 7, day, h, 30) for day in (14, 15, 16) for h in range(9)]
+    tables = make_tables(
+        accounts=[{"account_id": "k", "claimed_country": "NP",
+                   "claimed_timezone": "Asia/Kathmandu"}],
+        activity=acts("op", operator) + acts("k", [datetime(2025, 6, 1, 18, 20)])
+        + acts("dst", [datetime(2025, 3, 8, 13, 30), datetime(2025, 3, 10, 13, 30),
+                       datetime(2025, 11, 1, 4, 30), datetime(2025, 11, 3, 4, 30)]),
+        sessions=[
+            sess("dst", started_at=datetime(2025, 3, 9, 6, 59), browser_utc_offset_min=-300),
+            sess("dst", started_at=datetime(2025, 3, 9, 7, 0), browser_utc_offset_min=-300),
+            sess("dst", started_at=datetime(2025, 7, 1), browser_utc_offset_min=540,
+                 ip_country="KP"),
+            sess("k", browser_utc_offset_min=345, ip_country="NP"),
+        ],
+    )
+    as_of = datetime(2025, 12, 1)
+    got = spark_stage_features(tables, as_of, ["activity_hours", "session_zone_mismatch"])
+    assert set(got) == {"op", "k", "dst"}
+    assert_same_features(got, compute(tables, as_of))
