@@ -45,8 +45,11 @@ def validate(
     report: Annotated[Optional[Path], typer.Option(
         help="Also write every quarantined value to this CSV file.")] = None,
 ) -> None:
-    """Check a contract folder and load it; list every problem with table, column, row and
-    fix. Exit 0 when the folder is usable (possibly with quarantined rows), 1 when not."""
+    """Check a contract folder against the data contract and load it.
+
+    Lists every problem with table, column, row, account, value and fix. Exit 0 when the
+    folder is usable (possibly with quarantined rows), 1 when it is not.
+    """
     from ..features.workspace import ensure_loaded, open_database
 
     with open_database(workdir) as engine, progress_bar("validate") as update:
@@ -69,8 +72,11 @@ def generate(
                                            "files.")] = 0,
     fronted_share: Annotated[float, typer.Option(help="Share of fronted accounts.")] = 0.01,
 ) -> None:
-    """Write a synthetic marketplace (contract folder) plus its ground truth
-    (ground_truth.parquet, not a contract table)."""
+    """Write a synthetic marketplace: a contract folder plus its ground truth.
+
+    The ground truth (ground_truth.parquet: fronted accounts, rings, evasions) is not a
+    contract table; the same seed always gives the same files.
+    """
     from ..features.synthetic import generate as run
 
     started = time.perf_counter()
@@ -111,10 +117,16 @@ def features(
 
 
 @app.command()
-def signals() -> None:
-    """List every signal: name, family, description."""
-    from ..features.registry import registry_rows
+def signals(
+    markdown: Annotated[bool, typer.Option(help="Print a Markdown table (docs/signals.md).")
+                        ] = False,
+) -> None:
+    """List every signal: name, family, description and the reason a reviewer reads."""
+    from ..features.registry import registry_rows, signals_markdown
 
+    if markdown:
+        out.print(signals_markdown(), markup=False)
+        return
     for row in registry_rows():
         out.print(f"{row['name']:<48} {row['family']:<15} {row['description']}", markup=False)
 
@@ -126,8 +138,10 @@ def demo(
     accounts: Annotated[int, typer.Option(help="Accounts to generate.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
 ) -> None:
-    """The main job on embedded defaults: generate a marketplace, validate it and build
-    its signals (training, scoring and reports join as they land)."""
+    """The main job on embedded defaults, end to end.
+
+    Generates a marketplace, validates it and builds its signals.
+    """
     from ._demo import demo_pipeline
 
     try:
@@ -139,3 +153,18 @@ def demo(
 def main() -> None:
     """Console entry point."""
     app()
+
+
+def _register_optional_commands() -> None:
+    # Commands of later layers register themselves on `app`; absent ones are skipped.
+    import importlib
+
+    for module in ("._train_commands",):
+        try:
+            importlib.import_module(module, __package__)
+        except ModuleNotFoundError as error:
+            if error.name != f"{__package__}{module}":
+                raise
+
+
+_register_optional_commands()

@@ -6,6 +6,9 @@ from ..dialect import Dialect
 from ..registry import StageContext, feature, stage
 
 RECENT_DAYS = 90
+# Destinations shared by more accounts are not paired out account by account (that is
+# quadratic); their user count stands in as a lower bound of the distinct others.
+PAIRED_TOKEN_MAX_ACCOUNTS = 200
 
 
 @stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
@@ -17,16 +20,43 @@ def payout_links(ctx: StageContext) -> str:
     recent = f"{d.days_between('m.added_at', ctx.as_of_sql)} <= {RECENT_DAYS}"
     return f"""
     WITH used AS ({used}),
+    token_size AS (
+        SELECT payout_token, count(*) AS account_count FROM used GROUP BY payout_token
+    ),
     sharers AS (
         SELECT DISTINCT u.account_id, o.account_id AS other_id
-        FROM used AS u JOIN used AS o
-          ON o.payout_token = u.payout_token AND o.account_id <> u.account_id
+        FROM used AS u
+        JOIN token_size AS z ON z.payout_token = u.payout_token
+            AND z.account_count BETWEEN 2 AND {PAIRED_TOKEN_MAX_ACCOUNTS}
+        JOIN used AS o ON o.payout_token = u.payout_token AND o.account_id <> u.account_id
     ),
-    shared AS (
+    paired AS (
         SELECT s.account_id, count(*) AS other_count,
                count(c.account_id) AS other_confirmed_count
         FROM sharers AS s LEFT JOIN confirmed_accounts AS c ON c.account_id = s.other_id
         GROUP BY s.account_id
+    ),
+    big AS (  -- tokens too widely shared to pair out: count their users, not pairs
+        SELECT u.account_id,
+               max(z.account_count) - 1 AS other_count,
+               max(z.confirmed_count
+                   - CASE WHEN c.account_id IS NULL THEN 0 ELSE 1 END) AS other_confirmed_count
+        FROM used AS u
+        JOIN (SELECT t.payout_token, t.account_count, count(c2.account_id) AS confirmed_count
+              FROM token_size AS t JOIN used AS u2 ON u2.payout_token = t.payout_token
+              LEFT JOIN confirmed_accounts AS c2 ON c2.account_id = u2.account_id
+              WHERE t.account_count > {PAIRED_TOKEN_MAX_ACCOUNTS}
+              GROUP BY t.payout_token, t.account_count) AS z
+          ON z.payout_token = u.payout_token
+        LEFT JOIN confirmed_accounts AS c ON c.account_id = u.account_id
+        GROUP BY u.account_id
+    ),
+    shared AS (
+        SELECT coalesce(p.account_id, b.account_id) AS account_id,
+               greatest(coalesce(p.other_count, 0), coalesce(b.other_count, 0)) AS other_count,
+               greatest(coalesce(p.other_confirmed_count, 0),
+                        coalesce(b.other_confirmed_count, 0)) AS other_confirmed_count
+        FROM paired AS p FULL OUTER JOIN big AS b ON b.account_id = p.account_id
     ),
     methods AS (
         SELECT m.account_id,

@@ -59,3 +59,19 @@ def test_crypto_destination_mismatch_and_churn():
 def test_without_payout_tables_signals_are_missing_not_zero():
     f = compute(make_tables(accounts=[{"account_id": "a"}]))["a"]
     assert f["payout_shared_account_count"] is None
+
+
+def test_widely_shared_destination_counts_without_pairing(monkeypatch):
+    from accountrisk.features.signals import payout
+
+    monkeypatch.setattr(payout, "PAIRED_TOKEN_MAX_ACCOUNTS", 3)
+    rows = [{"account_id": f"w{i}", "payout_token": "wide"} for i in range(6)]
+    rows += [{"account_id": "w0", "payout_token": "p1"}, {"account_id": "x", "payout_token": "p1"}]
+    tables = make_tables(payout_methods=rows, labels=[
+        {"account_id": "w1", "label": 1}, {"account_id": "w2", "label": 1}])
+    f = compute(tables)
+    assert f["w0"]["payout_shared_account_count"] == 5
+    assert f["w3"]["payout_shared_account_count"] == 5
+    assert f["x"]["payout_shared_account_count"] == 1
+    assert f["w0"]["payout_shared_confirmed_account_count"] == 2
+    assert f["w1"]["payout_shared_confirmed_account_count"] == 1  # never itself

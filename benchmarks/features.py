@@ -1,0 +1,124 @@
+"""Benchmark: `accountrisk features` against one plain DuckDB aggregate pass.
+
+For each size it generates a marketplace (cached under --data), then in fresh processes
+(so peak memory is each step's own):
+  1. load + validate the folder into a new DuckDB work directory,
+  2. compute every signal as of the generation end (per-stage times recorded),
+  3. one plain pass: GROUP BY account over sessions and activity, straight from Parquet.
+It prints a table and the ratio (load + features) / plain pass.
+
+    python benchmarks/features.py --sizes 100000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, sys, time
+from accountrisk.features.workspace import open_database, ensure_loaded
+from accountrisk.features.pipeline import build_features
+mode, data, work, as_of, limit = sys.argv[1:6]
+out = {}
+if mode == "features":
+    with open_database(work, memory_limit=limit or None) as engine:
+        t = time.perf_counter()
+        report = ensure_loaded(engine, data, force=True)
+        out["load_s"] = time.perf_counter() - t
+        assert report.usable, [p.render() for p in report.rejections()]
+        stages, last = {}, [time.perf_counter(), None]
+        def progress(step, done, total):
+            now = time.perf_counter()
+            if last[1] is not None:
+                stages[last[1]] = stages.get(last[1], 0) + now - last[0]
+            last[0], last[1] = now, step
+        t = time.perf_counter()
+        table = build_features(engine, as_of, progress=progress)
+        progress("end", 1, 1)
+        out["features_s"] = time.perf_counter() - t
+        out["stages"] = stages
+        out["rows"] = table.num_rows
+        out["columns"] = table.num_columns - 1
+else:
+    import duckdb
+    con = duckdb.connect()
+    if limit:
+        con.execute("SET memory_limit = $l", {"l": limit})
+    t = time.perf_counter()
+    for name, column in (("sessions", "started_at"), ("activity", "ts")):
+        con.sql(f"SELECT account_id, count(*), min({column}), max({column}) "
+                f"FROM read_parquet($p) GROUP BY account_id",
+                params={"p": f"{data}/{name}.parquet"}).fetchall()
+    out["plain_s"] = time.perf_counter() - t
+import resource
+out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+print(json.dumps(out))
+"""
+
+
+def run_child(*args: str) -> dict:
+    """Run a measured step in a fresh process (its own peak RSS); returns its JSON."""
+    done = subprocess.run([sys.executable, "-c", CHILD, *args], check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ensure_data(root: Path, accounts: int, seed: int) -> tuple[Path, dict, float]:
+    from accountrisk.features.synthetic import generate
+
+    folder = root / f"n{accounts}-s{seed}"
+    meta = folder / "generation.json"
+    if meta.exists():
+        return folder, json.loads(meta.read_text()), float("nan")
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    summary = generate(folder, accounts=accounts, seed=seed)
+    return folder, summary, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=101)
+    parser.add_argument("--data", type=Path, default=Path("bench-data"))
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory limit, e.g. 2GB")
+    args = parser.parse_args()
+
+    rows = []
+    for n in args.sizes:
+        folder, summary, gen_s = ensure_data(args.data, n, args.seed)
+        as_of = summary["end"]
+        work = args.data / f"work-{n}"
+        shutil.rmtree(work, ignore_errors=True)
+        feat = run_child("features", str(folder), str(work), as_of, args.memory_limit)
+        plain = run_child("plain", str(folder), "", as_of, args.memory_limit)
+        shutil.rmtree(work, ignore_errors=True)
+        counts = summary.get("row_counts", {})
+        total = feat["load_s"] + feat["features_s"]
+        rows.append((n, counts.get("sessions", 0), counts.get("activity", 0),
+                     counts.get("portfolio_items", 0), gen_s, feat["load_s"],
+                     feat["features_s"], feat["peak_rss_gb"], plain["plain_s"], total / plain["plain_s"]))
+        slow = sorted(feat["stages"].items(), key=lambda kv: -kv[1])[:6]
+        print(f"# {n:,} accounts, slowest stages: "
+              + ", ".join(f"{k} {v:.1f}s" for k, v in slow), flush=True)
+
+    head = ("accounts", "sessions", "activity", "items", "generate_s", "load_s",
+            "features_s", "peak_rss_gb", "plain_pass_s", "ratio")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print(f"| {r[0]:,} | {r[1]:,} | {r[2]:,} | {r[3]:,} | {r[4]:.1f} | {r[5]:.1f} | "
+              f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x |")
+    print(f"(memory limit: {args.memory_limit or 'DuckDB default'}; ratio = (load + features) "
+          "/ plain pass; peak RSS of the load + features process)")
+
+
+if __name__ == "__main__":
+    main()
