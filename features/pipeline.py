@@ -7,7 +7,7 @@ accounts that existed before T. Engines differ only in :mod:`.dialect` and :mod:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -119,11 +119,14 @@ def _attribute_columns(engine: Engine) -> list[tuple[str, str, bool]]:
 
 
 def build_features(engine: Engine, as_of: str | datetime, *,
-                   progress: Progress | None = None) -> pa.Table:
+                   progress: Progress | None = None, keep: Sequence[str] = ()) -> pa.Table:
     """Features of every account created before ``as_of``, one row per account.
 
     Only rows whose own timestamp is before ``as_of`` count, and labels decided before it.
     A contract table the folder did not have leaves its signals NULL for every account.
+    Helper tables the stages made (pair and group tables) are dropped afterwards, except
+    those named in ``keep`` (e.g. ``link_group_membership`` for the rings view), which stay
+    until the engine's connection closes.
     """
     from . import signals  # noqa: F401  (registers every family)
 
@@ -175,7 +178,8 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     sql = (f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)} "
            "ORDER BY a.account_id")
     result = engine.arrow(sql)
-    engine.drop([*ctx.created, *(f"pit_{n}" for n in available)])
+    engine.drop([n for n in ctx.created if n not in keep]
+                + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
     return result
 
 
