@@ -1,1 +1,238 @@
-"""(being written)"""
+"""Reused portfolios and profile photos: the same work shown by several accounts.
+
+Fronted identities are often run by one team that recycles portfolio items (the same
+project link, the same screenshot re-encoded, the same description with a few words
+changed) and stock or re-used profile photos. The search itself is in
+:mod:`..neardup`: near-duplicate images by pHash distance, near-duplicate descriptions by
+shingle Jaccard, equal normalized links. Keys used (with their near-duplicates) by more than
+``COMMON_KEY_ACCOUNTS`` accounts are stock images, templates or popular sites and are left
+out. Only items added before T count (a copy added later is invisible), and only accounts
+created before T.
+
+Helper tables made here (read them with ``after=("portfolio_pair_edges",)``):
+
+``portfolio_account_pairs(account_id, other_account_id, link_kind)``
+    Identity-graph edges: two accounts showing a shared or near-duplicate item, or
+    near-duplicate profile photos. ``link_kind`` is one of ``portfolio_link``,
+    ``portfolio_image``, ``portfolio_text``, ``profile_photo``. Both directions, distinct.
+    Always made (with profile photo edges only when the folder has no portfolio items).
+
+``portfolio_image_hash_pairs(key, other_key)``, ``profile_photo_hash_pairs(key, other_key)``
+    Near-duplicate distinct pHashes (within 5 bits), both directions.
+"""
+
+from __future__ import annotations
+
+from .. import neardup as nd
+from ..dialect import Dialect
+from ..registry import StageContext, feature, stage
+
+LINK_KINDS = ("portfolio_link", "portfolio_image", "portfolio_text", "profile_photo")
+_NO_PAIRS = "(SELECT key, key AS other_key FROM portfolio_item_keys WHERE 1 = 0)"
+
+
+def _hash_pairs(ctx: StageContext, hashes: str, column: str, out: str) -> str:
+    """Near-duplicate distinct hashes in ``hashes.column``, into ``out(key, other_key)``
+    in both directions."""
+    steps = nd.phash_pairs_steps(ctx.d, hashes, f"{out}_once", column)
+    once = nd.run_steps(ctx.create, steps)
+    return ctx.create(out, f"""
+        SELECT phash AS key, other_phash AS other_key FROM {once}
+        UNION ALL SELECT other_phash AS key, phash AS other_key FROM {once}""")
+
+
+# Photos and item images are searched apart: no feature compares a photo with an item, and
+# random band collisions grow with the square of the hashes searched together.
+@stage(needs=("accounts",))
+def profile_photo_matches(ctx: StageContext) -> str:
+    pairs = _hash_pairs(ctx, ctx.table("accounts"), "profile_photo_phash",
+                        "profile_photo_hash_pairs")
+    keys = (f"(SELECT profile_photo_phash AS key, account_id, created_at AS added_at "
+            f"FROM {ctx.table('accounts')})")
+    matches = nd.run_steps(ctx.create,
+                           nd.expand_matches_steps(keys, pairs, "profile_photo_expand"))
+    ctx.create("profile_photo_account_pairs", f"""
+        SELECT DISTINCT account_id, other_account_id FROM {matches}""")
+    return f"""
+    SELECT a.account_id,
+           CASE WHEN a.profile_photo_phash IS NULL THEN NULL
+                ELSE coalesce(p.other_count, 0) END AS photo_other_count
+    FROM {ctx.table('accounts')} AS a
+    LEFT JOIN (SELECT account_id, count(*) AS other_count FROM profile_photo_account_pairs
+               GROUP BY account_id) AS p ON p.account_id = a.account_id
+    """
+
+
+def _item_texts_sql(ctx: StageContext) -> str:
+    """(item_id, account_id, added_at, doc_key, norm, word_count) of each description."""
+    d = ctx.d
+    # No filter on ``norm`` here: DuckDB would push it into the scan and run the regex twice.
+    return f"""
+    SELECT item_id, account_id, added_at, {nd.text_key_sql(d, 'norm')} AS doc_key, norm,
+           {d.list_size(nd.text_words_sql(d, 'norm'))} AS word_count
+    FROM (SELECT item_id, account_id, added_at,
+                 {nd.normalized_text_sql(d, 'description')} AS norm
+          FROM {ctx.table('portfolio_items')} WHERE description IS NOT NULL) AS t
+    """
+
+
+def _item_keys_sql(ctx: StageContext) -> str:
+    """(kind, key, item_id, account_id, added_at): what each item can be matched on.
+
+    A link that normalizes to nothing keeps a NULL key, which matches nothing.
+    """
+    items = ctx.table("portfolio_items")
+    link = nd.normalized_link_sql(ctx.d, "url")
+    return f"""
+    SELECT 'portfolio_image' AS kind, image_phash AS key, item_id, account_id, added_at
+    FROM {items} WHERE image_phash IS NOT NULL
+    UNION ALL
+    SELECT 'portfolio_link' AS kind, {link} AS key, item_id, account_id, added_at
+    FROM {items} WHERE url IS NOT NULL
+    UNION ALL
+    SELECT 'portfolio_text' AS kind, CAST(doc_key AS STRING) AS key, item_id, account_id,
+           added_at
+    FROM portfolio_item_texts WHERE word_count >= {nd.MIN_TEXT_WORDS}
+    """
+
+
+def _text_docs_sql(ctx: StageContext) -> str:
+    """(doc_key, words) of each distinct normalized description."""
+    words = nd.text_words_sql(ctx.d, "norm")
+    return f"""
+    (SELECT doc_key, {words} AS words
+     FROM (SELECT doc_key, min(norm) AS norm FROM portfolio_item_texts
+           WHERE word_count >= {nd.MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
+
+
+@stage(needs=("accounts", "portfolio_items"), after=("confirmed_accounts",))
+def portfolio_matches(ctx: StageContext) -> str:
+    images = _hash_pairs(ctx, ctx.table("portfolio_items"), "image_phash",
+                         "portfolio_image_hash_pairs")
+    ctx.create("portfolio_item_texts", _item_texts_sql(ctx))
+    ctx.create("portfolio_item_keys", _item_keys_sql(ctx))
+    once = nd.run_steps(ctx.create,
+                        nd.text_pairs_steps(ctx.d, _text_docs_sql(ctx), "portfolio_text_once"))
+    ctx.create("portfolio_text_pairs", f"""
+        SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key
+        FROM {once}
+        UNION ALL
+        SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
+        FROM {once}""")
+    pairs = {"portfolio_image": images, "portfolio_text": "portfolio_text_pairs",
+             "portfolio_link": _NO_PAIRS}
+    parts = []
+    for kind, table in pairs.items():
+        keys = (f"(SELECT key, account_id, added_at FROM portfolio_item_keys "
+                f"WHERE kind = '{kind}')")
+        done = nd.run_steps(ctx.create, nd.expand_matches_steps(keys, table, f"{kind}_expand"))
+        parts.append(f"SELECT '{kind}' AS link_kind, key, account_id, other_account_id, "
+                     f"other_first_added_at FROM {done}")
+    ctx.create("portfolio_item_matches", " UNION ALL ".join(parts))
+    # DOUBLE, not a 1.0 literal: Spark would average a DECIMAL and round the ratio.
+    newer = ("CASE WHEN i.added_at > i.other_first_added_at THEN CAST(1 AS DOUBLE) "
+             "ELSE CAST(0 AS DOUBLE) END")
+    return f"""
+    WITH counts AS (
+        SELECT m.account_id,
+               count(DISTINCT CASE WHEN m.link_kind = 'portfolio_link'
+                                   THEN m.other_account_id END) AS link_other_count,
+               count(DISTINCT CASE WHEN m.link_kind = 'portfolio_image'
+                                   THEN m.other_account_id END) AS image_other_count,
+               count(DISTINCT CASE WHEN m.link_kind = 'portfolio_text'
+                                   THEN m.other_account_id END) AS text_other_count,
+               count(DISTINCT c.account_id) AS confirmed_other_count
+        FROM portfolio_item_matches AS m
+        LEFT JOIN confirmed_accounts AS c ON c.account_id = m.other_account_id
+        GROUP BY m.account_id
+    ),
+    key_first AS (
+        SELECT link_kind, key, account_id, min(other_first_added_at) AS other_first_added_at
+        FROM portfolio_item_matches GROUP BY link_kind, key, account_id
+    ),
+    matched_items AS (
+        SELECT k.item_id, k.account_id, k.added_at,
+               min(f.other_first_added_at) AS other_first_added_at
+        FROM portfolio_item_keys AS k
+        JOIN key_first AS f
+          ON f.link_kind = k.kind AND f.key = k.key AND f.account_id = k.account_id
+        GROUP BY k.item_id, k.account_id, k.added_at
+    ),
+    copies AS (
+        SELECT i.account_id, avg({newer}) AS copy_newer_ratio
+        FROM matched_items AS i GROUP BY i.account_id
+    ),
+    items AS (
+        SELECT account_id, count(*) AS item_count
+        FROM {ctx.table('portfolio_items')} GROUP BY account_id
+    )
+    SELECT i.account_id, i.item_count, c.link_other_count, c.image_other_count,
+           c.text_other_count, c.confirmed_other_count, p.copy_newer_ratio
+    FROM items AS i
+    LEFT JOIN counts AS c ON c.account_id = i.account_id
+    LEFT JOIN copies AS p ON p.account_id = i.account_id
+    """
+
+
+@stage(needs=("accounts",), after=("profile_photo_matches", "portfolio_matches"))
+def portfolio_pair_edges(ctx: StageContext) -> str:
+    """Makes ``portfolio_account_pairs`` (see the module docstring)."""
+    edges = ("SELECT account_id, other_account_id, 'profile_photo' AS link_kind "
+             "FROM profile_photo_account_pairs")
+    if ctx.has("portfolio_items"):
+        edges += (" UNION ALL SELECT account_id, other_account_id, link_kind "
+                  "FROM portfolio_item_matches")
+    ctx.create("portfolio_account_pairs",
+               f"SELECT DISTINCT account_id, other_account_id, link_kind FROM ({edges}) AS e")
+    return ""
+
+
+@feature(portfolio_matches, fill=0, direction=0,
+         reason="shows {value:.0f} portfolio items")
+def portfolio_item_count(d: Dialect) -> str:
+    """Portfolio items this account added before T."""
+    return "item_count"
+
+
+@feature(portfolio_matches, fill=0,
+         reason="shows the same portfolio link as {value:.0f} other accounts")
+def portfolio_link_shared_account_count(d: Dialect) -> str:
+    """Other accounts showing one of this account's portfolio links (normalized)."""
+    return "coalesce(link_other_count, 0)"
+
+
+@feature(portfolio_matches, fill=0,
+         reason="shows the same portfolio image as {value:.0f} other accounts")
+def portfolio_image_near_duplicate_account_count(d: Dialect) -> str:
+    """Other accounts with a near-duplicate portfolio image (pHash within 5 bits)."""
+    return "coalesce(image_other_count, 0)"
+
+
+@feature(portfolio_matches, fill=0,
+         reason="shows a near-copy of a portfolio description used by {value:.0f} other "
+                "accounts")
+def portfolio_text_near_duplicate_account_count(d: Dialect) -> str:
+    """Other accounts with a near-duplicate portfolio description (shingle Jaccard >= 0.5)."""
+    return "coalesce(text_other_count, 0)"
+
+
+@feature(portfolio_matches,
+         reason="added {value:.0%} of its reused portfolio items after another account did")
+def portfolio_copy_newer_ratio(d: Dialect) -> str:
+    """Of items matching another account's item, the share this account added later."""
+    return "copy_newer_ratio"
+
+
+@feature(portfolio_matches, fill=0,
+         reason="shares portfolio items with {value:.0f} accounts already confirmed "
+                "fraudulent")
+def portfolio_confirmed_match_account_count(d: Dialect) -> str:
+    """Accounts confirmed fraudulent before T sharing a (near-)duplicate portfolio item."""
+    return "coalesce(confirmed_other_count, 0)"
+
+
+@feature(profile_photo_matches,
+         reason="has the same profile photo as {value:.0f} other accounts")
+def profile_photo_near_duplicate_account_count(d: Dialect) -> str:
+    """Other accounts whose profile photo is a near-duplicate (NULL without a photo)."""
+    return "photo_other_count"
