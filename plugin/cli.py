@@ -125,7 +125,7 @@ def signals(
     from ..features.registry import registry_rows, signals_markdown
 
     if markdown:
-        out.print(signals_markdown(), markup=False)
+        out.print(signals_markdown(), markup=False, end="")
         return
     for row in registry_rows():
         out.print(f"{row['name']:<48} {row['family']:<15} {row['description']}", markup=False)
