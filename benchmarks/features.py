@@ -100,7 +100,7 @@ def main() -> None:
         feat = run_child("features", str(folder), str(work), as_of, args.memory_limit)
         plain = run_child("plain", str(folder), "", as_of, args.memory_limit)
         shutil.rmtree(work, ignore_errors=True)
-        counts = summary.get("row_counts", {})
+        counts = summary.get("rows", {})
         total = feat["load_s"] + feat["features_s"]
         rows.append((n, counts.get("sessions", 0), counts.get("activity", 0),
                      counts.get("portfolio_items", 0), gen_s, feat["load_s"],

@@ -31,6 +31,8 @@ class MatchedItem(BaseModel):
     match: Literal["link", "image", "text", "photo"]
     this_is_newer: bool | None = None
     detail: str = ""  # e.g. "pHash 3 bits apart", "Jaccard 0.82"
+    title: str | None = None  # the items' titles, as the marketplace shows them
+    other_title: str | None = None
 
 
 class SharedToken(BaseModel):

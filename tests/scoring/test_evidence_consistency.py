@@ -1,0 +1,83 @@
+"""Evidence names exactly the accounts the features counted, on a generated marketplace."""
+
+from collections import defaultdict
+
+import pytest
+
+from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.load import load_folder
+from accountrisk.features.synthetic import generate
+from accountrisk.scoring._evidence_common import MAX_LISTED_ACCOUNTS
+from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
+
+AS_OF = "2026-09-01"
+# feature -> link kinds of the evidence accounts it counts
+COUNTED = {
+    "payout_shared_account_count": ("payout",),
+    "residential_ip_shared_account_count": ("ip",),
+    "device_shared_account_count": ("device",),
+    "portfolio_link_shared_account_count": ("portfolio_link",),
+    "portfolio_image_near_duplicate_account_count": ("portfolio_image",),
+    "portfolio_text_near_duplicate_account_count": ("portfolio_text",),
+    "profile_photo_near_duplicate_account_count": ("profile_photo",),
+}
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("market")
+    generate(folder, accounts=2500, seed=7, fronted_share=0.03)
+    engine = DuckDBEngine()
+    assert load_folder(folder, engine).usable
+    yield engine
+    engine.close()
+
+
+def _sample(rows, k=80):
+    """Accounts with something to show under the listing cap, plus a few without."""
+    busy = [r for r in rows if any(0 < (r[f] or 0) <= MAX_LISTED_ACCOUNTS for f in COUNTED)]
+    quiet = [r for r in rows if not any(r[f] for f in COUNTED)][:5]
+    return busy[:k] + quiet
+
+
+def _check(rows, evidence):
+    checked = 0
+    for row in rows:
+        found = evidence[row["account_id"]]
+        for feature, kinds in COUNTED.items():
+            expected = row[feature] or 0
+            if expected > MAX_LISTED_ACCOUNTS:
+                continue
+            others = {a.account_id for a in found[feature].accounts if a.link_kind in kinds}
+            assert len(others) == expected, (row["account_id"], feature, sorted(others))
+            checked += expected > 0
+    return checked
+
+
+def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market):
+    features = build_features_for_evidence(market, AS_OF).to_pylist()
+    sample = _sample(features)
+    ids = [r["account_id"] for r in sample]
+    kept = collect_evidence(market, AS_OF, ids, list(COUNTED) + ["link_group_account_count",
+                                                                 "direct_link_account_count"])
+    assert _check(sample, kept) >= 40
+    cursor = market.con.cursor()  # a cursor does not see the kept tables: it recomputes
+    try:
+        recomputed = collect_evidence(cursor, AS_OF, ids, list(COUNTED))
+    finally:
+        cursor.close()
+    _check(sample, recomputed)
+    kinds_seen = defaultdict(int)
+    for row in sample:
+        group = kept[row["account_id"]]["link_group_account_count"]
+        size = row["link_group_account_count"]
+        if size and size > 1:
+            assert any(f"{size:.0f} accounts" in n for n in group.notes), group.notes
+        direct = {a.account_id for a in
+                  kept[row["account_id"]]["direct_link_account_count"].accounts
+                  if a.link_kind != "same group"}
+        if row["direct_link_account_count"] <= MAX_LISTED_ACCOUNTS:
+            assert len(direct) == row["direct_link_account_count"]
+        for a in group.accounts:
+            kinds_seen[a.link_kind] += 1
+    assert {"payout", "device"} <= set(kinds_seen)
