@@ -28,7 +28,7 @@ TOKEN_SHOWN_CHARS = 4
 HELPER_TABLES = (
     "confirmed_accounts", "link_edges", "link_group_membership",
     working_hours.HISTOGRAM_TABLE, "portfolio_item_keys", "portfolio_item_matches",
-    "profile_photo_account_pairs",
+    "portfolio_text_pairs", "profile_photo_account_pairs",
 )
 HELPER_PREFIX = "evidence__"
 _MARKER = HELPER_PREFIX + "as_of"

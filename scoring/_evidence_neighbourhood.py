@@ -9,8 +9,11 @@ every item showing one of their links. Matches are then exactly the features'.
 Descriptions: a near-copy (shingle Jaccard >= ``TEXT_JACCARD_MIN``) shares more than half
 of a text's shingles, so it contains one of any ``half + 1`` of them as a phrase; one regular
 expression finds those candidates, and the Jaccard is computed exactly against each. Unlike
-the full search this does not skip copies made only of boilerplate, and it applies the
-common-text cap to the account's own texts only.
+the full search, which counts only informative shingles (boilerplate in more than
+``SHINGLE_MAX_DOCS`` texts counts on neither side, and that needs every text's shingles),
+this Jaccard is over all shingles, and it applies the common-text cap to the account's own
+texts only: an approximation that can list a few more or fewer description matches than the
+feature counted. Scoring reads the pipeline's kept tables, which are exact.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def portfolio_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: lis
     and item, which came first, and how close the match is."""
     present = tables(con)
     if helpers_ready(con, as_of, "profile_photo_account_pairs"):
-        names = {n: helper(n) for n in _TABLES}
+        names = {n: helper(n) for n in (*_TABLES, "portfolio_text_pairs")}
         names = {n: t for n, t in names.items() if t in present}
         return _collect(con, as_of, ids, names)
     cursor = con.cursor()
@@ -72,7 +72,9 @@ def _collect(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
         found = rows(con, _item_matches_sql(names), params)
         if texts is not None:
             found = [m for m in found if m["kind"] != "portfolio_text"] + texts
-        found = _near_texts(con, found)
+        # The kept text-pair table is the search's own verdict (Jaccard over informative
+        # shingles); without it, candidates are re-checked here.
+        found = _near_texts(con, found, verified="portfolio_text_pairs" in names)
     photos = rows(con, f"""
         SELECT p.account_id, 'profile_photo' AS kind, 'profile photo' AS item_id,
                p.other_account_id, 'profile photo' AS other_item_id,
@@ -113,6 +115,10 @@ def _item_matches_sql(names: dict[str, str]) -> str:
     keys, matches = names["portfolio_item_keys"], names["portfolio_item_matches"]
     image = "o.kind = 'portfolio_image'"
     distance = _distance("o.key", "x.key")
+    text_pair = "o.kind = 'portfolio_text'"
+    if "portfolio_text_pairs" in names:
+        text_pair += (f" AND EXISTS (SELECT 1 FROM {names['portfolio_text_pairs']} AS tp "
+                      "WHERE tp.key = o.key AND tp.other_key = x.key)")
     return f"""
     WITH own AS (SELECT kind, key, item_id, account_id, added_at FROM {keys} WHERE {_IDS}),
     matched AS (
@@ -125,7 +131,7 @@ def _item_matches_sql(names: dict[str, str]) -> str:
     FROM own AS o
     JOIN matched AS m ON m.link_kind = o.kind AND m.key = o.key AND m.account_id = o.account_id
     JOIN {keys} AS x ON x.account_id = m.other_account_id AND x.kind = o.kind
-    WHERE x.key = o.key OR o.kind = 'portfolio_text'
+    WHERE x.key = o.key OR ({text_pair})
        OR ({image} AND {distance} <= {nd.PHASH_MAX_DISTANCE_BITS})
     ORDER BY o.account_id, o.item_id, x.account_id, x.item_id"""
 
@@ -137,8 +143,8 @@ def _shingles(text: str | None) -> set[tuple[str, ...]]:
             for i in range(len(words) - nd.SHINGLE_WORDS + 1)}
 
 
-def _near_texts(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]]
-                ) -> list[dict[str, Any]]:
+def _near_texts(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]], *,
+                verified: bool = False) -> list[dict[str, Any]]:
     """Keep text candidates whose descriptions are near-copies (shingle Jaccard at least the
     search's threshold), with the Jaccard for the detail."""
     texts = [m for m in found if m["kind"] == "portfolio_text" and m.get("jaccard") is None
@@ -156,6 +162,8 @@ def _near_texts(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]]
         a = shingled.get(str(m["item_id"]), set())
         b = shingled.get(str(m["other_item_id"]), set())
         m["jaccard"] = len(a & b) / len(a | b) if a | b else 0.0
+    if verified:  # the Jaccard over all shingles is then only shown, not a filter
+        return found
     return [m for m in found if m["jaccard"] is None or m["jaccard"] >= nd.TEXT_JACCARD_MIN]
 
 

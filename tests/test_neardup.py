@@ -208,7 +208,7 @@ def test_only_the_first_words_are_compared():
     assert text_pairs(docs)[("a", "b")] == 1.0
 
 
-def test_text_pairs_equal_brute_force_jaccard():
+def test_text_pairs_equal_brute_force_jaccard_over_informative_shingles():
     docs = random_corpus()
     sets = {k: shingles(v) for k, v in docs.items()}
     df: dict[str, int] = {}
@@ -216,17 +216,18 @@ def test_text_pairs_equal_brute_force_jaccard():
         for sh in s:
             df[sh] = df.get(sh, 0) + 1
     assert max(df.values()) > nd.SHINGLE_MAX_DOCS  # the boilerplate path is exercised
+    informative = {k: {sh for sh in v if df[sh] <= nd.SHINGLE_MAX_DOCS} for k, v in sets.items()}
     want = {}
     for a, b in combinations(sorted(sets), 2):
-        sa, sb = sets[a], sets[b]
+        sa, sb = informative[a], informative[b]
         shared = sa & sb
-        if not any(df[s] <= nd.SHINGLE_MAX_DOCS for s in shared):
-            continue  # candidates need a shingle that is not boilerplate
+        if not shared:
+            continue  # boilerplate counts on neither side
         jaccard = len(shared) / len(sa | sb)
         if jaccard >= nd.TEXT_JACCARD_MIN:
             want[(a, b)] = jaccard
     got = text_pairs(docs)
-    assert len(want) > 50
+    assert len(want) > 30
     assert set(got) == set(want)
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
 
@@ -304,7 +305,7 @@ def test_same_pairs_on_spark():
         src = f"(SELECT doc_key, {nd.text_words_sql(SPARK, norm)} AS words FROM raw)"
         rows = spark_run(spark, nd.text_pairs_steps(SPARK, src, "tp"))
         want = text_pairs(docs)
-        assert len(want) > 50
+        assert len(want) > 30
         assert {(r[0], r[1]): r[2] for r in rows} == want
         link = spark.sql(f"SELECT {nd.normalized_link_sql(SPARK, 'u')} "
                          "FROM (SELECT 'HTTPS://www.GitHub.com/x/?a=1' AS u) AS t").collect()

@@ -40,11 +40,13 @@ def _sample(rows, k=80):
     return busy[:k] + quiet
 
 
-def _check(rows, evidence):
+def _check(rows, evidence, skip=()):
     checked = 0
     for row in rows:
         found = evidence[row["account_id"]]
         for feature, kinds in COUNTED.items():
+            if feature in skip:
+                continue
             expected = row[feature] or 0
             if expected > MAX_LISTED_ACCOUNTS:
                 continue
@@ -66,7 +68,10 @@ def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market)
         recomputed = collect_evidence(cursor, AS_OF, ids, list(COUNTED))
     finally:
         cursor.close()
-    _check(sample, recomputed)
+    # Recomputed text matches are approximate by design (boilerplate needs corpus-wide
+    # document frequencies; see scoring/_evidence_neighbourhood.py): only the kept-table
+    # path must name exactly the counted accounts for descriptions.
+    _check(sample, recomputed, skip=("portfolio_text_near_duplicate_account_count",))
     kinds_seen = defaultdict(int)
     for row in sample:
         group = kept[row["account_id"]]["link_group_account_count"]
