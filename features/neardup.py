@@ -21,7 +21,8 @@ full 64 bits. At 1M random hashes that is ~67M probes and ~20M candidates (see
 Text: normalized (lower case, every character outside a-z and 0-9 is a separator, so
 non-Latin scripts are not compared), cut into word 3-gram shingles of its first
 :data:`MAX_TEXT_WORDS` words. Two texts are near-duplicates when the Jaccard similarity of
-their *informative* shingle sets is at least :data:`TEXT_JACCARD_MIN`. A shingle that more
+their *informative* shingle sets is at least :data:`TEXT_JACCARD_MIN` and they share at least
+:data:`TEXT_MIN_SHARED_SHINGLES` of them. A shingle that more
 than :data:`SHINGLE_MAX_DOCS` distinct texts contain is boilerplate ("feel free to contact
 me") and counts on neither side: it says nothing about copying, and leaving it out bounds
 the self-join that finds candidates (pairs sharing an informative shingle). An earlier
@@ -56,6 +57,9 @@ COMMON_IMAGE_ACCOUNTS = 25
 COMMON_KEY_ACCOUNTS = COMMON_IMAGE_ACCOUNTS
 
 TEXT_JACCARD_MIN = 0.5
+# Texts made almost only of stock phrases keep one or two informative shingles, and two
+# such texts would reach any Jaccard by chance: a copy must share at least this many.
+TEXT_MIN_SHARED_SHINGLES = 3
 SHINGLE_WORDS = 3
 MIN_TEXT_WORDS = 6
 # Only the first words are compared: bounds the shingles per text (and the cost) whatever
@@ -174,7 +178,8 @@ def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
               GROUP BY a.doc_key, b.doc_key) AS c
         JOIN {out}_sizes AS sa ON sa.doc_key = c.doc_key
         JOIN {out}_sizes AS sb ON sb.doc_key = c.other_doc_key
-        WHERE CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
+        WHERE {shared} >= {TEXT_MIN_SHARED_SHINGLES}
+          AND CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
     return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
             (out, exact)]
 

@@ -221,8 +221,8 @@ def test_text_pairs_equal_brute_force_jaccard_over_informative_shingles():
     for a, b in combinations(sorted(sets), 2):
         sa, sb = informative[a], informative[b]
         shared = sa & sb
-        if not shared:
-            continue  # boilerplate counts on neither side
+        if len(shared) < nd.TEXT_MIN_SHARED_SHINGLES:
+            continue  # boilerplate counts on neither side; a copy shares a few phrases
         jaccard = len(shared) / len(sa | sb)
         if jaccard >= nd.TEXT_JACCARD_MIN:
             want[(a, b)] = jaccard
@@ -320,3 +320,17 @@ def test_same_pairs_on_spark():
         assert ({(r[1], r[2]) for r in rows}, common) == expand(keys, pairs)
     finally:
         spark.stop()
+
+
+def test_mostly_boilerplate_texts_need_a_few_shared_informative_shingles():
+    boiler = "feel free to contact me for any questions about the project"
+    docs = {f"b{i}": boiler + f" x{i} y{i}" for i in range(nd.SHINGLE_MAX_DOCS + 1)}
+    # Informative shingles {the project rare, project rare words} and the same plus
+    # {rare words now}: Jaccard 2/3, but only 2 shared, fewer than 3.
+    docs["p"] = boiler + " rare words"
+    docs["q"] = boiler + " rare words now"
+    docs["r"] = "alpha beta gamma delta epsilon zeta eta"
+    docs["s"] = "alpha beta gamma delta epsilon zeta theta"
+    got = text_pairs(docs)
+    assert ("p", "q") not in got
+    assert ("r", "s") in got  # 4 of 5 informative shingles shared
