@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from accountrisk.features.workspace import DEFAULT_MEMORY_LIMIT
+
 CHILD = r"""
 import json, sys, time
 from accountrisk.features.workspace import open_database, ensure_loaded
@@ -116,7 +118,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]:,} | {r[1]:,} | {r[2]:,} | {r[3]:,} | {r[4]:.1f} | {r[5]:.1f} | "
               f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x |")
-    print(f"(memory limit: {args.memory_limit or 'DuckDB default'}; ratio = (load + features) "
+    print(f"(memory limit: {args.memory_limit or 'accountrisk default ' + DEFAULT_MEMORY_LIMIT}; ratio = (load + features) "
           "/ plain pass; peak RSS of the load + features process)")
 
 

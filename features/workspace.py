@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,13 +18,18 @@ from .validate import Problem, ValidationReport
 
 DEFAULT_WORKDIR = Path("accountrisk-work")
 DATABASE_NAME = "accountrisk.duckdb"
+# DuckDB's own default is 80% of RAM; a fixed cap keeps the 1M-account pipeline inside 8 GB
+# of RSS (it spills to the work directory past it). ACCOUNTRISK_MEMORY_LIMIT or
+# --memory-limit override it.
+DEFAULT_MEMORY_LIMIT = "6GB"
 
 
 def open_database(workdir: str | Path = DEFAULT_WORKDIR, *, memory_limit: str | None = None,
                   threads: int | None = None) -> DuckDBEngine:
     """The work directory's DuckDB database (created when missing)."""
     path = Path(workdir) / DATABASE_NAME
-    return DuckDBEngine(path, memory_limit=memory_limit, threads=threads)
+    limit = memory_limit or os.environ.get("ACCOUNTRISK_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    return DuckDBEngine(path, memory_limit=limit, threads=threads)
 
 
 def folder_fingerprint(data_dir: str | Path) -> str:
