@@ -1,0 +1,84 @@
+"""The ``train`` and ``promote`` commands (registered on the CLI's typer app)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..features.errors import AccountRiskError
+from ..features.workspace import DEFAULT_WORKDIR
+from ..training.unlabelled import DEFAULT as DEFAULT_UNLABELLED
+from .cli import DataDir, MemoryLimit, Workdir, _fail, app
+
+
+def _say(message: str) -> None:
+    # Progress goes to stderr so that stdout ends with the registered model's URI.
+    print(message, file=sys.stderr, flush=True)
+
+
+@app.command()
+def train(
+    data_dir: DataDir,
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date or date-time, UTC; only "
+                                                       "decisions before it are used.")],
+    model_dir: Annotated[Optional[Path], typer.Option(
+        "--model-dir", help="Where to write the model directory (default: "
+                            "WORKDIR/models/<as-of>-seed<seed>).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same data and seed give the same "
+                                           "model file).")] = 0,
+    workdir: Workdir = DEFAULT_WORKDIR,
+    unlabelled: Annotated[str, typer.Option(
+        help="How to use accounts with no decision: negatives (down-weighted, the "
+             "default), ignore, or pu (Elkan-Noto positive-unlabelled).")
+    ] = DEFAULT_UNLABELLED,
+    snapshot_days: Annotated[int, typer.Option(
+        help="Days between feature snapshots of the training set.")] = 30,
+    memory_limit: MemoryLimit = None,
+) -> None:
+    """Train on past decisions and register the model in MLflow.
+
+    Features of each decided account are computed as of its decision, never after. With too
+    few labels, registers the red-flag rule score instead (kind "rules") and says so. The
+    last line printed is the registered model's URI.
+    """
+    from ..training.api import train as run
+
+    try:
+        result = run(data_dir, as_of, model_dir=model_dir, seed=seed, workdir=workdir,
+                     unlabelled=unlabelled, snapshot_days=snapshot_days,
+                     memory_limit=memory_limit, say=_say)
+    except (AccountRiskError, ValueError) as error:
+        _fail(error)  # type: ignore[arg-type]
+    if result.kind == "rules":
+        _say("NOTE: registered the red-flag rule score, not a trained model (too few labels).")
+    sys.stdout.write(f"{result.uri}\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def promote(
+    data_dir: DataDir,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Compare on decisions before this time (default: all of them).")
+    ] = None,
+    workdir: Workdir = DEFAULT_WORKDIR,
+    min_gain: Annotated[float, typer.Option(
+        help="PR-AUC the challenger must gain over the champion.")] = 0.0,
+) -> None:
+    """Make the challenger the champion if it beats it on the latest decisions.
+
+    Both models score the same recent decisions of DATA_DIR (features as of each decision);
+    the numbers go to an MLflow run. Exit 0 whether or not it promoted; the last line says
+    what happened and why.
+    """
+    from ..training.promotion import promote as run
+
+    try:
+        result = run(data_dir, as_of, workdir=workdir, min_gain=min_gain, say=_say)
+    except AccountRiskError as error:
+        _fail(error)
+    verdict = "promoted" if result.promoted else "not promoted"
+    sys.stdout.write(f"{verdict}: {result.reason}\n")

@@ -1,0 +1,128 @@
+"""Point-in-time training sets: a decided account's features stop at its decision."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.load import load_tables
+from accountrisk.training.dataset import (EARLY, LATE, TRAIN, build_training_set,
+                                          snapshot_times)
+from tests.conftest import NOW, compute, make_tables
+
+T = datetime(2025, 8, 1)
+
+
+def _sessions(account: str, start: datetime, count: int, every_days: float, **extra):
+    return [{"account_id": account, "started_at": start + timedelta(days=i * every_days),
+             "ip_token": f"ip-{account}", "ip_type": "residential", **extra}
+            for i in range(count)]
+
+
+def _market():
+    """b: confirmed 2025-05-10, yet (against the rules of a ban) still has sessions after
+    it, through a VPN and a remote-desktop tool; e: decided before any snapshot it existed
+    at; c: cleared later; d and fillers: never decided."""
+    sessions = (_sessions("b", datetime(2025, 2, 1), 6, 14)
+                + _sessions("b", datetime(2025, 5, 20), 10, 5, ip_type="vpn",
+                            remote_access_tool="anydesk")
+                + _sessions("c", datetime(2025, 2, 1), 20, 8)
+                + _sessions("d", datetime(2025, 2, 1), 20, 8)
+                + _sessions("e", datetime(2025, 5, 6), 2, 1))
+    for i in range(6):
+        sessions += _sessions(f"f{i}", datetime(2025, 3, 1), 15, 9)
+    accounts = [{"account_id": "e", "created_at": datetime(2025, 5, 5)}]
+    labels = [{"account_id": "b", "label": 1, "decided_at": datetime(2025, 5, 10)},
+              {"account_id": "e", "label": 1, "decided_at": datetime(2025, 5, 9)},
+              {"account_id": "c", "label": 0, "decided_at": datetime(2025, 6, 20)},
+              {"account_id": "c", "label": 1, "decided_at": datetime(2025, 9, 1)}]  # after T
+    return make_tables(accounts=accounts, sessions=sessions, labels=labels)
+
+
+@pytest.fixture(scope="module")
+def training_set():
+    with DuckDBEngine() as engine:
+        assert load_tables(_market(), engine, now=NOW).usable
+        yield build_training_set(engine, T, snapshot_days=30, unlabelled_sample=1000, seed=3)
+
+
+def _rows(ts, account, labelled=True):
+    rows = [r for r in ts.rows.to_pylist() if r["account_id"] == account
+            and r["_labelled"] == labelled]
+    return rows
+
+
+def test_snapshots_step_back_from_t_to_the_first_decision():
+    snaps = snapshot_times(datetime(2025, 5, 9), T, 30)
+    assert snaps[-1] == T
+    assert snaps[0] <= datetime(2025, 5, 9) < snaps[1]
+    assert all(b - a == timedelta(days=30) for a, b in zip(snaps, snaps[1:]))
+
+
+def test_banned_account_features_stop_at_its_decision(training_set):
+    ts = training_set
+    (row,) = _rows(ts, "b")
+    snapshot = row["_snapshot"]
+    assert snapshot <= datetime(2025, 5, 10) < snapshot + timedelta(days=30)
+    assert row["_label"] == 1.0
+    expected = compute(_market(), as_of=snapshot)["b"]
+    for name in ts.features:
+        got, want = row[name], expected[name]
+        if isinstance(want, float) and math.isnan(want) or want is None:
+            assert got is None or (isinstance(got, float) and math.isnan(got)), name
+        else:
+            assert got == pytest.approx(want), name
+    # Nothing from after the decision: only the six early residential sessions count.
+    assert row["session_count"] == 6
+    assert row["remote_access_session_ratio"] == 0
+    assert row["anonymizer_session_ratio"] == 0
+
+
+def test_no_row_is_dated_after_its_decision(training_set):
+    for row in training_set.rows.to_pylist():
+        if row["_labelled"]:
+            assert row["_snapshot"] <= row["_decided_at"]
+
+
+def test_decided_before_existing_at_any_snapshot_is_counted_and_dropped(training_set):
+    ts = training_set
+    assert _rows(ts, "e") == []
+    assert ts.counts["dropped_decided_before_first_snapshot"] == 1
+    assert ts.counts["dropped_confirmed"] == 1
+
+
+def test_latest_decision_before_t_is_the_label_and_parts_follow_time(training_set):
+    ts = training_set
+    (c,) = _rows(ts, "c")
+    assert c["_label"] == 0.0  # the later label 1 is dated after T
+    (b,) = _rows(ts, "b")
+    assert b["_part"] == TRAIN and c["_part"] in (EARLY, LATE)
+    assert ts.periods["validation_start"] <= c["_decided_at"].isoformat()
+
+
+def test_unlabelled_rows_never_include_accounts_decided_before_the_cutoff(training_set):
+    ts = training_set
+    unlabelled = [r for r in ts.rows.to_pylist() if not r["_labelled"]]
+    assert unlabelled, "the unlabelled sample is empty"
+    assert not {"b", "e"} & {r["account_id"] for r in unlabelled}
+    assert all(math.isnan(r["_label"]) and r["_weight"] >= 1 for r in unlabelled)
+    final_ids = set(ts.final.column("account_id").to_pylist())
+    assert "b" not in final_ids  # confirmed before T: not part of the active population
+    assert np.all(np.isin(["d"], list(final_ids)))
+
+
+def test_validation_population_is_sampled_at_the_snapshots_decisions_read(training_set):
+    rows = [r for r in training_set.rows.to_pylist() if not r["_labelled"]]
+    (c,) = _rows(training_set, "c")
+    population = [r for r in rows if r["_part"] == c["_part"]]
+    assert population and {r["_snapshot"] for r in population} == {c["_snapshot"]}
+    for snapshot in {r["_snapshot"] for r in rows}:
+        train = {r["account_id"] for r in rows if r["_snapshot"] == snapshot
+                 and r["_part"] == TRAIN}
+        judged = {r["account_id"] for r in rows if r["_snapshot"] == snapshot
+                  and r["_part"] != TRAIN}
+        assert not train & judged  # never both trained on and used to judge

@@ -1,0 +1,97 @@
+"""The LightGBM model: deterministic, monotone, scored in its own feature order."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from accountrisk.features.registry import FEATURES
+from accountrisk.training import model as lgbm
+from accountrisk.training.bundle import read_bundle, write_bundle
+from accountrisk.training.fitting import fit_bundle
+from accountrisk.training.matrix import feature_matrix
+from accountrisk.training.predict import raw_scores, score_rows, top_reasons
+
+
+@pytest.fixture(scope="module")
+def built(prepared):
+    return fit_bundle(prepared, seed=7)
+
+
+def test_same_data_and_seed_give_a_byte_identical_model(prepared, built, tmp_path):
+    again = fit_bundle(prepared, seed=7)
+    first = write_bundle(tmp_path / "a", built.metadata, built.booster.model_to_string())
+    second = write_bundle(tmp_path / "b", again.metadata, again.booster.model_to_string())
+    assert (first / "model.txt").read_bytes() == (second / "model.txt").read_bytes()
+
+
+def test_monotone_constraints_follow_the_registry(built):
+    m = built.metadata
+    constraints = dict(zip(m["features"], m["monotone_constraints"]))
+    for name, value in constraints.items():
+        if name.startswith("attr_"):
+            assert value == 0
+        else:
+            assert value == FEATURES[name].direction
+    assert m["params"]["monotone_constraints"] == m["monotone_constraints"]
+    assert m["params"]["deterministic"] and m["params"]["force_row_wise"]
+
+
+def test_monotone_feature_never_lowers_the_score(prepared, built):
+    m = built.metadata
+    name = "remote_access_session_ratio"  # +1 in the registry; used by this model
+    x = feature_matrix(prepared.final, m["features"], m["categories"])[:50]
+    j = m["features"].index(name)
+    low, high = x.copy(), x.copy()
+    low[:, j], high[:, j] = 0.0, 1.0
+    assert np.all(lgbm.raw_margin(built.booster, high) >= lgbm.raw_margin(built.booster, low))
+
+
+def test_model_beats_rules_on_the_hand_made_market(built):
+    v = built.metadata["metrics"]["validation"]
+    assert v["model"]["pr_auc"] > v["rules"]["pr_auc"] + 0.2
+
+
+def test_category_codes_are_stored_and_unseen_values_are_missing(prepared, built):
+    levels = built.metadata["categories"]["attr_tier"]
+    assert levels == ["basic", "plus", "pro"]
+    rows = prepared.final.slice(0, 3).to_pandas()
+    rows["attr_tier"] = ["pro", "never-seen", None]
+    x = feature_matrix(rows, built.metadata["features"], built.metadata["categories"])
+    j = built.metadata["features"].index("attr_tier")
+    assert x[0, j] == 2.0 and np.isnan(x[1, j]) and np.isnan(x[2, j])
+
+
+def test_reordered_columns_score_the_same(prepared, built, tmp_path):
+    path = write_bundle(tmp_path / "m", built.metadata, built.booster.model_to_string())
+    bundle = read_bundle(path)
+    frame = prepared.final.slice(0, 40).to_pandas()
+    shuffled = frame[list(reversed(frame.columns))]
+    assert np.array_equal(raw_scores(bundle, frame), raw_scores(bundle, shuffled))
+    scored = score_rows(bundle, frame)
+    assert set(scored) == {"account_id", "score", "raw_score", "band", "reasons",
+                           "top_features"}
+    assert all(0.0 <= s <= 1.0 for s in scored["score"])
+    for reasons in top_reasons(bundle, frame):
+        assert len(reasons) <= 3
+        assert all(r["contribution"] > 0 and r["text"] for r in reasons)
+
+
+def test_bands_take_the_configured_share_of_active_accounts(prepared, built):
+    bands = {b["name"]: b for b in built.metadata["bands"]}
+    active = prepared.final.num_rows
+    assert set(bands) == {"high", "elevated", "watch"}
+    assert bands["watch"]["accounts"] >= round(0.05 * active)
+    assert bands["high"]["raw_threshold"] >= bands["elevated"]["raw_threshold"] \
+        >= bands["watch"]["raw_threshold"]
+
+
+def test_constraints_do_not_depend_on_who_imported_the_signals():
+    code = ("from accountrisk.training.model import monotone_constraints; "
+            "print(monotone_constraints(['payout_shared_account_count', 'attr_x']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[1, 0]"

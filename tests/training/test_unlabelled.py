@@ -1,0 +1,67 @@
+"""The unlabelled-account strategies behave as documented in docs/training.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accountrisk.training.unlabelled import DEFAULT, STRATEGIES, design
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
+
+
+def _rows(seed: int = 0):
+    """Labelled rows (positives high on feature 0) and unlabelled rows, a tenth of which
+    are hidden positives that look like the labelled ones."""
+    rng = np.random.default_rng(seed)
+    pos = rng.normal([2.0, 0.0], 0.5, (60, 2))
+    neg = rng.normal([0.0, 0.0], 0.5, (60, 2))
+    hidden = rng.normal([2.0, 0.0], 0.5, (40, 2))
+    plain = rng.normal([-0.5, 0.0], 0.5, (360, 2))
+    x = np.vstack([pos, neg, hidden, plain])
+    label = np.r_[np.ones(60), np.zeros(60), np.full(400, np.nan)]
+    labelled = np.r_[np.ones(120), np.zeros(400)]
+    return x, label, labelled
+
+
+def _design(strategy: str, **kw):
+    x, label, labelled = _rows()
+    return design(strategy, x, label, labelled, features=["f0", "f1"], categorical=[],
+                  seed=0, **kw)
+
+
+def test_ignore_uses_decisions_only():
+    d = _design("ignore")
+    assert len(d.y) == 120 and np.all(d.w == 1)
+
+
+def test_negatives_are_down_weighted_to_the_requested_total():
+    d = _design("negatives", weight=0.5)
+    assert len(d.y) == 520
+    assert d.y[120:].sum() == 0
+    assert d.w[120:].sum() == pytest.approx(0.5 * 120)
+    assert np.all(d.w[:120] == 1)
+
+
+def test_pu_splits_each_unlabelled_row_into_weighted_positive_and_negative():
+    d = _design("pu")
+    assert len(d.y) == 120 + 2 * 400
+    as_positive, as_negative = d.w[120:520], d.w[520:]
+    assert np.all((0 <= as_positive) & (as_positive <= 1))
+    assert as_positive + as_negative == pytest.approx(np.ones(400))
+    assert np.all(d.y[120:520] == 1) and np.all(d.y[520:] == 0)
+    assert 0 < d.notes["pu_label_frequency"] <= 1
+    # Hidden positives (the first 40 unlabelled rows) get more positive weight.
+    assert as_positive[:40].mean() > 3 * as_positive[40:].mean()
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="unknown unlabelled strategy"):
+        _design("guess")
+
+
+def test_the_default_is_the_documented_choice():
+    assert DEFAULT in STRATEGIES
+    assert f"The default is `{DEFAULT}`" in DOCS.read_text(encoding="utf-8")

@@ -1,0 +1,313 @@
+"""Point-in-time training sets: every row's features as the platform saw them back then.
+
+Features are computed at *snapshots* every ``snapshot_days`` going back from T until the
+first decision. A labelled account takes its features from the latest snapshot at or before
+its decision at which it already existed: never after its decision (banned accounts go
+quiet, and that silence must not leak into training). An account decided before it existed
+at any snapshot is counted and dropped.
+
+Unlabelled accounts (no decision) are sampled at the snapshots too, with a population
+weight (pool size / sample size): at training-period snapshots for the strategies of
+:mod:`.unlabelled`, and at the snapshots late validation decisions read, to stand for the
+population in review budgets (see :func:`_unlabelled`).
+
+Validation is by time: decisions in the last ``validation_share`` of the decision period
+form the validation set, split at the median time of its confirmations into an *early*
+half (early stopping and model choice) and a *late* half (calibration and the reported
+metrics): confirmations arrive in enforcement waves, and both halves need some.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..features.engine import Engine
+from ..features.pipeline import build_features, feature_columns, parse_as_of
+
+Say = Callable[[str], None]
+
+TRAIN, EARLY, LATE, FINAL = "train", "early", "late", "final"
+META = ("_snapshot", "_label", "_decided_at", "_part", "_labelled", "_weight")
+
+
+@dataclass
+class TrainingSet:
+    """Feature rows with their meta columns (``_snapshot``, ``_label`` (NaN unlabelled),
+    ``_decided_at``, ``_part`` train/early/late, ``_labelled``, ``_weight``) and the final
+    snapshot's rows (accounts active at T, not already confirmed) for review budgets."""
+
+    rows: pa.Table
+    final: pa.Table
+    features: list[str]
+    as_of: datetime
+    snapshots: list[datetime]
+    periods: dict[str, str | None]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def part(self, name: str, *, labelled: bool | None = None) -> pa.Table:
+        """Rows of one part (train/early/late), optionally only (un)labelled ones."""
+        mask = pc.equal(self.rows.column("_part"), name)
+        if labelled is not None:
+            mask = pc.and_(mask, pc.equal(self.rows.column("_labelled"), labelled))
+        return self.rows.filter(mask)
+
+    def label_counts(self, name: str) -> tuple[int, int]:
+        """(positives, negatives) among the labelled rows of one part."""
+        labels = self.part(name, labelled=True).column("_label").to_numpy()
+        return int(np.sum(labels == 1)), int(np.sum(labels == 0))
+
+
+def latest_decisions(engine: Engine, as_of: datetime) -> dict[str, np.ndarray]:
+    """Each account's latest decision before ``as_of`` (ties: label 1 wins), with its
+    creation time: columns account_id, label, decided_at, created_at."""
+    empty = {"account_id": np.array([], dtype=object), "label": np.array([], dtype=np.float64),
+             "decided_at": np.array([], dtype="datetime64[us]"),
+             "created_at": np.array([], dtype="datetime64[us]")}
+    if "labels" not in engine.tables():
+        return empty
+    t = engine.dialect.timestamp_literal(as_of)
+    table = engine.arrow(f"""
+        SELECT l.account_id, CAST(l.label AS DOUBLE) AS label, l.decided_at, a.created_at
+        FROM (SELECT account_id, label, decided_at,
+                     row_number() OVER (PARTITION BY account_id
+                                        ORDER BY decided_at DESC, label DESC) AS pick
+              FROM labels WHERE decided_at < {t}) AS l
+        JOIN accounts AS a ON a.account_id = l.account_id
+        WHERE l.pick = 1 ORDER BY l.decided_at, l.account_id""")
+    if table.num_rows == 0:
+        return empty
+    return {"account_id": np.asarray(table.column("account_id").to_pylist(), dtype=object),
+            "label": table.column("label").to_numpy(),
+            "decided_at": _datetimes(table.column("decided_at")),
+            "created_at": _datetimes(table.column("created_at"))}
+
+
+def active_accounts(engine: Engine, as_of: datetime, active_days: int) -> set[str]:
+    """Accounts with a session or work action in the ``active_days`` before T, not already
+    confirmed fraudulent before T; every account created before T if neither table exists."""
+    d, t = engine.dialect, engine.dialect.timestamp_literal(as_of)
+    start = d.timestamp_literal(as_of - timedelta(days=active_days))
+    tables = engine.tables()
+    parts = [f"SELECT account_id FROM {name} WHERE {col} >= {start} AND {col} < {t}"
+             for name, col in (("sessions", "started_at"), ("activity", "ts")) if name in tables]
+    if not parts:
+        parts = [f"SELECT account_id FROM accounts WHERE created_at < {t}"]
+    active = {r for r in engine.arrow(" UNION ".join(parts)).column("account_id").to_pylist()}
+    decisions = latest_decisions(engine, as_of)
+    return active - set(decisions["account_id"][decisions["label"] == 1].tolist())
+
+
+def _datetimes(values: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(values.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False),
+                      dtype="datetime64[us]")
+
+
+def snapshot_times(first: datetime, as_of: datetime, days: int) -> list[datetime]:
+    """T, T - days, T - 2 days, ... down to the first snapshot at or before ``first``;
+    returned oldest first."""
+    step = timedelta(days=days)
+    count = 0
+    while as_of - count * step > first:
+        count += 1
+    return [as_of - k * step for k in range(count, -1, -1)]
+
+
+def _snapshot_index(decided: np.ndarray, snapshots: list[datetime]) -> np.ndarray:
+    """Index of the latest snapshot at or before each decision time (-1 if none)."""
+    times = np.array(snapshots, dtype="datetime64[us]")
+    return np.searchsorted(times, decided, side="right") - 1
+
+
+def _with_meta(table: pa.Table, snapshot: datetime, label: np.ndarray, decided: np.ndarray,
+               part: list[str], labelled: bool, weight: np.ndarray) -> pa.Table:
+    n = table.num_rows
+    return (table
+            .append_column("_snapshot", pa.array([snapshot] * n, pa.timestamp("us")))
+            .append_column("_label", pa.array(label, pa.float64()))
+            .append_column("_decided_at", pa.array(decided, pa.timestamp("us")))
+            .append_column("_part", pa.array(part, pa.string()))
+            .append_column("_labelled", pa.array([labelled] * n, pa.bool_()))
+            .append_column("_weight", pa.array(weight, pa.float64())))
+
+
+def _unlabelled(table: pa.Table, ids: np.ndarray, snapshot: datetime,
+                rng: np.random.Generator, size: int, *, train: bool, serves: list[str],
+                active: set[str], before_validation: set[str], before_t: set[str]
+                ) -> list[pa.Table]:
+    """Unlabelled rows of one snapshot, each with its population weight (pool / sample).
+
+    A snapshot that late validation decisions read gets a *population* sample (accounts
+    with no decision before T) for their review budgets; a training-period snapshot also
+    gets a disjoint *training* sample (no decision before the validation start), so no row
+    is both trained on and judged.
+    """
+    out = []
+    taken = np.array([], dtype=np.int64)
+    if serves:
+        pool = np.flatnonzero([a in active and a not in before_t for a in ids])
+        take = min(len(pool), size)
+        taken = np.sort(rng.choice(pool, size=take, replace=False)) if take else taken
+        for j, part in enumerate(serves):
+            mine = taken[j::len(serves)]
+            if len(mine):
+                out.append(_sample(table, snapshot, mine, part, len(pool) / len(mine)))
+    if train:
+        pool = np.setdiff1d(np.flatnonzero([a in active and a not in before_validation
+                                            for a in ids]), taken)
+        take = min(len(pool), size)
+        if take:
+            sample = np.sort(rng.choice(pool, size=take, replace=False))
+            out.append(_sample(table, snapshot, sample, TRAIN, len(pool) / take))
+    return out
+
+
+def _sample(table: pa.Table, snapshot: datetime, rows: np.ndarray, part: str,
+            weight: float) -> pa.Table:
+    n = len(rows)
+    return _with_meta(table.take(pa.array(rows, pa.int64())), snapshot, np.full(n, np.nan),
+                      np.full(n, np.datetime64("NaT"), "datetime64[us]"), [part] * n, False,
+                      np.full(n, weight))
+
+
+def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: int = 30,
+                       validation_share: float = 0.25, unlabelled_sample: int = 20_000,
+                       active_days: int = 30, seed: int = 0, since: datetime | None = None,
+                       say: Say | None = None) -> TrainingSet:
+    """The point-in-time training set of a loaded folder as of T (see the module doc).
+
+    ``unlabelled_sample`` unlabelled rows in all, spread evenly over the snapshots before T;
+    ``since`` keeps only decisions from then on (an evaluation period).
+    """
+    say = say or (lambda message: None)
+    moment = parse_as_of(as_of)
+    decisions = latest_decisions(engine, moment)
+    if since is not None:
+        keep = decisions["decided_at"] >= np.datetime64(parse_as_of(since), "us")
+        decisions = {k: v[keep] for k, v in decisions.items()}
+    counts: dict[str, int] = {"labelled_accounts": len(decisions["account_id"])}
+    periods: dict[str, str | None] = {"as_of": moment.isoformat(), "first_decision": None,
+                                      "validation_start": None, "calibration_start": None}
+    if len(decisions["account_id"]) == 0:
+        snapshots = [moment]
+    else:
+        first = decisions["decided_at"].min().astype(datetime)
+        last = decisions["decided_at"].max().astype(datetime)
+        snapshots = snapshot_times(first, moment, snapshot_days)
+        validation_start = first + (last - first) * (1.0 - validation_share)
+        in_validation = decisions["decided_at"] >= np.datetime64(validation_start, "us")
+        # Confirmations come in enforcement waves, so split at the median confirmation
+        # (not the median decision): both halves then get confirmed accounts.
+        confirmed = in_validation & (decisions["label"] == 1)
+        later = np.sort(decisions["decided_at"][confirmed if confirmed.any() else in_validation])
+        calibration_start = (later[len(later) // 2].astype(datetime) if len(later)
+                             else validation_start)
+        periods.update(first_decision=first.isoformat(),
+                       validation_start=validation_start.isoformat(),
+                       calibration_start=calibration_start.isoformat())
+
+    def part_of(times: np.ndarray) -> list[str]:
+        if periods["validation_start"] is None:
+            return [TRAIN] * len(times)
+        v = np.datetime64(datetime.fromisoformat(periods["validation_start"]), "us")
+        c = np.datetime64(datetime.fromisoformat(periods["calibration_start"]), "us")
+        return [TRAIN if t < v else EARLY if t < c else LATE for t in times]
+
+    index = _snapshot_index(decisions["decided_at"], snapshots)
+    snapshot_of = np.array(snapshots, dtype="datetime64[us]")[np.maximum(index, 0)]
+    exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
+    counts["dropped_decided_before_first_snapshot"] = int(np.sum(~exists))
+    counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
+    decided_parts = np.array(part_of(decisions["decided_at"]), dtype=object)
+    decided_before_validation = set(decisions["account_id"][decided_parts == TRAIN].tolist())
+    decided_before_t = set(decisions["account_id"].tolist())
+
+    rng = np.random.default_rng(seed)
+    per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(snapshots) - 1)))
+    pieces: list[pa.Table] = []
+    final = None
+    features: list[str] = []
+    for k, snapshot in enumerate(snapshots):
+        say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(snapshots)})")
+        table = build_features(engine, snapshot)
+        features = feature_columns(table)
+        ids = np.asarray(table.column("account_id").to_pylist(), dtype=object)
+        if snapshot == moment:
+            active = active_accounts(engine, moment, active_days)
+            keep = np.flatnonzero([a in active for a in ids])
+            final = table.take(pa.array(keep, pa.int64()))
+            continue
+        chosen = np.flatnonzero(exists & (index == k))
+        if len(chosen):
+            position = {a: i for i, a in enumerate(ids)}
+            rows = table.take(pa.array([position[a] for a in decisions["account_id"][chosen]],
+                                       pa.int64()))
+            pieces.append(_with_meta(rows, snapshot, decisions["label"][chosen],
+                                     decisions["decided_at"][chosen],
+                                     list(decided_parts[chosen]), True,
+                                     np.ones(len(chosen))))
+        is_train = part_of(np.array([snapshot], dtype="datetime64[us]"))[0] == TRAIN
+        serves = sorted(set(decided_parts[exists & (index == k)]) & {LATE})
+        if is_train or serves:
+            pieces += _unlabelled(table, ids, snapshot, rng, per_snapshot, train=is_train,
+                                  serves=serves,
+                                  active=active_accounts(engine, snapshot, active_days),
+                                  before_validation=decided_before_validation,
+                                  before_t=decided_before_t)
+    assert final is not None
+    rows = pa.concat_tables(pieces) if pieces else _with_meta(
+        final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), [], True,
+        np.array([]))
+    result = TrainingSet(rows=rows, final=final, features=features, as_of=moment,
+                         snapshots=snapshots, periods=periods, counts=counts)
+    counts["training_rows"] = rows.num_rows
+    counts["final_active_accounts"] = final.num_rows
+    for name in (TRAIN, EARLY, LATE):
+        counts[f"{name}_positives"], counts[f"{name}_negatives"] = result.label_counts(name)
+    return result
+
+
+def fingerprint(table: pa.Table, columns: list[str]) -> str:
+    """sha256 of the given columns' values, in row order (the training data's identity)."""
+    digest = hashlib.sha256()
+    for name in columns:
+        digest.update(name.encode() + b"\0")
+        values = table.column(name)
+        if pa.types.is_timestamp(values.type):
+            values = values.cast(pa.int64())
+        if pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
+            digest.update(values.cast(pa.float64()).to_numpy(zero_copy_only=False).tobytes())
+        else:
+            digest.update("\x1f".join("\x00" if v is None else str(v)
+                                      for v in values.to_pylist()).encode())
+    return digest.hexdigest()
+
+
+def describe(ts: TrainingSet) -> list[str]:
+    """Plain-language lines about the training set, for the run's output."""
+    c = ts.counts
+    lines = [f"{c['labelled_accounts']:,} accounts decided before {ts.as_of:%Y-%m-%d}; "
+             f"{len(ts.snapshots)} snapshots"]
+    if c.get("dropped_decided_before_first_snapshot"):
+        lines.append(f"{c['dropped_decided_before_first_snapshot']:,} decided accounts "
+                     f"({c['dropped_confirmed']:,} confirmed) were dropped: decided before any "
+                     "snapshot at which they existed (a shorter --snapshot-days keeps more)")
+    for name in (TRAIN, EARLY, LATE):
+        lines.append(f"{name}: {c[f'{name}_positives']:,} confirmed, "
+                     f"{c[f'{name}_negatives']:,} cleared")
+    return lines
+
+
+def meta_value(table: pa.Table, name: str) -> Any:
+    """A meta column as numpy (labels/weights float, parts object)."""
+    values = table.column(name)
+    if pa.types.is_floating(values.type):
+        return values.to_numpy()
+    return np.asarray(values.to_pylist(), dtype=object)

@@ -1,0 +1,84 @@
+"""What to do with accounts nobody has decided on: most of the population, mostly legit.
+
+Three strategies, compared on generated data in ``docs/training.md``:
+
+``ignore``
+    Train on decisions only. Reviewed accounts are not the population: the cleared ones are
+    the suspicious-looking legit accounts (VPN users, agencies) that reviewers looked at,
+    so the model learns to tell those apart and never sees an ordinary account.
+``negatives``
+    Decisions plus unlabelled accounts sampled across the snapshots as negatives, down-
+    weighted so that together they weigh ``weight`` times the decisions.
+``pu``
+    Positive-unlabelled learning (Elkan & Noto 2008, the weighting form): a classifier g
+    separates confirmed accounts from unlabelled ones (two-fold cross-fitted); c, the
+    share of fronted accounts that get labelled, is estimated as g's mean on held-out
+    confirmed accounts; each unlabelled row then enters twice, as a positive with weight
+    p = (1 - c) / c * g / (1 - g) (clipped to [0, 1]) and as a negative with weight 1 - p.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import model as lgbm
+
+STRATEGIES = ("ignore", "negatives", "pu")
+DEFAULT = "negatives"
+PU_TREES = 150
+
+
+@dataclass
+class Design:
+    """The rows a model is fit on: matrix, labels, weights, and what was done."""
+
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray, *,
+           features: Sequence[str], categorical: Sequence[str], seed: int,
+           weight: float = 1.0) -> Design:
+    """Training rows for ``strategy`` from the train part (``label`` NaN where unlabelled)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown unlabelled strategy {strategy!r}; choose one of "
+                         f"{', '.join(STRATEGIES)}")
+    known = labelled.astype(bool)
+    xl, yl = x[known], label[known]
+    xu = x[~known]
+    if strategy == "ignore" or len(xu) == 0:
+        return Design(xl, yl, np.ones(len(yl)), {"unlabelled_rows": 0})
+    if strategy == "negatives":
+        per_row = weight * len(yl) / len(xu)
+        return Design(np.vstack([xl, xu]), np.r_[yl, np.zeros(len(xu))],
+                      np.r_[np.ones(len(yl)), np.full(len(xu), per_row)],
+                      {"unlabelled_rows": int(len(xu)), "unlabelled_row_weight": per_row})
+    return _elkan_noto(xl, yl, xu, features=features, categorical=categorical, seed=seed)
+
+
+def _elkan_noto(xl: np.ndarray, yl: np.ndarray, xu: np.ndarray, *, features: Sequence[str],
+                categorical: Sequence[str], seed: int) -> Design:
+    xp = xl[yl == 1]
+    xs = np.vstack([xp, xu])
+    s = np.r_[np.ones(len(xp)), np.zeros(len(xu))]
+    g = np.empty(len(s))
+    folds = np.arange(len(s)) % 2
+    params = lgbm.params_for(features, lgbm.SHAPES[1], seed)
+    for k in (0, 1):
+        fit = lgbm.fit_one(xs[folds != k], s[folds != k], np.ones(int(np.sum(folds != k))),
+                           features, categorical, params, rounds=PU_TREES)
+        g[folds == k] = 1.0 / (1.0 + np.exp(-lgbm.raw_margin(fit.booster, xs[folds == k])))
+    c = float(np.clip(np.mean(g[: len(xp)]), 1e-3, 1.0))
+    gu = np.clip(g[len(xp):], 0.0, 1.0 - 1e-6)
+    p = np.clip((1.0 - c) / c * gu / (1.0 - gu), 0.0, 1.0)
+    x = np.vstack([xl, xu, xu])
+    y = np.r_[yl, np.ones(len(xu)), np.zeros(len(xu))]
+    w = np.r_[np.ones(len(yl)), p, 1.0 - p]
+    return Design(x, y, w, {"unlabelled_rows": int(len(xu)), "pu_label_frequency": c,
+                            "pu_expected_hidden_positives": float(p.sum())})
