@@ -140,7 +140,8 @@ def demo(
 ) -> None:
     """The main job on embedded defaults, end to end.
 
-    Generates a marketplace, validates it and builds its signals.
+    Generates a marketplace, validates it, builds its signals, trains a model, registers
+    it in MLflow and promotes it.
     """
     from ._demo import demo_pipeline
 
@@ -159,7 +160,7 @@ def _register_optional_commands() -> None:
     # Commands of later layers register themselves on `app`; absent ones are skipped.
     import importlib
 
-    for module in ("._train_commands",):
+    for module in ("._train_commands", "._score_commands"):
         try:
             importlib.import_module(module, __package__)
         except ModuleNotFoundError as error:
