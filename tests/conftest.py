@@ -65,3 +65,18 @@ def compute(tables: dict[str, pa.Table], as_of: str | datetime = "2025-12-01"
 def engine():
     with DuckDBEngine() as e:
         yield e
+
+
+@pytest.fixture(autouse=True)
+def _registry_order_restored():
+    """Tests that swap signals in and out of the registry leave it exactly as found
+    (monkeypatch re-inserts deleted keys at the end, which would reorder the output)."""
+    from accountrisk.features import signals  # noqa: F401  (registers every family)
+    from accountrisk.features.registry import FEATURES, STAGES
+
+    features, stages = dict(FEATURES), dict(STAGES)
+    yield
+    FEATURES.clear()
+    FEATURES.update(features)
+    STAGES.clear()
+    STAGES.update(stages)
