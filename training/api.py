@@ -27,6 +27,7 @@ from .fitting import Built, fit_bundle
 from .matrix import feature_matrix
 from .promotion import PromoteResult, promote  # noqa: F401  (re-exported)
 from .unlabelled import DEFAULT as DEFAULT_UNLABELLED
+from .unlabelled import STRATEGIES
 
 Say = Callable[[str], None]
 
@@ -85,6 +86,9 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     moment = parse_as_of(as_of)
     if snapshot_days < 1:
         raise ValueError("snapshot_days must be at least 1")
+    if unlabelled not in STRATEGIES:  # fail before the slow part, not after it
+        raise ValueError(f"unknown unlabelled strategy {unlabelled!r}; choose one of "
+                         f"{', '.join(STRATEGIES)}")
     started = time.perf_counter()
     ts = prepare(data_dir, moment, workdir=workdir, snapshot_days=snapshot_days,
                  validation_share=validation_share, unlabelled_sample=unlabelled_sample,

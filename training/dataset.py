@@ -13,7 +13,7 @@ population in review budgets (see :func:`_unlabelled`).
 
 Validation is by time: decisions in the last ``validation_share`` of the decision period
 form the validation set, split at the median time of its confirmations into an *early*
-half (early stopping and model choice) and a *late* half (calibration and the reported
+half (choice of model size) and a *late* half (calibration and the reported
 metrics): confirmations arrive in enforcement waves, and both halves need some.
 """
 
