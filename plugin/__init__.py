@@ -10,5 +10,8 @@ from __future__ import annotations
 
 from ..features.api import compute_features
 from ..features.errors import AccountRiskError, ContractError, FeatureError
+from ..scoring.models import AccountScore, Evidence, Reason
+from ..scoring.scorer import ModelLoadError, RiskScorer, ScoreBatch
 
-__all__ = ["AccountRiskError", "ContractError", "FeatureError", "compute_features"]
+__all__ = ["AccountRiskError", "AccountScore", "ContractError", "Evidence", "FeatureError",
+           "ModelLoadError", "Reason", "RiskScorer", "ScoreBatch", "compute_features"]

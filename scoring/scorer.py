@@ -1,0 +1,448 @@
+"""The scorer a marketplace backend embeds: load a verified model, score accounts, explain.
+
+``RiskScorer.load`` reads a local model directory (checksums and feature-set version
+verified by :func:`~accountrisk.training.bundle.read_bundle`) or a registry URI
+``models:/accountrisk@champion`` (MLflow is imported only then). Scores are calibrated
+probabilities; reasons come from LightGBM's exact TreeSHAP (``pred_contrib``) and are
+computed only for the accounts asked for. Plain scoring from a directory imports neither
+MLflow nor SHAP.
+
+Thread safety: the booster is only read (``predict`` with ``num_threads`` passed), and
+every use of a DuckDB connection goes through one lock per scorer.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from accountrisk.features.errors import AccountRiskError
+from accountrisk.features.pipeline import parse_as_of
+from accountrisk.scoring.models import AccountScore, Evidence, Reason
+from accountrisk.training.bundle import Bundle, read_bundle
+from accountrisk.training.calibration import apply_calibration
+from accountrisk.training.errors import BundleError
+from accountrisk.training.matrix import column, feature_matrix
+from accountrisk.training.model import contributions, raw_margin
+from accountrisk.training.predict import CONTEXT_COLUMNS, render_reason
+
+TOP_REASONS = 3
+# A feature that lowers the log-odds by at least this much is shown as "pointing the other
+# way" (about a 40% drop in the odds).
+LOWERS_THRESHOLD = 0.5
+MAX_LOWERS = 2
+# Below this many rows one thread predicts faster: waking OpenMP workers costs more than the
+# trees, and under load its tail latency reaches tens of milliseconds.
+SMALL_BATCH = 2_000
+LISTED_IN_TEXT = 3
+Explain = Union[bool, int, str, Sequence[str]]
+
+
+class ModelLoadError(AccountRiskError):
+    """A model could not be loaded: missing, corrupt, incompatible or not registered."""
+
+
+def _to_arrow(table: Any) -> pa.Table:
+    """Arrow, Polars or pandas feature rows as an Arrow table (mappings pass as columns)."""
+    if isinstance(table, pa.Table):
+        return table
+    if hasattr(table, "to_arrow"):  # polars
+        return table.to_arrow()
+    if isinstance(table, Mapping):
+        return pa.table(dict(table))
+    return pa.Table.from_pandas(table, preserve_index=False)
+
+
+@dataclass
+class ScoreBatch:
+    """Scores of many accounts: ``frame`` (account_id, score, band, reasons, raw_score)
+    and the explained accounts as :class:`AccountScore` (``explained``); ``score(id)``
+    builds any other account's result on demand."""
+
+    frame: pa.Table
+    explained: dict[str, AccountScore] = field(default_factory=dict)
+    _maker: Any = None
+
+    def __len__(self) -> int:
+        return self.frame.num_rows
+
+    def score(self, account_id: str) -> AccountScore:
+        """The result of one account of the batch (with reasons if it was explained)."""
+        if account_id in self.explained:
+            return self.explained[account_id]
+        return self._maker(account_id)
+
+    @property
+    def scores(self) -> list[AccountScore]:
+        """Every account's result, in frame order (builds one object per row: keep it for
+        small batches; large ones read ``frame``)."""
+        return [self.score(a) for a in self.frame.column("account_id").to_pylist()]
+
+
+class RiskScorer:
+    """Scores accounts with one verified model. Create with :meth:`load`."""
+
+    def __init__(self, bundle: Bundle, *, version: str | None = None, threads: int = 2,
+                 top: int = TOP_REASONS) -> None:
+        self.bundle = bundle
+        self.model_version = version or bundle.path.name
+        self.threads = threads
+        self.top = top
+        self._lock = threading.RLock()
+        meta = bundle.metadata
+        self.features: list[str] = bundle.features
+        self.categories = meta.get("categories") or {}
+        self.templates: dict[str, str] = meta.get("reasons", {})
+        self._bands = sorted((b for b in meta.get("bands", [])
+                              if b.get("raw_threshold") is not None), key=lambda b: b["share"])
+        self._expected: float | None = None
+
+    # -- loading -------------------------------------------------------------------------
+    @classmethod
+    def load(cls, uri_or_path: str | Path, *, threads: int = 2) -> RiskScorer:
+        """A scorer from a model directory or an MLflow URI (``models:/name@alias`` or
+        ``models:/name/version``). Raises :class:`ModelLoadError` (or the bundle's
+        :class:`BundleError`) when the model is missing, corrupt or incompatible."""
+        text = str(uri_or_path)
+        if text.startswith("models:/"):
+            return cls._load_registered(text, threads)
+        path = Path(text)
+        if not path.exists():
+            raise ModelLoadError(f"no model at {path}: give a model directory written by "
+                                 "`accountrisk train` or a registry URI models:/...")
+        try:
+            bundle = read_bundle(path)
+        except BundleError:
+            raise
+        except Exception as error:  # an unreadable model.txt, bad JSON
+            raise ModelLoadError(f"{path} could not be read as a model directory: "
+                                 f"{error}") from error
+        return cls(bundle, version=path.resolve().name, threads=threads)
+
+    @classmethod
+    def _load_registered(cls, uri: str, threads: int) -> RiskScorer:
+        from accountrisk.training.tracking import tracking_uri
+
+        import mlflow
+        from mlflow import MlflowClient
+
+        mlflow.set_tracking_uri(tracking_uri())
+        mlflow.set_registry_uri(tracking_uri())
+        body = uri[len("models:/"):]
+        client = MlflowClient()
+        try:
+            if "@" in body:
+                name, alias = body.split("@", 1)
+                version = str(client.get_model_version_by_alias(name, alias).version)
+            else:
+                name, version = body.rsplit("/", 1)
+                client.get_model_version(name, version)
+            with tempfile.TemporaryDirectory() as tmp:
+                local = Path(mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"models:/{name}/{version}", dst_path=tmp))
+                found = sorted(p.parent for p in local.rglob("checksums.json"))
+                if not found:
+                    raise ModelLoadError(f"{uri} holds no model directory (checksums.json)")
+                bundle = read_bundle(found[0])
+        except AccountRiskError:
+            raise
+        except Exception as error:
+            raise ModelLoadError(f"could not load {uri} from the MLflow registry at "
+                                 f"{tracking_uri()}: {error}") from error
+        return cls(bundle, version=f"{name}/{version}", threads=threads)
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def feature_set_version(self) -> str:
+        return str(self.bundle.metadata.get("feature_set_version"))
+
+    @property
+    def kind(self) -> str:
+        return self.bundle.kind
+
+    @property
+    def expected_log_odds(self) -> float | None:
+        """The model's expected raw score (the start of the SHAP waterfall)."""
+        if self._expected is None and self.kind == "model":
+            zero = np.full((1, len(self.features)), np.nan)
+            self._expected = float(contributions(self.bundle.booster, zero, 1)[0, -1])
+        return self._expected
+
+    # -- core ----------------------------------------------------------------------------
+    def _threads(self, rows: int) -> int:
+        return 1 if rows < SMALL_BATCH else self.threads
+
+    def _probability(self, raw: np.ndarray) -> np.ndarray:
+        return apply_calibration(self.bundle.metadata.get("calibration"), raw)
+
+    def _band_codes(self, raw: np.ndarray) -> np.ndarray:
+        """Per row the index of its narrowest band in ``self._bands``; len(bands) = none."""
+        code = np.full(len(raw), len(self._bands), dtype=np.int64)
+        for k in range(len(self._bands) - 1, -1, -1):  # widest first; narrower overwrite
+            code[raw >= self._bands[k]["raw_threshold"]] = k
+        return code
+
+    def _matrix(self, data: pa.Table) -> np.ndarray:
+        """The model's matrix (as :func:`feature_matrix`), with category codes looked up in
+        Arrow instead of per value in Python."""
+        names = set(data.column_names)
+        if any(f not in names for f in self.features) or any(
+                pa.types.is_string(data.schema.field(f).type) != (f in self.categories)
+                for f in self.features):
+            return feature_matrix(data, self.features, self.categories)  # raises or handles
+        out = np.empty((data.num_rows, len(self.features)), dtype=np.float64)
+        for j, name in enumerate(self.features):
+            values = data.column(name)
+            if name in self.categories:
+                values = pc.index_in(values, value_set=pa.array(self.categories[name],
+                                                                pa.string()))
+            out[:, j] = values.cast(pa.float64()).to_numpy()
+        return out
+
+    def _raw(self, data: pa.Table, x: np.ndarray | None) -> np.ndarray:
+        if self.kind == "rules":
+            from accountrisk.training.predict import raw_scores
+            return raw_scores(self.bundle, data)
+        return raw_margin(self.bundle.booster, x, self._threads(len(x)))
+
+    def _select(self, explain: Explain, ids: Any, score: np.ndarray,
+                code: np.ndarray) -> np.ndarray:
+        """Row positions to explain (``ids()`` gives the account ids, built on demand)."""
+        n = len(score)
+        if explain is True or explain == "all":
+            return np.arange(n)
+        if explain is False or explain is None or explain == "none":
+            return np.arange(0)
+        if explain == "banded":
+            return np.flatnonzero(code < len(self._bands))
+        names = [b["name"] for b in self._bands]  # narrowest (riskiest) first
+        if isinstance(explain, str) and explain in names:
+            return np.flatnonzero(code <= names.index(explain))
+        if isinstance(explain, (int, np.integer)):
+            k = min(int(explain), n)
+            return np.sort(np.argsort(-score, kind="stable")[:k])
+        if isinstance(explain, str):
+            explain = [explain]
+        wanted = set(map(str, explain))
+        return np.array([i for i, a in enumerate(ids()) if a in wanted], dtype=np.int64)
+
+    def score_features(self, table: Any, *, as_of: str | datetime, explain: Explain = True,
+                       contexts: Any = None) -> ScoreBatch:
+        """Score precomputed feature rows (Arrow, Polars or pandas; ``account_id`` plus the
+        model's features in any order). ``explain``: True (all), False, a band name such as
+        "elevated" (rows in that band or a narrower one), "banded" (any band), an int k
+        (the k highest scores) or account ids. ``contexts``: optional claimed_timezone /
+        claimed_country per account for the sentences (a mapping, or a function of the
+        explained account ids returning one)."""
+        data = _to_arrow(table)
+        moment = parse_as_of(as_of)
+        n = data.num_rows
+        id_column = data.column("account_id").cast(pa.string()) \
+            if "account_id" in data.column_names else pa.array([str(i) for i in range(n)])
+        cache: list[list[str]] = []
+
+        def ids() -> list[str]:
+            if not cache:
+                cache.append(id_column.to_pylist())
+            return cache[0]
+
+        x = self._matrix(data) if self.kind == "model" else None
+        contrib = None
+        if (explain is True or explain == "all") and x is not None and n:
+            contrib = contributions(self.bundle.booster, x, self._threads(n))
+            raw = contrib.sum(axis=1)
+        else:
+            raw = self._raw(data, x)
+        score = self._probability(raw)
+        code = self._band_codes(raw)
+        labels = [b["name"] for b in self._bands] + [""]
+        band = pc.take(pa.array(labels, pa.string()), pa.array(code))
+        chosen = self._select(explain, ids, score, code)
+        explained: dict[str, AccountScore] = {}
+        reasons = pa.repeat(pa.scalar("", pa.string()), n)
+        if len(chosen):
+            every = ids()
+            if callable(contexts):
+                contexts = contexts([every[i] for i in chosen])
+            explained = self._explain(data, x, chosen, every, raw, score,
+                                      [labels[c] for c in code[chosen]], moment, contrib,
+                                      contexts)
+            texts = [""] * n
+            for i in chosen:
+                texts[i] = reasons_text(explained[every[i]].reasons)
+            reasons = pa.array(texts, pa.string())
+        frame = pa.table({"account_id": id_column, "score": pa.array(score, pa.float64()),
+                          "band": band, "reasons": reasons,
+                          "raw_score": pa.array(raw, pa.float64())})
+        positions: dict[str, int] = {}
+
+        def make(account_id: str) -> AccountScore:
+            if not positions:
+                positions.update((a, i) for i, a in enumerate(ids()))
+            i = positions[account_id]
+            return self._result(account_id, score[i], labels[code[i]], raw[i], moment, [])
+
+        return ScoreBatch(frame=frame, explained=explained, _maker=make)
+
+    def _result(self, account_id: str, score: float, band: str, raw: float, moment: datetime,
+                reasons: list[Reason]) -> AccountScore:
+        return AccountScore(account_id=account_id, score=float(min(max(score, 0.0), 1.0)),
+                            band=str(band), reasons=reasons, model_version=self.model_version,
+                            model_kind=self.kind, feature_set_version=self.feature_set_version,
+                            as_of=moment, raw_log_odds=float(raw) if self.kind == "model"
+                            else None)
+
+    def _explain(self, data: pa.Table, x: np.ndarray | None, chosen: np.ndarray,
+                 ids: list[str], raw: np.ndarray, score: np.ndarray, band: list[str],
+                 moment: datetime, contrib: np.ndarray | None,
+                 contexts: Any) -> dict[str, AccountScore]:
+        present = [c for c in CONTEXT_COLUMNS if c in data.column_names]
+        sub = data if len(chosen) == data.num_rows else data.take(pa.array(chosen, pa.int64()))
+        ctx_cols = {c: sub.column(c).to_pylist() for c in present}
+        originals = {f: column(sub, f) for f in self.categories}
+        out: dict[str, AccountScore] = {}
+        if self.kind == "rules":
+            from accountrisk.training.predict import top_reasons
+
+            found = top_reasons(self.bundle, sub, self.top)
+            for k, i in enumerate(chosen):
+                reasons = [Reason(feature=r["feature"], value=r["value"],
+                                  contribution_log_odds=float(r["contribution"]),
+                                  contribution_probability=0.0, sentence=r["text"],
+                                  direction="raises") for r in found[k]]
+                out[ids[i]] = self._result(ids[i], score[i], band[k], raw[i], moment, reasons)
+            return out
+        rows_c = contrib[chosen] if contrib is not None else \
+            contributions(self.bundle.booster, x[chosen], self._threads(len(chosen)))
+        expected = rows_c[0, -1]
+        base_p = float(self._probability(np.array([expected]))[0])
+        for k, i in enumerate(chosen):
+            c = rows_c[k, :-1]
+            order = np.argsort(-c, kind="stable")
+            picks = [j for j in order[:self.top] if c[j] > 0]
+            lows = [j for j in order[::-1][:MAX_LOWERS] if c[j] <= -LOWERS_THRESHOLD]
+            context = {name: values[k] for name, values in ctx_cols.items()}
+            context.update((contexts or {}).get(ids[i], {}))
+            reasons = []
+            for j in picks + lows:
+                name = self.features[j]
+                value: Any = originals[name][k] if name in originals else float(x[i, j])
+                if isinstance(value, float) and value != value:
+                    value = None
+                delta = float(self._probability(np.array([expected + c[j]]))[0]) - base_p
+                template = self.templates.get(name) or f"{name} is {{value}}"
+                reasons.append(Reason(
+                    feature=name, value=value, contribution_log_odds=float(c[j]),
+                    contribution_probability=delta,
+                    sentence=render_reason(template, value, context, name),
+                    direction="raises" if c[j] > 0 else "lowers"))
+            out[ids[i]] = self._result(ids[i], score[i], band[k], raw[i], moment, reasons)
+        return out
+
+    # -- from the contract tables --------------------------------------------------------
+    def score_database(self, engine: Any, as_of: str | datetime,
+                       account_ids: Iterable[str] | None = None, *,
+                       reasons_for: Explain = "elevated", evidence: bool = True,
+                       features: pa.Table | None = None) -> ScoreBatch:
+        """Compute features on a loaded DuckDB engine (keeping the helper tables evidence
+        reads), score them, and attach evidence to the accounts that get reasons.
+        ``features`` skips the feature build when the rows are already computed (on this
+        connection, for this as-of)."""
+        from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
+
+        moment = parse_as_of(as_of)
+        with self._lock:
+            table = _to_arrow(features if features is not None else
+                              build_features_for_evidence(engine, moment))
+            if account_ids is not None:
+                wanted = pa.array(list(dict.fromkeys(map(str, account_ids))), pa.string())
+                table = table.filter(pc.is_in(table.column("account_id"), value_set=wanted))
+            batch = self.score_features(table, as_of=moment, explain=reasons_for,
+                                        contexts=lambda ids: _claimed(engine, ids))
+            ids = list(batch.explained)
+            if ids and evidence:
+                names = sorted({r.feature for s in batch.explained.values() for r in s.reasons})
+                found = collect_evidence(engine, moment, ids, names)
+                batch = _with_evidence(batch, found)
+        return batch
+
+    def score_folder(self, data_dir: str | Path, as_of: str | datetime,
+                     account_ids: Iterable[str] | None = None, *, workdir: str | Path,
+                     reasons_for: Explain = "elevated", evidence: bool = True,
+                     memory_limit: str | None = None) -> ScoreBatch:
+        """Validate and load a contract folder into ``workdir``'s database, then
+        :meth:`score_database`."""
+        from accountrisk.features.errors import ContractError
+        from accountrisk.features.workspace import ensure_loaded, open_database
+
+        with self._lock, open_database(workdir, memory_limit=memory_limit) as engine:
+            report = ensure_loaded(engine, data_dir)
+            if not report.usable:
+                raise ContractError(f"{data_dir} does not meet the data contract; run "
+                                    f"`accountrisk validate {data_dir}`", report.problems)
+            return self.score_database(engine, as_of, account_ids, reasons_for=reasons_for,
+                                       evidence=evidence)
+
+
+def _claimed(engine: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """claimed_timezone/claimed_country of the accounts, for the reason sentences."""
+    from accountrisk.scoring._evidence_common import columns, connection, rows
+
+    con = connection(engine)
+    wanted = [c for c in CONTEXT_COLUMNS if c in columns(con, "accounts")]
+    if not wanted:
+        return {}
+    found = rows(con, f"SELECT account_id, {', '.join(wanted)} FROM accounts "
+                      "WHERE account_id IN (SELECT unnest($ids::VARCHAR[]))", {"ids": ids})
+    return {r["account_id"]: {c: r[c] for c in wanted if r[c] is not None} for r in found}
+
+
+def _with_evidence(batch: ScoreBatch,
+                   found: Mapping[str, Mapping[str, Evidence]]) -> ScoreBatch:
+    explained = {}
+    for account, result in batch.explained.items():
+        mine = found.get(account, {})
+        reasons = [r.model_copy(update={"evidence": mine.get(r.feature, r.evidence)})
+                   for r in result.reasons]
+        explained[account] = result.model_copy(update={"reasons": reasons})
+    texts = batch.frame.column("reasons").to_pylist()
+    position = {a: i for i, a in enumerate(batch.frame.column("account_id").to_pylist())}
+    for account, result in explained.items():
+        texts[position[account]] = reasons_text(result.reasons)
+    frame = batch.frame.set_column(batch.frame.column_names.index("reasons"), "reasons",
+                                   pa.array(texts, pa.string()))
+    return ScoreBatch(frame=frame, explained=explained, _maker=batch._maker)
+
+
+def reason_text(reason: Reason) -> str:
+    """A reason as one readable phrase, naming the other accounts behind it:
+    "... (u0000123, u0000456, …; 2 already confirmed)"."""
+    text = reason.sentence
+    accounts: dict[str, bool] = {}  # an account may appear once per shared token or item
+    for a in reason.evidence.accounts:
+        accounts[a.account_id] = accounts.get(a.account_id, False) or a.is_confirmed_fraud
+    if accounts:
+        shown = ", ".join(list(accounts)[:LISTED_IN_TEXT])
+        more = ", …" if len(accounts) > LISTED_IN_TEXT else ""
+        confirmed = sum(accounts.values())
+        tail = f"; {confirmed} already confirmed" if confirmed else ""
+        text += f" ({shown}{more}{tail})"
+    if reason.direction == "lowers":
+        text = "lowers the score: " + text
+    return text
+
+
+def reasons_text(reasons: Sequence[Reason]) -> str:
+    """The reasons of one account joined by "; " (raising ones first)."""
+    ordered = [r for r in reasons if r.direction == "raises"] + \
+        [r for r in reasons if r.direction != "raises"]
+    return "; ".join(reason_text(r) for r in ordered)

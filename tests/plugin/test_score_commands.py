@@ -1,0 +1,96 @@
+"""The score, explain, queue and rings commands on a small trained marketplace."""
+
+from __future__ import annotations
+
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from accountrisk.plugin.cli import app
+from accountrisk.training.api import train
+from tests.training.market import AS_OF, small_market, write_folder
+
+runner = CliRunner()
+T = AS_OF.strftime("%Y-%m-%d")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("commands")
+    data = write_folder(small_market(seed=0, accounts=300), root / "data")
+    train(data, AS_OF, model_dir=root / "model", workdir=root / "work", register=False,
+          plots=False, snapshot_days=60)
+    return data, root / "model", root / "work", root
+
+
+def _run(*args: str):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_score_writes_one_row_per_account(setup, suffix):
+    data, model, work, root = setup
+    out = root / f"scores{suffix}"
+    _run("score", data, "--model", model, "--as-of", T, "--out", out, "--workdir", work)
+    table = pq.read_table(out) if suffix == ".parquet" else pcsv.read_csv(out)
+    assert table.num_rows == 300
+    assert {"account_id", "score", "band", "reasons"} <= set(table.column_names)
+    scores = table.column("score").to_pylist()
+    assert scores == sorted(scores, reverse=True)
+    bands = table.column("band").to_pylist()
+    reasons = table.column("reasons").to_pylist()
+    # Accounts in the elevated band or a narrower one get reasons (the default).
+    assert all(r for b, r in zip(bands, reasons) if b in ("high", "elevated"))
+    assert any(r for r in reasons)
+
+
+def test_score_refuses_other_extensions_and_missing_models(setup):
+    data, model, work, root = setup
+    bad = runner.invoke(app, ["score", str(data), "--model", str(model), "--as-of", T,
+                              "--out", str(root / "x.json"), "--workdir", str(work)])
+    assert bad.exit_code != 0
+    missing = runner.invoke(app, ["score", str(data), "--model", str(root / "none"),
+                                  "--as-of", T, "--out", str(root / "x.csv"),
+                                  "--workdir", str(work)])
+    assert missing.exit_code == 1 and "no model" in missing.output
+
+
+def test_explain_prints_reasons_and_writes_the_case_report(setup):
+    data, model, work, root = setup
+    html = root / "case.html"
+    result = _run("explain", data, "acct0021", "--model", model, "--as-of", T, "--html", html,
+                  "--workdir", work)
+    assert "acct0021: score" in result.stdout
+    assert "log-odds" in result.stdout
+    page = html.read_text()
+    assert "acct0021" in page and "<html" in page.lower()
+    unknown = runner.invoke(app, ["explain", str(data), "nobody", "--model", str(model),
+                                  "--as-of", T, "--workdir", str(work)])
+    assert unknown.exit_code == 1
+
+
+def test_queue_writes_queue_and_reports(setup):
+    data, model, work, root = setup
+    out = root / "queue"
+    result = _run("queue", data, "--model", model, "--as-of", T, "--top", 4, "--out", out,
+                  "--workdir", work)
+    index = result.stdout.strip().splitlines()[-1]
+    assert index.endswith("index.html")
+    queue = pq.read_table(out / "queue.parquet")
+    assert queue.num_rows == 4
+    for name in queue.column("case_file").to_pylist():
+        assert (out / name).exists()
+    assert (out / "queue.csv").exists()
+
+
+def test_rings_lists_groups_with_scores(setup):
+    data, model, work, root = setup
+    out = root / "rings.parquet"
+    result = _run("rings", data, "--as-of", T, "--model", model, "--min-size", 2,
+                  "--out", out, "--workdir", work)
+    assert "linked groups of at least 2 accounts" in result.stdout
+    table = pq.read_table(out)
+    assert "max_score" in table.column_names

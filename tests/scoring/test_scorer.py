@@ -1,0 +1,281 @@
+"""RiskScorer: loading (directory and registry), scoring, reasons, threads, imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from accountrisk.features.errors import AccountRiskError
+from accountrisk.scoring import scorer as scorer_module
+from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
+from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
+from accountrisk.training.api import train
+from accountrisk.training.errors import BundleError, FeatureSetMismatch
+from accountrisk.training.model import contributions
+from tests.training.market import AS_OF, small_market, write_folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small marketplace, its model directory and work directory (trained once)."""
+    root = tmp_path_factory.mktemp("scorer")
+    data = write_folder(small_market(seed=0, accounts=300), root / "data")
+    result = train(data, AS_OF, model_dir=root / "model", workdir=root / "work",
+                   register=False, plots=False, snapshot_days=60)
+    assert result.kind == "model"
+    return data, root / "model", root / "work"
+
+
+@pytest.fixture(scope="module")
+def features(trained):
+    from accountrisk.features.api import compute_features
+
+    data, _, work = trained
+    return compute_features(data, AS_OF, workdir=work)
+
+
+def test_load_directory_and_score_features(trained, features):
+    _, model, _ = trained
+    scorer = RiskScorer.load(model)
+    batch = scorer.score_features(features, as_of=AS_OF, explain=5)
+    frame = batch.frame
+    assert frame.num_rows == features.num_rows
+    assert {"account_id", "score", "band", "reasons"} <= set(frame.column_names)
+    scores = np.array(frame.column("score").to_pylist())
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert len(batch.explained) == 5
+    top5 = set(frame.sort_by([("score", "descending")]).column("account_id")
+               .to_pylist()[:5])
+    assert set(batch.explained) == top5 or \
+        min(batch.explained[a].score for a in batch.explained) >= sorted(scores)[-5]
+    result = next(iter(batch.explained.values()))
+    assert result.feature_set_version == scorer.feature_set_version
+    assert result.model_version and result.as_of.year == AS_OF.year
+    assert result.reasons and all(r.sentence for r in result.reasons)
+    # An unexplained account is still a full result, without reasons.
+    other = next(a for a in frame.column("account_id").to_pylist() if a not in batch.explained)
+    assert batch.score(other).reasons == []
+
+
+def test_waterfall_adds_up_and_reasons_are_the_largest(trained, features):
+    scorer = RiskScorer.load(trained[1])
+    batch = scorer.score_features(features, as_of=AS_OF, explain=True)
+    x = scorer_module.feature_matrix(features, scorer.features, scorer.categories)
+    contrib = contributions(scorer.bundle.booster, x, 1)
+    raw = scorer.bundle.booster.predict(x, raw_score=True)
+    assert np.allclose(contrib.sum(axis=1), raw)
+    ids = features.column("account_id").to_pylist()
+    for i in range(0, len(ids), 37):
+        result = batch.explained[ids[i]]
+        assert result.raw_log_odds == pytest.approx(raw[i], abs=1e-9)
+        ups = [r for r in result.reasons if r.direction == "raises"]
+        expected = sorted((c for c in contrib[i, :-1] if c > 0), reverse=True)[:3]
+        assert [r.contribution_log_odds for r in ups] == pytest.approx(expected)
+        for r in ups:
+            assert r.contribution_probability >= 0
+
+
+def test_input_frames_and_column_order_do_not_matter(trained, features):
+    import polars as pl
+
+    scorer = RiskScorer.load(trained[1])
+    base = scorer.score_features(features, as_of=AS_OF, explain=False).frame
+    shuffled = features.select(list(reversed(features.column_names)))
+    for table in (shuffled, features.to_pandas(), pl.from_arrow(features)):
+        frame = scorer.score_features(table, as_of=AS_OF, explain=False).frame
+        assert frame.column("score").to_pylist() == base.column("score").to_pylist()
+        assert frame.column("band").to_pylist() == base.column("band").to_pylist()
+
+
+def test_fast_matrix_equals_the_training_matrix(trained, features):
+    scorer = RiskScorer.load(trained[1])
+    assert scorer.categories  # the small market has a category attribute
+    ours = scorer._matrix(features)
+    theirs = scorer_module.feature_matrix(features, scorer.features, scorer.categories)
+    assert np.array_equal(ours, theirs, equal_nan=True)
+
+
+def test_missing_feature_column_is_an_error(trained, features):
+    scorer = RiskScorer.load(trained[1])
+    with pytest.raises(AccountRiskError, match="lack"):
+        scorer.score_features(features.drop([scorer.features[0]]), as_of=AS_OF)
+
+
+def test_lowering_reasons_are_shown_when_large(trained, features, monkeypatch):
+    monkeypatch.setattr(scorer_module, "LOWERS_THRESHOLD", 1e-9)
+    scorer = RiskScorer.load(trained[1])
+    batch = scorer.score_features(features, as_of=AS_OF, explain=True)
+    lows = [r for s in batch.explained.values() for r in s.reasons if r.direction == "lowers"]
+    assert lows and all(r.contribution_log_odds < 0 for r in lows)
+    assert all(r.contribution_probability <= 0 for r in lows)
+
+
+def test_band_and_id_selection(trained, features):
+    scorer = RiskScorer.load(trained[1])
+    batch = scorer.score_features(features, as_of=AS_OF, explain="elevated")
+    bands = dict(zip(batch.frame.column("account_id").to_pylist(),
+                     batch.frame.column("band").to_pylist()))
+    assert {a for a, b in bands.items() if b in ("high", "elevated")} == set(batch.explained)
+    one = features.column("account_id")[7].as_py()
+    batch = scorer.score_features(features, as_of=AS_OF, explain=[one])
+    assert list(batch.explained) == [one]
+
+
+@pytest.mark.parametrize("damage", ["missing", "changed", "feature_set"])
+def test_bad_model_directories_fail_clearly(trained, tmp_path, damage):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(trained[1], model)
+    if damage == "missing":
+        with pytest.raises(ModelLoadError, match="no model"):
+            RiskScorer.load(tmp_path / "nowhere")
+        return
+    meta_path = model / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    if damage == "changed":
+        meta["bands"] = []
+        meta_path.write_text(json.dumps(meta))
+        with pytest.raises(BundleError, match="changed"):
+            RiskScorer.load(model)
+    else:
+        from accountrisk.training.bundle import write_bundle
+
+        meta["feature_set_version"] = "0-old"
+        write_bundle(model, meta, (model / "model.txt").read_text())
+        with pytest.raises(FeatureSetMismatch):
+            RiskScorer.load(model)
+
+
+def test_unknown_registry_model_fails_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    with pytest.raises(ModelLoadError, match="could not load"):
+        RiskScorer.load("models:/nosuchmodel@champion")
+
+
+def test_load_from_registry(trained, tmp_path, monkeypatch, features):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    from accountrisk.training.tracking import log_training_run
+
+    meta = json.loads((trained[1] / "metadata.json").read_text())
+    log_training_run(trained[1], meta, params={"kind": "model"}, metrics={"x": 1.0})
+    scorer = RiskScorer.load("models:/accountrisk@champion")
+    assert scorer.model_version == "accountrisk/1"
+    local = RiskScorer.load(trained[1])
+    a = scorer.score_features(features, as_of=AS_OF, explain=False).frame
+    b = local.score_features(features, as_of=AS_OF, explain=False).frame
+    assert a.column("score").to_pylist() == b.column("score").to_pylist()
+
+
+def test_pred_contrib_equals_shap_tree_explainer():
+    import lightgbm as lgb
+    import shap
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 5))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 1]) * np.nan_to_num(x[:, 2])
+         + rng.normal(scale=0.5, size=400) > 0).astype(float)
+    booster = lgb.train({"objective": "binary", "num_leaves": 7, "verbosity": -1,
+                         "deterministic": True, "num_threads": 1},
+                        lgb.Dataset(x, y), num_boost_round=30)
+    ours = contributions(booster, x[:50], 1)
+    theirs = shap.TreeExplainer(booster).shap_values(x[:50])
+    theirs = theirs[1] if isinstance(theirs, list) else theirs
+    assert np.allclose(ours[:, :-1], theirs, atol=1e-6)
+    assert np.allclose(ours[:, -1], shap.TreeExplainer(booster).expected_value, atol=1e-6)
+
+
+def _rounded(value):
+    # DuckDB's parallel aggregation may sum floats in another order on each run: feature
+    # values (not the scorer) can differ in the last bits between runs.
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def test_eight_threads_give_the_same_results_as_one(trained, features):
+    data, model, work = trained
+    scorer = RiskScorer.load(model)
+    from accountrisk.features.workspace import open_database
+
+    with open_database(work) as engine:
+        built = scorer.score_database(engine, AS_OF, reasons_for=10)
+        want_db = _rounded({a: s.model_dump() for a, s in built.explained.items()})
+
+        def db_call(_):
+            got = scorer.score_database(engine, AS_OF, reasons_for=10)
+            return _rounded({a: s.model_dump() for a, s in got.explained.items()})
+
+        with ThreadPoolExecutor(8) as pool:
+            assert all(r == want_db for r in pool.map(db_call, range(8)))
+    want = scorer.score_features(features, as_of=AS_OF, explain=True)
+
+    def call(_):
+        return scorer.score_features(features, as_of=AS_OF, explain=True)
+
+    with ThreadPoolExecutor(8) as pool:
+        for got in pool.map(call, range(16)):
+            assert got.frame.equals(want.frame)
+            assert {a: s.model_dump() for a, s in got.explained.items()} == \
+                {a: s.model_dump() for a, s in want.explained.items()}
+
+
+def test_plain_scoring_imports_neither_mlflow_nor_shap(trained, features, tmp_path):
+    import pyarrow.parquet as pq
+
+    pq.write_table(features, tmp_path / "f.parquet")
+    code = f"""
+import sys, pyarrow.parquet as pq
+from accountrisk.plugin import RiskScorer
+s = RiskScorer.load({str(trained[1])!r})
+b = s.score_features(pq.read_table({str(tmp_path / 'f.parquet')!r}), as_of="2025-12-01",
+                     explain=True)
+assert b.explained
+print(sorted(m for m in ("mlflow", "shap") if m in sys.modules))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_score_folder_attaches_evidence_and_names_accounts(trained):
+    data, model, work = trained
+    batch = RiskScorer.load(model).score_folder(data, AS_OF, workdir=work, reasons_for=3)
+    assert len(batch.explained) == 3
+    assert any(r.evidence != Evidence() for s in batch.explained.values() for r in s.reasons)
+    reason = Reason(feature="shared_payout_account_count", value=6.0,
+                    contribution_log_odds=1.2, contribution_probability=0.2,
+                    sentence="shares payout destinations with 6 other accounts",
+                    direction="raises", evidence=Evidence(accounts=[
+                        LinkedAccount(account_id=f"u{i}", link_kind="payout",
+                                      is_confirmed_fraud=i < 2) for i in range(6)]))
+    assert reason_text(reason) == ("shares payout destinations with 6 other accounts "
+                                   "(u0, u1, u2, …; 2 already confirmed)")
+    twice = reason.model_copy(update={"evidence": Evidence(accounts=[
+        LinkedAccount(account_id="u9", link_kind="portfolio_image", is_confirmed_fraud=True),
+        LinkedAccount(account_id="u9", link_kind="portfolio_image", is_confirmed_fraud=True)])})
+    assert reason_text(twice).endswith("(u9; 1 already confirmed)")
+
+
+def test_frame_reasons_are_text_for_explained_rows(trained, features):
+    batch = RiskScorer.load(trained[1]).score_features(features, as_of=AS_OF, explain=2)
+    texts = dict(zip(batch.frame.column("account_id").to_pylist(),
+                     batch.frame.column("reasons").to_pylist()))
+    for account in batch.explained:
+        assert texts[account]
+    assert sum(1 for t in texts.values() if t) == 2
+    assert isinstance(batch.frame, pa.Table)
