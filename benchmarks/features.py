@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+
 from accountrisk.features.workspace import DEFAULT_MEMORY_LIMIT
 
 CHILD = r"""
@@ -69,19 +71,6 @@ def run_child(*args: str) -> dict:
     done = subprocess.run([sys.executable, "-c", CHILD, *args], check=True,
                           capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def ensure_data(root: Path, accounts: int, seed: int) -> tuple[Path, dict, float]:
-    from accountrisk.features.synthetic import generate
-
-    folder = root / f"n{accounts}-s{seed}"
-    meta = folder / "generation.json"
-    if meta.exists():
-        return folder, json.loads(meta.read_text()), float("nan")
-    shutil.rmtree(folder, ignore_errors=True)
-    started = time.perf_counter()
-    summary = generate(folder, accounts=accounts, seed=seed)
-    return folder, summary, time.perf_counter() - started
 
 
 def main() -> None:

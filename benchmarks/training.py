@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+
 CHILD = r"""
 import json, os, resource, sys, time
 from accountrisk.features.workspace import ensure_loaded, open_database
@@ -60,20 +62,6 @@ print(json.dumps(out))
 PRINTED = ("pr_auc", "roc_auc", "precision_at_0.5pct", "recall_at_0.5pct",
            "precision_at_1pct", "recall_at_1pct", "precision_at_2pct", "recall_at_2pct",
            "ring_recall_at_0.5pct", "ring_recall_at_1pct", "ring_recall_at_2pct", "brier")
-
-
-def ensure_data(root: Path, accounts: int, seed: int) -> tuple[Path, dict, float]:
-    """Generate (or reuse) bench-data/n<accounts>-s<seed>; returns folder, summary, seconds."""
-    from accountrisk.features.synthetic import generate
-
-    folder = root / f"n{accounts}-s{seed}"
-    meta = folder / "generation.json"
-    if meta.exists():
-        return folder, json.loads(meta.read_text()), float("nan")
-    shutil.rmtree(folder, ignore_errors=True)
-    started = time.perf_counter()
-    summary = generate(folder, accounts=accounts, seed=seed)
-    return folder, summary, time.perf_counter() - started
 
 
 def _end(summary: dict) -> str:
