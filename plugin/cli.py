@@ -156,16 +156,5 @@ def main() -> None:
     app()
 
 
-def _register_optional_commands() -> None:
-    # Commands of later layers register themselves on `app`; absent ones are skipped.
-    import importlib
-
-    for module in ("._train_commands", "._score_commands"):
-        try:
-            importlib.import_module(module, __package__)
-        except ModuleNotFoundError as error:
-            if error.name != f"{__package__}{module}":
-                raise
-
-
-_register_optional_commands()
+# The training and scoring commands live in their own modules and register on `app`.
+from . import _score_commands, _train_commands  # noqa: E402,F401
