@@ -16,7 +16,6 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
@@ -27,7 +26,8 @@ import pyarrow.compute as pc
 
 from accountrisk.features.errors import AccountRiskError
 from accountrisk.features.pipeline import parse_as_of
-from accountrisk.scoring.models import AccountScore, Evidence, Reason
+from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
+from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.bundle import Bundle, read_bundle
 from accountrisk.training.calibration import apply_calibration
 from accountrisk.training.errors import BundleError
@@ -43,7 +43,6 @@ MAX_LOWERS = 2
 # Below this many rows one thread predicts faster: waking OpenMP workers costs more than the
 # trees, and under load its tail latency reaches tens of milliseconds.
 SMALL_BATCH = 2_000
-LISTED_IN_TEXT = 3
 Explain = Union[bool, int, str, Sequence[str]]
 
 
@@ -60,32 +59,6 @@ def _to_arrow(table: Any) -> pa.Table:
     if isinstance(table, Mapping):
         return pa.table(dict(table))
     return pa.Table.from_pandas(table, preserve_index=False)
-
-
-@dataclass
-class ScoreBatch:
-    """Scores of many accounts: ``frame`` (account_id, score, band, reasons, raw_score)
-    and the explained accounts as :class:`AccountScore` (``explained``); ``score(id)``
-    builds any other account's result on demand."""
-
-    frame: pa.Table
-    explained: dict[str, AccountScore] = field(default_factory=dict)
-    _maker: Any = None
-
-    def __len__(self) -> int:
-        return self.frame.num_rows
-
-    def score(self, account_id: str) -> AccountScore:
-        """The result of one account of the batch (with reasons if it was explained)."""
-        if account_id in self.explained:
-            return self.explained[account_id]
-        return self._maker(account_id)
-
-    @property
-    def scores(self) -> list[AccountScore]:
-        """Every account's result, in frame order (builds one object per row: keep it for
-        small batches; large ones read ``frame``)."""
-        return [self.score(a) for a in self.frame.column("account_id").to_pylist()]
 
 
 class RiskScorer:
@@ -372,7 +345,7 @@ class RiskScorer:
             if ids and evidence:
                 names = sorted({r.feature for s in batch.explained.values() for r in s.reasons})
                 found = collect_evidence(engine, moment, ids, names)
-                batch = _with_evidence(batch, found)
+                batch = with_evidence(batch, found)
         return batch
 
     def score_folder(self, data_dir: str | Path, as_of: str | datetime,
@@ -406,43 +379,4 @@ def _claimed(engine: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {r["account_id"]: {c: r[c] for c in wanted if r[c] is not None} for r in found}
 
 
-def _with_evidence(batch: ScoreBatch,
-                   found: Mapping[str, Mapping[str, Evidence]]) -> ScoreBatch:
-    explained = {}
-    for account, result in batch.explained.items():
-        mine = found.get(account, {})
-        reasons = [r.model_copy(update={"evidence": mine.get(r.feature, r.evidence)})
-                   for r in result.reasons]
-        explained[account] = result.model_copy(update={"reasons": reasons})
-    texts = batch.frame.column("reasons").to_pylist()
-    position = {a: i for i, a in enumerate(batch.frame.column("account_id").to_pylist())}
-    for account, result in explained.items():
-        texts[position[account]] = reasons_text(result.reasons)
-    frame = batch.frame.set_column(batch.frame.column_names.index("reasons"), "reasons",
-                                   pa.array(texts, pa.string()))
-    return ScoreBatch(frame=frame, explained=explained, _maker=batch._maker)
-
-
-def reason_text(reason: Reason) -> str:
-    """A reason as one readable phrase, naming the other accounts behind it:
-    "... (u0000123, u0000456, …; 2 already confirmed)"."""
-    text = reason.sentence
-    accounts: dict[str, bool] = {}  # an account may appear once per shared token or item
-    for a in reason.evidence.accounts:
-        accounts[a.account_id] = accounts.get(a.account_id, False) or a.is_confirmed_fraud
-    if accounts:
-        shown = ", ".join(list(accounts)[:LISTED_IN_TEXT])
-        more = ", …" if len(accounts) > LISTED_IN_TEXT else ""
-        confirmed = sum(accounts.values())
-        tail = f"; {confirmed} already confirmed" if confirmed else ""
-        text += f" ({shown}{more}{tail})"
-    if reason.direction == "lowers":
-        text = "lowers the score: " + text
-    return text
-
-
-def reasons_text(reasons: Sequence[Reason]) -> str:
-    """The reasons of one account joined by "; " (raising ones first)."""
-    ordered = [r for r in reasons if r.direction == "raises"] + \
-        [r for r in reasons if r.direction != "raises"]
-    return "; ".join(reason_text(r) for r in ordered)
+__all__ = ["ModelLoadError", "RiskScorer", "ScoreBatch", "reason_text", "reasons_text"]
