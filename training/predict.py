@@ -8,6 +8,7 @@ this account's score up the most, in the registry's own words.
 from __future__ import annotations
 
 import math
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,13 @@ from .rules import fired, rule_score, rules_from_json
 
 TOP_REASONS = 3
 CONTEXT_COLUMNS = ("claimed_country", "claimed_timezone")
+# Templates are written in the plural ("with {value:.0f} other accounts"); a count of one
+# reads "1 other account". Up to two words may stand between the count and its noun.
+_ONE_OF_PLURAL = re.compile(
+    r"(?<![\d.,])1 ((?:[A-Za-z-]+ ){0,2}?)"
+    r"(account|destination|item|session|countr|day|hour|kind|action|address|time)"
+    r"(s|ies|es)\b")
+_SINGULAR_ENDING = {"countr": "y"}
 
 
 class _Context(dict):
@@ -39,9 +47,11 @@ def render_reason(template: str, value: Any, context: Mapping[str, Any] | None =
     if missing:
         return f"{name or 'a signal'} is unknown for this account"
     try:
-        return string.Formatter().vformat(template, (), _Context(context or {}, value=value))
+        text = string.Formatter().vformat(template, (), _Context(context or {}, value=value))
     except (ValueError, TypeError):
         return f"{name} = {value}"
+    return _ONE_OF_PLURAL.sub(
+        lambda m: f"1 {m.group(1)}{m.group(2)}{_SINGULAR_ENDING.get(m.group(2), '')}", text)
 
 
 def raw_scores(bundle: Bundle, data: Any) -> np.ndarray:
