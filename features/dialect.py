@@ -32,9 +32,15 @@ class Dialect:
         return f"(({ts_utc}) AT TIME ZONE 'UTC') AT TIME ZONE {zone}"
 
     def epoch_seconds(self, ts: str) -> str:
-        """Seconds since 1970 of a naive timestamp, as a whole number."""
+        """Seconds since 1970 of a naive timestamp, as a whole number.
+
+        DuckDB's ``epoch`` keeps the fraction and its cast to BIGINT rounds half to even;
+        Spark's ``unix_timestamp`` would truncate, so Spark rounds the same way explicitly
+        (sub-second timestamps then give the same days, hours and spans on both engines).
+        """
         if self.name == "spark":
-            return f"unix_timestamp({ts})"
+            return (f"CAST(bround(CAST(unix_micros(CAST({ts} AS TIMESTAMP)) AS DOUBLE) "
+                    f"/ 1000000, 0) AS BIGINT)")
         return f"CAST(epoch({ts}) AS BIGINT)"
 
     def utc_offset_minutes(self, ts_utc: str, zone: str) -> str:
@@ -52,6 +58,43 @@ class Dialect:
     def days_between(self, earlier: str, later: str) -> str:
         """Fractional days from ``earlier`` to ``later``."""
         return f"(({self.epoch_seconds(later)} - {self.epoch_seconds(earlier)}) / 86400.0)"
+
+    # -- parameters, types and identifiers ---------------------------------------------------
+    def param(self, name: str) -> str:
+        """A named bound parameter (its value travels beside the SQL text, never in it)."""
+        return f":{name}" if self.name == "spark" else f"${name}"
+
+    @property
+    def string_type(self) -> str:
+        """The unbounded string type (Spark rejects a VARCHAR without a length)."""
+        return "STRING" if self.name == "spark" else "VARCHAR"
+
+    def sql_type(self, duckdb_type: str) -> str:
+        """The engine's name of a contract column's DuckDB type (``Column.duckdb_type``)."""
+        return self.string_type if duckdb_type == "VARCHAR" else duckdb_type
+
+    def quote(self, identifier: str) -> str:
+        """A quoted identifier, safe for any text."""
+        if self.name == "spark":
+            return "`" + identifier.replace("`", "``") + "`"
+        return '"' + identifier.replace('"', '""') + '"'
+
+    # -- validation predicates ---------------------------------------------------------------
+    def text_prefix(self, value: str, length: int) -> str:
+        """The first ``length`` characters of any value rendered as text."""
+        return f"left(CAST({value} AS {self.string_type}), {int(length)})"
+
+    def full_match(self, text: str, pattern: str) -> str:
+        """Whether the whole of ``text`` matches the constant regex ``pattern`` (no quotes)."""
+        if self.name == "spark":
+            # Java's ``$`` also matches before a final line break; ``\z`` is the true end.
+            return f"({text} RLIKE '^(?:{pattern})\\\\z')"
+        return f"regexp_full_match({text}, '{pattern}')"
+
+    def is_infinite(self, number: str) -> str:
+        if self.name == "spark":
+            return f"(abs({number}) = CAST('Infinity' AS DOUBLE))"
+        return f"isinf({number})"
 
     # -- bits and hashes ----------------------------------------------------------------------
     def hex_to_int(self, hex_text: str) -> str:

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import contract
-from .engine import DuckDBEngine, quote_identifier
+from .dialect import DUCKDB, Dialect
+from .engine import DuckDBEngine
 from .reference import COUNTRY_CODES, iana_zone_names
 from .validate import (FIXES, Problem, ValidationReport, attribute_fits, describe_type,
                        row_checks, type_fits, ATTRIBUTE_NAME)
@@ -28,14 +29,26 @@ _WIDE = {"int64": "BIGINT", "int32": "BIGINT", "int8": "BIGINT", "float64": "DOU
 
 def load_folder(data_dir: str | Path, engine: DuckDBEngine, **options) -> ValidationReport:
     """Validate the contract folder ``data_dir`` and load its clean rows into ``engine``."""
-    folder = Path(data_dir)
     report = ValidationReport()
+    found = folder_schemas(data_dir, report)
+    sources = {name: (schema, "read_parquet($path, file_row_number = true)", str(path))
+               for name, (schema, path) in found.items()}
+    if not Path(data_dir).is_dir():
+        return report
+    return _load(sources, engine, report, **options)
+
+
+def folder_schemas(data_dir: str | Path, report: ValidationReport
+                   ) -> dict[str, tuple[pa.Schema, Path]]:
+    """(Parquet schema, path) of each readable contract table in ``data_dir``; a missing
+    folder, unreadable files and extra files are added to ``report``."""
+    folder = Path(data_dir)
+    found: dict[str, tuple[pa.Schema, Path]] = {}
     if not folder.is_dir():
         report.add(Problem("reject", "accounts", None, "no_folder",
                            f"data folder {str(folder)!r} does not exist",
                            "pass the folder holding accounts.parquet and the other tables"))
-        return report
-    sources: dict[str, tuple[pa.Schema, str, str | None]] = {}
+        return found
     for t in contract.TABLES:
         path = folder / t.file_name
         if not path.exists():
@@ -47,13 +60,13 @@ def load_folder(data_dir: str | Path, engine: DuckDBEngine, **options) -> Valida
                                f"{t.file_name} is not a readable Parquet file ({exc})",
                                f"write {t.file_name} as Parquet"))
             continue
-        sources[t.name] = (schema, "read_parquet($path, file_row_number = true)", str(path))
+        found[t.name] = (schema, path)
     known = {t.file_name for t in contract.TABLES}
     for extra in sorted(p.name for p in folder.glob("*.parquet") if p.name not in known):
         report.add(Problem("note", extra.removesuffix(".parquet"), None, "extra_file",
                            f"{extra} is not a contract table and is ignored",
                            "nothing to do, or rename it if it was meant as a contract table"))
-    return _load(sources, engine, report, **options)
+    return found
 
 
 def load_tables(tables: Mapping[str, pa.Table], engine: DuckDBEngine,
@@ -61,17 +74,26 @@ def load_tables(tables: Mapping[str, pa.Table], engine: DuckDBEngine,
     """Validate in-memory Arrow tables named as the contract's and load their clean rows."""
     report = ValidationReport()
     sources: dict[str, tuple[pa.Schema, str, str | None]] = {}
+    for name, numbered in numbered_tables(tables, report).items():
+        engine.con.register(f"_arrow_{name}", numbered)
+        sources[name] = (tables[name].schema, f"_arrow_{name}", None)
+    return _load(sources, engine, report, **options)
+
+
+def numbered_tables(tables: Mapping[str, pa.Table], report: ValidationReport
+                    ) -> dict[str, pa.Table]:
+    """The contract tables among ``tables``, each with a ``file_row_number`` column; other
+    names are added to ``report`` as notes."""
+    out = {}
     for name, data in tables.items():
         if name not in contract.TABLE_BY_NAME:
             report.add(Problem("note", name, None, "extra_file",
                                f"{name!r} is not a contract table and is ignored",
                                "use the contract's table names"))
             continue
-        numbered = data.append_column("file_row_number", pa.array(range(data.num_rows),
-                                                                  pa.int64()))
-        engine.con.register(f"_arrow_{name}", numbered)
-        sources[name] = (data.schema, f"_arrow_{name}", None)
-    return _load(sources, engine, report, **options)
+        out[name] = data.append_column("file_row_number", pa.array(range(data.num_rows),
+                                                                   pa.int64()))
+    return out
 
 
 def _check_schema(t: contract.Table, schema: pa.Schema, report: ValidationReport) -> list[str]:
@@ -108,22 +130,77 @@ def _check_schema(t: contract.Table, schema: pa.Schema, report: ValidationReport
     return attributes
 
 
-def _raw_select(t: contract.Table, schema: pa.Schema, attributes: list[str], source: str) -> str:
+def _raw_select(t: contract.Table, schema: pa.Schema, attributes: list[str], source: str,
+                d: Dialect = DUCKDB) -> str:
     names = set(schema.names)
     parts = ["file_row_number AS _row"]
     for c in t.columns:
-        wide = _WIDE.get(c.kind, c.duckdb_type)
+        wide = d.sql_type(_WIDE.get(c.kind, c.duckdb_type))
         parts.append(f"CAST({c.name} AS {wide}) AS {c.name}" if c.name in names
                      else f"CAST(NULL AS {wide}) AS {c.name}")
-    parts += [quote_identifier(a) for a in attributes]
+    parts += [d.quote(a) for a in attributes]
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
+class DuckDBSteps:
+    """How the shared load steps run on DuckDB (:mod:`.spark` has the Spark twin).
+
+    Tables here are DuckDB tables; ``params`` are bound by name (``Dialect.param``).
+    """
+
+    def __init__(self, engine: DuckDBEngine) -> None:
+        self.engine, self.con, self.d = engine, engine.con, engine.dialect
+
+    def engine_zones(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
+
+    def reference(self, name: str, column: str, values: list[str]) -> None:
+        self.con.register(f"{name}_arrow", pa.table({column: values}))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {column} "
+                         f"FROM {name}_arrow")
+
+    def new_quarantine(self) -> None:
+        self.con.execute("CREATE OR REPLACE TABLE quarantine (table_name VARCHAR, "
+                         "row_number BIGINT, account_id VARCHAR, column_name VARCHAR, "
+                         "value VARCHAR, reason VARCHAR)")
+
+    def add_quarantine(self, table_name: str, select: str, params: dict) -> None:
+        self.con.execute(f"INSERT INTO quarantine SELECT '{table_name}', * FROM ({select})",
+                         params)
+
+    def temp_table(self, name: str, select: str, params: dict | None = None) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", params or {})
+
+    def clean_table(self, name: str, select: str, params: dict | None = None) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}", params or {})
+
+    def drop_temp(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def rows(self, sql: str, params: dict | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or {}).fetchall()
+
+    def scalar(self, sql: str, params: dict | None = None) -> object:
+        return self.engine.scalar(sql, params)
+
+    def release(self, sources: dict[str, tuple[pa.Schema, str, str | None]]) -> None:
+        for name, (_, _, path) in sources.items():
+            if path is None:
+                self.con.unregister(f"_arrow_{name}")
+
+
 def _load(sources: dict[str, tuple[pa.Schema, str, str | None]], engine: DuckDBEngine,
-          report: ValidationReport, *, now: datetime | None = None,
-          max_quarantine_ratio: float = 0.5, progress: Progress | None = None
-          ) -> ValidationReport:
-    con = engine.con
+          report: ValidationReport, **options) -> ValidationReport:
+    return load_sources(sources, DuckDBSteps(engine), report, **options)
+
+
+def load_sources(sources: dict[str, tuple[pa.Schema, str, str | None]], steps: DuckDBSteps,
+                 report: ValidationReport, *, now: datetime | None = None,
+                 max_quarantine_ratio: float = 0.5, progress: Progress | None = None
+                 ) -> ValidationReport:
+    """Validate and load ``sources`` (name: (schema, SELECT-able source, path parameter))
+    through ``steps``, the engine's load steps; the same rules on every engine."""
+    d = steps.d
     if "accounts" not in sources and not report.rejections():
         report.add(Problem("reject", "accounts", None, "missing_table",
                            "accounts.parquet is missing; it is the one required table",
@@ -133,16 +210,13 @@ def _load(sources: dict[str, tuple[pa.Schema, str, str | None]], engine: DuckDBE
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     params = {"now": moment + timedelta(days=1)}
-    engine_zones = {r[0] for r in con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
-    zones = sorted(iana_zone_names() & engine_zones)
-    con.register("_zones_arrow", pa.table({"name": zones}))
-    con.execute("CREATE OR REPLACE TEMP TABLE _zones AS SELECT name FROM _zones_arrow")
-    con.register("_countries_arrow", pa.table({"code": sorted(COUNTRY_CODES)}))
-    con.execute("CREATE OR REPLACE TEMP TABLE _countries AS SELECT code FROM _countries_arrow")
-    con.execute("CREATE OR REPLACE TABLE quarantine (table_name VARCHAR, row_number BIGINT, "
-                "account_id VARCHAR, column_name VARCHAR, value VARCHAR, reason VARCHAR)")
+    zones = sorted(iana_zone_names() & steps.engine_zones())
+    steps.reference("_zones", "name", zones)
+    steps.reference("_countries", "code", sorted(COUNTRY_CODES))
+    steps.new_quarantine()
 
-    con.execute("CREATE OR REPLACE TEMP TABLE accounts_valid_ids (account_id VARCHAR)")
+    steps.temp_table("accounts_valid_ids",
+                     f"SELECT CAST(NULL AS {d.string_type}) AS account_id WHERE 1 = 0")
     order = [t for t in contract.TABLES if t.name in sources]  # accounts first
     readable: list[tuple[contract.Table, list[str]]] = []
     for t in order:
@@ -155,43 +229,40 @@ def _load(sources: dict[str, tuple[pa.Schema, str, str | None]], engine: DuckDBE
         if progress:
             progress(f"validate {t.name}", i, len(readable))
         schema, source, path = sources[t.name]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_{t.name} AS "
-                    f"{_raw_select(t, schema, attributes, source)}",
-                    {"path": path} if path else {})
-        _quarantine_rows(t, attributes, engine, params, report, max_quarantine_ratio,
+        steps.temp_table(f"_raw_{t.name}", _raw_select(t, schema, attributes, source, d),
+                         {"path": path} if path else {})
+        _quarantine_rows(t, attributes, steps, params, report, max_quarantine_ratio,
                          check_accounts=readable[0][0].name == "accounts")
     if progress:
         progress("validate", len(readable), len(readable))
 
     if report.usable:
         for t, attributes in readable:
-            _create_clean(t, attributes, engine)
+            _create_clean(t, attributes, steps)
     for t, _ in readable:
-        con.execute(f"DROP TABLE IF EXISTS _raw_{t.name}")
-    for name, (_, _, path) in sources.items():
-        if path is None:
-            con.unregister(f"_arrow_{name}")
+        steps.drop_temp(f"_raw_{t.name}")
+    steps.release(sources)
     return report
 
 
-def _quarantine_rows(t: contract.Table, attributes: list[str], engine: DuckDBEngine,
+def _quarantine_rows(t: contract.Table, attributes: list[str], steps: DuckDBSteps,
                      params: dict, report: ValidationReport, max_ratio: float, *,
                      check_accounts: bool) -> None:
-    con = engine.con
+    d = steps.d
     raw = f"_raw_{t.name}"
     present = {c.name for c in t.columns}
     selects = []
     messages: dict[tuple[str, str], str] = {}
-    for column, reason, predicate, message in row_checks(t, present):
+    for column, reason, predicate, message in row_checks(t, present, d):
         messages[(column, reason)] = message
         selects.append(f"SELECT _row, account_id, '{column}' AS column_name, "
-                       f"left(CAST({column} AS VARCHAR), 200) AS value, '{reason}' AS reason "
+                       f"{d.text_prefix(column, 200)} AS value, '{reason}' AS reason "
                        f"FROM {raw} WHERE {predicate}")
     if t.unique_key:
         key = ", ".join(t.unique_key)
         selects.append(
             f"SELECT _row, account_id, '{t.unique_key[0]}', "
-            f"left(CAST({t.unique_key[0]} AS VARCHAR), 200), 'duplicate_key' FROM {raw} "
+            f"{d.text_prefix(t.unique_key[0], 200)}, 'duplicate_key' FROM {raw} "
             f"WHERE ({key}) IN (SELECT {key} FROM {raw} GROUP BY {key} HAVING count(*) > 1)")
         messages[(t.unique_key[0], "duplicate_key")] = "key appears on more than one row"
     if t.name != "accounts" and check_accounts:  # else accounts is the problem to report
@@ -205,25 +276,27 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], engine: DuckDBEng
             messages[(column, "unknown_account")] = \
                 "account is not in accounts.parquet (or was quarantined there)"
     union = " UNION ALL ".join(selects)
-    con.execute(f"INSERT INTO quarantine SELECT '{t.name}', * FROM ({union})",
-                params if "$now" in union else {})
-    total = engine.scalar(f"SELECT count(*) FROM {raw}")
-    bad_rows = engine.scalar("SELECT count(DISTINCT row_number) FROM quarantine "
-                             "WHERE table_name = $t", {"t": t.name})
+    steps.add_quarantine(t.name, union, params if d.param("now") in union else {})
+    by_table = {"t": t.name}
+    in_table = f"table_name = {d.param('t')}"
+    total = steps.scalar(f"SELECT count(*) FROM {raw}")
+    bad_rows = steps.scalar(
+        f"SELECT count(DISTINCT row_number) FROM quarantine WHERE {in_table}", by_table)
     report.loaded_rows[t.name] = int(total) - int(bad_rows)
     if t.name == "accounts":
-        con.execute("CREATE OR REPLACE TEMP TABLE accounts_valid_ids AS SELECT account_id "
-                    "FROM _raw_accounts WHERE _row NOT IN (SELECT row_number FROM quarantine "
-                    "WHERE table_name = 'accounts')")
-    counts = con.execute(
-        "SELECT column_name, reason, count(*) FROM quarantine WHERE table_name = $t "
-        "GROUP BY ALL ORDER BY ALL", {"t": t.name}).fetchall()
+        steps.temp_table("accounts_valid_ids",
+                         "SELECT account_id FROM _raw_accounts WHERE _row NOT IN "
+                         "(SELECT row_number FROM quarantine WHERE table_name = 'accounts')")
+    counts = steps.rows(
+        f"SELECT column_name, reason, count(*) FROM quarantine WHERE {in_table} "
+        "GROUP BY ALL ORDER BY ALL", by_table)
     for column, reason, count in counts:
         report.quarantined[(t.name, column, reason)] = int(count)
-        examples = con.execute(
-            "SELECT row_number, account_id, value FROM quarantine WHERE table_name = $t "
-            "AND column_name = $c AND reason = $r ORDER BY row_number LIMIT $n",
-            {"t": t.name, "c": column, "r": reason, "n": EXAMPLES_PER_KIND}).fetchall()
+        examples = steps.rows(
+            f"SELECT row_number, account_id, value FROM quarantine WHERE {in_table} "
+            f"AND column_name = {d.param('c')} AND reason = {d.param('r')} "
+            f"ORDER BY row_number LIMIT {d.param('n')}",
+            {"t": t.name, "c": column, "r": reason, "n": EXAMPLES_PER_KIND})
         for row, account_id, value in examples:
             report.add(Problem("quarantine", t.name, column, reason,
                                messages[(column, reason)], FIXES[reason], row=int(row),
@@ -239,14 +312,15 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], engine: DuckDBEng
                            "no usable account rows", "export at least one valid account"))
 
 
-def _create_clean(t: contract.Table, attributes: list[str], engine: DuckDBEngine) -> None:
-    columns = [f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in t.columns]
-    columns += [quote_identifier(a) for a in attributes]
+def _create_clean(t: contract.Table, attributes: list[str], steps: DuckDBSteps) -> None:
+    d = steps.d
+    columns = [f"CAST({c.name} AS {d.sql_type(c.duckdb_type)}) AS {c.name}" for c in t.columns]
+    columns += [d.quote(a) for a in attributes]
     # The raw table is in file order and DuckDB keeps insertion order, so no ORDER BY (a
     # sort of 70M rows cost more than the rest of the load).
-    bad = engine.scalar("SELECT count(*) FROM quarantine WHERE table_name = $t", {"t": t.name})
-    where = (" WHERE _row NOT IN (SELECT row_number FROM quarantine WHERE table_name = $t)"
+    in_table = f"table_name = {d.param('t')}"
+    bad = steps.scalar(f"SELECT count(*) FROM quarantine WHERE {in_table}", {"t": t.name})
+    where = (f" WHERE _row NOT IN (SELECT row_number FROM quarantine WHERE {in_table})"
              if bad else "")
-    engine.con.execute(
-        f"CREATE OR REPLACE TABLE {t.name} AS SELECT {', '.join(columns)} "
-        f"FROM _raw_{t.name}{where}", {"t": t.name} if bad else {})
+    steps.clean_table(t.name, f"SELECT {', '.join(columns)} FROM _raw_{t.name}{where}",
+                      {"t": t.name} if bad else {})

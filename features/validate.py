@@ -27,6 +27,7 @@ from typing import Literal
 import pyarrow as pa
 
 from .contract import Column, Table
+from .dialect import DUCKDB, Dialect
 
 Severity = Literal["reject", "quarantine", "warning", "note"]
 
@@ -135,11 +136,13 @@ def describe_type(column: Column) -> str:
     }.get(column.kind, "a string")
 
 
-def row_checks(table: Table, columns: set[str]) -> list[tuple[str, str, str, str]]:
+def row_checks(table: Table, columns: set[str], d: Dialect = DUCKDB
+               ) -> list[tuple[str, str, str, str]]:
     """(column, reason, SQL predicate that is true for a bad row, message) per value rule.
 
-    Predicates read the raw table; ``_zones`` and ``_countries`` are reference tables and
-    ``$now`` is the load time (a bound parameter). Values never enter the SQL text.
+    Predicates read the raw table, in dialect ``d``; ``_zones`` and ``_countries`` are
+    reference tables and ``now`` is the load time (a bound parameter, ``d.param("now")``).
+    Values never enter the SQL text.
     """
     checks: list[tuple[str, str, str, str]] = []
     for c in table.columns:
@@ -164,14 +167,15 @@ def row_checks(table: Table, columns: set[str]) -> list[tuple[str, str, str, str
                            "not an ISO 3166-1 alpha-2 country code"))
         elif c.kind == "phash":
             checks.append((q, "bad_phash",
-                           f"{q} IS NOT NULL AND NOT regexp_full_match({q}, '[0-9a-f]{{16}}')",
+                           f"{q} IS NOT NULL AND NOT {d.full_match(q, '[0-9a-f]{16}')}",
                            "not a 16-character lower-case hex pHash"))
         elif c.kind == "timestamp":
             checks.append((q, "bad_timestamp",
-                           f"{q} < TIMESTAMP '{EARLIEST_TIMESTAMP}' OR {q} > $now",
+                           f"{q} < TIMESTAMP '{EARLIEST_TIMESTAMP}' OR {q} > {d.param('now')}",
                            "timestamp before 2000 or in the future"))
         if c.kind == "float64":
-            checks.append((q, "out_of_range", f"isnan({q}) OR isinf({q})", "not a finite number"))
+            checks.append((q, "out_of_range", f"isnan({q}) OR {d.is_infinite(q)}",
+                           "not a finite number"))
         if c.min_value is not None:
             checks.append((q, "out_of_range", f"{q} < {c.min_value!r}",
                            f"below the minimum {c.min_value:g}"))
