@@ -53,6 +53,17 @@ _COLLECTORS: dict[str, Collector] = {
 # Features about the account alone, whose family's evidence (other accounts) says nothing
 # about them: they get no evidence.
 _WITHOUT_EVIDENCE = {"account_age_days"}
+# Features about one kind of link show only that kind of the family's evidence (a reason
+# "shows the same portfolio link as 1 other account" must not list the image matches).
+# Values are link kinds (LinkedAccount.link_kind, SharedToken.kind, MatchedItem.match).
+FOCUS: dict[str, frozenset[str]] = {
+    "residential_ip_shared_account_count": frozenset({"ip"}),
+    "device_shared_account_count": frozenset({"device"}),
+    "portfolio_link_shared_account_count": frozenset({"portfolio_link", "link"}),
+    "portfolio_image_near_duplicate_account_count": frozenset({"portfolio_image", "image"}),
+    "portfolio_text_near_duplicate_account_count": frozenset({"portfolio_text", "text"}),
+    "profile_photo_near_duplicate_account_count": frozenset({"profile_photo", "photo"}),
+}
 EMPTY = Evidence()
 TIMELINE_TOKENS_PER_KIND = 12
 
@@ -111,8 +122,19 @@ def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[s
     for feature in wanted:
         found = family(family_of[feature]) if feature in family_of else {}
         for account in ids:
-            out[account][feature] = found.get(account, EMPTY)
+            evidence = found.get(account, EMPTY)
+            if feature in FOCUS and evidence is not EMPTY:
+                evidence = _narrowed(evidence, FOCUS[feature])
+            out[account][feature] = evidence
     return out
+
+
+def _narrowed(evidence: Evidence, kinds: frozenset[str]) -> Evidence:
+    """Only the accounts, tokens and items of ``kinds`` (notes and counts stay)."""
+    return evidence.model_copy(update={
+        "accounts": [a for a in evidence.accounts if a.link_kind in kinds],
+        "tokens": [t for t in evidence.tokens if t.kind in kinds],
+        "items": [i for i in evidence.items if i.match in kinds]})
 
 
 def account_profile(engine: Any, as_of: str | datetime, account_id: str) -> dict[str, Any]:

@@ -89,9 +89,15 @@ def test_access_evidence_follows_the_hub_and_overlap_rules():
             {"account_id": "d", "ip_token": "vpn-exit", "ip_type": "vpn"},
             {"account_id": "e", "ip_token": "x", "device_token": "laptop"},
             *crowd]) as engine:
-        found = one(engine, "a", "residential_ip_shared_account_count")
+        found = one(engine, "a", "shared_access_confirmed_account_count")
+        ip_only = one(engine, "a", "residential_ip_shared_account_count")
+        device_only = one(engine, "a", "device_shared_account_count")
     linked = {(x.account_id, x.link_kind) for x in found.accounts}
     assert linked == {("b", "ip"), ("e", "device")}
+    # A reason about one kind of link shows that kind only.
+    assert {(x.account_id, x.link_kind) for x in ip_only.accounts} == {("b", "ip")}
+    assert {t.kind for t in ip_only.tokens} == {"ip"}
+    assert {(x.account_id, x.link_kind) for x in device_only.accounts} == {("e", "device")}
     kinds = {t.kind: t for t in found.tokens}
     assert kinds["ip"].token == "ip_home…" or kinds["ip"].token.startswith("ip_")
     assert kinds["device"].account_count == 1
@@ -138,7 +144,10 @@ def _portfolio_tables():
 
 def test_portfolio_evidence_lists_matched_items_and_who_came_first():
     with load(**_portfolio_tables()) as engine:
-        found = one(engine, "a", "portfolio_image_near_duplicate_account_count")
+        found = one(engine, "a", "portfolio_confirmed_match_account_count")
+        image_only = one(engine, "a", "portfolio_image_near_duplicate_account_count")
+    assert {i.match for i in image_only.items} == {"image"}
+    assert {x.link_kind for x in image_only.accounts} == {"portfolio_image"}
     items = {(i.item_id, i.other_item_id, i.match): i for i in found.items}
     assert set(items) == {("a1", "b1", "link"), ("a1", "b1", "image"), ("a1", "b1", "text"),
                           ("profile photo", "profile photo", "photo")}

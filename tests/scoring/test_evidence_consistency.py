@@ -50,7 +50,11 @@ def _check(rows, evidence, skip=()):
             expected = row[feature] or 0
             if expected > MAX_LISTED_ACCOUNTS:
                 continue
-            others = {a.account_id for a in found[feature].accounts if a.link_kind in kinds}
+            listed = found[feature].accounts
+            # A reason about one kind of link lists only that kind (no image matches under
+            # "shows the same portfolio link as ...").
+            assert {a.link_kind for a in listed} <= set(kinds), (feature, listed)
+            others = {a.account_id for a in listed}
             assert len(others) == expected, (row["account_id"], feature, sorted(others))
             checked += expected > 0
     return checked
