@@ -12,11 +12,13 @@ from ..features.api import compute_features
 from ..features.workspace import ensure_loaded, open_database
 from ._console import console, out, print_report, progress_bar
 
-STEPS = 4
+STEPS = 5
+CHAMPION = "models:/accountrisk@champion"
 
 
 def demo_pipeline(workdir: Path, *, accounts: int = 20_000, seed: int = 7) -> None:
-    """Generate, validate, build signals, train and register; print where everything is."""
+    """Generate, validate, build signals, train, register and promote, score with the
+    champion, write the review queue and case reports; print where everything is."""
     from ..features.synthetic import generate
 
     started = time.perf_counter()
@@ -45,6 +47,21 @@ def demo_pipeline(workdir: Path, *, accounts: int = 20_000, seed: int = 7) -> No
     trained = train(data_dir, as_of, workdir=workdir, seed=seed, say=say)
     promoted = promote(data_dir, as_of, workdir=workdir, say=say)
 
+    from ..scoring.scorer import RiskScorer
+    from ._queue import write_queue, write_table
+
+    # The champion is what a backend would load; on a first run it is the model just trained.
+    scorer = RiskScorer.load(CHAMPION)
+    queue_dir = workdir / "queue"
+    with open_database(workdir) as engine, \
+            progress_bar(f"5/{STEPS} score, queue and case reports") as update:
+        ensure_loaded(engine, data_dir)
+        update("scoring", 0.0)
+        queue = write_queue(engine, scorer, as_of, queue_dir, "elevated", progress=update)
+    scores_file = workdir / "scores.parquet"
+    write_table(queue.batch.frame.sort_by([("score", "descending"), ("account_id", "ascending")]),
+                scores_file)
+
     out.print(f"\nDone in {time.perf_counter() - started:.0f} s.", markup=False)
     out.print(f"  marketplace:  {data_dir} (ground truth: {data_dir / 'ground_truth.parquet'})",
               markup=False)
@@ -53,7 +70,13 @@ def demo_pipeline(workdir: Path, *, accounts: int = 20_000, seed: int = 7) -> No
               f"{table.num_columns - 1} signals, as of {as_of})", markup=False)
     out.print(f"  model:        {trained.uri} ({trained.kind}; directory {trained.model_dir})",
               markup=False)
-    verdict = "promoted" if promoted.promoted else "not promoted"
-    out.print(f"  promotion:    {verdict}: {promoted.reason}", markup=False)
+    verdict = "promoted: " if promoted.promoted else (
+        "" if promoted.champion == promoted.challenger else "not promoted: ")
+    out.print(f"  promotion:    {verdict}{promoted.reason}", markup=False)
+    out.print(f"  scores:       {scores_file} ({queue.batch.frame.num_rows:,} accounts, scored "
+              f"by {CHAMPION} = {scorer.model_version})", markup=False)
+    out.print(f"  review queue: {queue.files[0]} and .csv ({queue.rows.num_rows:,} accounts in "
+              "the elevated band or above, with reasons)", markup=False)
+    out.print(f"  case reports: {queue.index} (open in a browser)", markup=False)
     out.print(f"  MLflow UI:    mlflow ui --backend-store-uri "
               f"{os.environ['MLFLOW_TRACKING_URI']}", markup=False)

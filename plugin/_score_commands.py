@@ -46,18 +46,12 @@ def _scorer(model: str):
 
 
 def _write(table: Any, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
+    from ._queue import write_table
 
-        pq.write_table(table, out)
-    elif suffix == ".csv":
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(table, out)
-    else:
-        raise typer.BadParameter(f"{out}: the output must end in .parquet or .csv")
+    try:
+        write_table(table, out)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 @app.command()
@@ -158,7 +152,7 @@ def queue(
 ) -> None:
     """Write the review queue (queue.parquet and queue.csv) and one case report per account;
     print the report index's path."""
-    from .report_html import write_reports
+    from ._queue import write_queue
 
     if top is not None and band is not None:
         _fail(AccountRiskError("give --top or --band, not both"))
@@ -166,25 +160,10 @@ def queue(
     try:
         scorer = _scorer(model)
         with _engine(data_dir, workdir, memory_limit) as engine:
-            batch = scorer.score_database(engine, as_of, reasons_for=chosen)
-            results = sorted(batch.explained.values(), key=lambda s: (-s.score, s.account_id))
-            _say(f"{len(results)} accounts in the queue; writing case reports")
-            files = write_reports(out, results, engine=engine,
-                                  expected_log_odds=scorer.expected_log_odds)
+            files = write_queue(engine, scorer, as_of, out, chosen, say=_say)
     except AccountRiskError as error:
         _fail(error)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    frame = batch.frame
-    ids = pa.array([s.account_id for s in results], pa.string())
-    rows = frame.filter(pc.is_in(frame.column("account_id"), value_set=ids)) \
-        .sort_by([("score", "descending"), ("account_id", "ascending")])
-    rows = rows.append_column("case_file", pa.array(
-        [files.cases[a].name for a in rows.column("account_id").to_pylist()], pa.string()))
-    _write(rows, out / "queue.parquet")
-    _write(rows, out / "queue.csv")
-    _say(f"queue: {out / 'queue.parquet'}")
+    _say(f"queue: {files.files[0]}")
     sys.stdout.write(f"{files.index}\n")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -367,11 +367,13 @@ def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine:
                   timelines: Mapping[str, Mapping[str, Any]] | None = None,
                   rings: Mapping[str, Mapping[str, Any] | None] | None = None,
                   expected_log_odds: float | None = None,
-                  title: str = "Review queue") -> ReportFiles:
+                  title: str = "Review queue",
+                  progress: Callable[[str, float, float], None] | None = None) -> ReportFiles:
     """Write ``index.html`` and one ``case-….html`` per score into ``folder``.
 
     Account rows, timelines and rings come from the mappings when given, else from
-    ``engine`` (see :func:`case_inputs`), else are left out.
+    ``engine`` (see :func:`case_inputs`), else are left out. ``progress(step, done,
+    total)`` is called after each page.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -391,6 +393,9 @@ def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine:
         path = out / links[s.account_id]
         path.write_text(page, encoding="utf-8")
         files.cases[s.account_id] = path
+        if progress:
+            progress(f"case reports {len(files.cases):,}/{len(scores):,}", len(files.cases),
+                     len(scores))
     names = {a: (p or {}).get("display_name") for a, p in profiles.items()}
     files.index.write_text(render_index(scores, links, title=title, names=names),
                            encoding="utf-8")

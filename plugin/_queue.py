@@ -1,0 +1,68 @@
+"""The review queue: score a loaded database, write the queue files and case reports.
+
+Shared by ``accountrisk queue`` and ``accountrisk demo`` so both write the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..scoring.batch import ScoreBatch
+from .report_html import write_reports
+
+QUEUE_FILES = ("queue.parquet", "queue.csv")
+
+
+@dataclass
+class QueueFiles:
+    """What :func:`write_queue` wrote: the queue rows, both files and the report index."""
+
+    rows: pa.Table
+    files: list[Path]
+    index: Path
+    batch: ScoreBatch
+
+
+def write_table(table: pa.Table, out: Path) -> None:
+    """``table`` as Parquet or CSV, chosen by the file's extension."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, out)
+    elif out.suffix.lower() == ".csv":
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(table, out)
+    else:
+        raise ValueError(f"{out}: the output must end in .parquet or .csv")
+
+
+def write_queue(engine: Any, scorer: Any, as_of: str | datetime, out: Path, chosen: Any, *,
+                say: Callable[[str], None] = lambda message: None,
+                progress: Callable[[str, float, float], None] | None = None) -> QueueFiles:
+    """Score every account on ``engine``, explain those ``chosen`` selects (a band name or
+    a top-k count), and write ``queue.parquet``, ``queue.csv`` and the case reports with
+    their ``index.html`` into ``out``."""
+    batch = scorer.score_database(engine, as_of, reasons_for=chosen)
+    results = sorted(batch.explained.values(), key=lambda s: (-s.score, s.account_id))
+    say(f"{len(results):,} accounts in the queue; writing case reports")
+    reports = write_reports(out, results, engine=engine,
+                            expected_log_odds=scorer.expected_log_odds, progress=progress)
+    frame = batch.frame
+    ids = pa.array([s.account_id for s in results], pa.string())
+    rows = frame.filter(pc.is_in(frame.column("account_id"), value_set=ids)) \
+        .sort_by([("score", "descending"), ("account_id", "ascending")])
+    rows = rows.append_column("case_file", pa.array(
+        [reports.cases[a].name for a in rows.column("account_id").to_pylist()], pa.string()))
+    files = [out / name for name in QUEUE_FILES]
+    for path in files:
+        write_table(rows, path)
+    return QueueFiles(rows=rows, files=files, index=reports.index, batch=batch)
