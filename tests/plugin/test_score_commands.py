@@ -94,3 +94,22 @@ def test_rings_lists_groups_with_scores(setup):
     assert "linked groups of at least 2 accounts" in result.stdout
     table = pq.read_table(out)
     assert "max_score" in table.column_names
+
+
+def test_readme_backend_example_runs(setup, tmp_path, capsys):
+    """The README's backend quick start, run as written (paths swapped for the fixture's)."""
+    import re
+    from pathlib import Path
+
+    data, model, work, _ = setup
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Embedding in a backend"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    for old, new in (("models:/accountrisk@champion", str(model)), ("marketplace/", str(data)),
+                     ("accountrisk-work", str(tmp_path / "work")), ("2026-10-01", T)):
+        assert old in code, old
+        code = code.replace(old, new)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "['account_id', 'score', 'band', 'reasons', 'raw_score']" in printed
+    assert '"feature_set_version"' in printed and '"reasons"' in printed
