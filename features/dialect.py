@@ -57,6 +57,9 @@ class Dialect:
 
     def days_between(self, earlier: str, later: str) -> str:
         """Fractional days from ``earlier`` to ``later``."""
+        if self.name == "spark":  # 86400.0 is a DECIMAL literal in Spark: a rounded quotient
+            return (f"(CAST({self.epoch_seconds(later)} - {self.epoch_seconds(earlier)} "
+                    f"AS DOUBLE) / 86400)")
         return f"(({self.epoch_seconds(later)} - {self.epoch_seconds(earlier)}) / 86400.0)"
 
     # -- parameters, types and identifiers ---------------------------------------------------

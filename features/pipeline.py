@@ -172,7 +172,7 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     if ctx.has("account_attributes"):
         joins.append("LEFT JOIN pit_account_attributes AS attrs ON attrs.account_id = a.account_id")
         for column, name, is_category in _attribute_columns(engine):
-            kind = "VARCHAR" if is_category else "DOUBLE"
+            kind = ctx.d.string_type if is_category else "DOUBLE"
             source = f"attrs.{engine.quote(column)}"
             select.append(f"CAST({source} AS {kind}) AS {engine.quote(name)}")
     sql = (f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)} "

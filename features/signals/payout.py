@@ -9,6 +9,10 @@ RECENT_DAYS = 90
 # Destinations shared by more accounts are not paired out account by account (that is
 # quadratic); their user count stands in as a lower bound of the distinct others.
 PAIRED_TOKEN_MAX_ACCOUNTS = 200
+# DOUBLE, not 1.0/0.0 literals: Spark averages DECIMAL literals as a rounded DECIMAL (DuckDB
+# returns the same DOUBLE either way).
+_ONE = "CAST(1 AS DOUBLE)"
+_ZERO = "CAST(0 AS DOUBLE)"
 
 
 @stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
@@ -61,10 +65,10 @@ def payout_links(ctx: StageContext) -> str:
     methods AS (
         SELECT m.account_id,
                count(DISTINCT m.payout_token) AS method_count,
-               avg(CASE WHEN m.method = 'crypto' THEN 1.0 ELSE 0.0 END) AS crypto_ratio,
+               avg(CASE WHEN m.method = 'crypto' THEN {_ONE} ELSE {_ZERO} END) AS crypto_ratio,
                avg(CASE WHEN m.destination_country IS NULL THEN NULL
-                        WHEN m.destination_country <> a.claimed_country THEN 1.0
-                        ELSE 0.0 END) AS destination_mismatch_ratio,
+                        WHEN m.destination_country <> a.claimed_country THEN {_ONE}
+                        ELSE {_ZERO} END) AS destination_mismatch_ratio,
                sum(CASE WHEN {recent} THEN 1 ELSE 0 END) AS recent_added_count
         FROM {ctx.table('payout_methods')} AS m
         JOIN {ctx.table('accounts')} AS a ON a.account_id = m.account_id

@@ -1,0 +1,295 @@
+"""The feature pipeline on Apache Spark: the same signal SQL, in the Spark dialect.
+
+:class:`SparkEngine` implements the :class:`~.engine.Engine` protocol with temporary views;
+:func:`load_folder_spark` and :func:`load_tables_spark` validate and load a contract folder
+(or Arrow tables) with the very rules, report and quarantine of :mod:`.load`, through
+:class:`SparkSteps`. Install with ``pip install "accountrisk[spark]"``; Spark needs Java.
+
+Timestamps are Spark ``TIMESTAMP`` values in a UTC session, so a wall-clock reading of one
+is the naive UTC time DuckDB holds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from datetime import timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from . import contract
+from .dialect import SPARK
+from .errors import FeatureError
+from .load import Progress, folder_schemas, load_sources, numbered_tables
+from .validate import ValidationReport
+
+if TYPE_CHECKING:  # pyspark is an optional extra
+    from pyspark.sql import DataFrame, SparkSession
+
+QUARANTINE_COLUMNS = ("table_name", "row_number", "account_id", "column_name", "value",
+                      "reason")
+# DuckDB's names for Spark's simple types, so `columns()` reads the same on both engines.
+_TYPE_NAMES = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "tinyint": "TINYINT",
+               "smallint": "SMALLINT", "double": "DOUBLE", "float": "FLOAT",
+               "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "timestamp_ntz": "TIMESTAMP",
+               "date": "DATE"}
+
+
+def _pyspark_sql():
+    try:
+        import pyspark.sql
+    except ImportError:
+        raise FeatureError('the Spark engine needs pyspark: pip install "accountrisk[spark]"'
+                           ) from None
+    return pyspark.sql
+
+
+def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
+                  config: dict[str, str] | None = None) -> "SparkSession":
+    """A Spark session set up for the feature pipeline (UTC, no UI, Arrow transfers).
+
+    ``master`` is ``local[N]`` or a cluster URL; ``config`` adds or overrides settings.
+    An already running session in this process is reused (with these settings applied).
+    """
+    sql = _pyspark_sql()
+    local = master.startswith("local")
+    if local and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise FeatureError("the Spark engine needs Java (17 or later): no `java` on PATH and "
+                           "JAVA_HOME is not set")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
+                "spark.sql.execution.arrow.pyspark.enabled": "true",
+                "spark.ui.showConsoleProgress": "false"}
+    if local:
+        settings["spark.driver.host"] = "127.0.0.1"
+        # The default 200 shuffle partitions is for clusters: on a few local cores every
+        # small stage would run 200 tasks.
+        settings["spark.sql.shuffle.partitions"] = str(min(max(_local_cores(master) * 2, 4), 8))
+    settings.update(config or {})
+    builder = sql.SparkSession.builder.master(master).appName(app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.conf.set("spark.sql.session.timeZone", "UTC")  # also on a reused session
+    return session
+
+
+def _local_cores(master: str) -> int:
+    inside = master[master.find("[") + 1:master.find("]")] if "[" in master else "1"
+    inside = inside.split(",")[0]
+    if inside == "*":
+        return os.cpu_count() or 2
+    return max(int(inside), 1) if inside.isdigit() else 2
+
+
+class SparkEngine:
+    """The pipeline's engine on Spark: tables are temporary views, helper tables are
+    materialized (local checkpoints) so later stages do not re-run earlier plans."""
+
+    dialect = SPARK
+
+    def __init__(self, session: "SparkSession | None" = None, *, master: str = "local[2]",
+                 config: dict[str, str] | None = None) -> None:
+        if session is None:
+            active = _pyspark_sql().SparkSession.getActiveSession()
+            self.spark = spark_session(master, config=config)
+            self._owns = active is None
+        else:
+            self.spark, self._owns = session, False
+            session.conf.set("spark.sql.session.timeZone", "UTC")
+        self._frames: dict[str, DataFrame] = {}
+
+    def close(self) -> None:
+        for name in list(self._frames):
+            self.drop([name])
+        if self._owns:
+            self.spark.stop()
+
+    def __enter__(self) -> "SparkEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def tables(self) -> set[str]:
+        # SHOW TABLES reads no table metadata (catalog.listTables() does, ~1 s).
+        return {r["tableName"] for r in self.spark.sql("SHOW TABLES").collect()
+                if r["isTemporary"]}
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        return [(name, _TYPE_NAMES.get(kind, kind.upper()))
+                for name, kind in self.spark.table(table).dtypes]
+
+    def sql(self, sql: str, params: dict | None = None) -> "DataFrame":
+        """A DataFrame of ``sql``; ``params`` bind its ``:name`` markers."""
+        if params:
+            return self.spark.sql(sql, args=_spark_args(params))
+        return self.spark.sql(sql)
+
+    def create_table(self, name: str, sql: str, params: dict | None = None) -> None:
+        self.register(name, self.sql(sql, params))
+
+    def register(self, name: str, frame: "DataFrame") -> None:
+        """Materialize ``frame`` and make it the view ``name`` (cuts the plan's lineage)."""
+        done = frame.localCheckpoint()
+        done.createOrReplaceTempView(name)
+        old = self._frames.pop(name, None)
+        if old is not None:
+            old.unpersist()
+        self._frames[name] = done
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.spark.sql(sql).createOrReplaceTempView(name)
+
+    def drop(self, names: list[str]) -> None:
+        for name in names:
+            self.spark.catalog.dropTempView(name)
+            frame = self._frames.pop(name, None)
+            if frame is not None:
+                frame.unpersist()
+
+    def arrow(self, sql: str) -> pa.Table:
+        table = self.spark.sql(sql).toArrow()
+        # Same column types as DuckDB's result (Spark hands strings back as large_string).
+        fields = [pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
+                  for f in table.schema]
+        return table.cast(pa.schema(fields))
+
+    def scalar(self, sql: str, params: dict | None = None) -> object:
+        rows = self.sql(sql, params).take(1)
+        return rows[0][0] if rows else None
+
+    def quote(self, identifier: str) -> str:
+        return SPARK.quote(identifier)
+
+
+def _spark_args(params: dict) -> dict:
+    """Bound values as Spark takes them: a naive datetime is UTC (Python's local time
+    otherwise)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if hasattr(value, "tzinfo") and hasattr(value, "hour") and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        out[key] = value
+    return out
+
+
+class SparkSteps:
+    """The load steps of :func:`.load.load_sources` on Spark (temporary views).
+
+    Spark has no INSERT into a view: each table's quarantined rows are materialized apart
+    and ``quarantine`` is the union of them, with the DuckDB table's columns.
+    """
+
+    def __init__(self, engine: SparkEngine) -> None:
+        self.engine, self.d = engine, engine.dialect
+        self._quarantine: list[DataFrame] = []
+        # A new load replaces the previous one: no contract table of an earlier folder stays.
+        engine.drop([n for n in engine.tables()
+                     if n in contract.TABLE_BY_NAME or n == "quarantine"])
+
+    def engine_zones(self) -> set[str]:
+        jvm = self.engine.spark.sparkContext._jvm  # the zone ids Spark's functions accept
+        return set(jvm.java.time.ZoneId.getAvailableZoneIds())
+
+    def reference(self, name: str, column: str, values: list[str]) -> None:
+        frame = self.engine.spark.createDataFrame(pa.table({column: pa.array(values,
+                                                                              pa.string())}))
+        self.engine.register(name, frame)
+
+    def new_quarantine(self) -> None:
+        self._quarantine = []
+        self.engine.create_table("quarantine", "SELECT " + ", ".join(
+            f"CAST(NULL AS {kind}) AS {name}" for name, kind in zip(
+                QUARANTINE_COLUMNS, ("STRING", "BIGINT", "STRING", "STRING", "STRING",
+                                     "STRING"))) + " WHERE 1 = 0")
+
+    def add_quarantine(self, table_name: str, select: str, params: dict) -> None:
+        rows = self.engine.sql(f"SELECT '{table_name}', * FROM ({select}) AS q", params)
+        # One partition: quarantined rows are few, and every later look-up would otherwise
+        # run a task per partition of every branch of every table's union.
+        self._quarantine.append(rows.toDF(*QUARANTINE_COLUMNS).coalesce(1).localCheckpoint())
+        union = self._quarantine[0]
+        for part in self._quarantine[1:]:
+            union = union.unionAll(part)
+        self.engine.register("quarantine", union.coalesce(1))
+
+    def temp_table(self, name: str, select: str, params: dict | None = None) -> None:
+        self.engine.create_table(name, select, params)
+
+    clean_table = temp_table
+
+    def drop_temp(self, name: str) -> None:
+        self.engine.drop([name])
+
+    def rows(self, sql: str, params: dict | None = None) -> list[tuple]:
+        return [tuple(r) for r in self.engine.sql(sql, params).collect()]
+
+    def scalar(self, sql: str, params: dict | None = None) -> object:
+        return self.engine.scalar(sql, params)
+
+    def release(self, sources: dict) -> None:
+        self.engine.drop([source for _, source, _ in sources.values()])
+
+
+def load_folder_spark(data_dir: str | Path, engine: SparkEngine,
+                      **options) -> ValidationReport:
+    """:func:`.load.load_folder` on Spark: validate the contract folder ``data_dir`` and load
+    its clean rows as views named as the contract's tables (quarantined rows in
+    ``quarantine``). Options: ``now``, ``max_quarantine_ratio``, ``progress``."""
+    report = ValidationReport()
+    found = folder_schemas(data_dir, report)
+    if not Path(data_dir).is_dir():
+        return report
+    sources = {}
+    for name, (schema, path) in found.items():
+        frame = _read_parquet(engine, schema, path)
+        engine.spark.catalog.dropTempView(f"_src_{name}")
+        frame.createOrReplaceTempView(f"_src_{name}")
+        sources[name] = (schema, f"_src_{name}", None)
+    return load_sources(sources, SparkSteps(engine), report, **options)
+
+
+def _read_parquet(engine: SparkEngine, schema: pa.Schema, path: Path) -> "DataFrame":
+    """A Parquet file with its 0-based row numbers as ``file_row_number`` (as DuckDB's)."""
+    if any(pa.types.is_timestamp(f.type) and f.type.unit == "ns" for f in schema):
+        # Spark does not read nanosecond timestamps; DuckDB keeps their microseconds.
+        import pyarrow.parquet as pq
+        table = numbered_tables({"t": pq.read_table(path)}, ValidationReport())
+        return _arrow_frame(engine, table["t"])
+    frame = engine.spark.read.parquet(str(path))
+    return frame.selectExpr("*", "_metadata.row_index AS file_row_number")
+
+
+def _arrow_frame(engine: SparkEngine, table: pa.Table) -> "DataFrame":
+    """A DataFrame of an Arrow table; naive timestamps are UTC, dictionaries decoded."""
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_timestamp(kind):
+            column = column.cast(pa.timestamp("us", tz=kind.tz or "UTC"), safe=False)
+        if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+            column = column.cast(pa.string())
+        columns.append(column)
+    return engine.spark.createDataFrame(pa.table(columns, names=table.column_names))
+
+
+def load_tables_spark(tables: Mapping[str, pa.Table], engine: SparkEngine,
+                      **options) -> ValidationReport:
+    """:func:`.load.load_tables` on Spark: validate in-memory Arrow tables named as the
+    contract's and load their clean rows."""
+    report = ValidationReport()
+    sources = {}
+    for name, numbered in numbered_tables(tables, report).items():
+        _arrow_frame(engine, numbered).createOrReplaceTempView(f"_arrow_{name}")
+        sources[name] = (tables[name].schema, f"_arrow_{name}", None)
+    return load_sources(sources, SparkSteps(engine), report, **options)
+
+
+__all__ = ["SparkEngine", "SparkSteps", "load_folder_spark", "load_tables_spark",
+           "spark_session", "Progress"]
