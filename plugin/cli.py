@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -97,15 +97,24 @@ def features(
     workdir: Workdir = DEFAULT_WORKDIR,
     memory_limit: MemoryLimit = None,
     threads: Threads = None,
+    engine: Annotated[Literal["duckdb", "spark"], typer.Option(
+        "--engine",
+        help="Where the signals run: the embedded DuckDB, or Apache Spark (the same "
+             "definitions; needs the spark extra and Java).")] = "duckdb",
+    master: Annotated[Optional[str], typer.Option(
+        "--master", help="Spark master URL, only with --engine spark (default: "
+                         "local[2], two local cores).")] = None,
 ) -> None:
     """Write one row per account that exists before --as-of, one column per signal."""
     from ..features.api import compute_features
 
+    if master is not None and engine != "spark":
+        raise typer.BadParameter("--master needs --engine spark", param_hint="--master")
     try:
         with progress_bar("features") as update:
             result = compute_features(data_dir, as_of, workdir=workdir,
                                       memory_limit=memory_limit, threads=threads,
-                                      progress=update)
+                                      progress=update, engine=engine, master=master)
     except AccountRiskError as error:
         _fail(error)
     import pyarrow.parquet as pq
