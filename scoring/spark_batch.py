@@ -303,25 +303,46 @@ def score_spark(features: DataFrame, model: str | Path, *, as_of: str | datetime
     return rows.mapInArrow(partial(run, explain=explain, cut=cut), SPARK_SCHEMA)
 
 
-def write_scores(scores: DataFrame, out: str | Path, *, overwrite: bool = False) -> Path:
+@dataclass(frozen=True)
+class WrittenScores:
+    """What :func:`write_scores` wrote: the CLI's summary line reads these."""
+
+    path: Path
+    accounts: int
+    banded: int
+    with_reasons: int
+
+
+def _summary(path: Path, table: pa.Table) -> WrittenScores:
+    def filled(name: str) -> int:
+        return int(pc.sum(pc.not_equal(table.column(name), "")).as_py() or 0)
+
+    return WrittenScores(path, table.num_rows, filled("band"), filled("reasons"))
+
+
+def write_scores(scores: DataFrame, out: str | Path, *,
+                 overwrite: bool = False) -> WrittenScores:
     """Write :func:`score_spark`'s result sorted by score descending, then account_id.
 
     ``out`` ending in ``.parquet`` or ``.csv``: one file, exactly like ``accountrisk
-    score`` writes it; the rows are collected to the driver (``toArrow``), so use it for
-    outputs that fit in the driver's memory (a million accounts is ~100-300 MB). ``out``
-    with no suffix: Spark writes a directory of Parquet part files, globally sorted in
-    part-file order, from the executors (for outputs too big for the driver); an existing
-    directory is replaced only with ``overwrite``. Returns ``out``.
+    score`` writes it (same columns, types and order); the rows are collected to the
+    driver with ``toArrow``, so use it for outputs that fit in the driver's memory.
+    ``out`` with no suffix: Spark's executors write a directory of Parquet part files
+    (for outputs too big for the driver), globally sorted in part-file order; an existing
+    directory is replaced only with ``overwrite``. Either way ``scores`` is computed once
+    here. Returns the path and the counts the CLI reports.
     """
     from pyspark.sql import functions as F
 
     path = Path(out)
     suffix = path.suffix.lower()
-    order = [F.col("score").desc(), F.col("account_id").asc()]
     if suffix == "":
-        scores.orderBy(*order).write.mode("overwrite" if overwrite else "errorifexists") \
-            .parquet(str(path))
-        return path
+        scores.orderBy(F.col("score").desc(), F.col("account_id").asc()) \
+            .write.mode("overwrite" if overwrite else "errorifexists").parquet(str(path))
+        counts = scores.sparkSession.read.parquet(str(path)).select(
+            F.count(F.lit(1)), F.count_if(F.col("band") != ""),
+            F.count_if(F.col("reasons") != "")).first()
+        return WrittenScores(path, *(int(c or 0) for c in counts))
     if suffix not in (".parquet", ".csv"):
         raise AccountRiskError(f"{path}: the output must end in .parquet or .csv, or have "
                                "no suffix (a Spark Parquet directory)")
@@ -336,4 +357,4 @@ def write_scores(scores: DataFrame, out: str | Path, *, overwrite: bool = False)
         import pyarrow.csv as pcsv
 
         pcsv.write_csv(table, path)
-    return path
+    return _summary(path, table)

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from accountrisk.features.errors import AccountRiskError
 from accountrisk.scoring.scorer import RiskScorer
-from accountrisk.scoring.spark_batch import (OUTPUT_SCHEMA, model_text, score_spark,
-                                             scorer_from_text, write_scores)
+from accountrisk.scoring.spark_batch import (OUTPUT_SCHEMA, WrittenScores, model_text,
+                                             score_spark, scorer_from_text, write_scores)
 from accountrisk.training.bundle import write_bundle
 from accountrisk.training.errors import BundleError
 from tests.scoring.test_scorer import features, trained  # noqa: F401  (fixtures)
@@ -35,7 +36,7 @@ def _spark_session(request):
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
         shared = request.getfixturevalue("spark")
-    except pytest.FixtureLookupError:
+    except (pytest.FixtureLookupError, pytest.fail.Exception):  # none, or not session-wide
         shared = None
     if isinstance(shared, pyspark_sql.SparkSession):
         return shared
@@ -113,8 +114,6 @@ def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,  
 
 @pytest.mark.spark
 def test_the_cli_string_for_top_k_and_a_typo(session, rows, trained, features):  # noqa: F811
-    from accountrisk.features.errors import AccountRiskError
-
     want = RiskScorer.load(trained[1]).score_features(features, as_of=AS_OF, explain=7).frame
     _assert_same(score_spark(rows, trained[1], as_of=AS_OF, reasons_for="7").toArrow(), want)
     with pytest.raises(AccountRiskError, match="band name"):
@@ -177,18 +176,25 @@ def test_write_scores_like_the_cli(session, rows, trained, features, tmp_path): 
     scores = score_spark(rows, trained[1], as_of=AS_OF, reasons_for=10)
     want = RiskScorer.load(trained[1]).score_features(features, as_of=AS_OF, explain=10) \
         .frame.sort_by([("score", "descending"), ("account_id", "ascending")])
-    single = pq.read_table(write_scores(scores, tmp_path / "out" / "scores.parquet"))
+    written = write_scores(scores, tmp_path / "out" / "scores.parquet")
+    banded = sum(1 for b in want.column("band").to_pylist() if b)
+    assert (written.accounts, written.banded, written.with_reasons) == \
+        (want.num_rows, banded, 10)
+    single = pq.read_table(written.path)
     assert single.schema.equals(want.schema)
     assert single.column("account_id").equals(want.column("account_id"))
     _assert_same(single, want)
-    text = pcsv.read_csv(write_scores(scores, tmp_path / "scores.csv"))
+    text = pcsv.read_csv(write_scores(scores, tmp_path / "scores.csv").path)
     assert text.column("account_id").to_pylist() == want.column("account_id").to_pylist()
     folder = write_scores(scores, tmp_path / "scores")
-    parts = pq.read_table(folder)
+    assert folder == WrittenScores(tmp_path / "scores", written.accounts, written.banded, 10)
+    parts = pq.read_table(folder.path)
     assert parts.column("account_id").to_pylist() == want.column("account_id").to_pylist()
     with pytest.raises(Exception, match="exists"):
-        write_scores(scores, folder)
-    write_scores(scores, folder, overwrite=True)
+        write_scores(scores, folder.path)
+    with pytest.raises(AccountRiskError, match="must end"):
+        write_scores(scores, tmp_path / "scores.json")
+    write_scores(scores, folder.path, overwrite=True)
 
 
 def test_model_text_rebuilds_the_same_scorer(trained, features):  # noqa: F811
