@@ -67,6 +67,21 @@ def engine():
         yield e
 
 
+@pytest.fixture(scope="session")
+def spark_engine():
+    """One Spark session (local[2]) for the whole test run: the JVM starts once."""
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark tests need Java: no `java` on PATH")
+    pytest.importorskip("pyspark", reason='Spark tests need pyspark: pip install '
+                                          '"accountrisk[spark]"')
+    from accountrisk.features.spark import SparkEngine
+
+    with SparkEngine(master="local[2]", config={"spark.sql.shuffle.partitions": "2"}) as e:
+        yield e
+
+
 @pytest.fixture(autouse=True)
 def _registry_order_restored():
     """Tests that swap signals in and out of the registry leave it exactly as found

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 from itertools import combinations
 
 import duckdb
@@ -25,12 +24,10 @@ def duck_run(con, steps) -> list[tuple]:
     return con.sql(f"SELECT * FROM {out}").fetchall()
 
 
-def spark_run(spark, steps) -> list[tuple]:
-    """Materialize search steps in Spark as cached temporary views."""
-    def create(name, sql):
-        spark.sql(sql).localCheckpoint().createOrReplaceTempView(name)  # cut the lineage
-    out = nd.run_steps(create, steps)
-    return [tuple(r) for r in spark.sql(f"SELECT * FROM {out}").collect()]
+def spark_run(engine, steps) -> list[tuple]:
+    """Materialize search steps with the Spark engine (checkpointed temporary views)."""
+    out = nd.run_steps(engine.create_table, steps)
+    return [tuple(r) for r in engine.spark.sql(f"SELECT * FROM {out}").collect()]
 
 
 def hexes(values) -> list[str]:
@@ -281,9 +278,8 @@ def test_common_keys_are_left_out_of_the_expansion():
     assert len(got) == cap * (cap - 1)
 
 
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
-def test_same_pairs_on_spark():
-    pyspark = pytest.importorskip("pyspark.sql")
+@pytest.mark.spark
+def test_same_pairs_on_spark(spark_engine):
     from accountrisk.features.dialect import SPARK
 
     rng = random.Random(2)
@@ -291,19 +287,17 @@ def test_same_pairs_on_spark():
     values += [flip(v, rng.sample(range(64), rng.randint(0, 6))) for v in values[:100]]
     hashes = hexes(values)
     docs = random_corpus()
-    spark = (pyspark.SparkSession.builder.master("local[1]")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.host", "127.0.0.1")
-             .getOrCreate())
+    spark = spark_engine.spark
     try:
         spark.createDataFrame([(h,) for h in hashes], "phash string").createOrReplaceTempView("h")
-        got = {(r[0], r[1]) for r in spark_run(spark, nd.phash_pairs_steps(SPARK, "h", "hp"))}
+        steps = nd.phash_pairs_steps(SPARK, "h", "hp")
+        got = {(r[0], r[1]) for r in spark_run(spark_engine, steps)}
         assert got == brute_pairs(hashes)
         spark.createDataFrame(list(docs.items()), "doc_key string, body string") \
             .createOrReplaceTempView("raw")
         norm = nd.normalized_text_sql(SPARK, "body")
         src = f"(SELECT doc_key, {nd.text_words_sql(SPARK, norm)} AS words FROM raw)"
-        rows = spark_run(spark, nd.text_pairs_steps(SPARK, src, "tp"))
+        rows = spark_run(spark_engine, nd.text_pairs_steps(SPARK, src, "tp"))
         want = text_pairs(docs)
         assert len(want) > 30
         assert {(r[0], r[1]): r[2] for r in rows} == want
@@ -315,11 +309,12 @@ def test_same_pairs_on_spark():
                               "added_at int").createOrReplaceTempView("k")
         both = pairs + [(b, a) for a, b in pairs]
         spark.createDataFrame(both, "key string, other_key string").createOrReplaceTempView("p")
-        rows = spark_run(spark, nd.expand_matches_steps("k", "p", "m"))
+        rows = spark_run(spark_engine, nd.expand_matches_steps("k", "p", "m"))
         common = {r[0] for r in spark.sql("SELECT key FROM m_common").collect()}
         assert ({(r[1], r[2]) for r in rows}, common) == expand(keys, pairs)
     finally:
-        spark.stop()
+        for name in ("h", "raw", "k", "p"):
+            spark.catalog.dropTempView(name)
 
 
 def test_mostly_boilerplate_texts_need_a_few_shared_informative_shingles():

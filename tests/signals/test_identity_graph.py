@@ -1,5 +1,4 @@
 import random
-import shutil
 from datetime import datetime
 
 import pytest
@@ -186,45 +185,10 @@ def test_giant_chained_group_has_unknown_group_features(monkeypatch):
     assert f["x"]["link_group_account_count"] == 2
 
 
-class _SparkEngine:
-    """Just enough of an engine to run the pipeline on Spark (temp views, eager results)."""
-
-    def __init__(self, spark):
-        from accountrisk.features.dialect import SPARK
-        self.spark, self.dialect = spark, SPARK
-
-    def tables(self):
-        return {t.name for t in self.spark.catalog.listTables()}
-
-    def columns(self, table):
-        return [(n, t.upper()) for n, t in self.spark.table(table).dtypes]
-
-    def create_table(self, name, sql):
-        self.spark.sql(sql).localCheckpoint().createOrReplaceTempView(name)
-
-    def create_view(self, name, sql):
-        self.spark.sql(sql).createOrReplaceTempView(name)
-
-    def drop(self, names):
-        for name in names:
-            self.spark.catalog.dropTempView(name)
-
-    def arrow(self, sql):
-        return self.spark.sql(sql).toArrow()
-
-    def scalar(self, sql):
-        rows = self.spark.sql(sql).collect()
-        return rows[0][0] if rows else None
-
-    def quote(self, identifier):
-        return "`" + identifier.replace("`", "``") + "`"
-
-
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
-def test_access_and_graph_signals_agree_on_spark(monkeypatch):
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    from accountrisk.features import contract
+@pytest.mark.spark
+def test_access_and_graph_signals_agree_on_spark(monkeypatch, spark_engine):
     from accountrisk.features.registry import FEATURES
+    from accountrisk.features.spark import load_tables_spark
 
     keep = {"confirmed_accounts", "access_links", "identity_links"}
     for name in [n for n in STAGES if n not in keep]:
@@ -257,19 +221,9 @@ def test_access_and_graph_signals_agree_on_spark(monkeypatch):
     with DuckDBEngine() as duck:
         assert load_tables(tables, duck, now=NOW).usable
         expected = {r["account_id"]: r for r in build_features(duck, "2025-12-01").to_pylist()}
-        copies = {t.name: duck.arrow(f"SELECT * FROM {t.name}")
-                  for t in contract.TABLES if t.name in duck.tables()}
-    spark = (pyspark_sql.SparkSession.builder.master("local[2]")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.host", "127.0.0.1")
-             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    spark.conf.set("spark.sql.session.timeZone", "UTC")  # the session may predate this test
-    for name, data in copies.items():
-        spark.createDataFrame(data).createOrReplaceTempView(name)
+    assert load_tables_spark(tables, spark_engine, now=NOW).usable
     got = {r["account_id"]: r
-           for r in build_features(_SparkEngine(spark), "2025-12-01").to_pylist()}
-    for name in copies:
-        spark.catalog.dropTempView(name)
+           for r in build_features(spark_engine, "2025-12-01").to_pylist()}
     f1 = got["f1"]
     assert (f1["link_group_account_count"], f1["residential_ip_shared_account_count"],
             f1["device_shared_account_count"], f1["shared_access_confirmed_account_count"],

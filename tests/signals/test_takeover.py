@@ -1,4 +1,3 @@
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
@@ -143,8 +142,7 @@ def test_rows_at_or_after_as_of_do_not_count():
 
 
 @pytest.mark.spark
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
-def test_same_features_on_spark():
+def test_same_features_on_spark(spark_engine):
     s_old, a_old = history("taken", utc_hour=14)
     s_new, a_new = recent("taken", ["d-new", "d-new", "d-new2", "d-old"], utc_hour=2)
     s_old2, a_old2 = history("steady", utc_hour=14)
@@ -159,7 +157,7 @@ def test_same_features_on_spark():
             {"account_id": "taken", "payout_token": "p2", "added_at": datetime(2025, 11, 15)},
         ],
     )
-    got = spark_stage_features(tables, AS_OF, ["takeover_changes"])
+    got = spark_stage_features(spark_engine, tables, AS_OF, ["takeover_changes"])
     assert set(got) == {"taken", "steady"}
     assert got["taken"]["takeover_change_count"] == 3
     assert_same_features(got, compute(tables, AS_OF))

@@ -1,12 +1,11 @@
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
 
 from accountrisk.features import contract
-from accountrisk.features.dialect import SPARK
 from accountrisk.features.load import load_tables
-from accountrisk.features.pipeline import _stage_sql, build_features
+from accountrisk.features.pipeline import (_Context, _point_in_time_sql, _stage_sql,
+                                              build_features)
 from accountrisk.features.registry import FEATURES, STAGES
 from tests.conftest import NOW, compute, make_tables
 
@@ -200,52 +199,27 @@ def test_claimed_hour_histogram_helper_table(engine):
         ("a", 9, 3), ("a", 22, 1)]
 
 
-def spark_stage_features(tables, as_of, stage_names):
-    """Run the named stages with the Spark dialect on Spark; features by account id."""
-    pyspark = pytest.importorskip("pyspark.sql")
-    spark = (pyspark.SparkSession.builder.master("local[1]")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.host", "127.0.0.1")
-             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+def spark_stage_features(engine, tables, as_of, stage_names):
+    """Load ``tables`` on the Spark engine and run only the named stages there; features
+    by account id."""
+    from accountrisk.features.spark import load_tables_spark
 
-    class Context:
-        d = SPARK
-
-        def __init__(self):
-            self.as_of = as_of
-
-        @property
-        def as_of_sql(self):
-            return SPARK.timestamp_literal(as_of)
-
-        def table(self, name):
-            return f"pit_{name}"
-
-        def has(self, name):
-            return name in tables
-
-        def create(self, name, sql):
-            spark.sql(sql).createOrReplaceTempView(name)
-            return name
-
-    ctx = Context()
+    assert load_tables_spark(tables, engine, now=NOW).usable
+    available = frozenset(name for name in tables if name in engine.tables())
+    ctx = _Context(engine=engine, d=engine.dialect, as_of=as_of, available=available)
+    for name in available:
+        columns = [c for c, _ in engine.columns(name)]
+        engine.create_view(f"pit_{name}", _point_in_time_sql(contract.table(name), columns,
+                                                             ctx.as_of_sql))
     out: dict[str, dict[str, object]] = {}
     try:
-        for name, data in tables.items():
-            spark.createDataFrame(data).createOrReplaceTempView(f"raw_{name}")
-            t = contract.table(name)
-            cols = ", ".join(f"CAST({c.name} AS TIMESTAMP) AS {c.name}" if c.kind == "timestamp"
-                             else c.name for c in t.columns)
-            where = f"WHERE {t.time_column} < {ctx.as_of_sql}" if t.time_column else ""
-            spark.sql(f"SELECT * FROM (SELECT {cols} FROM raw_{name}) AS r {where}") \
-                .createOrReplaceTempView(f"pit_{name}")
         for stage_name in stage_names:
             features = [f for f in FEATURES.values() if f.stage == stage_name]
-            for row in spark.sql(_stage_sql(STAGES[stage_name], features, ctx)).collect():
+            for row in engine.arrow(_stage_sql(STAGES[stage_name], features, ctx)).to_pylist():
                 out.setdefault(row["account_id"], {}).update(
                     {f.name: row[f.name] for f in features})
     finally:
-        spark.stop()
+        engine.drop(ctx.created + [f"pit_{name}" for name in available])
     return out
 
 
@@ -260,8 +234,7 @@ def assert_same_features(spark_rows, duck_rows):
 
 
 @pytest.mark.spark
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
-def test_same_features_on_spark():
+def test_same_features_on_spark(spark_engine):
     operator = [datetime(2025, 7, day, h, 30) for day in (14, 15, 16) for h in range(9)]
     tables = make_tables(
         accounts=[{"account_id": "k", "claimed_country": "NP",
@@ -278,6 +251,7 @@ def test_same_features_on_spark():
         ],
     )
     as_of = datetime(2025, 12, 1)
-    got = spark_stage_features(tables, as_of, ["activity_hours", "session_zone_mismatch"])
+    got = spark_stage_features(spark_engine, tables, as_of,
+                               ["activity_hours", "session_zone_mismatch"])
     assert set(got) == {"op", "k", "dst"}
     assert_same_features(got, compute(tables, as_of))
