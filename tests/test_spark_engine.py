@@ -1,0 +1,224 @@
+"""The same signal definitions on DuckDB and on Spark give the same features.
+
+One Spark session serves every test (the ``spark_engine`` fixture); without Java or pyspark
+these tests are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from accountrisk.features.api import compute_features
+from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.errors import ContractError
+from accountrisk.features.load import load_folder, load_tables
+from accountrisk.features.pipeline import build_features
+from accountrisk.features.signals.access import HUB_ACCOUNTS
+from accountrisk.features.synthetic import generate
+from tests.conftest import NOW, make_tables
+
+pytestmark = pytest.mark.spark
+
+REL = 1e-9
+
+
+def mismatches(duck: pa.Table, spark: pa.Table, limit: int = 12) -> list[str]:
+    """Differences between two feature tables: integer-valued columns exactly, other
+    numbers to ``REL`` relative, NULL only equal to NULL; the first ``limit`` as text."""
+    assert spark.column_names == duck.column_names
+    ids = duck.column("account_id").to_pylist()
+    assert spark.column("account_id").to_pylist() == ids
+    found: list[str] = []
+    for name in duck.column_names[1:]:
+        want, got = duck.column(name).to_pylist(), spark.column(name).to_pylist()
+        exact = all(not isinstance(v, float) or v.is_integer() for v in want if v is not None)
+        for account, a, b in zip(ids, want, got):
+            if a is None or b is None:
+                same = a is None and b is None
+            elif isinstance(a, float) and not exact:
+                same = (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=REL)
+            else:
+                same = a == b
+            if not same:
+                found.append(f"{name} account {account}: duckdb {a!r}, spark {b!r}")
+    return found[:limit] + ([f"... {len(found) - limit} more"] if len(found) > limit else [])
+
+
+def problem_keys(report) -> list[tuple]:
+    """Each problem without its rendered value (engines print NaN and times differently)."""
+    return sorted((p.severity, p.table, p.column or "", p.reason, p.row or -1,
+                   p.account_id or "") for p in report.problems)
+
+
+def plant_bad_rows(folder: Path) -> dict[tuple[str, str, str], int]:
+    """Break a few rows of a generated folder; the quarantine each must cause (at least)."""
+    accounts = pq.read_table(folder / "accounts.parquet").to_pylist()
+    accounts[1]["claimed_timezone"] = "Mars/Olympus_Mons"
+    accounts[2]["claimed_country"] = "XX"
+    accounts[3]["profile_photo_phash"] = "0123456789abcdeG"
+    accounts[4]["profile_photo_phash"] = "0123456789abcdef\n"
+    accounts[5]["created_at"] = datetime(2099, 1, 1)
+    accounts.append(dict(accounts[6]))  # duplicate key: both rows go
+    pq.write_table(pa.Table.from_pylist(accounts, pq.read_schema(folder / "accounts.parquet")),
+                   folder / "accounts.parquet")
+    sessions = pq.read_table(folder / "sessions.parquet")
+    ghost = sessions.slice(0, 1).to_pylist()[0] | {"account_id": "no-such-account"}
+    sessions = pa.concat_tables([sessions, pa.Table.from_pylist([ghost], sessions.schema)])
+    pq.write_table(sessions, folder / "sessions.parquet")
+    payouts = pq.read_table(folder / "payouts.parquet").to_pylist()
+    payouts[0]["amount_usd"] = float("nan")
+    payouts[1]["amount_usd"] = float("inf")
+    pq.write_table(pa.Table.from_pylist(payouts, pq.read_schema(folder / "payouts.parquet")),
+                   folder / "payouts.parquet")
+    return {("accounts", "claimed_timezone", "bad_timezone"): 1,
+            ("accounts", "claimed_country", "bad_country"): 1,
+            ("accounts", "profile_photo_phash", "bad_phash"): 2,
+            ("accounts", "created_at", "bad_timestamp"): 1,
+            ("accounts", "account_id", "duplicate_key"): 2,
+            ("sessions", "account_id", "unknown_account"): 1,
+            ("payouts", "amount_usd", "out_of_range"): 2}
+
+
+@pytest.fixture(scope="module")
+def marketplace(tmp_path_factory) -> tuple[Path, datetime]:
+    folder = tmp_path_factory.mktemp("market")
+    summary = generate(folder, accounts=1500, seed=11)
+    return folder, datetime.fromisoformat(summary["suggested_as_of"]) - timedelta(days=45)
+
+
+def test_generated_marketplace_with_bad_rows_same_report_and_features(
+        marketplace, spark_engine, tmp_path):
+    from accountrisk.features.spark import load_folder_spark
+
+    source, as_of = marketplace
+    folder = tmp_path / "bad"
+    shutil.copytree(source, folder)
+    planted = plant_bad_rows(folder)
+    with DuckDBEngine() as duck:
+        want_report = load_folder(folder, duck, now=NOW + timedelta(days=3650))
+        want = build_features(duck, as_of)
+        want_quarantine = duck.arrow("SELECT table_name, reason, count(*) AS n FROM quarantine "
+                                     "GROUP BY ALL ORDER BY ALL").to_pylist()
+        want_columns = {t: duck.columns(t) for t in ("accounts", "payouts",
+                                                      "account_attributes")}
+    got_report = load_folder_spark(folder, spark_engine, now=NOW + timedelta(days=3650))
+    got_quarantine = spark_engine.arrow("SELECT table_name, reason, count(*) AS n FROM "
+                                        "quarantine GROUP BY ALL ORDER BY ALL").to_pylist()
+    for key, count in planted.items():  # other tables' rows of quarantined accounts go too
+        assert want_report.quarantined.get(key, 0) >= count, key
+    assert {k: v for k, v in want_report.quarantined.items() if k[0] == "accounts"} == {
+        k: v for k, v in planted.items() if k[0] == "accounts"}
+    assert got_report.quarantined == want_report.quarantined
+    assert got_report.loaded_rows == want_report.loaded_rows
+    assert problem_keys(got_report) == problem_keys(want_report)
+    assert got_quarantine == want_quarantine
+    assert {t: spark_engine.columns(t) for t in want_columns} == want_columns
+    got = build_features(spark_engine, as_of)
+    assert want.num_rows > 1000
+    assert not (diff := mismatches(want, got)), "features differ:\n" + "\n".join(diff)
+
+
+def test_compute_features_on_spark_matches_duckdb_and_rejects_like_it(
+        marketplace, spark_engine, tmp_path):
+    source, as_of = marketplace
+    bad = tmp_path / "no_accounts"
+    bad.mkdir()
+    pq.write_table(pq.read_table(source / "labels.parquet"), bad / "labels.parquet")
+    with pytest.raises(ContractError) as duck_error:
+        compute_features(bad, as_of, workdir=tmp_path / "work")
+    with pytest.raises(ContractError) as spark_error:
+        compute_features(bad, as_of, engine="spark")
+    assert str(spark_error.value) == str(duck_error.value)
+    assert spark_error.value.problems == duck_error.value.problems
+
+
+# -- hand-written edge cases -------------------------------------------------------------
+def acts(account, times):
+    return [{"account_id": account, "ts": t} for t in times]
+
+
+def flip_bits(hex_hash: str, bits: int) -> str:
+    """``hex_hash`` with ``bits`` bits flipped: 5 in the low byte, 6 higher up (so the two
+    copies are 11 bits apart, and each is a copy of the original or not on its own)."""
+    shift = 0 if bits <= 5 else 32
+    return f"{int(hex_hash, 16) ^ (((1 << bits) - 1) << shift):016x}"
+
+
+def edge_tables() -> dict[str, pa.Table]:
+    base = "9f3a5c7e1b2d4f60"
+    text = ("built a realtime logistics dashboard with kafka streams postgres and react for a "
+            "freight broker handling twelve thousand shipments a day")
+    zones = [("chicago", "US", "America/Chicago"), ("lordhowe", "AU", "Australia/Lord_Howe"),
+             ("kathmandu", "NP", "Asia/Kathmandu")]
+    accounts = [{"account_id": a, "claimed_country": c, "claimed_timezone": z,
+                 "created_at": datetime(2024, 1, 1, 0, 0, 0, 500000)} for a, c, z in zones]
+    accounts += [{"account_id": "photo5", "profile_photo_phash": flip_bits(base, 5)},
+                 {"account_id": "photo6", "profile_photo_phash": flip_bits(base, 6)},
+                 {"account_id": "photo0", "profile_photo_phash": base}]
+    # Around each zone's 2025 DST changes (Chicago 9 Mar / 2 Nov, Lord Howe half an hour on
+    # 6 Apr / 5 Oct), plus Kathmandu's +05:45 all year; some at half-second instants.
+    moments = [datetime(2025, 3, 9, 7, 59, 59), datetime(2025, 3, 9, 8, 0, 0, 500000),
+               datetime(2025, 11, 2, 6, 30), datetime(2025, 11, 2, 7, 30),
+               datetime(2025, 4, 5, 14, 45), datetime(2025, 4, 5, 15, 15),
+               datetime(2025, 10, 4, 15, 45), datetime(2025, 10, 4, 16, 15),
+               datetime(2025, 6, 1, 18, 14, 59, 500000), datetime(2025, 6, 1, 18, 15)]
+    activity = [row for a, _, _ in zones for row in acts(a, moments * 2)]
+    sessions = [{"account_id": a, "started_at": m, "browser_utc_offset_min": off,
+                 "ip_country": c, "ip_token": f"home-{a}"}
+                for (a, c, _), off in zip(zones, (-300, 630, 345)) for m in moments]
+    # A hub: more accounts than HUB_ACCOUNTS on one IP; a household of three on another.
+    sessions += [{"account_id": f"hub{i:02d}", "ip_token": "crowd", "ip_type": "mobile",
+                  "started_at": datetime(2025, 7, 1, i)} for i in range(HUB_ACCOUNTS + 2)]
+    sessions += [{"account_id": f"home{i}", "ip_token": "house", "ip_type": "residential",
+                  "device_token": "shared-laptop", "started_at": datetime(2025, 7, 2, i)}
+                 for i in range(3)]
+    items = [{"account_id": "img0", "item_id": "i0", "image_phash": base,
+              "added_at": datetime(2025, 2, 1)},
+             {"account_id": "img5", "item_id": "i5", "image_phash": flip_bits(base, 5),
+              "added_at": datetime(2025, 3, 1)},
+             {"account_id": "img6", "item_id": "i6", "image_phash": flip_bits(base, 6)},
+             {"account_id": "txt0", "item_id": "t0", "description": text,
+              "url": "https://www.GitHub.com/acme/dash/?utm=1"},
+             {"account_id": "txt1", "item_id": "t1", "description": text.upper() + "!!",
+              "url": "http://github.com/acme/dash#top"},
+             {"account_id": "txt2", "item_id": "t2", "added_at": datetime(2025, 4, 1),
+              "description": text.replace("twelve", "eleven").replace("kafka", "pulsar")}]
+    payout_methods = [{"account_id": f"hub{i:02d}", "payout_token": "p-shared",
+                       "method": "crypto" if i % 3 else "bank",
+                       "destination_country": "KP" if i % 2 else "US"} for i in range(3)]
+    return make_tables(accounts=accounts, activity=activity, sessions=sessions,
+                       portfolio_items=items, payout_methods=payout_methods,
+                       account_links=[{"account_id": "home0", "other_account_id": "txt0"}],
+                       labels=[{"account_id": "img0", "label": 1}])
+
+
+def test_edge_cases_same_features(spark_engine):
+    from accountrisk.features.spark import load_tables_spark
+
+    tables = edge_tables()
+    as_of = datetime(2025, 12, 1)
+    with DuckDBEngine() as duck:
+        assert load_tables(tables, duck, now=NOW).usable
+        want = build_features(duck, as_of)
+    assert load_tables_spark(tables, spark_engine, now=NOW).usable
+    got = build_features(spark_engine, as_of)
+    assert not (diff := mismatches(want, got)), "features differ:\n" + "\n".join(diff)
+    f = {r["account_id"]: r for r in want.to_pylist()}
+    # The edge cases are exercised, not just equal.
+    assert f["photo5"]["profile_photo_near_duplicate_account_count"] == 1  # 5 bits: a copy
+    assert f["photo6"]["profile_photo_near_duplicate_account_count"] == 0  # 6 bits: not
+    assert f["img5"]["portfolio_image_near_duplicate_account_count"] == 1
+    assert f["img6"]["portfolio_image_near_duplicate_account_count"] == 0
+    assert f["txt0"]["portfolio_text_near_duplicate_account_count"] == 2
+    assert f["txt0"]["portfolio_link_shared_account_count"] == 1
+    assert f["hub00"]["hub_ip_session_ratio"] == 1
+    assert f["hub00"]["residential_ip_shared_account_count"] == 0
+    assert f["home0"]["residential_ip_shared_account_count"] == 2
+    assert f["chicago"]["activity_count"] == 20
