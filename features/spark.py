@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from datetime import timezone
 from pathlib import Path
@@ -60,6 +61,8 @@ def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
         raise FeatureError("the Spark engine needs Java (17 or later): no `java` on PATH and "
                            "JAVA_HOME is not set")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (batch scoring) must import accountrisk: use this interpreter.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
                 "spark.sql.execution.arrow.pyspark.enabled": "true",
                 "spark.ui.showConsoleProgress": "false"}

@@ -4,9 +4,7 @@ without evidence tails), account by account, over several partitions."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,29 +24,10 @@ PARTITIONS = 3
 SPARK_TYPES = {pa.string(): "string", pa.float64(): "double"}
 
 
-def _spark_session(request):
-    """The suite's session-scoped SparkSession if conftest has one, else a local[2] one."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java: no java on PATH and no JAVA_HOME")
-    pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed "
-                                      "(pip install 'accountrisk[spark]')")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers import accountrisk
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    try:
-        shared = request.getfixturevalue("spark")
-    except (pytest.FixtureLookupError, pytest.fail.Exception):  # none, or not session-wide
-        shared = None
-    if isinstance(shared, pyspark_sql.SparkSession):
-        return shared
-    return (pyspark_sql.SparkSession.builder.master("local[2]")
-            .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", "4").getOrCreate())
-
-
 @pytest.fixture(scope="module")
-def session(request):
-    return _spark_session(request)
+def session(spark_engine):
+    """The suite's one Spark session (tests/conftest.py)."""
+    return spark_engine.spark
 
 
 @pytest.fixture(scope="module")
