@@ -128,6 +128,18 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     those named in ``keep`` (e.g. ``link_group_membership`` for the rings view), which stay
     until the engine's connection closes.
     """
+    name = build_features_table(engine, as_of, progress=progress, keep=keep)
+    try:
+        return engine.arrow(f"SELECT * FROM {name} ORDER BY account_id")
+    finally:
+        engine.drop([name])
+
+
+def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "features",
+                         progress: Progress | None = None, keep: Sequence[str] = ()) -> str:
+    """As :func:`build_features`, but the rows stay on the engine as the table ``name``
+    (returned): on Spark they are not collected to the driver, so batch scoring can read
+    them where they are. The caller drops the table."""
     from . import signals  # noqa: F401  (registers every family)
 
     moment = parse_as_of(as_of)
@@ -137,10 +149,11 @@ def build_features(engine: Engine, as_of: str | datetime, *,
                            "and load the folder first")
     available = frozenset(t.name for t in contract.TABLES if t.name in loaded)
     ctx = _Context(engine=engine, d=engine.dialect, as_of=moment, available=available)
-    for name in sorted(available):
-        table = contract.table(name)
-        columns = [c for c, _ in engine.columns(name)]
-        engine.create_view(f"pit_{name}", _point_in_time_sql(table, columns, ctx.as_of_sql))
+    for loaded_name in sorted(available):
+        table = contract.table(loaded_name)
+        columns = [c for c, _ in engine.columns(loaded_name)]
+        engine.create_view(f"pit_{loaded_name}",
+                           _point_in_time_sql(table, columns, ctx.as_of_sql))
 
     stages = _ordered_stages()
     runnable = [s for s in stages if all(ctx.has(t) for t in s.needs)]
@@ -171,16 +184,15 @@ def build_features(engine: Engine, as_of: str | datetime, *,
             select.append(f"CAST(NULL AS DOUBLE) AS {f.name}")
     if ctx.has("account_attributes"):
         joins.append("LEFT JOIN pit_account_attributes AS attrs ON attrs.account_id = a.account_id")
-        for column, name, is_category in _attribute_columns(engine):
+        for column, attribute, is_category in _attribute_columns(engine):
             kind = ctx.d.string_type if is_category else "DOUBLE"
             source = f"attrs.{engine.quote(column)}"
-            select.append(f"CAST({source} AS {kind}) AS {engine.quote(name)}")
-    sql = (f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)} "
-           "ORDER BY a.account_id")
-    result = engine.arrow(sql)
+            select.append(f"CAST({source} AS {kind}) AS {engine.quote(attribute)}")
+    sql = f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)}"
+    engine.create_table(name, sql)
     engine.drop([n for n in ctx.created if n not in keep]
                 + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
-    return result
+    return name
 
 
 def feature_columns(result: pa.Table) -> list[str]:
