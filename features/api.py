@@ -49,15 +49,15 @@ def compute_features(data_dir: str | Path, as_of: str | datetime, *,
         from .spark import SparkEngine, load_folder_spark
 
         with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
-            _require_usable(load_folder_spark(data_dir, spark, progress=load_progress),
+            require_usable(load_folder_spark(data_dir, spark, progress=load_progress),
                             data_dir)
             return build_features(spark, moment, progress=feature_progress)
     with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
-        _require_usable(ensure_loaded(duck, data_dir, progress=load_progress), data_dir)
+        require_usable(ensure_loaded(duck, data_dir, progress=load_progress), data_dir)
         return build_features(duck, moment, progress=feature_progress)
 
 
-def _require_usable(report: ValidationReport, data_dir: str | Path) -> None:
+def require_usable(report: ValidationReport, data_dir: str | Path) -> None:
     if not report.usable:
         lines = "\n".join(p.render() for p in report.rejections())
         raise ContractError(f"{data_dir} does not meet the data contract; run "

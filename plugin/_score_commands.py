@@ -65,11 +65,35 @@ def score(
              "'all', or a number k (the k highest scores).")] = "elevated",
     workdir: Workdir = DEFAULT_WORKDIR,
     memory_limit: MemoryLimit = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="duckdb (embedded) or spark: features and scores computed on Spark, "
+                         "the model broadcast to executors.")] = "duckdb",
+    master: Annotated[Optional[str], typer.Option(
+        "--master", help="Spark master URL, only with --engine spark (default local[2]).")
+    ] = None,
 ) -> None:
-    """Score every account of DATA_DIR as of a time: account_id, score, band, reasons."""
-    if out.suffix.lower() not in (".parquet", ".csv"):
+    """Score every account of DATA_DIR as of a time: account_id, score, band, reasons.
+
+    With --engine spark the reasons are the template sentences without the lists of other
+    accounts (those read the DuckDB tables; `accountrisk explain` shows them), and an --out
+    without an extension is written as a Spark Parquet directory."""
+    if engine not in ("duckdb", "spark"):
+        _fail(AccountRiskError(f"unknown engine {engine!r}; use duckdb or spark"))
+    if master is not None and engine != "spark":
+        _fail(AccountRiskError("--master needs --engine spark"))
+    if out.suffix.lower() not in (".parquet", ".csv") and not (engine == "spark"
+                                                                and not out.suffix):
         _fail(AccountRiskError(f"{out}: the output must end in .parquet or .csv"))
     explain: Any = int(reasons_for) if reasons_for.isdigit() else reasons_for
+    if engine == "spark":
+        try:
+            written = _score_on_spark(data_dir, model, as_of, out, explain, master)
+        except AccountRiskError as error:
+            _fail(error)
+        _say(f"scored {written.accounts:,} accounts on Spark ({written.banded:,} in a review "
+             f"band, {written.with_reasons:,} with reasons)")
+        sys.stdout.write(f"{out}\n")
+        return
     try:
         scorer = _scorer(model)
         with _engine(data_dir, workdir, memory_limit) as engine:
@@ -83,6 +107,28 @@ def score(
     _say(f"scored {table.num_rows:,} accounts ({banded:,} in a review band, "
          f"{len(batch.explained):,} with reasons)")
     sys.stdout.write(f"{out}\n")
+
+
+def _score_on_spark(data_dir: Path, model: str, as_of: str, out: Path, explain: Any,
+                    master: str | None) -> Any:
+    """Validate, load, compute features and score on Spark; write ``out``."""
+    from ..features.api import DEFAULT_SPARK_MASTER, require_usable
+    from ..features.pipeline import build_features_table
+    from ..features.spark import SparkEngine, load_folder_spark
+    from ..scoring.spark_batch import score_spark, write_scores
+
+    _scorer(model)  # a missing or corrupt model fails before Spark starts
+    with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
+        _say(f"loading {data_dir} on Spark")
+        require_usable(load_folder_spark(data_dir, spark), data_dir)
+        _say("computing features on Spark")
+        table = build_features_table(spark, as_of)
+        try:
+            scores = score_spark(spark.spark.table(table), model, as_of=as_of,
+                                 reasons_for=explain, contexts=spark.spark.table("accounts"))
+            return write_scores(scores, out, overwrite=True)
+        finally:
+            spark.drop([table])
 
 
 @app.command()

@@ -113,3 +113,35 @@ def test_readme_backend_example_runs(setup, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "['account_id', 'score', 'band', 'reasons', 'raw_score']" in printed
     assert '"feature_set_version"' in printed and '"reasons"' in printed
+
+
+@pytest.mark.spark
+def test_score_on_spark_writes_the_same_columns_and_scores(setup, spark_engine):
+    """`score --engine spark` (features and scores on Spark) against the DuckDB path: same
+    columns and types, same scores and bands; reasons are the same sentences without the
+    evidence tails naming other accounts."""
+    data, model, work, root = setup
+    duck_out, spark_out = root / "duck-scores.parquet", root / "spark-scores.parquet"
+    _run("score", data, "--model", model, "--as-of", T, "--out", duck_out, "--workdir", work)
+    _run("score", data, "--model", model, "--as-of", T, "--out", spark_out, "--engine", "spark")
+    duck, spark = pq.read_table(duck_out), pq.read_table(spark_out)
+    assert spark.schema == duck.schema
+    d = {r["account_id"]: r for r in duck.to_pylist()}
+    s = {r["account_id"]: r for r in spark.to_pylist()}
+    assert set(d) == set(s)
+    for account, row in d.items():
+        other = s[account]
+        assert other["score"] == pytest.approx(row["score"], rel=1e-9, abs=1e-12), account
+        assert other["band"] == row["band"], account
+        assert bool(other["reasons"]) == bool(row["reasons"]), account
+        for ours, theirs in zip(row["reasons"].split("; "), other["reasons"].split("; ")):
+            assert ours.startswith(theirs.split(" (")[0]), (account, ours, theirs)
+    assert any(r["reasons"] for r in s.values())
+
+
+def test_score_master_needs_spark(setup):
+    data, model, work, root = setup
+    result = runner.invoke(app, [str(a) for a in ("score", data, "--model", model, "--as-of",
+                                                  T, "--out", root / "x.parquet",
+                                                  "--master", "local[1]")])
+    assert result.exit_code != 0 and "--master needs --engine spark" in result.output
