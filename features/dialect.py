@@ -1,9 +1,9 @@
 """The one place where SQL differs between engines.
 
 Feature SQL is written in the subset DuckDB and Spark SQL share. The few functions that
-differ (time zones, epochs, bit operations, lists, hex parsing) are produced here, so a
-signal module never names an engine. See ``../shared/stack-notes.md`` for what breaks when
-SQL is translated blindly.
+differ (epochs, bit operations, lists, hex parsing) are produced here, so a signal module
+never names an engine (no engine converts time zones: see :mod:`.zone_offsets`). See
+``../shared/stack-notes.md`` for what breaks when SQL is translated blindly.
 """
 
 from __future__ import annotations
@@ -25,12 +25,6 @@ class Dialect:
             moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
         return f"TIMESTAMP '{moment.isoformat(sep=' ', timespec='microseconds')}'"
 
-    def local_time(self, ts_utc: str, zone: str) -> str:
-        """Wall-clock time in IANA zone ``zone`` (a column) of the naive UTC ``ts_utc``."""
-        if self.name == "spark":
-            return f"from_utc_timestamp({ts_utc}, {zone})"
-        return f"(({ts_utc}) AT TIME ZONE 'UTC') AT TIME ZONE {zone}"
-
     def epoch_seconds(self, ts: str) -> str:
         """Seconds since 1970 of a naive timestamp, as a whole number.
 
@@ -43,17 +37,20 @@ class Dialect:
                     f"/ 1000000, 0) AS BIGINT)")
         return f"CAST(epoch({ts}) AS BIGINT)"
 
-    def utc_offset_minutes(self, ts_utc: str, zone: str) -> str:
-        """The UTC offset of ``zone`` at instant ``ts_utc``, minutes east of UTC (DST-correct)."""
-        local = self.local_time(ts_utc, zone)
-        return f"(({self.epoch_seconds(local)} - {self.epoch_seconds(ts_utc)}) / 60)"
-
     def hour_of_day(self, ts: str) -> str:
         return f"hour({ts})"
 
     def day_number(self, ts: str) -> str:
         """Whole days since 1970 of a naive timestamp (for per-day grouping)."""
         return f"CAST(floor({self.epoch_seconds(ts)} / 86400) AS BIGINT)"
+
+    def utc_day(self, ts: str) -> str:
+        """The UTC day (days since 1970) a naive UTC timestamp falls in, sub-seconds exact
+        (unlike :meth:`day_number`, which rounds to the second first); the key of the
+        ``zone_day_offsets`` table (:mod:`.zone_offsets`). Timestamps are after 1970."""
+        if self.name == "spark":
+            return f"(unix_micros(CAST({ts} AS TIMESTAMP)) div 86400000000)"
+        return f"(epoch_us({ts}) // 86400000000)"
 
     def days_between(self, earlier: str, later: str) -> str:
         """Fractional days from ``earlier`` to ``later``."""

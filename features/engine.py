@@ -29,6 +29,10 @@ class Engine(Protocol):
 
     def create_view(self, name: str, sql: str) -> None: ...
 
+    def create_table_from_arrow(self, name: str, table: pa.Table) -> None:
+        """Materialize a small Arrow table (naive timestamps are UTC) as the table ``name``."""
+        ...
+
     def drop(self, names: list[str]) -> None: ...
 
     def arrow(self, sql: str) -> pa.Table: ...
@@ -95,6 +99,14 @@ class DuckDBEngine:
 
     def create_view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def create_table_from_arrow(self, name: str, table: pa.Table) -> None:
+        source = f"_arrow_{name}"
+        self.con.register(source, table)
+        try:
+            self.create_table(name, f"SELECT * FROM {source}")
+        finally:
+            self.con.unregister(source)
 
     def drop(self, names: list[str]) -> None:
         for name in names:

@@ -151,9 +151,6 @@ class DuckDBSteps:
     def __init__(self, engine: DuckDBEngine) -> None:
         self.engine, self.con, self.d = engine, engine.con, engine.dialect
 
-    def engine_zones(self) -> set[str]:
-        return {r[0] for r in self.con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
-
     def reference(self, name: str, column: str, values: list[str]) -> None:
         self.con.register(f"{name}_arrow", pa.table({column: values}))
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {column} "
@@ -210,8 +207,9 @@ def load_sources(sources: dict[str, tuple[pa.Schema, str, str | None]], steps: D
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     params = {"now": moment + timedelta(days=1)}
-    zones = sorted(iana_zone_names() & steps.engine_zones())
-    steps.reference("_zones", "name", zones)
+    # A zone is valid when Python's tz database knows it: no engine converts zones, every
+    # engine reads the offsets built from it (zone_offsets.py).
+    steps.reference("_zones", "name", sorted(iana_zone_names()))
     steps.reference("_countries", "code", sorted(COUNTRY_CODES))
     steps.new_quarantine()
 

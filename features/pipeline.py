@@ -67,8 +67,16 @@ class _Context:
         self.created.append(name)
         return name
 
+    def create_from_arrow(self, name: str, table: pa.Table) -> str:
+        self.engine.create_table_from_arrow(name, table)
+        self.created.append(name)
+        return name
+
     def scalar(self, sql: str) -> object:
         return self.engine.scalar(sql)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.engine.arrow(sql)
 
 
 def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str) -> str:

@@ -23,7 +23,8 @@ def iana_zone_names() -> frozenset[str]:
     """IANA zone names Python's tz database knows, in canonical spelling.
 
     The engines disagree on edge spellings (lower case, ``+05:45``, empty), so only exact
-    IANA names pass; loading intersects this with the engine's own list.
+    IANA names pass. This is the whole list of valid zones: no engine converts zones with
+    its own tz database (see ``zone_offsets.py``).
     """
     return frozenset(z for z in zoneinfo.available_timezones()
                      if "/" in z or z in ("UTC", "GMT"))

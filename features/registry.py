@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+import pyarrow as pa
+
 from .dialect import Dialect
 
 FEATURE_SET_VERSION = "1"
@@ -47,8 +49,16 @@ class StageContext(Protocol):
         """Materialize ``sql`` as a helper table other stages may read; returns its name."""
         ...
 
+    def create_from_arrow(self, name: str, table: pa.Table) -> str:
+        """Materialize a small Arrow table computed in Python as a helper table."""
+        ...
+
     def scalar(self, sql: str) -> object:
         """The single value of a small query (e.g. a count that decides a Python loop)."""
+        ...
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The rows of a small query (e.g. the inputs of a Python-built helper table)."""
         ...
 
 

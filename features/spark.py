@@ -147,6 +147,9 @@ class SparkEngine:
     def create_view(self, name: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(name)
 
+    def create_table_from_arrow(self, name: str, table: pa.Table) -> None:
+        self.register(name, _arrow_frame(self, table))
+
     def drop(self, names: list[str]) -> None:
         for name in names:
             self.spark.catalog.dropTempView(name)
@@ -193,10 +196,6 @@ class SparkSteps:
         # A new load replaces the previous one: no contract table of an earlier folder stays.
         engine.drop([n for n in engine.tables()
                      if n in contract.TABLE_BY_NAME or n == "quarantine"])
-
-    def engine_zones(self) -> set[str]:
-        jvm = self.engine.spark.sparkContext._jvm  # the zone ids Spark's functions accept
-        return set(jvm.java.time.ZoneId.getAvailableZoneIds())
 
     def reference(self, name: str, column: str, values: list[str]) -> None:
         frame = self.engine.spark.createDataFrame(pa.table({column: pa.array(values,

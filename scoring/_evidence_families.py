@@ -14,7 +14,9 @@ from typing import Any
 
 import duckdb
 
+from accountrisk.features import zone_offsets
 from accountrisk.features.dialect import DUCKDB
+from accountrisk.features.reference import iana_zone_names
 from accountrisk.features.signals import access, payout, takeover, working_hours
 from accountrisk.scoring._evidence_common import (MAX_LISTED_ACCOUNTS, confirmed_before,
                                                   confirmed_sql,
@@ -242,6 +244,37 @@ def _offset_text(minutes: int) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def _claimed_hour_counts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]
+                         ) -> list[dict[str, Any]]:
+    """(account_id, local_hour, activity_count) of the accounts' work actions before T,
+    with the feature's own offsets (Python's tz database, as ``activity_hours``)."""
+    d, table, bases = DUCKDB, "_evidence_zone_day_offsets", "_evidence_zone_bases"
+    span = rows(con, f"""SELECT {d.utc_day('min(x.ts)')} AS first_day,
+        {d.utc_day('max(x.ts)')} AS last_day, list(DISTINCT a.claimed_timezone) AS zones
+        FROM activity AS x JOIN accounts AS a ON a.account_id = x.account_id
+        WHERE x.ts < $t AND x.{_IDS}""", params)[0]
+    if span["first_day"] is None:
+        return []
+    zones = [z for z in span["zones"] if z in iana_zone_names()]
+    con.register(table, zone_offsets.zone_day_offsets(zones, span["first_day"],
+                                                      span["last_day"]))
+    con.register(bases, zone_offsets.zone_bases(zones))
+    try:
+        local = zone_offsets.local_epoch_seconds_sql(d, "x.ts")
+        return rows(con, f"""
+            SELECT account_id, local_hour, count(*) AS activity_count
+            FROM (SELECT x.account_id, CAST(floor({local} / 3600) AS BIGINT) % 24 AS local_hour
+                  FROM activity AS x
+                  JOIN {zone_offsets.with_zone_base_sql('accounts', bases=bases)} AS a
+                    ON a.account_id = x.account_id
+                  {zone_offsets.join_sql(d, 'a.zone_base', 'x.ts', table)}
+                  WHERE x.ts < $t AND x.{_IDS}) AS converted
+            GROUP BY account_id, local_hour""", params)
+    finally:
+        con.unregister(table)
+        con.unregister(bases)
+
+
 def hours_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
                    ) -> dict[str, Evidence]:
     """The claimed-zone hour histogram of work actions, the claimed zone, and the browser
@@ -256,12 +289,7 @@ def hours_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[st
         found = rows(con, f"""SELECT account_id, local_hour, activity_count
             FROM {helper(working_hours.HISTOGRAM_TABLE)} WHERE {_IDS}""", params)
     elif "activity" in present:
-        local = DUCKDB.local_time("x.ts", "a.claimed_timezone")
-        found = rows(con, f"""
-            SELECT x.account_id, hour({local}) AS local_hour, count(*) AS activity_count
-            FROM activity AS x JOIN accounts AS a ON a.account_id = x.account_id
-            WHERE x.ts < $t AND x.{_IDS}
-            GROUP BY x.account_id, hour({local})""", params)
+        found = _claimed_hour_counts(con, params)
     else:
         found = []
     for r in found:

@@ -222,3 +222,38 @@ def test_edge_cases_same_features(spark_engine):
     assert f["hub00"]["residential_ip_shared_account_count"] == 0
     assert f["home0"]["residential_ip_shared_account_count"] == 2
     assert f["chicago"]["activity_count"] == 20
+
+
+def zone_edge_tables() -> dict[str, pa.Table]:
+    """Zones where the engines' own tz databases disagreed with tzdata 2026f (Casablanca
+    from 20 Sep 2026, Vancouver and Havana from 1 Nov 2026, Chisinau at its changes)."""
+    zones = [("casablanca", "MA", "Africa/Casablanca"), ("vancouver", "CA", "America/Vancouver"),
+             ("havana", "CU", "America/Havana"), ("chisinau", "MD", "Europe/Chisinau")]
+    accounts = [{"account_id": a, "claimed_country": c, "claimed_timezone": z}
+                for a, c, z in zones]
+    moments = [datetime(2026, 9, 25, 23, 30), datetime(2026, 10, 1, 5, 30),
+               datetime(2026, 10, 25, 0, 59, 59), datetime(2026, 10, 25, 1, 0, 0, 500000),
+               datetime(2026, 11, 1, 8, 59), datetime(2026, 11, 1, 9, 1),
+               datetime(2026, 11, 15, 5, 30), datetime(2026, 11, 20, 13, 30)]
+    sessions = [{"account_id": a, "started_at": m, "browser_utc_offset_min": off}
+                for (a, _, _), off in zip(zones, (60, -420, -240, 120)) for m in moments]
+    return make_tables(accounts=accounts,
+                       activity=[row for a, _, _ in zones for row in acts(a, moments)],
+                       sessions=sessions)
+
+
+def test_zone_edge_cases_same_features_as_tzdata(spark_engine):
+    from accountrisk.features.spark import load_tables_spark
+
+    tables, as_of = zone_edge_tables(), datetime(2026, 11, 29)
+    with DuckDBEngine() as duck:
+        assert load_tables(tables, duck, now=as_of).usable
+        want = build_features(duck, as_of)
+    assert load_tables_spark(tables, spark_engine, now=as_of).usable
+    got = build_features(spark_engine, as_of)
+    assert not (diff := mismatches(want, got)), "features differ:\n" + "\n".join(diff)
+    f = {r["account_id"]: r for r in want.to_pylist()}
+    # Casablanca stays on +01:00 (tzdata): 23:30, 00:59 and 01:00 UTC are local night.
+    assert f["casablanca"]["activity_claimed_night_ratio"] == pytest.approx(3 / 8)
+    assert f["casablanca"]["browser_offset_mismatch_session_ratio"] == 0
+    assert f["vancouver"]["browser_offset_mismatch_session_ratio"] == pytest.approx(3 / 8)

@@ -7,12 +7,16 @@ hours; sessions add the browser's own clock offset and the IP's country.
 
 Time zones are converted once per row: activity is first reduced to an "hour calendar"
 (account, claimed-local clock hour since 1970, actions), materialized as a helper table
-that every activity signal and the reviewers' hour histogram read.
+that every activity signal and the reviewers' hour histogram read. The UTC offsets come
+from Python's tz database on every engine (:mod:`..zone_offsets`): the helper stage
+``zone_offsets`` makes the ``zone_day_offsets`` table that the conversions join.
 """
 
 from __future__ import annotations
 
+from .. import zone_offsets as zo
 from ..dialect import Dialect
+from ..reference import iana_zone_names
 from ..registry import StageContext, feature, stage
 
 NIGHT_END_HOUR = 6  # night is 00:00-06:00 claimed-local time
@@ -43,20 +47,42 @@ def circular_hours_between(sin_a: str, cos_a: str, sin_b: str, cos_b: str) -> st
     return f"(abs(atan2({cross}, {dot})) * 12 / pi())"
 
 
-@stage(needs=("accounts", "activity"))
+TIMED_TABLES = (("activity", "ts"), ("sessions", "started_at"))
+
+
+@stage(needs=("accounts",))
+def zone_offsets(ctx: StageContext) -> str:
+    """Helper: ``zone_day_offsets`` (and ``zone_bases``) for the claimed zones over the
+    days of the timed rows."""
+    spans = [(ctx.table(name), column) for name, column in TIMED_TABLES if ctx.has(name)]
+    if not spans:
+        return ""
+    days = ctx.arrow(zo.day_range_sql(ctx.d, spans)).to_pylist()[0]
+    zones = [] if days["first_day"] is None else [
+        z for z in ctx.arrow(f"SELECT DISTINCT claimed_timezone AS zone "
+                             f"FROM {ctx.table('accounts')}").column("zone").to_pylist()
+        if z in iana_zone_names()]  # validation let no other zone in
+    first, last = days["first_day"] or 0, days["last_day"] or -1
+    ctx.create_from_arrow(zo.BASES_TABLE, zo.zone_bases(zones))
+    ctx.create_from_arrow(zo.TABLE, zo.zone_day_offsets(zones, first, last))
+    return ""
+
+
+@stage(needs=("accounts", "activity"), after=("zone_offsets",))
 def activity_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour profile of its work actions."""
     d = ctx.d
-    local = d.local_time("x.ts", "a.claimed_timezone")
+    local = zo.local_epoch_seconds_sql(d, "x.ts")
     # One time-zone conversion per activity row, kept as one integer: the claimed-local
     # hour number since 1970 (a single narrow group key is the cheapest to aggregate).
     ctx.create(SLOTS_TABLE, f"""
         SELECT account_id, local_slot, count(*) AS activity_count
         FROM (
-            SELECT x.account_id,
-                   CAST(floor({d.epoch_seconds(local)} / 3600) AS BIGINT) AS local_slot
+            SELECT x.account_id, CAST(floor({local} / 3600) AS BIGINT) AS local_slot
             FROM {ctx.table('activity')} AS x
-            JOIN {ctx.table('accounts')} AS a ON a.account_id = x.account_id
+            JOIN {zo.with_zone_base_sql(ctx.table('accounts'))} AS a
+              ON a.account_id = x.account_id
+            {zo.join_sql(d, 'a.zone_base', 'x.ts')}
         ) AS converted
         GROUP BY account_id, local_slot""")
     ctx.create(HISTOGRAM_TABLE, f"""
@@ -108,11 +134,11 @@ def activity_hours(ctx: StageContext) -> str:
     """
 
 
-@stage(needs=("accounts", "sessions"))
+@stage(needs=("accounts", "sessions"), after=("zone_offsets",))
 def session_zone_mismatch(ctx: StageContext) -> str:
     """Per account: how often the browser clock and the IP disagree with the profile."""
     d = ctx.d
-    claimed_offset = d.utc_offset_minutes("s.started_at", "a.claimed_timezone")
+    claimed_offset = zo.offset_minutes_sql("s.started_at")
     browser, claimed = "browser_utc_offset_min", "claimed_offset_min"
     # Offsets run from -12:00 to +14:00, so two of them can be more than a day apart.
     apart = f"(abs({browser} - {claimed}) % 1440)"
@@ -130,7 +156,9 @@ def session_zone_mismatch(ctx: StageContext) -> str:
         SELECT s.account_id, s.{browser}, s.ip_country, a.claimed_country,
                CASE WHEN s.{browser} IS NOT NULL THEN {claimed_offset} END AS {claimed}
         FROM {ctx.table('sessions')} AS s
-        JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
+        JOIN {zo.with_zone_base_sql(ctx.table('accounts'), 'a.account_id, a.claimed_country')}
+          AS a ON a.account_id = s.account_id
+        LEFT {zo.join_sql(d, 'a.zone_base', 's.started_at')}
     ) AS converted
     GROUP BY account_id
     """

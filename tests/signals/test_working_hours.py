@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from accountrisk.features import contract
+from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
 from accountrisk.features.pipeline import (_Context, _point_in_time_sql, _stage_sql,
                                               build_features)
@@ -42,6 +43,26 @@ def test_new_york_night_and_business_hours_follow_the_november_dst_change():
     assert f["bus_after"]["activity_claimed_business_hours_ratio"] == 0
     assert f["night_before"]["activity_claimed_night_ratio"] == 1
     assert f["night_after"]["activity_claimed_night_ratio"] == 0
+
+
+def test_casablanca_follows_tzdata_in_october_2026():
+    # tzdata 2026f keeps Morocco on +01:00 after 20 Sep 2026 (engines' own tz databases
+    # said +00:00): 23:30 UTC is 00:30 local, night; 12:00 UTC is 13:00, business hours.
+    tables = make_tables(
+        accounts=[{"account_id": "c", "claimed_country": "MA",
+                   "claimed_timezone": "Africa/Casablanca"}],
+        activity=acts("c", [datetime(2026, 9, 25, 23, 30), datetime(2026, 10, 1, 23, 15),
+                            datetime(2026, 10, 2, 12)]),
+        sessions=[sess("c", started_at=datetime(2026, 10, 1, 9), browser_utc_offset_min=60),
+                  sess("c", started_at=datetime(2026, 10, 2, 9), browser_utc_offset_min=0)],
+    )
+    with DuckDBEngine() as engine:
+        assert load_tables(tables, engine, now=datetime(2026, 11, 29)).usable
+        f = build_features(engine, "2026-11-29").to_pylist()[0]
+    assert f["activity_claimed_night_ratio"] == pytest.approx(2 / 3)
+    assert f["activity_claimed_business_hours_ratio"] == pytest.approx(1 / 3)
+    assert f["browser_offset_mismatch_session_ratio"] == 0.5
+    assert f["browser_offset_gap_mean_hours"] == pytest.approx(0.5)
 
 
 def test_kathmandu_quarter_hour_offset_puts_18_20_utc_in_the_night():
@@ -199,12 +220,12 @@ def test_claimed_hour_histogram_helper_table(engine):
         ("a", 9, 3), ("a", 22, 1)]
 
 
-def spark_stage_features(engine, tables, as_of, stage_names):
+def spark_stage_features(engine, tables, as_of, stage_names, now=NOW):
     """Load ``tables`` on the Spark engine and run only the named stages there; features
     by account id."""
     from accountrisk.features.spark import load_tables_spark
 
-    assert load_tables_spark(tables, engine, now=NOW).usable
+    assert load_tables_spark(tables, engine, now=now).usable
     available = frozenset(name for name in tables if name in engine.tables())
     ctx = _Context(engine=engine, d=engine.dialect, as_of=as_of, available=available)
     for name in available:
@@ -213,6 +234,9 @@ def spark_stage_features(engine, tables, as_of, stage_names):
                                                              ctx.as_of_sql))
     out: dict[str, dict[str, object]] = {}
     try:
+        helpers = {h for name in stage_names for h in STAGES[name].after}
+        for helper in sorted(helpers):  # helper tables (zone_day_offsets) first
+            STAGES[helper].build(ctx)
         for stage_name in stage_names:
             features = [f for f in FEATURES.values() if f.stage == stage_name]
             for row in engine.arrow(_stage_sql(STAGES[stage_name], features, ctx)).to_pylist():
@@ -236,10 +260,15 @@ def assert_same_features(spark_rows, duck_rows):
 @pytest.mark.spark
 def test_same_features_on_spark(spark_engine):
     operator = [datetime(2025, 7, day, h, 30) for day in (14, 15, 16) for h in range(9)]
+    casablanca = [datetime(2026, 9, 25, 23, 30), datetime(2026, 10, 1, 23, 15),
+                  datetime(2026, 10, 2, 12)]
     tables = make_tables(
         accounts=[{"account_id": "k", "claimed_country": "NP",
-                   "claimed_timezone": "Asia/Kathmandu"}],
+                   "claimed_timezone": "Asia/Kathmandu"},
+                  {"account_id": "ma", "claimed_country": "MA",
+                   "claimed_timezone": "Africa/Casablanca"}],
         activity=acts("op", operator) + acts("k", [datetime(2025, 6, 1, 18, 20)])
+        + acts("ma", casablanca)
         + acts("dst", [datetime(2025, 3, 8, 13, 30), datetime(2025, 3, 10, 13, 30),
                        datetime(2025, 11, 1, 4, 30), datetime(2025, 11, 3, 4, 30)]),
         sessions=[
@@ -248,10 +277,15 @@ def test_same_features_on_spark(spark_engine):
             sess("dst", started_at=datetime(2025, 7, 1), browser_utc_offset_min=540,
                  ip_country="KP"),
             sess("k", browser_utc_offset_min=345, ip_country="NP"),
+            sess("ma", started_at=datetime(2026, 10, 1, 9), browser_utc_offset_min=60),
         ],
     )
-    as_of = datetime(2025, 12, 1)
+    as_of = datetime(2026, 11, 29)
     got = spark_stage_features(spark_engine, tables, as_of,
-                               ["activity_hours", "session_zone_mismatch"])
-    assert set(got) == {"op", "k", "dst"}
-    assert_same_features(got, compute(tables, as_of))
+                               ["activity_hours", "session_zone_mismatch"], now=as_of)
+    assert set(got) == {"op", "k", "dst", "ma"}
+    with DuckDBEngine() as engine:
+        assert load_tables(tables, engine, now=as_of).usable
+        want = {r["account_id"]: r for r in build_features(engine, as_of).to_pylist()}
+    assert want["ma"]["activity_claimed_night_ratio"] == pytest.approx(2 / 3)  # tzdata's +01
+    assert_same_features(got, want)
