@@ -48,6 +48,9 @@ def _pyspark_sql():
     return pyspark.sql
 
 
+LOCAL_DRIVER_MEMORY = "4g"
+
+
 def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
                   config: dict[str, str] | None = None) -> "SparkSession":
     """A Spark session set up for the feature pipeline (UTC, no UI, Arrow transfers).
@@ -71,6 +74,9 @@ def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
         # The default 200 shuffle partitions is for clusters: on a few local cores every
         # small stage would run 200 tasks.
         settings["spark.sql.shuffle.partitions"] = str(min(max(_local_cores(master) * 2, 4), 8))
+        # In local mode the driver JVM is the executor; Spark's default 1g is too small for
+        # 1M accounts. Takes effect only when this call starts the JVM.
+        settings["spark.driver.memory"] = LOCAL_DRIVER_MEMORY
     settings.update(config or {})
     builder = sql.SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
