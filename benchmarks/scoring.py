@@ -144,7 +144,7 @@ def _evidence(root: Path, data: Path, args: argparse.Namespace, batch) -> list[t
     import tempfile
 
     from accountrisk.features.workspace import ensure_loaded, open_database
-    from accountrisk.plugin.report_html import write_reports
+    from accountrisk.plugin.report_files import write_reports
     from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
 
     top = sorted(batch.explained.values(), key=lambda r: (-r.score, r.account_id))

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..scoring.batch import ScoreBatch
-from .report_html import write_reports
+from .report_files import write_reports
 
 QUEUE_FILES = ("queue.parquet", "queue.csv")
 

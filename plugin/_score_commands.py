@@ -145,7 +145,8 @@ def explain(
 ) -> None:
     """Score one account and show its reasons with their evidence."""
     from ..scoring.scorer import reason_text
-    from .report_html import case_inputs, render_case_report
+    from .report_files import case_inputs
+    from .report_html import render_case_report
 
     try:
         scorer = _scorer(model)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from accountrisk.plugin._report_style import CSS, CSP
@@ -335,68 +333,3 @@ def render_index(scores: Sequence[AccountScore], links: Mapping[str, str], *,
             f'{_table(["#", "account", "score", "band", "top reasons"], rows, visible=None)}'
             "</section></main>")
     return _page(f"{title} · accountrisk", body)
-
-
-# -- files -----------------------------------------------------------------------------------
-@dataclass
-class ReportFiles:
-    """Where :func:`write_reports` put the pages."""
-
-    index: Path
-    cases: dict[str, Path] = field(default_factory=dict)
-
-
-def case_inputs(engine: Any, as_of: Any, account_id: str, *, scores: Any = None
-                ) -> dict[str, Any]:
-    """``account``, ``timeline`` and ``ring`` for :func:`render_case_report`, read from the
-    loaded contract tables (the ring only when the link tables were kept by
-    ``build_features_for_evidence`` for this as-of)."""
-    from accountrisk.scoring.evidence import account_profile, collect_timeline
-    from accountrisk.scoring.rings import ring_for_account
-
-    try:
-        ring = ring_for_account(engine, as_of, account_id, scores=scores)
-    except LookupError:
-        ring = None
-    return {"account": account_profile(engine, as_of, account_id),
-            "timeline": collect_timeline(engine, as_of, account_id), "ring": ring}
-
-
-def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine: Any = None,
-                  accounts: Mapping[str, Mapping[str, Any]] | None = None,
-                  timelines: Mapping[str, Mapping[str, Any]] | None = None,
-                  rings: Mapping[str, Mapping[str, Any] | None] | None = None,
-                  expected_log_odds: float | None = None,
-                  title: str = "Review queue",
-                  progress: Callable[[str, float, float], None] | None = None) -> ReportFiles:
-    """Write ``index.html`` and one ``case-….html`` per score into ``folder``.
-
-    Account rows, timelines and rings come from the mappings when given, else from
-    ``engine`` (see :func:`case_inputs`), else are left out. ``progress(step, done,
-    total)`` is called after each page.
-    """
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    links = {s.account_id: case_file_name(s.account_id) for s in scores}
-    files = ReportFiles(index=out / INDEX_FILE)
-    profiles: dict[str, Mapping[str, Any] | None] = {}
-    for s in scores:
-        inputs: dict[str, Any] = {"account": None, "timeline": None, "ring": None}
-        if engine is not None:
-            inputs = case_inputs(engine, s.as_of, s.account_id, scores=scores)
-        for key, given in (("account", accounts), ("timeline", timelines), ("ring", rings)):
-            if given is not None and s.account_id in given:
-                inputs[key] = given[s.account_id]
-        profiles[s.account_id] = inputs["account"]
-        page = render_case_report(s, expected_log_odds=expected_log_odds, links=links,
-                                  index_href=INDEX_FILE, **inputs)
-        path = out / links[s.account_id]
-        path.write_text(page, encoding="utf-8")
-        files.cases[s.account_id] = path
-        if progress:
-            progress(f"case reports {len(files.cases):,}/{len(scores):,}", len(files.cases),
-                     len(scores))
-    names = {a: (p or {}).get("display_name") for a, p in profiles.items()}
-    files.index.write_text(render_index(scores, links, title=title, names=names),
-                           encoding="utf-8")
-    return files

@@ -25,20 +25,20 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
 from accountrisk.features.registry import FEATURES
 from accountrisk.scoring._evidence_common import (HELPER_TABLES, as_of_moment,
                                                   build_features_for_evidence, connection,
-                                                  id_list, rows, shorten_token, tables)
+                                                  id_list, shorten_token)
 from accountrisk.scoring._evidence_families import (access_evidence, hours_evidence,
                                                     payout_evidence, takeover_evidence)
+from accountrisk.scoring import _timeline
 from accountrisk.scoring._evidence_graph import identity_evidence
 from accountrisk.scoring._evidence_portfolio import portfolio_evidence
 from accountrisk.scoring.models import Evidence
 
 __all__ = ["HELPER_TABLES", "build_features_for_evidence", "collect_evidence",
-           "collect_timeline", "account_profile", "register_collector", "shorten_token",
+           "collect_timeline", "collect_timelines", "account_profile", "account_profiles",
+           "register_collector", "shorten_token",
            "without_evidence"]
 
 Collector = Callable[..., dict[str, Evidence]]
@@ -65,7 +65,7 @@ FOCUS: dict[str, frozenset[str]] = {
     "profile_photo_near_duplicate_account_count": frozenset({"profile_photo", "photo"}),
 }
 EMPTY = Evidence()
-TIMELINE_TOKENS_PER_KIND = 12
+TIMELINE_TOKENS_PER_KIND = _timeline.TIMELINE_TOKENS_PER_KIND
 
 
 def register_collector(family: str, collector: Collector) -> None:
@@ -140,78 +140,14 @@ def _narrowed(evidence: Evidence, kinds: frozenset[str]) -> Evidence:
 def account_profile(engine: Any, as_of: str | datetime, account_id: str) -> dict[str, Any]:
     """What the case report's header shows: the account row (display name included, for
     analysts' eyes only) and its latest decision before as-of, if any. Empty if unknown."""
-    con = connection(engine)
-    moment = as_of_moment(as_of)
-    found = rows(con, """SELECT * EXCLUDE (profile_photo_phash),
-                                profile_photo_phash IS NOT NULL AS has_profile_photo
-                         FROM accounts WHERE account_id = $a""", {"a": account_id})
-    if not found:
-        return {}
-    profile = found[0]
-    if "labels" in tables(con):
-        decided = rows(con, """SELECT label, decided_at, source FROM labels
-                               WHERE account_id = $a AND decided_at < $t
-                               ORDER BY decided_at DESC, label DESC LIMIT 1""",
-                       {"a": account_id, "t": moment})
-        profile["decision"] = decided[0] if decided else None
-    return profile
+    return account_profiles(engine, as_of, [account_id]).get(account_id, {})
 
 
-def _token_rows(con: duckdb.DuckDBPyConnection, present: set[str], moment: datetime,
-                account_id: str) -> list[dict[str, Any]]:
-    params = {"a": account_id, "t": moment}
-    parts = []
-    if "sessions" in present:
-        for kind, column in (("ip", "ip_token"), ("device", "device_token")):
-            extra = ("coalesce(mode(ip_type), 'unknown type') || ' IP' "
-                     "|| coalesce(' in ' || mode(ip_country), '')"
-                     if kind == "ip" else "NULL")
-            parts.append(f"""SELECT '{kind}' AS kind, {column} AS token,
-                    min(started_at) AS first_seen, max(started_at) AS last_seen,
-                    count(*) AS n, {extra} AS detail, CAST(NULL AS DOUBLE) AS amount
-                FROM sessions WHERE account_id = $a AND started_at < $t
-                  AND {column} IS NOT NULL GROUP BY {column}""")
-    if "payout_methods" in present:
-        paid = ("SELECT payout_token, min(paid_at) AS first_paid, max(paid_at) AS last_paid, "
-                "count(*) AS n, sum(amount_usd) AS amount FROM payouts "
-                "WHERE account_id = $a AND paid_at < $t GROUP BY payout_token"
-                if "payouts" in present else
-                "SELECT NULL AS payout_token, NULL AS first_paid, NULL AS last_paid, "
-                "0 AS n, NULL AS amount WHERE 1 = 0")
-        parts.append(f"""SELECT 'payout' AS kind, m.payout_token AS token,
-                least(min(m.added_at), min(p.first_paid)) AS first_seen,
-                greatest(max(m.added_at), max(p.last_paid)) AS last_seen,
-                coalesce(max(p.n), 0) AS n,
-                min(m.method) || coalesce(', destination ' || min(m.destination_country), '')
-                    AS detail, max(p.amount) AS amount
-            FROM payout_methods AS m LEFT JOIN ({paid}) AS p
-              ON p.payout_token = m.payout_token
-            WHERE m.account_id = $a AND m.added_at < $t GROUP BY m.payout_token""")
-    if not parts:
-        return []
-    return rows(con, " UNION ALL ".join(parts) + " ORDER BY kind, first_seen, token", params)
-
-
-def _shared_counts(con: duckdb.DuckDBPyConnection, present: set[str], moment: datetime,
-                   account_id: str, tokens: dict[str, list[str]]) -> dict[tuple[str, str], int]:
-    """Other accounts that used each token before as-of."""
-    queries = []
-    if "sessions" in present:
-        queries += [("ip", "SELECT ip_token AS token, account_id FROM sessions "
-                           "WHERE started_at < $t AND ip_token IN (SELECT unnest($k))"),
-                    ("device", "SELECT device_token AS token, account_id FROM sessions "
-                               "WHERE started_at < $t AND device_token IN (SELECT unnest($k))")]
-    if "payout_methods" in present:
-        queries.append(("payout", "SELECT payout_token AS token, account_id FROM payout_methods "
-                                  "WHERE added_at < $t AND payout_token IN (SELECT unnest($k))"))
-    out = {}
-    for kind, sql in queries:
-        if tokens.get(kind):
-            for r in rows(con, f"""SELECT token, count(DISTINCT account_id) - 1 AS others
-                                   FROM ({sql}) AS u GROUP BY token""",
-                          {"t": moment, "k": tokens[kind]}):
-                out[(kind, r["token"])] = int(r["others"])
-    return out
+def account_profiles(engine: Any, as_of: str | datetime, account_ids: Iterable[str]
+                     ) -> dict[str, dict[str, Any]]:
+    """:func:`account_profile` of many accounts in one query per table (unknown ids are
+    left out)."""
+    return _timeline.profiles(connection(engine), as_of_moment(as_of), id_list(account_ids))
 
 
 def collect_timeline(engine: Any, as_of: str | datetime, account_id: str) -> dict[str, Any]:
@@ -224,32 +160,10 @@ def collect_timeline(engine: Any, as_of: str | datetime, account_id: str) -> dic
     "last_seen", "count", "detail", "amount_usd", "shared_with"}``. At most
     ``TIMELINE_TOKENS_PER_KIND`` tokens per kind (the most used) are kept.
     """
-    con = connection(engine)
-    moment = as_of_moment(as_of)
-    present = tables(con)
-    created = rows(con, "SELECT created_at FROM accounts WHERE account_id = $a",
-                   {"a": account_id})
-    found = _token_rows(con, present, moment, account_id)
-    kept: list[dict[str, Any]] = []
-    omitted: dict[str, int] = {}
-    for kind in ("payout", "device", "ip"):
-        mine = sorted((r for r in found if r["kind"] == kind),
-                      key=lambda r: (-int(r["n"]), r["first_seen"]))
-        kept += mine[:TIMELINE_TOKENS_PER_KIND]
-        if len(mine) > TIMELINE_TOKENS_PER_KIND:
-            omitted[kind] = len(mine) - TIMELINE_TOKENS_PER_KIND
-    by_kind: dict[str, list[str]] = {}
-    for r in kept:
-        by_kind.setdefault(r["kind"], []).append(r["token"])
-    shared = _shared_counts(con, present, moment, account_id, by_kind)
-    prefix = {"payout": "pay", "device": "dev", "ip": "ip"}
-    tracks = [{"kind": r["kind"], "token": shorten_token(r["token"], prefix[r["kind"]]),
-               "first_seen": r["first_seen"], "last_seen": r["last_seen"],
-               "count": int(r["n"]), "detail": r["detail"] or "",
-               "amount_usd": r["amount"], "shared_with": shared.get((r["kind"], r["token"]), 0)}
-              for r in sorted(kept, key=lambda r: (r["kind"], r["first_seen"]))]
-    hours = hours_evidence(con, moment, [account_id]).get(account_id)
-    return {"account_id": account_id, "created_at": created[0]["created_at"] if created else None,
-            "as_of": moment, "tracks": tracks, "omitted": omitted,
-            "hours": None if hours is None or hours.claimed_hour_histogram is None else
-            {"histogram": hours.claimed_hour_histogram, "claimed_timezone": hours.claimed_timezone}}
+    return collect_timelines(engine, as_of, [account_id])[account_id]
+
+
+def collect_timelines(engine: Any, as_of: str | datetime, account_ids: Iterable[str]
+                      ) -> dict[str, dict[str, Any]]:
+    """:func:`collect_timeline` of many accounts, reading each table once for all."""
+    return _timeline.timelines(connection(engine), as_of_moment(as_of), id_list(account_ids))

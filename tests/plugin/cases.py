@@ -8,7 +8,7 @@ from pathlib import Path
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
 from accountrisk.features.registry import FEATURES
-from accountrisk.plugin.report_html import case_inputs, write_reports
+from accountrisk.plugin.report_files import case_inputs, write_reports
 from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
 from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.predict import render_reason

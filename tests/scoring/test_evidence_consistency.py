@@ -90,3 +90,22 @@ def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market)
         for a in group.accounts:
             kinds_seen[a.link_kind] += 1
     assert {"payout", "device"} <= set(kinds_seen)
+
+
+def test_case_report_reads_for_many_accounts_equal_one_at_a_time(market):
+    """The queue reads profiles and timelines for all its accounts in one pass: each account
+    gets exactly what it gets alone (no rows of another account mixed in)."""
+    from accountrisk.scoring.evidence import (account_profile, account_profiles,
+                                              collect_timeline, collect_timelines)
+
+    ids = [r[0] for r in market.con.execute(
+        "SELECT account_id FROM accounts ORDER BY account_id LIMIT 40").fetchall()]
+    ids += ["u_not_there"]
+    many = collect_timelines(market, AS_OF, ids)
+    profiles = account_profiles(market, AS_OF, ids)
+    assert "u_not_there" not in profiles and account_profile(market, AS_OF, "u_not_there") == {}
+    assert sum(len(t["tracks"]) for t in many.values()) > 40
+    for account in ids[:-1]:
+        assert many[account] == collect_timeline(market, AS_OF, account), account
+        assert profiles[account] == account_profile(market, AS_OF, account), account
+        assert all(t["shared_with"] >= 0 for t in many[account]["tracks"])
