@@ -48,16 +48,19 @@ engine_name, data, work, as_of, model, out, master = sys.argv[1:8]
 from accountrisk.features.pipeline import build_features_table
 from accountrisk.scoring.scorer import RiskScorer
 times = {}
+def features_timed(engine):
+    started = time.perf_counter()
+    name = build_features_table(engine, as_of)
+    engine.scalar(f"SELECT count(*) FROM {name}")
+    times["features_s"] = time.perf_counter() - started
+    return name
 t = time.perf_counter()
 if engine_name == "duckdb":
     from accountrisk.features.workspace import ensure_loaded, open_database
     with open_database(work) as engine:
         report = ensure_loaded(engine, data, force=True)
         times["load_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        name = build_features_table(engine, as_of)
-        engine.scalar(f"SELECT count(*) FROM {name}")
-        times["features_s"] = time.perf_counter() - t
+        name = features_timed(engine)
         t = time.perf_counter()
         table = engine.arrow(f"SELECT * FROM {name}")
         accounts = engine.arrow("SELECT account_id, claimed_timezone, claimed_country FROM accounts")
@@ -75,10 +78,7 @@ else:
         t = time.perf_counter()
         report = load_folder_spark(data, engine)
         times["load_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        name = build_features_table(engine, as_of)
-        engine.scalar(f"SELECT count(*) FROM {name}")
-        times["features_s"] = time.perf_counter() - t
+        name = features_timed(engine)
         t = time.perf_counter()
         scores = score_spark(engine.spark.table(name), model, as_of=as_of,
                              reasons_for="elevated", contexts=engine.spark.table("accounts"))

@@ -161,17 +161,21 @@ def ring_for_account(engine: Any, as_of: str | datetime, account_id: str, *,
     moment = as_of_moment(as_of)
     con = _ensure_helpers(engine, moment, build)
     edges, groups = helper("link_edges"), helper("link_group_membership")
-    found = rows(con, f"""SELECT g.account_id FROM {groups} AS g
-        WHERE g.group_id = (SELECT group_id FROM {groups} WHERE account_id = $a)""",
-                 {"a": account_id})
-    members = sorted(r["account_id"] for r in found)
-    if not members:
+    mine = f"(SELECT group_id FROM {groups} WHERE account_id = $a)"
+    # Size first: a chained group can hold a large share of all accounts, and its member
+    # list is not drawn.
+    size = rows(con, f"""SELECT count(*) AS n, min(account_id) AS group_id FROM {groups}
+        WHERE group_id = {mine}""", {"a": account_id})[0]
+    if not size["n"]:
         return None
-    chained = len(members) > GIANT_GROUP_ACCOUNTS
+    chained = size["n"] > GIANT_GROUP_ACCOUNTS
     if chained:  # not a ring: draw the account and its direct links only
         near = rows(con, f"SELECT DISTINCT other_account_id FROM {edges} WHERE account_id = $a",
                     {"a": account_id})
         members = sorted({account_id} | {r["other_account_id"] for r in near})
+    else:
+        members = sorted(r["account_id"] for r in rows(
+            con, f"SELECT account_id FROM {groups} WHERE group_id = {mine}", {"a": account_id}))
     links = rows(con, f"""SELECT account_id AS a, other_account_id AS b, link_kind
         FROM {edges} WHERE account_id IN (SELECT unnest($m::VARCHAR[]))
           AND other_account_id IN (SELECT unnest($m::VARCHAR[]))
@@ -193,7 +197,7 @@ def ring_for_account(engine: Any, as_of: str | datetime, account_id: str, *,
         if r["a"] in shown and r["b"] in shown:
             pair_kinds[(r["a"], r["b"])].add(r["link_kind"])
     return {
-        "group_id": min(r["account_id"] for r in found), "member_count": len(found),
+        "group_id": size["group_id"], "member_count": int(size["n"]),
         "chained": chained, "subject": account_id,
         "members": [{"account_id": m,
                      "score": float(score_of[m]["score"]) if m in score_of else None,

@@ -199,18 +199,22 @@ def edge_tables() -> dict[str, pa.Table]:
                        labels=[{"account_id": "img0", "label": 1}])
 
 
-def test_edge_cases_same_features(spark_engine):
+def same_on_both(spark_engine, tables, as_of, now) -> dict[str, dict]:
+    """Load ``tables`` on DuckDB and Spark, build every feature on both, assert they are
+    equal; the DuckDB rows by account id."""
     from accountrisk.features.spark import load_tables_spark
 
-    tables = edge_tables()
-    as_of = datetime(2025, 12, 1)
     with DuckDBEngine() as duck:
-        assert load_tables(tables, duck, now=NOW).usable
+        assert load_tables(tables, duck, now=now).usable
         want = build_features(duck, as_of)
-    assert load_tables_spark(tables, spark_engine, now=NOW).usable
+    assert load_tables_spark(tables, spark_engine, now=now).usable
     got = build_features(spark_engine, as_of)
     assert not (diff := mismatches(want, got)), "features differ:\n" + "\n".join(diff)
-    f = {r["account_id"]: r for r in want.to_pylist()}
+    return {r["account_id"]: r for r in want.to_pylist()}
+
+
+def test_edge_cases_same_features(spark_engine):
+    f = same_on_both(spark_engine, edge_tables(), datetime(2025, 12, 1), NOW)
     # The edge cases are exercised, not just equal.
     assert f["photo5"]["profile_photo_near_duplicate_account_count"] == 1  # 5 bits: a copy
     assert f["photo6"]["profile_photo_near_duplicate_account_count"] == 0  # 6 bits: not
@@ -243,16 +247,8 @@ def zone_edge_tables() -> dict[str, pa.Table]:
 
 
 def test_zone_edge_cases_same_features_as_tzdata(spark_engine):
-    from accountrisk.features.spark import load_tables_spark
-
-    tables, as_of = zone_edge_tables(), datetime(2026, 11, 29)
-    with DuckDBEngine() as duck:
-        assert load_tables(tables, duck, now=as_of).usable
-        want = build_features(duck, as_of)
-    assert load_tables_spark(tables, spark_engine, now=as_of).usable
-    got = build_features(spark_engine, as_of)
-    assert not (diff := mismatches(want, got)), "features differ:\n" + "\n".join(diff)
-    f = {r["account_id"]: r for r in want.to_pylist()}
+    as_of = datetime(2026, 11, 29)
+    f = same_on_both(spark_engine, zone_edge_tables(), as_of, as_of)
     # Casablanca stays on +01:00 (tzdata): 23:30, 00:59 and 01:00 UTC are local night.
     assert f["casablanca"]["activity_claimed_night_ratio"] == pytest.approx(3 / 8)
     assert f["casablanca"]["browser_offset_mismatch_session_ratio"] == 0
