@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from accountrisk.plugin.cli import app
@@ -69,3 +70,25 @@ def test_features_rejects_a_bad_as_of_with_a_fix(tmp_path):
                                  str(tmp_path / "f.parquet"), "--workdir", str(tmp_path / "w")])
     assert result.exit_code == 1
     assert "2026-06-01" in result.output
+
+
+@pytest.mark.spark
+def test_features_on_spark_equal_duckdb(tmp_path, spark_engine):
+    data = small_folder(tmp_path / "data")
+    outs = {}
+    for engine in ("duckdb", "spark"):
+        outs[engine] = tmp_path / f"{engine}.parquet"
+        args = ["features", str(data), "--as-of", "2025-01-04", "--out", str(outs[engine]),
+                "--workdir", str(tmp_path / "w"), "--engine", engine]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    duck, spark = pq.read_table(outs["duckdb"]), pq.read_table(outs["spark"])
+    assert spark.schema == duck.schema
+    assert spark.to_pylist() == duck.to_pylist()
+
+
+def test_features_master_needs_spark(tmp_path):
+    data = small_folder(tmp_path / "data")
+    result = runner.invoke(app, ["features", str(data), "--as-of", "2025-01-04", "--out",
+                                 str(tmp_path / "f.parquet"), "--master", "local[1]"])
+    assert result.exit_code != 0 and "--engine spark" in result.output
