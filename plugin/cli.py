@@ -150,7 +150,8 @@ def demo(
     """The main job on embedded defaults, end to end.
 
     Generates a marketplace, validates it, builds its signals, trains a model, registers
-    it in MLflow and promotes it.
+    it in MLflow and promotes it, scores every account with the champion and writes the
+    review queue with its case reports.
     """
     from ._demo import demo_pipeline
 
