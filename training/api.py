@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..features.errors import ContractError
+from ..features.api import require_usable
 from ..features.pipeline import parse_as_of
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, folder_fingerprint, open_database
 from . import evaluation as ev
@@ -48,23 +48,30 @@ class TrainResult:
 def prepare(data_dir: str | Path, as_of: str | datetime, *,
             workdir: str | Path = DEFAULT_WORKDIR, snapshot_days: int = 30,
             validation_share: float = 0.25, unlabelled_sample: int = 20_000, seed: int = 0,
-            memory_limit: str | None = None, say: Say | None = None) -> TrainingSet:
+            memory_limit: str | None = None, say: Say | None = None,
+            engine: str = "duckdb", master: str | None = None) -> TrainingSet:
     """Validate and load ``data_dir`` (reusing the work directory) and build its
     point-in-time training set as of ``as_of``. ``memory_limit`` caps DuckDB (e.g. "4GB";
-    larger work spills to disk)."""
+    larger work spills to disk). ``engine="spark"`` computes the snapshot features on Spark
+    (``master``, default ``local[2]``); fitting stays on this machine."""
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
-    with open_database(workdir, memory_limit=memory_limit) as engine:
+    options = dict(snapshot_days=snapshot_days, validation_share=validation_share,
+                   unlabelled_sample=unlabelled_sample, seed=seed, say=say)
+    if engine == "spark":
+        from ..features.api import DEFAULT_SPARK_MASTER
+        from ..features.spark import SparkEngine, load_folder_spark
+
+        with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
+            say(f"loading {data_dir} on Spark")
+            require_usable(load_folder_spark(data_dir, spark), data_dir)
+            return build_training_set(spark, moment, **options)
+    if engine != "duckdb":
+        raise ValueError(f"unknown engine {engine!r}; use duckdb or spark")
+    with open_database(workdir, memory_limit=memory_limit) as duck:
         say(f"loading {data_dir}")
-        report = ensure_loaded(engine, data_dir)
-        if not report.usable:
-            lines = "\n".join(p.render() for p in report.rejections())
-            raise ContractError(f"{data_dir} does not meet the data contract; run "
-                                f"`accountrisk validate {data_dir}` for the full list.\n"
-                                f"{lines}", report.problems)
-        return build_training_set(engine, moment, snapshot_days=snapshot_days,
-                                  validation_share=validation_share,
-                                  unlabelled_sample=unlabelled_sample, seed=seed, say=say)
+        require_usable(ensure_loaded(duck, data_dir), data_dir)
+        return build_training_set(duck, moment, **options)
 
 
 def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path | None = None,
@@ -74,10 +81,12 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
           unlabelled_sample: int = 20_000,
           bands: Sequence[tuple[str, float]] = ev.DEFAULT_BANDS,
           threads: int = lgbm.THREADS, memory_limit: str | None = None,
-          register: bool = True, plots: bool = True, say: Say | None = None) -> TrainResult:
+          register: bool = True, plots: bool = True, say: Say | None = None,
+          engine: str = "duckdb", master: str | None = None) -> TrainResult:
     """Train on decisions made before ``as_of``; write the model directory; log and
     register it in MLflow (skipped with ``register=False``).
 
+    ``engine="spark"`` builds the snapshot features on Spark (see :func:`prepare`).
     Falls back to a rules-only bundle (kind "rules") when there are too few labels.
     A folder with ``ground_truth.parquet`` (generated data) also gets ground-truth metrics,
     for reporting only.
@@ -92,7 +101,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     started = time.perf_counter()
     ts = prepare(data_dir, moment, workdir=workdir, snapshot_days=snapshot_days,
                  validation_share=validation_share, unlabelled_sample=unlabelled_sample,
-                 seed=seed, memory_limit=memory_limit, say=say)
+                 seed=seed, memory_limit=memory_limit, say=say, engine=engine, master=master)
     seconds_features = time.perf_counter() - started
     notes = describe(ts)
     for line in notes:
