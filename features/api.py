@@ -8,9 +8,9 @@ from typing import Literal
 
 import pyarrow as pa
 
-from .errors import ContractError, FeatureError
+from .errors import FeatureError
 from .pipeline import Progress, build_features, parse_as_of
-from .validate import ValidationReport
+from .validate import require_usable
 from .workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 
 ENGINES = ("duckdb", "spark")
@@ -55,11 +55,3 @@ def compute_features(data_dir: str | Path, as_of: str | datetime, *,
     with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
         require_usable(ensure_loaded(duck, data_dir, progress=load_progress), data_dir)
         return build_features(duck, moment, progress=feature_progress)
-
-
-def require_usable(report: ValidationReport, data_dir: str | Path) -> None:
-    if not report.usable:
-        lines = "\n".join(p.render() for p in report.rejections())
-        raise ContractError(f"{data_dir} does not meet the data contract; run "
-                            f"`accountrisk validate {data_dir}` for the full list.\n{lines}",
-                            report.problems)

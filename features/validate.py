@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
 
 from .contract import Column, Table
 from .dialect import DUCKDB, Dialect
+from .errors import ContractError
 
 Severity = Literal["reject", "quarantine", "warning", "note"]
 
@@ -186,3 +188,12 @@ def row_checks(table: Table, columns: set[str], d: Dialect = DUCKDB
         checks.append(("other_account_id", "self_link", "other_account_id = account_id",
                        "links an account to itself"))
     return checks
+
+
+def require_usable(report: ValidationReport, data_dir: str | Path) -> None:
+    """Raise :class:`ContractError` listing every rejection when ``report`` is unusable."""
+    if not report.usable:
+        lines = "\n".join(p.render() for p in report.rejections())
+        raise ContractError(f"{data_dir} does not meet the data contract; run "
+                            f"`accountrisk validate {data_dir}` for the full list.\n{lines}",
+                            report.problems)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..features.errors import AccountRiskError, ContractError
+from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
 from .cli import DataDir, MemoryLimit, Workdir, _fail, app
 
@@ -27,14 +27,11 @@ def _say(message: str) -> None:
 
 @contextmanager
 def _engine(data_dir: Path, workdir: Path, memory_limit: str | None) -> Iterator[Any]:
+    from ..features.validate import require_usable
     from ..features.workspace import ensure_loaded, open_database
 
     with open_database(workdir, memory_limit=memory_limit) as engine:
-        report = ensure_loaded(engine, data_dir)
-        if not report.usable:
-            raise ContractError(f"{data_dir} does not meet the data contract; run "
-                                f"`accountrisk validate {data_dir}` for the full list.",
-                                report.problems)
+        require_usable(ensure_loaded(engine, data_dir), data_dir)
         yield engine
 
 
@@ -112,7 +109,8 @@ def score(
 def _score_on_spark(data_dir: Path, model: str, as_of: str, out: Path, explain: Any,
                     master: str | None) -> Any:
     """Validate, load, compute features and score on Spark; write ``out``."""
-    from ..features.api import DEFAULT_SPARK_MASTER, require_usable
+    from ..features.api import DEFAULT_SPARK_MASTER
+    from ..features.validate import require_usable
     from ..features.pipeline import build_features_table
     from ..features.spark import SparkEngine, load_folder_spark
     from ..scoring.spark_batch import score_spark, write_scores

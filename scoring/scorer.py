@@ -354,14 +354,11 @@ class RiskScorer:
                      memory_limit: str | None = None) -> ScoreBatch:
         """Validate and load a contract folder into ``workdir``'s database, then
         :meth:`score_database`."""
-        from accountrisk.features.errors import ContractError
+        from accountrisk.features.validate import require_usable
         from accountrisk.features.workspace import ensure_loaded, open_database
 
         with self._lock, open_database(workdir, memory_limit=memory_limit) as engine:
-            report = ensure_loaded(engine, data_dir)
-            if not report.usable:
-                raise ContractError(f"{data_dir} does not meet the data contract; run "
-                                    f"`accountrisk validate {data_dir}`", report.problems)
+            require_usable(ensure_loaded(engine, data_dir), data_dir)
             return self.score_database(engine, as_of, account_ids, reasons_for=reasons_for,
                                        evidence=evidence)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..features.api import require_usable
+from ..features.validate import require_usable
 from ..features.pipeline import parse_as_of
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, folder_fingerprint, open_database
 from . import evaluation as ev

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from ..features.errors import ContractError
 from ..features.pipeline import parse_as_of
+from ..features.validate import require_usable
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 from .bundle import Bundle
 from .dataset import build_training_set, latest_decisions
@@ -111,10 +111,7 @@ def promote(data_dir: str | Path, as_of: str | datetime | None = None, *,
     bundles = {"champion": tracking.load_version(champion),
                "challenger": tracking.load_version(challenger)}
     with open_database(workdir) as engine:
-        report = ensure_loaded(engine, data_dir)
-        if not report.usable:
-            raise ContractError(f"{data_dir} does not meet the data contract; run "
-                                f"`accountrisk validate {data_dir}`", report.problems)
+        require_usable(ensure_loaded(engine, data_dir), data_dir)
         if as_of is None:
             latest = engine.scalar("SELECT max(decided_at) FROM labels") \
                 if "labels" in engine.tables() else None
