@@ -81,12 +81,14 @@ def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine:
     files = ReportFiles(index=out / INDEX_FILE)
     profiles: dict[str, Mapping[str, Any] | None] = {}
     read = _read_batch(engine, scores) if engine is not None else {}
+    # Looked up per ring member; converting the queue's list for every page is quadratic.
+    score_of = {s.account_id: (s.score, s.band) for s in scores}
     for s in scores:
         inputs: dict[str, Any] = {"account": None, "timeline": None, "ring": None}
         if engine is not None:
             inputs = {"account": read["account"].get(s.account_id, {}),
                       "timeline": read["timeline"].get(s.account_id),
-                      "ring": _read_ring(engine, s.as_of, s.account_id, scores)}
+                      "ring": _read_ring(engine, s.as_of, s.account_id, score_of)}
         for key, given in (("account", accounts), ("timeline", timelines), ("ring", rings)):
             if given is not None and s.account_id in given:
                 inputs[key] = given[s.account_id]

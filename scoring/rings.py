@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.signals.identity_graph import GIANT_GROUP_ACCOUNTS
@@ -116,6 +117,20 @@ def _score_rows(scores: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _member_scores(scores: Any, members: list[str]) -> dict[str, dict[str, Any]]:
+    """The score rows of ``members`` only: a table is filtered before it is converted and a
+    mapping is looked up, so drawing one ring does not convert a whole batch's scores."""
+    if scores is None:
+        return {}
+    if isinstance(scores, pa.Table):
+        scores = scores.filter(pc.is_in(scores.column("account_id"),
+                                        value_set=pa.array(members, pa.string())))
+    elif isinstance(scores, Mapping):
+        scores = {m: scores[m] for m in members if m in scores}
+    wanted = set(members)
+    return {r["account_id"]: r for r in _score_rows(scores) if r["account_id"] in wanted}
+
+
 def join_ring_scores(rings: pa.Table, scores: Any) -> pa.Table:
     """``rings`` (from :func:`find_rings`) with its members' scores: ``max_score``,
     ``mean_score`` (over scored members), ``banded_count`` (members in a review band) and
@@ -183,7 +198,7 @@ def ring_for_account(engine: Any, as_of: str | datetime, account_id: str, *,
     confirmed = {r["account_id"] for r in rows(
         con, f"SELECT account_id FROM ({confirmed_sql(tables(con))}) AS c "
              "WHERE account_id IN (SELECT unnest($m::VARCHAR[]))", {"t": moment, "m": members})}
-    score_of = {r["account_id"]: r for r in _score_rows(scores)} if scores is not None else {}
+    score_of = _member_scores(scores, members)
     direct = {r["b"] for r in links if r["a"] == account_id} | {
         r["a"] for r in links if r["b"] == account_id}
     ranked = sorted(members, key=lambda m: (
