@@ -115,14 +115,14 @@ def _score_on_spark(data_dir: Path, model: str, as_of: str, out: Path, explain: 
     from ..features.spark import SparkEngine, load_folder_spark
     from ..scoring.spark_batch import score_spark, write_scores
 
-    _scorer(model)  # a missing or corrupt model fails before Spark starts
+    scorer = _scorer(model)  # a missing or corrupt model fails before Spark starts
     with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
         _say(f"loading {data_dir} on Spark")
         require_usable(load_folder_spark(data_dir, spark), data_dir)
         _say("computing features on Spark")
         table = build_features_table(spark, as_of)
         try:
-            scores = score_spark(spark.spark.table(table), model, as_of=as_of,
+            scores = score_spark(spark.spark.table(table), scorer, as_of=as_of,
                                  reasons_for=explain, contexts=spark.spark.table("accounts"))
             return write_scores(scores, out, overwrite=True)
         finally:

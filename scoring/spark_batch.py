@@ -261,7 +261,7 @@ def _top_cut(scored: DataFrame, k: int) -> _Cut | None:
     return _Cut(float(found[0]["score"]), str(found[0]["account_id"])) if found else None
 
 
-def score_spark(features: DataFrame, model: str | Path, *, as_of: str | datetime,
+def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: str | datetime,
                 reasons_for: Any = "elevated", contexts: DataFrame | None = None,
                 threads: int = _WORKER_THREADS) -> DataFrame:
     """Score Spark feature rows like ``accountrisk score``: a DataFrame with exactly its
@@ -270,7 +270,7 @@ def score_spark(features: DataFrame, model: str | Path, *, as_of: str | datetime
 
     ``features``: ``account_id`` plus the model's feature columns (others are ignored).
     ``model``: a model directory or an MLflow URI, loaded and verified here on the driver
-    (errors raise before any Spark job). ``reasons_for``: as ``--reasons-for``, a band name
+    (errors raise before any Spark job), or a scorer already loaded. ``reasons_for``: as ``--reasons-for``, a band name
     (that band and narrower ones), ``"banded"``, ``"all"``, ``"none"``, an int k (the k
     highest scores, ties by account_id ascending, as the CLI's account-ordered rows) or a
     list of account ids. ``contexts``: optional DataFrame of ``account_id`` with
@@ -284,7 +284,7 @@ def score_spark(features: DataFrame, model: str | Path, *, as_of: str | datetime
     cheap raw scores are computed again when the result is used.
     """
     moment = parse_as_of(as_of)
-    scorer = RiskScorer.load(model)
+    scorer = model if isinstance(model, RiskScorer) else RiskScorer.load(model)
     explain = selection(reasons_for, _band_names(scorer))
     rows = _inputs(features, scorer, contexts)
     text = model_text(scorer)
