@@ -16,18 +16,14 @@ import sys
 import time
 from pathlib import Path
 
+from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+
 AS_OF = "2026-10-01"
 GOALS = {"ratio": 0.7, "top1": 10.0, "p99_ms": 5.0}
 
 
 def _data(root: Path, accounts: int, seed: int) -> Path:
-    from accountrisk.features.synthetic import generate
-
-    folder = root / f"n{accounts}-s{seed}"
-    if not (folder / "accounts.parquet").exists():
-        print(f"generating {accounts:,} accounts into {folder}", file=sys.stderr, flush=True)
-        generate(folder, accounts=accounts, seed=seed)
-    return folder
+    return ensure_data(root, accounts, seed)[0]
 
 
 def _model(root: Path, seed: int, given: str | None) -> str:
