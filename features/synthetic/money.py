@@ -69,16 +69,17 @@ def _honest_methods(
     ]
     dest[agency] = country[agency]
     gap = np.where(first, rng.exponential(10.0, len(a)), rng.exponential(120.0, len(a)) + 20.0) * DAY_SEC
+    return _method_cols(a, ent, method, dest, dest_ok, lo, hi, count, gap)
+
+
+def _method_cols(a: np.ndarray, token: np.ndarray, method: np.ndarray, dest: np.ndarray,
+                 dest_ok: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: np.ndarray,
+                 gap: np.ndarray) -> Cols:
+    """Payout-method rows; each account's methods are added ``gap`` seconds apart from its
+    ``lo``."""
     added = _per_account_cumsum(np.repeat(lo, count), gap.astype(np.int64), count)
-    return Cols(
-        acct=a,
-        token=ent,
-        method=method.astype(np.int8),
-        dest=dest.astype(np.int16),
-        dest_ok=dest_ok,
-        added=added,
-        hi=np.repeat(hi, count),
-    )
+    return Cols(acct=a, token=token, method=method.astype(np.int8), dest=dest.astype(np.int16),
+                dest_ok=dest_ok, added=added, hi=np.repeat(hi, count))
 
 
 def _per_account_cumsum(start: np.ndarray, gaps: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -130,16 +131,7 @@ def _ring_methods(
     dest = np.where(own, plan.country[a], np.where(away, elsewhere, home))
     dest_ok = ~((method == CRYPTO) & (((h >> np.uint64(40)) % np.uint64(10)).astype(np.int64) < 7))
     gap = np.where(k == 0, rng.exponential(5.0, m), rng.exponential(45.0, m) + 5.0) * DAY_SEC
-    added = _per_account_cumsum(np.repeat(lo, count), gap.astype(np.int64), count)
-    return Cols(
-        acct=a,
-        token=ent,
-        method=method.astype(np.int8),
-        dest=dest.astype(np.int16),
-        dest_ok=dest_ok,
-        added=added,
-        hi=np.repeat(hi, count),
-    )
+    return _method_cols(a, ent, method, dest, dest_ok, lo, hi, count, gap)
 
 
 def payout_methods(plan: Cols, facs: Cols, rng: np.random.Generator) -> Cols:
