@@ -40,6 +40,14 @@ LOOKALIKES = {
     "night_owl",
     "nomad",
 }
+# Tables of an account's own dated events (table, time column).
+ACCOUNT_EVENT_TABLES = (
+    ("sessions", "started_at"),
+    ("activity", "ts"),
+    ("payouts", "paid_at"),
+    ("payout_methods", "added_at"),
+    ("portfolio_items", "added_at"),
+)
 EVASIONS = {"us_hours", "browser_spoof", "own_payout", "fresh_portfolio", "residential_proxy"}
 
 
@@ -170,13 +178,7 @@ def test_time_window_and_sorting(world5k):
         f"select min(created_at), max(created_at) from '{world5k}/accounts.parquet'"
     ).fetchone()
     assert created[0] >= END - timedelta(days=900) and created[1] <= END - timedelta(days=14)
-    for table, ts in (
-        ("sessions", "started_at"),
-        ("activity", "ts"),
-        ("payouts", "paid_at"),
-        ("payout_methods", "added_at"),
-        ("portfolio_items", "added_at"),
-    ):
+    for table, ts in ACCOUNT_EVENT_TABLES:
         path = f"{world5k}/{table}.parquet"
         assert con.execute(f"select max({ts}) from '{path}'").fetchone()[0] <= END, table
         before_signup = con.execute(
@@ -196,13 +198,7 @@ def test_no_rows_after_a_ban(world5k):
     con = duckdb.connect()
     banned = con.execute(f"select count(*) from '{world5k}/labels.parquet' where label = 1").fetchone()[0]
     assert banned > 0
-    for table, ts in (
-        ("sessions", "started_at"),
-        ("activity", "ts"),
-        ("payouts", "paid_at"),
-        ("payout_methods", "added_at"),
-        ("portfolio_items", "added_at"),
-    ):
+    for table, ts in ACCOUNT_EVENT_TABLES:
         late = con.execute(
             f"select count(*) from '{world5k}/{table}.parquet' t join '{world5k}/labels.parquet' l "
             f"using (account_id) where l.label = 1 and t.{ts} >= l.decided_at"
