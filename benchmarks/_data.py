@@ -11,7 +11,7 @@ from pathlib import Path
 def ensure_data(root: Path, accounts: int, seed: int) -> tuple[Path, dict, float]:
     """Generate (or reuse) ``root/n<accounts>-s<seed>``; returns folder, summary and the
     generation seconds (NaN when reused)."""
-    from accountrisk.features.synthetic import generate
+    from accountrisk.synthetic import generate
 
     folder = Path(root) / f"n{accounts}-s{seed}"
     meta = folder / "generation.json"

@@ -19,7 +19,7 @@ CHAMPION = "models:/accountrisk@champion"
 def demo_pipeline(workdir: Path, *, accounts: int = 20_000, seed: int = 7) -> None:
     """Generate, validate, build signals, train, register and promote, score with the
     champion, write the review queue and case reports; print where everything is."""
-    from ..features.synthetic import generate
+    from ..synthetic import generate
 
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)

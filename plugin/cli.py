@@ -77,7 +77,7 @@ def generate(
     The ground truth (ground_truth.parquet: fronted accounts, rings, evasions) is not a
     contract table; the same seed always gives the same files.
     """
-    from ..features.synthetic import generate as run
+    from ..synthetic import generate as run
 
     started = time.perf_counter()
     with progress_bar("generate") as update:

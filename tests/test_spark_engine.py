@@ -21,7 +21,7 @@ from accountrisk.features.errors import ContractError
 from accountrisk.features.load import load_folder, load_tables
 from accountrisk.features.pipeline import build_features
 from accountrisk.features.signals.access import HUB_ACCOUNTS
-from accountrisk.features.synthetic import generate
+from accountrisk.synthetic import generate
 from tests.conftest import NOW, make_tables
 
 pytestmark = pytest.mark.spark

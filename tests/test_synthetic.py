@@ -1,4 +1,4 @@
-"""Tests of the synthetic marketplace generator (accountrisk.features.synthetic)."""
+"""Tests of the synthetic marketplace generator (accountrisk.synthetic)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from accountrisk.features.contract import (
     TABLES,
     arrow_schema,
 )
-from accountrisk.features.synthetic import generate
+from accountrisk.synthetic import generate
 
 END = datetime(2026, 10, 1)
 CONTRACT_FILES = [t.file_name for t in TABLES]
@@ -94,7 +94,7 @@ def test_different_seed_gives_different_data(small_pair):
 def test_determinism_does_not_depend_on_python_hash_seed(small_pair, tmp_path):
     a, _, _ = small_pair
     code = (
-        "import sys; from accountrisk.features.synthetic import generate; "
+        "import sys; from accountrisk.synthetic import generate; "
         "generate(sys.argv[1], accounts=2000, seed=3)"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")

@@ -6,7 +6,7 @@ import pytest
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_folder
-from accountrisk.features.synthetic import generate
+from accountrisk.synthetic import generate
 from accountrisk.scoring._evidence_common import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
 

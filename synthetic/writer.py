@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..contract import arrow_schema
+from ..features.contract import arrow_schema
 
 _WRITE_OPTIONS = dict(
     compression="zstd",

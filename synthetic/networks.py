@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..contract import IP_TYPES
+from ..features.contract import IP_TYPES
 from . import geo
 from .frame import DAY_SEC, Cols
 from .randomness import (

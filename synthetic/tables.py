@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..contract import LABEL_SOURCES, PAYOUT_METHODS, arrow_schema
+from ..features.contract import LABEL_SOURCES, PAYOUT_METHODS, arrow_schema
 from . import geo
 from .frame import Cols
 from .identity import GROUND_TRUTH_SCHEMA, Names, attributes, ground_truth

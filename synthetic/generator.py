@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..contract import ACTIVITY_KINDS, CONTRACT_VERSION, IP_TYPES, LABEL_SOURCES
+from ..features.contract import ACTIVITY_KINDS, CONTRACT_VERSION, IP_TYPES, LABEL_SOURCES
 from . import geo, tables
 from .calendar import zone_table
 from .frame import Cols, Window
