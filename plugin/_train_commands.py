@@ -31,8 +31,9 @@ def train(
                                            "model file).")] = 0,
     workdir: Workdir = DEFAULT_WORKDIR,
     unlabelled: Annotated[str, typer.Option(
-        help="How to use accounts with no decision: negatives (down-weighted, the "
-             "default), ignore, or pu (Elkan-Noto positive-unlabelled).")
+        help="How to use accounts with no decision: auto (temporal validation chooses, the "
+             "default), negatives (down-weighted), ignore, or pu (Elkan-Noto "
+             "positive-unlabelled).")
     ] = DEFAULT_UNLABELLED,
     snapshot_days: Annotated[int, typer.Option(
         help="Days between feature snapshots of the training set.")] = 30,
@@ -40,9 +41,11 @@ def train(
 ) -> None:
     """Train on past decisions and register the model in MLflow.
 
-    Features of each decided account are computed as of its decision, never after. With too
-    few labels, registers the red-flag rule score instead (kind "rules") and says so. The
-    last line printed is the registered model's URI.
+    Features of each decided account are computed as of its decision, never after. Settings
+    are chosen on temporal validation, then the model is refit on every decision before T.
+    With too few labels, or when the red-flag rule score validates better, registers the
+    rules instead (kind "rules") and says so. The last line printed is the registered
+    model's URI.
     """
     from ..training.api import train as run
 
@@ -53,7 +56,8 @@ def train(
     except (AccountRiskError, ValueError) as error:
         _fail(error)  # type: ignore[arg-type]
     if result.kind == "rules":
-        _say("NOTE: registered the red-flag rule score, not a trained model (too few labels).")
+        _say("NOTE: registered the red-flag rule score, not a trained model: "
+             f"{result.metadata['cold_start_reason']}.")
     sys.stdout.write(f"{result.uri}\n")
     sys.stdout.flush()
 

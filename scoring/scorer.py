@@ -32,7 +32,7 @@ from accountrisk.training.bundle import Bundle, read_bundle
 from accountrisk.training.calibration import apply_calibration
 from accountrisk.training.errors import BundleError
 from accountrisk.training.matrix import column, feature_matrix
-from accountrisk.training.model import contributions, raw_margin
+from accountrisk.training.model import margin, model_contributions
 from accountrisk.training.predict import CONTEXT_COLUMNS, render_reason
 
 TOP_REASONS = 3
@@ -78,6 +78,7 @@ class RiskScorer:
         self._bands = sorted((b for b in meta.get("bands", [])
                               if b.get("raw_threshold") is not None), key=lambda b: b["share"])
         self._expected: float | None = None
+        self._prior = bundle.prior
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
@@ -147,12 +148,16 @@ class RiskScorer:
         """The model's expected raw score (the start of the SHAP waterfall)."""
         if self._expected is None and self.kind == "model":
             zero = np.full((1, len(self.features)), np.nan)
-            self._expected = float(contributions(self.bundle.booster, zero, 1)[0, -1])
+            self._expected = float(self._contributions(zero)[0, -1])
         return self._expected
 
     # -- core ----------------------------------------------------------------------------
     def _threads(self, rows: int) -> int:
         return 1 if rows < SMALL_BATCH else self.threads
+
+    def _contributions(self, x: np.ndarray) -> np.ndarray:
+        return model_contributions(self.bundle.booster, self._prior, x, self.features,
+                                   self._threads(len(x)))
 
     def _probability(self, raw: np.ndarray) -> np.ndarray:
         return apply_calibration(self.bundle.metadata.get("calibration"), raw)
@@ -185,7 +190,8 @@ class RiskScorer:
         if self.kind == "rules":
             from accountrisk.training.predict import raw_scores
             return raw_scores(self.bundle, data)
-        return raw_margin(self.bundle.booster, x, self._threads(len(x)))
+        return margin(self.bundle.booster, self._prior, x, self.features,
+                      self._threads(len(x)))
 
     def _select(self, explain: Explain, ids: Any, score: np.ndarray,
                 code: np.ndarray) -> np.ndarray:
@@ -231,7 +237,7 @@ class RiskScorer:
         x = self._matrix(data) if self.kind == "model" else None
         contrib = None
         if (explain is True or explain == "all") and x is not None and n:
-            contrib = contributions(self.bundle.booster, x, self._threads(n))
+            contrib = self._contributions(x)
             raw = contrib.sum(axis=1)
         else:
             raw = self._raw(data, x)
@@ -294,8 +300,7 @@ class RiskScorer:
                                   direction="raises") for r in found[k]]
                 out[ids[i]] = self._result(ids[i], score[i], band[k], raw[i], moment, reasons)
             return out
-        rows_c = contrib[chosen] if contrib is not None else \
-            contributions(self.bundle.booster, x[chosen], self._threads(len(chosen)))
+        rows_c = contrib[chosen] if contrib is not None else self._contributions(x[chosen])
         expected = rows_c[0, -1]
         base_p = float(self._probability(np.array([expected]))[0])
         for k, i in enumerate(chosen):

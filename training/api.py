@@ -26,8 +26,8 @@ from .dataset import TrainingSet, build_training_set, describe, fingerprint
 from .fitting import Built, fit_bundle
 from .matrix import feature_matrix
 from .promotion import PromoteResult, promote  # noqa: F401  (re-exported)
+from .unlabelled import AUTO, STRATEGIES
 from .unlabelled import DEFAULT as DEFAULT_UNLABELLED
-from .unlabelled import STRATEGIES
 
 Say = Callable[[str], None]
 
@@ -47,7 +47,7 @@ class TrainResult:
 
 def prepare(data_dir: str | Path, as_of: str | datetime, *,
             workdir: str | Path = DEFAULT_WORKDIR, snapshot_days: int = 30,
-            validation_share: float = 0.25, unlabelled_sample: int = 20_000, seed: int = 0,
+            unlabelled_sample: int = 20_000, seed: int = 0,
             memory_limit: str | None = None, say: Say | None = None,
             engine: str = "duckdb", master: str | None = None) -> TrainingSet:
     """Validate and load ``data_dir`` (reusing the work directory) and build its
@@ -56,8 +56,8 @@ def prepare(data_dir: str | Path, as_of: str | datetime, *,
     (``master``, default ``local[2]``); fitting stays on this machine."""
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
-    options = dict(snapshot_days=snapshot_days, validation_share=validation_share,
-                   unlabelled_sample=unlabelled_sample, seed=seed, say=say)
+    options = dict(snapshot_days=snapshot_days, unlabelled_sample=unlabelled_sample, seed=seed,
+                   say=say)
     if engine == "spark":
         from ..features.api import DEFAULT_SPARK_MASTER
         from ..features.spark import SparkEngine, load_folder_spark
@@ -77,8 +77,7 @@ def prepare(data_dir: str | Path, as_of: str | datetime, *,
 def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path | None = None,
           seed: int = 0, workdir: str | Path = DEFAULT_WORKDIR,
           unlabelled: str = DEFAULT_UNLABELLED, unlabelled_weight: float = 1.0,
-          snapshot_days: int = 30, validation_share: float = 0.25,
-          unlabelled_sample: int = 20_000,
+          snapshot_days: int = 30, unlabelled_sample: int = 20_000,
           bands: Sequence[tuple[str, float]] = ev.DEFAULT_BANDS,
           threads: int = lgbm.THREADS, memory_limit: str | None = None,
           register: bool = True, plots: bool = True, say: Say | None = None,
@@ -87,7 +86,10 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     register it in MLflow (skipped with ``register=False``).
 
     ``engine="spark"`` builds the snapshot features on Spark (see :func:`prepare`).
-    Falls back to a rules-only bundle (kind "rules") when there are too few labels.
+    ``unlabelled`` is "auto" (temporal validation chooses the strategy) or one of
+    :data:`~.unlabelled.STRATEGIES`. Settings are chosen on temporal validation and the
+    final model is refit on every decision before T; a rules-only bundle (kind "rules") is
+    written when labels are too few or the rules validate better.
     A folder with ``ground_truth.parquet`` (generated data) also gets ground-truth metrics,
     for reporting only.
     """
@@ -95,13 +97,13 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     moment = parse_as_of(as_of)
     if snapshot_days < 1:
         raise ValueError("snapshot_days must be at least 1")
-    if unlabelled not in STRATEGIES:  # fail before the slow part, not after it
+    if unlabelled != AUTO and unlabelled not in STRATEGIES:  # fail before the slow part
         raise ValueError(f"unknown unlabelled strategy {unlabelled!r}; choose one of "
-                         f"{', '.join(STRATEGIES)}")
+                         f"{', '.join((AUTO, *STRATEGIES))}")
     started = time.perf_counter()
     ts = prepare(data_dir, moment, workdir=workdir, snapshot_days=snapshot_days,
-                 validation_share=validation_share, unlabelled_sample=unlabelled_sample,
-                 seed=seed, memory_limit=memory_limit, say=say, engine=engine, master=master)
+                 unlabelled_sample=unlabelled_sample, seed=seed, memory_limit=memory_limit,
+                 say=say, engine=engine, master=master)
     seconds_features = time.perf_counter() - started
     notes = describe(ts)
     for line in notes:
@@ -112,16 +114,16 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
                        bands=bands, say=say)
     seconds_fit = time.perf_counter() - fit_started
     if built.kind == "rules":
-        notes.append(f"rules-only fallback: {built.metadata['cold_start_reason']}")
+        notes.append(f"rules-only: {built.metadata['cold_start_reason']}")
     metadata = built.metadata
     metadata["training"] = {
         "as_of": moment.isoformat(), "periods": ts.periods, "counts": ts.counts,
         "snapshots": [s.isoformat() for s in ts.snapshots],
-        "snapshot_days": snapshot_days, "validation_share": validation_share, "seed": seed,
+        "snapshot_days": snapshot_days, "seed": seed,
         "unlabelled": unlabelled, "unlabelled_weight": unlabelled_weight,
         "folder": str(data_dir), "folder_fingerprint": folder_fingerprint(data_dir),
         "data_fingerprint": fingerprint(ts.rows, ["account_id", *ts.features, "_snapshot",
-                                                  "_label", "_part", "_weight"])}
+                                                  "_label", "_holdout", "_weight"])}
     directory = Path(model_dir) if model_dir else (
         Path(workdir) / "models" / f"{moment:%Y%m%dT%H%M%S}-seed{seed}")
     write_bundle(directory, metadata,
@@ -154,15 +156,21 @@ def _params(metadata: dict[str, Any]) -> dict[str, Any]:
               "unlabelled": training["unlabelled"],
               "unlabelled_weight": training["unlabelled_weight"],
               "snapshot_days": training["snapshot_days"],
-              "validation_share": training["validation_share"],
               "feature_count": len(metadata["features"]),
               "data_fingerprint": training["data_fingerprint"],
               "calibration": metadata["calibration"]["method"],
               "bands": {b["name"]: b["share"] for b in metadata["bands"]}}
+    selection = metadata.get("selection") or {}
+    params["validation"] = selection.get("validation", "none")
     if metadata["kind"] == "model":
+        fit = metadata["final_fit"]
         params.update(max_depth=metadata["params"]["max_depth"],
                       num_leaves=metadata["params"]["num_leaves"], trees=metadata["trees"],
-                      learning_rate=metadata["params"]["learning_rate"])
+                      learning_rate=metadata["params"]["learning_rate"],
+                      chosen_unlabelled=fit["unlabelled"], rule_prior=fit["prior"],
+                      final_fit_positives=fit["positives"],
+                      final_fit_negatives=fit["negatives"],
+                      final_fit_unlabelled_rows=fit["unlabelled_rows"])
     return params
 
 
@@ -173,14 +181,15 @@ def _plots(folder: Path, ts: TrainingSet, built: Built, seed: int) -> list[Path]
     if built.booster is None:
         return []
     a, m = built.arrays, built.metadata
-    files = [plots.pr_curves(a["y"], {"model": a["raw_late"], "rules": a["rule_late"]},
+    files = [plots.pr_curves(a["y"], {"model": a["raw_valid"], "rules": a["rule_valid"]},
                              folder / "pr_curves.png"),
-             plots.calibration_curve(a["raw_late"], a["y"], m["calibration"],
+             plots.calibration_curve(a["raw_valid"], a["y"], m["calibration"],
                                      folder / "calibration.png"),
-             plots.model_size(a["choices"]["curves"], folder / "model_size.png")]
+             plots.model_size(a["curves"], folder / "model_size.png")]
     final = ts.final.take(plots.sample_rows(ts.final.num_rows, seed))
     x = feature_matrix(final, m["features"], m["categories"])
-    contrib = lgbm.contributions(built.booster, x, m["threads"])
+    contrib = lgbm.model_contributions(built.booster, built.prior, x, m["features"],
+                                       m["threads"])
     files.append(plots.importance(contrib, m["features"], folder / "importance.png"))
     swarm = plots.beeswarm(contrib, x, m["features"], folder / "shap_beeswarm.png")
     if swarm is not None:

@@ -43,6 +43,13 @@ class Bundle:
     def features(self) -> list[str]:
         return list(self.metadata["features"])
 
+    @property
+    def prior(self) -> Any:
+        """The model's rule prior (:class:`~.prior.RulePrior`), or None."""
+        from .prior import RulePrior
+
+        return RulePrior.from_json(self.metadata.get("prior"))
+
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()

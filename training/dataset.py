@@ -6,15 +6,15 @@ its decision at which it already existed: never after its decision (banned accou
 quiet, and that silence must not leak into training). An account decided before it existed
 at any snapshot is counted and dropped.
 
-Unlabelled accounts (no decision) are sampled at the snapshots too, with a population
-weight (pool size / sample size): at training-period snapshots for the strategies of
-:mod:`.unlabelled`, and at the snapshots late validation decisions read, to stand for the
-population in review budgets (see :func:`_unlabelled`).
+Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
+active then, each row with a population weight (pool size / sample size). Each unlabelled
+account is either *held out* (about half of them, by a hash of its id and the seed) or not:
+validation judges models on the held-out accounts and trains them on the others, so no
+account is both trained on and used to judge; the final model trains on all of them.
 
-Validation is by time: decisions in the last ``validation_share`` of the decision period
-form the validation set, split at the median time of its confirmations into an *early*
-half (choice of model size) and a *late* half (calibration and the reported
-metrics): confirmations arrive in enforcement waves, and both halves need some.
+Which decisions validate which model is decided later, by label counts (:mod:`.validation`);
+rows carry the times that needs: ``_time`` is the decision time of a decided row and the
+snapshot time of an unlabelled one.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from ..features.pipeline import build_features, feature_columns, parse_as_of
 
 Say = Callable[[str], None]
 
-TRAIN, EARLY, LATE, FINAL = "train", "early", "late", "final"
-META = ("_snapshot", "_label", "_decided_at", "_part", "_labelled", "_weight")
+META = ("_snapshot", "_label", "_decided_at", "_time", "_labelled", "_holdout", "_weight")
+HOLDOUT_SHARE = 0.5
 
 
 @dataclass
 class TrainingSet:
     """Feature rows with their meta columns (``_snapshot``, ``_label`` (NaN unlabelled),
-    ``_decided_at``, ``_part`` train/early/late, ``_labelled``, ``_weight``) and the final
+    ``_decided_at``, ``_time``, ``_labelled``, ``_holdout``, ``_weight``) and the final
     snapshot's rows (accounts active at T, not already confirmed) for review budgets."""
 
     rows: pa.Table
@@ -52,17 +52,9 @@ class TrainingSet:
     periods: dict[str, str | None]
     counts: dict[str, int] = field(default_factory=dict)
 
-    def part(self, name: str, *, labelled: bool | None = None) -> pa.Table:
-        """Rows of one part (train/early/late), optionally only (un)labelled ones."""
-        mask = pc.equal(self.rows.column("_part"), name)
-        if labelled is not None:
-            mask = pc.and_(mask, pc.equal(self.rows.column("_labelled"), labelled))
-        return self.rows.filter(mask)
-
-    def label_counts(self, name: str) -> tuple[int, int]:
-        """(positives, negatives) among the labelled rows of one part."""
-        labels = self.part(name, labelled=True).column("_label").to_numpy()
-        return int(np.sum(labels == 1)), int(np.sum(labels == 0))
+    def labelled(self, flag: bool = True) -> pa.Table:
+        """The decided rows (or, with ``flag=False``, the unlabelled sample)."""
+        return self.rows.filter(pc.equal(self.rows.column("_labelled"), flag))
 
 
 def latest_decisions(engine: Engine, as_of: datetime) -> dict[str, np.ndarray]:
@@ -127,60 +119,45 @@ def _snapshot_index(decided: np.ndarray, snapshots: list[datetime]) -> np.ndarra
 
 
 def _with_meta(table: pa.Table, snapshot: datetime, label: np.ndarray, decided: np.ndarray,
-               part: list[str], labelled: bool, weight: np.ndarray) -> pa.Table:
+               labelled: bool, holdout: np.ndarray, weight: np.ndarray) -> pa.Table:
     n = table.num_rows
+    decided_us = np.asarray(decided, dtype="datetime64[us]")
+    times = decided_us if labelled else np.full(n, np.datetime64(snapshot, "us"))
     return (table
             .append_column("_snapshot", pa.array([snapshot] * n, pa.timestamp("us")))
             .append_column("_label", pa.array(label, pa.float64()))
-            .append_column("_decided_at", pa.array(decided, pa.timestamp("us")))
-            .append_column("_part", pa.array(part, pa.string()))
+            .append_column("_decided_at", pa.array(decided_us, pa.timestamp("us")))
+            .append_column("_time", pa.array(times, pa.timestamp("us")))
             .append_column("_labelled", pa.array([labelled] * n, pa.bool_()))
+            .append_column("_holdout", pa.array(holdout, pa.bool_()))
             .append_column("_weight", pa.array(weight, pa.float64())))
 
 
+def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool:
+    """Whether an unlabelled account is held out for validation (stable per id and seed)."""
+    digest = hashlib.blake2b(f"{seed}:{account_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < share * 2.0 ** 64
+
+
 def _unlabelled(table: pa.Table, ids: np.ndarray, snapshot: datetime,
-                rng: np.random.Generator, size: int, *, train: bool, serves: list[str],
-                active: set[str], before_validation: set[str], before_t: set[str]
-                ) -> list[pa.Table]:
-    """Unlabelled rows of one snapshot, each with its population weight (pool / sample).
-
-    A snapshot that late validation decisions read gets a *population* sample (accounts
-    with no decision before T) for their review budgets; a training-period snapshot also
-    gets a disjoint *training* sample (no decision before the validation start), so no row
-    is both trained on and judged.
-    """
-    out = []
-    taken = np.array([], dtype=np.int64)
-    if serves:
-        pool = np.flatnonzero([a in active and a not in before_t for a in ids])
-        take = min(len(pool), size)
-        taken = np.sort(rng.choice(pool, size=take, replace=False)) if take else taken
-        for j, part in enumerate(serves):
-            mine = taken[j::len(serves)]
-            if len(mine):
-                out.append(_sample(table, snapshot, mine, part, len(pool) / len(mine)))
-    if train:
-        pool = np.setdiff1d(np.flatnonzero([a in active and a not in before_validation
-                                            for a in ids]), taken)
-        take = min(len(pool), size)
-        if take:
-            sample = np.sort(rng.choice(pool, size=take, replace=False))
-            out.append(_sample(table, snapshot, sample, TRAIN, len(pool) / take))
-    return out
-
-
-def _sample(table: pa.Table, snapshot: datetime, rows: np.ndarray, part: str,
-            weight: float) -> pa.Table:
-    n = len(rows)
-    return _with_meta(table.take(pa.array(rows, pa.int64())), snapshot, np.full(n, np.nan),
-                      np.full(n, np.datetime64("NaT"), "datetime64[us]"), [part] * n, False,
-                      np.full(n, weight))
+                rng: np.random.Generator, size: int, *, active: set[str],
+                decided_before_t: set[str], seed: int) -> pa.Table | None:
+    """A sample of the accounts active at ``snapshot`` with no decision before T, each row
+    weighted by pool size / sample size."""
+    pool = np.flatnonzero([a in active and a not in decided_before_t for a in ids])
+    take = min(len(pool), size)
+    if take == 0:
+        return None
+    rows = np.sort(rng.choice(pool, size=take, replace=False))
+    holdout = np.array([is_holdout(str(a), seed) for a in ids[rows]], dtype=bool)
+    return _with_meta(table.take(pa.array(rows, pa.int64())), snapshot,
+                      np.full(take, np.nan), np.full(take, np.datetime64("NaT"), "datetime64[us]"),
+                      False, holdout, np.full(take, len(pool) / take))
 
 
 def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: int = 30,
-                       validation_share: float = 0.25, unlabelled_sample: int = 20_000,
-                       active_days: int = 30, seed: int = 0, since: datetime | None = None,
-                       say: Say | None = None) -> TrainingSet:
+                       unlabelled_sample: int = 20_000, active_days: int = 30, seed: int = 0,
+                       since: datetime | None = None, say: Say | None = None) -> TrainingSet:
     """The point-in-time training set of a loaded folder as of T (see the module doc).
 
     ``unlabelled_sample`` unlabelled rows in all, spread evenly over the snapshots before T;
@@ -194,39 +171,19 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
         decisions = {k: v[keep] for k, v in decisions.items()}
     counts: dict[str, int] = {"labelled_accounts": len(decisions["account_id"])}
     periods: dict[str, str | None] = {"as_of": moment.isoformat(), "first_decision": None,
-                                      "validation_start": None, "calibration_start": None}
+                                      "last_decision": None}
     if len(decisions["account_id"]) == 0:
         snapshots = [moment]
     else:
         first = decisions["decided_at"].min().astype(datetime)
-        last = decisions["decided_at"].max().astype(datetime)
         snapshots = snapshot_times(first, moment, snapshot_days)
-        validation_start = first + (last - first) * (1.0 - validation_share)
-        in_validation = decisions["decided_at"] >= np.datetime64(validation_start, "us")
-        # Confirmations come in enforcement waves, so split at the median confirmation
-        # (not the median decision): both halves then get confirmed accounts.
-        confirmed = in_validation & (decisions["label"] == 1)
-        later = np.sort(decisions["decided_at"][confirmed if confirmed.any() else in_validation])
-        calibration_start = (later[len(later) // 2].astype(datetime) if len(later)
-                             else validation_start)
         periods.update(first_decision=first.isoformat(),
-                       validation_start=validation_start.isoformat(),
-                       calibration_start=calibration_start.isoformat())
-
-    def part_of(times: np.ndarray) -> list[str]:
-        if periods["validation_start"] is None:
-            return [TRAIN] * len(times)
-        v = np.datetime64(datetime.fromisoformat(periods["validation_start"]), "us")
-        c = np.datetime64(datetime.fromisoformat(periods["calibration_start"]), "us")
-        return [TRAIN if t < v else EARLY if t < c else LATE for t in times]
-
+                       last_decision=decisions["decided_at"].max().astype(datetime).isoformat())
     index = _snapshot_index(decisions["decided_at"], snapshots)
     snapshot_of = np.array(snapshots, dtype="datetime64[us]")[np.maximum(index, 0)]
     exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
     counts["dropped_decided_before_first_snapshot"] = int(np.sum(~exists))
     counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
-    decided_parts = np.array(part_of(decisions["decided_at"]), dtype=object)
-    decided_before_validation = set(decisions["account_id"][decided_parts == TRAIN].tolist())
     decided_before_t = set(decisions["account_id"].tolist())
 
     rng = np.random.default_rng(seed)
@@ -250,28 +207,23 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
             rows = table.take(pa.array([position[a] for a in decisions["account_id"][chosen]],
                                        pa.int64()))
             pieces.append(_with_meta(rows, snapshot, decisions["label"][chosen],
-                                     decisions["decided_at"][chosen],
-                                     list(decided_parts[chosen]), True,
-                                     np.ones(len(chosen))))
-        is_train = part_of(np.array([snapshot], dtype="datetime64[us]"))[0] == TRAIN
-        serves = sorted(set(decided_parts[exists & (index == k)]) & {LATE})
-        if is_train or serves:
-            pieces += _unlabelled(table, ids, snapshot, rng, per_snapshot, train=is_train,
-                                  serves=serves,
-                                  active=active_accounts(engine, snapshot, active_days),
-                                  before_validation=decided_before_validation,
-                                  before_t=decided_before_t)
+                                     decisions["decided_at"][chosen], True,
+                                     np.zeros(len(chosen), bool), np.ones(len(chosen))))
+        sample = _unlabelled(table, ids, snapshot, rng, per_snapshot,
+                             active=active_accounts(engine, snapshot, active_days),
+                             decided_before_t=decided_before_t, seed=seed)
+        if sample is not None:
+            pieces.append(sample)
     assert final is not None
     rows = pa.concat_tables(pieces) if pieces else _with_meta(
-        final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), [], True,
-        np.array([]))
-    result = TrainingSet(rows=rows, final=final, features=features, as_of=moment,
-                         snapshots=snapshots, periods=periods, counts=counts)
-    counts["training_rows"] = rows.num_rows
-    counts["final_active_accounts"] = final.num_rows
-    for name in (TRAIN, EARLY, LATE):
-        counts[f"{name}_positives"], counts[f"{name}_negatives"] = result.label_counts(name)
-    return result
+        final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), True,
+        np.array([], bool), np.array([]))
+    labels = np.asarray(rows.filter(rows.column("_labelled")).column("_label").to_numpy())
+    counts.update(training_rows=rows.num_rows, final_active_accounts=final.num_rows,
+                  positives=int(np.sum(labels == 1)), negatives=int(np.sum(labels == 0)),
+                  unlabelled_rows=rows.num_rows - len(labels))
+    return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
+                       snapshots=snapshots, periods=periods, counts=counts)
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:
@@ -299,9 +251,8 @@ def describe(ts: TrainingSet) -> list[str]:
         lines.append(f"{c['dropped_decided_before_first_snapshot']:,} decided accounts "
                      f"({c['dropped_confirmed']:,} confirmed) were dropped: decided before any "
                      "snapshot at which they existed (a shorter --snapshot-days keeps more)")
-    for name in (TRAIN, EARLY, LATE):
-        lines.append(f"{name}: {c[f'{name}_positives']:,} confirmed, "
-                     f"{c[f'{name}_negatives']:,} cleared")
+    lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
+                 f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
     return lines
 
 

@@ -62,6 +62,22 @@ def average_precision(y: Sequence[float], s: Sequence[float]) -> float:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
+def weighted_average_precision(y: Sequence[float], s: Sequence[float],
+                               w: Sequence[float]) -> float:
+    """PR-AUC with row weights (a sampled row standing for ``w`` accounts), tie-aware like
+    :func:`average_precision`; NaN when no positive has weight."""
+    y, s = _arrays(y, s)
+    w = np.asarray(w, dtype=np.float64)
+    order = np.argsort(-s, kind="stable")
+    s_sorted, yw, ww = s[order], (y * w)[order], w[order]
+    last = np.r_[np.flatnonzero(np.diff(s_sorted) != 0), len(s_sorted) - 1]
+    tp, total = np.cumsum(yw)[last], np.cumsum(ww)[last]
+    if len(tp) == 0 or tp[-1] <= 0:
+        return float("nan")
+    precision = tp / total
+    return float(np.sum(np.diff(np.r_[0.0, tp / tp[-1]]) * precision))
+
+
 def roc_auc(y: Sequence[float], s: Sequence[float]) -> float:
     """Area under the ROC curve (Mann-Whitney with mid-ranks for ties); NaN if one class."""
     y, s = _arrays(y, s)

@@ -1,32 +1,26 @@
 """The LightGBM model: deterministic, monotone where the registry knows the direction,
 small enough that exact TreeSHAP (``pred_contrib``) stays cheap for reviewers.
 
-Model size (tree shape and tree count) is chosen on the early validation decisions, with
-a guard against their small size: each shape in ``SHAPES`` is grown to the largest of
-``TREE_COUNTS`` and scored at every count; ``DEFAULT`` is kept unless another candidate's
-PR-AUC beats it by more than one standard error of the paired bootstrap difference (1-SE
-rule). Marketplaces with many decisions get the evidence-based choice; small ones keep a
-default that was measured to be robust (docs/training.md: shapes, trees, early stopping).
+Which shape, tree count, unlabelled strategy and prior a model uses is chosen on temporal
+validation (:mod:`.selection`); this module fits and evaluates one booster. A model's raw
+score is its booster's output plus, when it has one, the rule prior's (:mod:`.prior`):
+:func:`margin` and :func:`model_contributions` are the one place that adds them up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..features.pipeline import ATTRIBUTE_PREFIX
 from ..features.registry import FEATURES
-from .metrics import average_precision
 
 # (max_depth, num_leaves): the shapes compared; every one keeps TreeSHAP cheap.
-SHAPES: tuple[tuple[int, int], ...] = ((3, 7), (4, 15), (6, 31))
-TREE_COUNTS: tuple[int, ...] = (50, 100, 200, 400)
-DEFAULT: tuple[tuple[int, int], int] = ((4, 15), 100)
-BOOTSTRAP = 200
-CURVE_STEP = 10
+SHAPES: tuple[tuple[int, int], ...] = ((2, 3), (3, 7), (4, 15))
+TREE_COUNTS: tuple[int, ...] = (25, 50, 100, 200, 400)
 THREADS = 2
 
 BASE_PARAMS: dict[str, Any] = {
@@ -47,13 +41,11 @@ BASE_PARAMS: dict[str, Any] = {
 
 @dataclass
 class Fit:
-    """A trained booster with how it was chosen."""
+    """A trained booster and its parameters."""
 
     booster: Any
     params: dict[str, Any]
     best_iteration: int
-    valid_pr_auc: float = float("nan")
-    curve: list[float] = field(default_factory=list)  # early PR-AUC every CURVE_STEP trees
 
 
 def registry() -> Mapping[str, Any]:
@@ -92,82 +84,18 @@ def params_for(features: Sequence[str], shape: tuple[int, int], seed: int,
 
 
 def fit_one(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[str],
-            categorical: Sequence[str], params: Mapping[str, Any], *, rounds: int) -> Fit:
-    """Train one booster for a fixed number of rounds."""
+            categorical: Sequence[str], params: Mapping[str, Any], *, rounds: int,
+            init_score: np.ndarray | None = None) -> Fit:
+    """Train one booster for a fixed number of rounds (from ``init_score``, the prior's
+    log-odds, when given)."""
     import lightgbm as lgb
 
     cats = [f for f in features if f in set(categorical)]
     train = lgb.Dataset(x, label=y, weight=w, feature_name=list(features),
-                        categorical_feature=cats or "auto", free_raw_data=True)
+                        categorical_feature=cats or "auto", free_raw_data=True,
+                        init_score=init_score)
     booster = lgb.train(dict(params), train, num_boost_round=rounds)
     return Fit(booster=booster, params=dict(params), best_iteration=rounds)
-
-
-def truncate(booster: Any, trees: int) -> Any:
-    """The first ``trees`` trees as a booster of their own (model.txt holds what is used)."""
-    import lightgbm as lgb
-
-    return lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
-
-
-def _paired_gain(y: np.ndarray, candidate: np.ndarray, base: np.ndarray,
-                 draws: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of the bootstrap PR-AUC difference candidate - base."""
-    gains = []
-    for rows in draws:
-        if 0 < y[rows].sum() < len(rows):
-            gains.append(average_precision(y[rows], candidate[rows])
-                         - average_precision(y[rows], base[rows]))
-    if not gains:
-        return 0.0, float("inf")
-    return float(np.mean(gains)), float(np.std(gains))
-
-
-def choose_and_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[str],
-                   categorical: Sequence[str], valid: tuple[np.ndarray, np.ndarray], *,
-                   seed: int, shapes: Sequence[tuple[int, int]] = SHAPES,
-                   trees: Sequence[int] = TREE_COUNTS,
-                   default: tuple[tuple[int, int], int] = DEFAULT,
-                   threads: int = THREADS) -> tuple[Fit, dict[str, list[dict[str, Any]]]]:
-    """Grow each shape, score every (shape, tree count) on the early decisions ``valid``
-    (x, y), keep ``default`` unless a candidate wins by more than one bootstrap standard
-    error; return the chosen fit (truncated to its trees), the candidates table and the
-    PR-AUC-against-trees curve of each shape."""
-    vx, vy = valid
-    if default[0] not in shapes:
-        default = (shapes[0], default[1])
-    fits = {s: fit_one(x, y, w, features, categorical, params_for(features, s, seed, threads),
-                       rounds=max(trees)) for s in shapes}
-    usable = len(vy) > 0 and 0 < vy.sum() < len(vy)
-    raw = {(s, t): raw_margin(fits[s].booster, vx, threads, trees=t)
-           for s in shapes for t in trees} if usable else {}
-    chosen, table = default, []
-    if usable:
-        draws = np.random.default_rng(seed).integers(0, len(vy), (BOOTSTRAP, len(vy)))
-        best_gain = 0.0
-        for s in shapes:
-            for t in trees:
-                gain, spread = _paired_gain(vy, raw[(s, t)], raw[default], draws)
-                if (s, t) != default and gain > spread and gain > best_gain:
-                    chosen, best_gain = (s, t), gain
-                table.append({"max_depth": s[0], "num_leaves": s[1], "trees": t,
-                              "valid_pr_auc": average_precision(vy, raw[(s, t)]),
-                              "bootstrap_gain": gain, "bootstrap_sd": spread})
-    for row in table:
-        row["chosen"] = ((row["max_depth"], row["num_leaves"]), row["trees"]) == chosen
-    curves = []
-    for s in shapes:
-        counts = list(range(CURVE_STEP, max(trees) + 1, CURVE_STEP))
-        curve = [average_precision(vy, raw_margin(fits[s].booster, vx, threads, trees=t))
-                 for t in counts] if usable else []
-        curves.append({"max_depth": s[0], "num_leaves": s[1], "trees": counts, "curve": curve,
-                       "chosen": s == chosen[0]})
-    shape, count = chosen
-    fit = fits[shape]
-    return Fit(booster=truncate(fit.booster, count), params=fit.params, best_iteration=count,
-               valid_pr_auc=average_precision(vy, raw[chosen]) if usable else float("nan"),
-               curve=next(c["curve"] for c in curves if c["chosen"])), \
-        {"candidates": table, "curves": curves}
 
 
 def raw_margin(booster: Any, x: np.ndarray, threads: int = THREADS,
@@ -181,3 +109,26 @@ def contributions(booster: Any, x: np.ndarray, threads: int = THREADS) -> np.nda
     """Exact TreeSHAP values (rows x features+1; the last column is the expected value)."""
     return np.asarray(booster.predict(x, pred_contrib=True, num_threads=threads),
                       dtype=np.float64)
+
+
+def truncate(booster: Any, trees: int) -> Any:
+    """The first ``trees`` trees as a booster of their own (model.txt holds what is used)."""
+    import lightgbm as lgb
+
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
+
+
+def margin(booster: Any, prior: Any, x: np.ndarray, features: Sequence[str],
+           threads: int = THREADS, trees: int | None = None) -> np.ndarray:
+    """A model's raw score (log-odds): the booster's output plus its prior's, if any."""
+    raw = raw_margin(booster, x, threads, trees)
+    return raw if prior is None else raw + prior.margin(x, features)
+
+
+def model_contributions(booster: Any, prior: Any, x: np.ndarray, features: Sequence[str],
+                        threads: int = THREADS) -> np.ndarray:
+    """Exact per-feature contributions of a model's raw score (rows x features+1; the last
+    column is the expected value): TreeSHAP plus the prior's flags. Rows sum to
+    :func:`margin`."""
+    contrib = contributions(booster, x, threads)
+    return contrib if prior is None else contrib + prior.contributions(x, features)

@@ -62,7 +62,7 @@ def calibration_curve(raw: np.ndarray, y: np.ndarray, calibration: dict, path: P
                   label=calibration["method"])
     left.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfect")
     left.set(xlabel="calibrated score", ylabel="observed share confirmed",
-             title="Calibration, late validation decisions", xlim=(0, 1), ylim=(0, 1))
+             title="Calibration, validation decisions", xlim=(0, 1), ylim=(0, 1))
     left.legend(loc="upper left")
     grid = np.linspace(min(raw.min(initial=0), -6), max(raw.max(initial=0), 2), 200)
     right.plot(grid, apply_calibration(calibration, grid))
@@ -74,7 +74,8 @@ def calibration_curve(raw: np.ndarray, y: np.ndarray, calibration: dict, path: P
 
 
 def model_size(curves: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """Early-validation PR-AUC against tree count, one line per tree shape tried."""
+    """Validation PR-AUC against tree count, one line per tree shape tried (chosen
+    unlabelled strategy and prior)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for c in curves:
@@ -83,7 +84,7 @@ def model_size(curves: Sequence[Mapping[str, Any]], path: Path) -> Path:
             label += " (chosen)"
         if c["curve"]:
             ax.plot(c["trees"], c["curve"], label=label)
-    ax.set(xlabel="trees", ylabel="PR-AUC, early validation decisions", title="Model size")
+    ax.set(xlabel="trees", ylabel="PR-AUC, validation (population-weighted)", title="Model size")
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

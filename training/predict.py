@@ -1,8 +1,9 @@
 """Score feature rows with a model directory: probability, review band, top reasons.
 
 Needs only numpy, pyarrow and (for kind "model") LightGBM: no MLflow, SHAP or matplotlib.
-Reasons come from LightGBM's exact TreeSHAP (``pred_contrib``): the features that pushed
-this account's score up the most, in the registry's own words.
+Reasons come from LightGBM's exact TreeSHAP (``pred_contrib``), plus the rule prior's flags
+when the model has one: the features that pushed this account's score up the most, in the
+registry's own words.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from .bundle import Bundle
 from .calibration import apply_calibration
 from .matrix import column, column_names, feature_matrix
-from .model import contributions, raw_margin
+from .model import margin, model_contributions
 from .rules import fired, rule_score, rules_from_json
 
 TOP_REASONS = 3
@@ -59,7 +60,8 @@ def raw_scores(bundle: Bundle, data: Any) -> np.ndarray:
     if bundle.kind == "rules":
         return rule_score(data, rules_from_json(bundle.metadata["rules"]))
     x = feature_matrix(data, bundle.features, bundle.metadata.get("categories"))
-    return raw_margin(bundle.booster, x, bundle.metadata.get("threads", 2))
+    return margin(bundle.booster, bundle.prior, x, bundle.features,
+                  bundle.metadata.get("threads", 2))
 
 
 def probabilities(bundle: Bundle, raw: np.ndarray) -> np.ndarray:
@@ -115,7 +117,8 @@ def top_reasons(bundle: Bundle, data: Any, top: int = TOP_REASONS) -> list[list[
     features = bundle.features
     categories = bundle.metadata.get("categories") or {}
     x = feature_matrix(data, features, categories)
-    contrib = contributions(bundle.booster, x, bundle.metadata.get("threads", 2))[:, :-1]
+    contrib = model_contributions(bundle.booster, bundle.prior, x, features,
+                                  bundle.metadata.get("threads", 2))[:, :-1]
     originals = {f: column(data, f) for f in categories}
     for i in range(x.shape[0]):
         reasons = []

@@ -1,14 +1,24 @@
-"""The red-flag rule score: the public advisories' warning signs, counted.
+"""The red-flag rule score: the public advisories' warning signs, weighed by kind.
 
-Each rule is one feature against a fixed threshold, from the FBI / State / Treasury
-advisories on North Korean remote IT workers: shared payout accounts, several accounts on
-one residential IP (laptop farms), remote-desktop tools, VPN use, off-hours work, IP
-country unlike the claimed one, reused portfolio links, crypto payouts. The score is the
-weighted count of rules that fire, squashed to [0, 1]. It is what a marketplace can run on
-day one with no labels, and the baseline every model is compared with.
+Each flag is one signal against a fixed threshold, from the FBI / State / Treasury advisories
+on North Korean remote IT workers (joint advisory May 2022, FBI PSAs October 2023 and
+January 2025): working hours and browser clocks that do not fit the claimed location,
+remote-desktop tools, VPN / proxy / data-center connections, IP addresses abroad, accounts
+sharing payout destinations, IP addresses, devices or portfolios, links to accounts already
+banned, crypto payouts and payout churn, sudden takeovers. Several thresholds on one signal
+grade it (a remote-desktop tool in 5% of sessions is one point, in 30% two).
 
-Thresholds come from the advisories' wording, not from data: they were never tuned on
-labels, so the comparison with the model is fair.
+Flags come in *families* (one kind of evidence each), and a family's points are capped:
+many signs of one kind are one piece of evidence, not many. Sharing is capped lowest: an
+agency paying its members through one account, or a household on one IP, shares but does
+nothing else, while a fronting cell also works operator hours through remote tools. So a
+shared payout account alone never outranks behaviour; several independent kinds of
+evidence rank highest, which is what the advisories ask reviewers to look for.
+
+The score is the capped points summed over families, squashed to [0, 1). It is what a
+marketplace runs on day one with no labels, the baseline every model is compared with, and
+(as points) the prior a model with few labels starts from. Thresholds come from the
+advisories' wording, not from labels.
 """
 
 from __future__ import annotations
@@ -25,13 +35,14 @@ from .matrix import column, column_names
 @dataclass(frozen=True)
 class Rule:
     """One red flag: fires when ``feature`` is at least ``threshold`` (above it when
-    ``strict``)."""
+    ``strict``); worth ``weight`` points within its ``family``."""
 
     name: str
     feature: str
     threshold: float
     weight: float = 1.0
     strict: bool = False
+    family: str = ""
 
     def fires(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
@@ -40,23 +51,68 @@ class Rule:
         return hit & ~np.isnan(values)
 
 
+# Points a family can give at most: one kind of evidence counts once, however loud.
+FAMILY_CAPS: dict[str, float] = {
+    "hours": 2.0, "browser_clock": 2.0, "network": 2.0, "remote_access": 2.0,
+    "sharing": 1.5, "confirmed_links": 3.0, "money": 1.0, "takeover": 2.0,
+}
+
 RULES: tuple[Rule, ...] = (
-    Rule("shared_payout_account", "payout_shared_account_count", 1, weight=2.0),
-    Rule("accounts_per_residential_ip", "residential_ip_shared_account_count", 2, weight=1.5),
-    Rule("remote_desktop_tool", "remote_access_session_ratio", 0.1, weight=1.5),
-    Rule("vpn_or_anonymizer", "anonymizer_session_ratio", 0.3),
-    Rule("off_hours_work", "activity_claimed_night_ratio", 0.3),
-    Rule("ip_country_not_claimed", "ip_country_mismatch_session_ratio", 0.3),
-    Rule("reused_portfolio_link", "portfolio_link_shared_account_count", 1),
-    Rule("crypto_payout", "payout_crypto_method_ratio", 0, strict=True),
+    # Work at hours that do not fit the claimed location.
+    Rule("off_hours_work", "activity_claimed_night_ratio", 0.25, family="hours"),
+    Rule("working_day_off_claimed_zone", "activity_implied_offset_gap_hours", 6,
+         family="hours"),
+    Rule("off_hours_logins", "session_claimed_night_ratio", 0.25, family="hours"),
+    # A browser clock set to another zone than the profile claims.
+    Rule("browser_clock_off_claimed_zone", "browser_offset_gap_mean_hours", 3,
+         family="browser_clock"),
+    Rule("browser_clock_far_off_claimed_zone", "browser_offset_gap_mean_hours", 8,
+         family="browser_clock"),
+    # Connections that hide where the worker is.
+    Rule("vpn_or_anonymizer", "anonymizer_session_ratio", 0.3, family="network"),
+    Rule("data_center_connections", "hosting_session_ratio", 0.1, family="network"),
+    Rule("ip_country_not_claimed", "ip_country_mismatch_session_ratio", 0.1,
+         family="network"),
+    # Remote-desktop and KVM tools (laptop farms).
+    Rule("remote_desktop_tool", "remote_access_session_ratio", 0.05, family="remote_access"),
+    Rule("remote_desktop_most_sessions", "remote_access_session_ratio", 0.3,
+         family="remote_access"),
+    # Several "different" freelancers behind one payout account, IP, device or portfolio.
+    Rule("shared_payout_account", "payout_shared_account_count", 1, family="sharing"),
+    Rule("accounts_per_residential_ip", "residential_ip_shared_account_count", 2,
+         family="sharing"),
+    Rule("shared_device", "device_shared_account_count", 1, weight=0.5, family="sharing"),
+    Rule("reused_portfolio_link", "portfolio_link_shared_account_count", 1, family="sharing"),
+    Rule("reused_portfolio_image", "portfolio_image_near_duplicate_account_count", 1,
+         family="sharing"),
+    Rule("reused_profile_photo", "profile_photo_near_duplicate_account_count", 1, weight=0.5,
+         family="sharing"),
+    # Ties to accounts already banned.
+    Rule("linked_to_confirmed_account", "direct_link_confirmed_account_count", 1, weight=2,
+         family="confirmed_links"),
+    Rule("payout_shared_with_confirmed", "payout_shared_confirmed_account_count", 1, weight=2,
+         family="confirmed_links"),
+    Rule("access_shared_with_confirmed", "shared_access_confirmed_account_count", 1,
+         weight=2, family="confirmed_links"),
+    Rule("portfolio_shared_with_confirmed", "portfolio_confirmed_match_account_count", 1,
+         weight=2, family="confirmed_links"),
+    # Money moved where the claimed worker is not.
+    Rule("crypto_payout", "payout_crypto_method_ratio", 0, weight=0.5, strict=True,
+         family="money"),
+    Rule("payout_abroad", "payout_destination_mismatch_ratio", 0.5, weight=0.5,
+         family="money"),
+    Rule("payout_method_churn", "payout_method_added_90d_count", 3, weight=0.5,
+         family="money"),
+    # A bought or rented account: new devices, payout and hours at once.
+    Rule("takeover_signs", "takeover_change_count", 2, weight=2, family="takeover"),
 )
 
-# A weighted count of 2 (one strong flag, or two ordinary ones) scores 0.63.
+# 2 points (one strong kind of evidence, or two ordinary ones) score 0.63.
 SCALE = 2.0
 
 
 def rules_to_json(rules: Sequence[Rule] = RULES) -> list[dict[str, Any]]:
-    """The rules as plain dicts, for model metadata (a rules bundle carries its own rules)."""
+    """The rules as plain dicts, for model metadata (a bundle carries its own rules)."""
     return [asdict(r) for r in rules]
 
 
@@ -73,17 +129,37 @@ def usable_rules(available: Sequence[str], rules: Sequence[Rule] = RULES) -> lis
 def fired(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
     """Rows x rules boolean matrix: which rule fires on which row (False if the feature is
     missing from ``data``)."""
-    names = set(column_names(data))
-    rows = len(column(data, column_names(data)[0]))
+    names = column_names(data)
+    rows = len(column(data, names[0])) if names else 0
     out = np.zeros((rows, len(rules)), dtype=bool)
+    present = set(names)
     for j, rule in enumerate(rules):
-        if rule.feature in names:
+        if rule.feature in present:
             out[:, j] = rule.fires(column(data, rule.feature))
     return out
 
 
-def rule_score(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
-    """The rule score of each row in [0, 1): 1 - exp(-weighted count / SCALE)."""
+def flag_points(hits: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
+    """Rows x rules points each fired flag contributes after its family's cap (a capped
+    family's points are shared among its fired flags in proportion to their weights)."""
     weights = np.array([r.weight for r in rules], dtype=np.float64)
-    count = fired(data, rules).astype(np.float64) @ weights
-    return 1.0 - np.exp(-count / SCALE)
+    raw = hits.astype(np.float64) * weights
+    out = raw.copy()
+    for family in {r.family for r in rules}:
+        cols = [j for j, r in enumerate(rules) if r.family == family]
+        total = raw[:, cols].sum(axis=1)
+        cap = FAMILY_CAPS.get(family, np.inf)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(total > cap, cap / total, 1.0)
+        out[:, cols] = raw[:, cols] * scale[:, None]
+    return out
+
+
+def rule_points(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
+    """Capped red-flag points of each row (0 when nothing fires)."""
+    return flag_points(fired(data, rules), rules).sum(axis=1)
+
+
+def rule_score(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
+    """The rule score of each row in [0, 1): 1 - exp(-points / SCALE)."""
+    return 1.0 - np.exp(-rule_points(data, rules) / SCALE)

@@ -1,6 +1,7 @@
 """What to do with accounts nobody has decided on: most of the population, mostly legit.
 
-Three strategies, compared on generated data in ``docs/training.md``:
+Three strategies; by default (``auto``) temporal validation chooses one per training run
+(:mod:`.selection`), since what suits a marketplace depends on how much of it was reviewed:
 
 ``ignore``
     Train on decisions only. Reviewed accounts are not the population: the cleared ones are
@@ -28,8 +29,11 @@ import numpy as np
 from . import model as lgbm
 
 STRATEGIES = ("ignore", "negatives", "pu")
-DEFAULT = "negatives"
+# "auto": validation chooses among STRATEGIES (:mod:`.selection`).
+AUTO = "auto"
+DEFAULT = AUTO
 PU_TREES = 150
+PU_SHAPE = (4, 15)
 
 
 @dataclass
@@ -69,7 +73,7 @@ def _elkan_noto(xl: np.ndarray, yl: np.ndarray, xu: np.ndarray, *, features: Seq
     s = np.r_[np.ones(len(xp)), np.zeros(len(xu))]
     g = np.empty(len(s))
     folds = np.arange(len(s)) % 2
-    params = lgbm.params_for(features, lgbm.SHAPES[1], seed)
+    params = lgbm.params_for(features, PU_SHAPE, seed)
     for k in (0, 1):
         fit = lgbm.fit_one(xs[folds != k], s[folds != k], np.ones(int(np.sum(folds != k))),
                            features, categorical, params, rounds=PU_TREES)

@@ -10,8 +10,7 @@ import pytest
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
-from accountrisk.training.dataset import (EARLY, LATE, TRAIN, build_training_set,
-                                          snapshot_times)
+from accountrisk.training.dataset import build_training_set, is_holdout, snapshot_times
 from tests.conftest import NOW, compute, make_tables
 
 T = datetime(2025, 8, 1)
@@ -95,34 +94,32 @@ def test_decided_before_existing_at_any_snapshot_is_counted_and_dropped(training
     assert ts.counts["dropped_confirmed"] == 1
 
 
-def test_latest_decision_before_t_is_the_label_and_parts_follow_time(training_set):
+def test_latest_decision_before_t_is_the_label_and_rows_carry_their_time(training_set):
     ts = training_set
     (c,) = _rows(ts, "c")
     assert c["_label"] == 0.0  # the later label 1 is dated after T
-    (b,) = _rows(ts, "b")
-    assert b["_part"] == TRAIN and c["_part"] in (EARLY, LATE)
-    assert ts.periods["validation_start"] <= c["_decided_at"].isoformat()
+    assert c["_time"] == c["_decided_at"] == datetime(2025, 6, 20)
+    for row in ts.labelled(False).to_pylist():
+        assert row["_time"] == row["_snapshot"]
 
 
-def test_unlabelled_rows_never_include_accounts_decided_before_the_cutoff(training_set):
+def test_unlabelled_rows_never_include_accounts_decided_before_t(training_set):
     ts = training_set
-    unlabelled = [r for r in ts.rows.to_pylist() if not r["_labelled"]]
+    unlabelled = ts.labelled(False).to_pylist()
     assert unlabelled, "the unlabelled sample is empty"
-    assert not {"b", "e"} & {r["account_id"] for r in unlabelled}
+    assert not {"b", "c", "e"} & {r["account_id"] for r in unlabelled}
     assert all(math.isnan(r["_label"]) and r["_weight"] >= 1 for r in unlabelled)
     final_ids = set(ts.final.column("account_id").to_pylist())
     assert "b" not in final_ids  # confirmed before T: not part of the active population
     assert np.all(np.isin(["d"], list(final_ids)))
 
 
-def test_validation_population_is_sampled_at_the_snapshots_decisions_read(training_set):
-    rows = [r for r in training_set.rows.to_pylist() if not r["_labelled"]]
-    (c,) = _rows(training_set, "c")
-    population = [r for r in rows if r["_part"] == c["_part"]]
-    assert population and {r["_snapshot"] for r in population} == {c["_snapshot"]}
-    for snapshot in {r["_snapshot"] for r in rows}:
-        train = {r["account_id"] for r in rows if r["_snapshot"] == snapshot
-                 and r["_part"] == TRAIN}
-        judged = {r["account_id"] for r in rows if r["_snapshot"] == snapshot
-                  and r["_part"] != TRAIN}
-        assert not train & judged  # never both trained on and used to judge
+def test_an_unlabelled_account_is_held_out_at_every_snapshot_or_at_none(training_set):
+    rows = training_set.labelled(False).to_pylist()
+    held: dict[str, set[bool]] = {}
+    for r in rows:
+        held.setdefault(r["account_id"], set()).add(r["_holdout"])
+        assert r["_holdout"] == is_holdout(r["account_id"], 3)
+    assert all(len(flags) == 1 for flags in held.values())
+    share = np.mean([is_holdout(f"acct{i}", 3) for i in range(4000)])
+    assert 0.45 < share < 0.55

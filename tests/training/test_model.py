@@ -47,7 +47,9 @@ def test_monotone_feature_never_lowers_the_score(prepared, built):
     j = m["features"].index(name)
     low, high = x.copy(), x.copy()
     low[:, j], high[:, j] = 0.0, 1.0
-    assert np.all(lgbm.raw_margin(built.booster, high) >= lgbm.raw_margin(built.booster, low))
+    features = m["features"]
+    assert np.all(lgbm.margin(built.booster, built.prior, high, features)
+                  >= lgbm.margin(built.booster, built.prior, low, features))
 
 
 def test_model_beats_rules_on_the_hand_made_market(built):

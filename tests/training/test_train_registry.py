@@ -44,7 +44,7 @@ def test_cold_start_registers_the_rule_score_and_says_so(cold):
     assert result.metadata["kind"] == "rules"
     assert result.uri == "models:/accountrisk/1"
     assert not (result.model_dir / "model.txt").exists()
-    assert any("Not enough labels to train a model" in m and "no decisions" in m
+    assert any("not a trained model" in m and "no decisions" in m
                for m in messages)
     assert aliases() == {CHAMPION: "1", CHALLENGER: "1"}
 

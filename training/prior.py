@@ -1,0 +1,84 @@
+"""The rule score as a model's prior: trees learn what the red flags miss.
+
+With few decisions a model has little to learn from, while the red flags need none. A model
+may therefore start from the flags: its raw score is ``scale * points + intercept`` (the
+capped red-flag points of :mod:`.rules`, with ``scale`` and ``intercept`` fitted by logistic
+regression on the training rows) plus the trees' output, which LightGBM fits on top of that
+start (``init_score``). Whether a model uses the prior is chosen by validation.
+
+Explanations stay exact and additive: each fired flag contributes ``scale`` times its points
+to its own feature (beside that feature's TreeSHAP value) and the intercept joins the
+expected value, so contributions still sum to the raw score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .calibration import fit_platt
+from .rules import Rule, flag_points, rules_from_json, rules_to_json
+
+
+@dataclass(frozen=True)
+class RulePrior:
+    """A fitted prior: the rules it counts, its log-odds per point and its intercept."""
+
+    rules: tuple[Rule, ...]
+    scale: float
+    intercept: float
+
+    def _points(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
+        index = {name: j for j, name in enumerate(features)}
+        hits = np.zeros((x.shape[0], len(self.rules)), dtype=bool)
+        for k, rule in enumerate(self.rules):
+            if rule.feature in index:
+                hits[:, k] = rule.fires(x[:, index[rule.feature]])
+        return flag_points(hits, self.rules)
+
+    def margin(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
+        """The prior's log-odds of each row of the model matrix ``x``."""
+        return self.scale * self._points(x, features).sum(axis=1) + self.intercept
+
+    def contributions(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
+        """Rows x (features + 1): each fired flag's log-odds on its feature's column; the
+        last column is the intercept (it joins the expected value)."""
+        index = {name: j for j, name in enumerate(features)}
+        points = self._points(x, features)
+        out = np.zeros((x.shape[0], len(features) + 1))
+        for k, rule in enumerate(self.rules):
+            if rule.feature in index:
+                out[:, index[rule.feature]] += self.scale * points[:, k]
+        out[:, -1] = self.intercept
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rules": rules_to_json(self.rules), "scale": self.scale,
+                "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> RulePrior | None:
+        if not data:
+            return None
+        return cls(rules_from_json(data["rules"]), float(data["scale"]),
+                   float(data["intercept"]))
+
+
+def fit_prior(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[str],
+              rules: Sequence[Rule]) -> RulePrior | None:
+    """The prior for training rows ``x`` (labels ``y``, weights ``w``); None when no flag
+    fires on them or the flags do not point towards the confirmed accounts."""
+    usable = tuple(r for r in rules if r.feature in set(features))
+    if not usable:
+        return None
+    empty = RulePrior(usable, 1.0, 0.0)
+    points = empty._points(x, features).sum(axis=1)
+    if np.ptp(points) == 0:
+        return None
+    fit = fit_platt(points, y, w)
+    if fit["a"] <= 0:
+        return None
+    return RulePrior(usable, float(fit["a"]), float(fit["b"]))
