@@ -1,0 +1,161 @@
+"""Model quality on marketplaces nobody tuned on: model vs rules vs a one-point checklist.
+
+    python benchmarks/quality.py --seeds 7001 7002 [--modes classic realistic ...]
+
+For each generator mode and fresh seed: generate a marketplace, train as of its end (the
+whole `accountrisk train` path: training set, validation, final fit, no MLflow), score every
+account active at T that had no decision before T, and compare three scorers against the
+ground truth: the trained model (or the rules, if training fell back to them), the product's
+red-flag rule score, and a plain checklist written from the advisories, one point per flag
+(`_checklist.py`). Metrics: PR-AUC, ROC AUC, precision and recall in the top 1%, ring recall
+in the top 1% (rings with a member flagged), the largest share of any look-alike group's
+members in the top 1% (and which group), and the labels the final fit used. Ties count as
+ties (expected values over random tie-breaking).
+
+Generated folders are cached under --data; work directories are rebuilt per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from _checklist import checklist_score  # benchmarks/ is on sys.path when run as a script
+from _data import ensure_data
+
+DEFAULT_ACCOUNTS = {"classic": 20_000, "realistic": 50_000, "behaviour": 20_000,
+                    "platform": 12_000, "thin": 20_000}
+BUDGET = 0.01
+
+
+def _population(folder: Path, work: Path, as_of: str):
+    """Feature rows of the accounts to judge, their truth, rings and look-alike groups."""
+    from accountrisk.features.pipeline import build_features, parse_as_of
+    from accountrisk.features.workspace import ensure_loaded, open_database
+    from accountrisk.training.dataset import active_accounts, latest_decisions
+
+    moment = parse_as_of(as_of)
+    with open_database(work) as engine:
+        ensure_loaded(engine, folder)
+        features = build_features(engine, moment)
+        decided = set(latest_decisions(engine, moment)["account_id"].tolist())
+        active = active_accounts(engine, moment, 30)
+    ids = features.column("account_id").to_pylist()
+    keep = [i for i, a in enumerate(ids) if a in active and a not in decided]
+    rows = features.take(keep)
+    truth = pq.read_table(folder / "ground_truth.parquet").to_pylist()
+    by_id = {t["account_id"]: t for t in truth}
+    chosen = [by_id[a] for a in rows.column("account_id").to_pylist()]
+    y = np.array([1.0 if t["is_fronted"] else 0.0 for t in chosen])
+    rings = [t["ring_id"] if t["is_fronted"] else None for t in chosen]
+    lookalike = np.array([t["lookalike"] or "" for t in chosen], dtype=object)
+    return rows, y, rings, lookalike
+
+
+def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
+    from accountrisk.training.metrics import budget_threshold, evaluate, flag_probability
+
+    out: dict[str, float | str] = dict(evaluate(y, score, rings=rings, budgets=(BUDGET,)))
+    flagged = flag_probability(score, *budget_threshold(score, BUDGET))
+    shares = {g: float(flagged[lookalike == g].mean()) for g in set(lookalike) - {""}}
+    worst = max(shares, key=shares.get) if shares else ""
+    out["lookalike_max_share"] = shares.get(worst, float("nan"))
+    out["lookalike_worst"] = worst
+    out["lookalike_shares"] = json.dumps({k: round(v, 4) for k, v in sorted(shares.items())})
+    return out
+
+
+def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
+    from accountrisk.training.api import train
+    from accountrisk.training.bundle import read_bundle
+    from accountrisk.training.predict import raw_scores
+    from accountrisk.training.rules import RULES, rule_score
+
+    folder, summary, _ = ensure_data(root, accounts, seed, mode=mode)
+    as_of = summary.get("end") or summary["parameters"]["end"]
+    work = root / f"quality-work-{mode}-{accounts}-{seed}"
+    shutil.rmtree(work, ignore_errors=True)
+    started = time.perf_counter()
+    result = train(folder, as_of, workdir=work, seed=0, register=False, plots=False,
+                   say=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
+    train_s = time.perf_counter() - started
+    rows, y, rings, lookalike = _population(folder, work, as_of)
+    bundle = read_bundle(result.model_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    fit = result.metadata.get("final_fit") or {}
+    counts = result.metadata["training"]["counts"]
+    used = (f"{fit.get('positives', counts.get('train_positives', 0))}+/"
+            f"{fit.get('negatives', counts.get('train_negatives', 0))}-")
+    scorers = {f"model ({bundle.kind})": raw_scores(bundle, rows),
+               "rules": rule_score(rows, RULES), "checklist": checklist_score(rows)}
+    out = []
+    for name, score in scorers.items():
+        m = _metrics(y, score, rings, lookalike)
+        m.update(mode=mode, seed=seed, scorer=name, accounts=accounts,
+                 judged=len(y), fronted=int(y.sum()), labels_used=used, train_s=train_s,
+                 confirmed_before_t=counts.get("labelled_positives",
+                                               summary["labels"]["label_1"]))
+        out.append(m)
+    return out
+
+
+HEAD = ("mode", "seed", "scorer", "PR-AUC", "ROC AUC", "P@1%", "R@1%", "ring R@1%",
+        "worst look-alike in top 1%", "labels used")
+
+
+def _row(m: dict) -> str:
+    cells = [m["mode"], str(m["seed"]), m["scorer"]]
+    cells += [f"{m[k]:.3f}" for k in ("pr_auc", "roc_auc", "precision_at_1pct",
+                                      "recall_at_1pct", "ring_recall_at_1pct")]
+    cells.append(f"{m['lookalike_max_share']:.1%} {m['lookalike_worst']}"
+                 if m["lookalike_worst"] else "-")
+    cells.append(m["labels_used"] if m["scorer"].startswith("model") else "")
+    return "| " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("bench-data/quality"))
+    parser.add_argument("--modes", nargs="+", default=list(DEFAULT_ACCOUNTS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7001, 7002])
+    parser.add_argument("--accounts", type=int, default=None,
+                        help="accounts per marketplace (default: per mode)")
+    parser.add_argument("--json", type=Path, default=None, help="also write every metric here")
+    args = parser.parse_args()
+    results = []
+    for mode in args.modes:
+        for seed in args.seeds:
+            accounts = args.accounts or DEFAULT_ACCOUNTS[mode]
+            print(f"# {mode} seed {seed}, {accounts:,} accounts", file=sys.stderr, flush=True)
+            for m in run_one(mode, seed, accounts, args.data):
+                results.append(m)
+                print(_row(m), file=sys.stderr, flush=True)
+    print("| " + " | ".join(HEAD) + " |")
+    print("|" + "---|" * len(HEAD))
+    for m in results:
+        print(_row(m))
+    print("\nmean over seeds:")
+    print("| mode | scorer | PR-AUC | ROC AUC | R@1% | worst look-alike share |")
+    print("|---|---|---|---|---|---|")
+    for mode in args.modes:
+        for scorer in dict.fromkeys(m["scorer"].split(" (")[0] for m in results
+                                    if m["mode"] == mode):
+            ms = [m for m in results if m["mode"] == mode and m["scorer"].startswith(scorer)]
+            mean = {k: np.nanmean([m[k] for m in ms]) for k in
+                    ("pr_auc", "roc_auc", "recall_at_1pct", "lookalike_max_share")}
+            print(f"| {mode} | {scorer} | {mean['pr_auc']:.3f} | {mean['roc_auc']:.3f} | "
+                  f"{mean['recall_at_1pct']:.3f} | {mean['lookalike_max_share']:.1%} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
