@@ -9,5 +9,6 @@ row counts, counts per scheme/evasion/look-alike/label). Same arguments, same by
 from __future__ import annotations
 
 from .generator import generate
+from .modes import MODES
 
-__all__ = ["generate"]
+__all__ = ["MODES", "generate"]

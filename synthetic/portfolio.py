@@ -124,7 +124,11 @@ def _times(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, power: floa
 
 
 def build_items(
-    plan: Cols, rings: Cols, handles: pa.Array, rng: np.random.Generator, fronted_stock_share: float = STOCK_SHARE
+    plan: Cols,
+    rings: Cols,
+    handles: pa.Array,
+    rng: np.random.Generator,
+    fronted_stock_share: float = STOCK_SHARE,
 ) -> dict:
     """All portfolio items (before rendering), sorted by account then time; fresh items of
     fronted accounts use stock images at ``fronted_stock_share``."""
