@@ -59,16 +59,19 @@ def cell_plan(n: int, rng: np.random.Generator, win: Window) -> tuple[Cols, Cols
     resi = (evasion & EVASION_BIT["residential_proxy"]) > 0
     spoof = (evasion & EVASION_BIT["browser_spoof"]) > 0
     scheme = np.where(resi | (rng.random(n) < 0.35), SCHEME_PROXY, SCHEME_FARM).astype(np.int8)
-    country = geo.FRONT_COUNTRIES[choice_index(rng, geo.FRONT_WEIGHTS, n)].astype(np.int16)
+    # one facilitator per cell; at least one row, since honest accounts look up row 0
+    n_fac = max(n, 1)
+    country = geo.FRONT_COUNTRIES[choice_index(rng, geo.FRONT_WEIGHTS, n_fac)].astype(np.int16)
     zone = pick_zones(country, rng)
     facilitators = Cols(
         country=country,
         zone=zone,
-        farm_ip_count=rng.integers(1, 3, n),
-        payout_token_count=np.ones(n, np.int64),
-        tool_a=choice_index(rng, FARM_TOOL_WEIGHTS, n).astype(np.int8),
-        tool_b=choice_index(rng, FARM_TOOL_WEIGHTS, n).astype(np.int8),
+        farm_ip_count=rng.integers(1, 3, n_fac),
+        payout_token_count=np.ones(n_fac, np.int64),
+        tool_a=choice_index(rng, FARM_TOOL_WEIGHTS, n_fac).astype(np.int8),
+        tool_b=choice_index(rng, FARM_TOOL_WEIGHTS, n_fac).astype(np.int8),
     )
+    country, zone = country[:n], zone[:n]
     created = created_times(n, rng, win)  # spread like everyone's: no sign-up bursts
     op_zone = geo.OPERATOR_ZONES[choice_index(rng, geo.OPERATOR_ZONE_WEIGHTS, n)]
     blurred = rng.random(n) < 0.25

@@ -301,7 +301,7 @@ def _generate_marketplace(
     if "activity" in written:
         rows["activity"] = activity
     pa.default_memory_pool().release_unused()
-    if "payouts" in written:
+    if "payouts" in written:  # the full export; thin stops at accounts, sessions and labels
         rows["payout_methods"], rows["payouts"], payout_count = tables.write_money(world, out, ids)
         tell("payouts", 1.0)
         rows["portfolio_items"] = tables.write_portfolio(world, out, ids, handles)
