@@ -15,7 +15,8 @@ its own features: shares count neighbours only, the two-hop share takes the acco
 its neighbours' counts, and no key signal reads a label.
 
 Helper tables (kept for evidence with ``build_features_for_evidence``): ``nbr_edges``,
-``nbr_relations`` (relation_id, relation) and ``nbr_decisions``.
+``nbr_nodes`` (node numbers of account ids, decisions), ``nbr_relations`` (relation_id,
+relation).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ def neighbour_aggregates(ctx: StageContext) -> str:
     found = relations.relations(ctx)
     signal_names = naming.signals(ctx.base_feature_columns)
     relations.build_decisions(ctx)
-    relations.build_edges(ctx, found, base)
+    nodes = relations.build_nodes(ctx, base, signal_names)
+    relations.build_edges(ctx, found, nodes)
     if not found:
         return f"SELECT account_id FROM {base} WHERE 1 = 0"
-    stats = aggregates.build_statistics(ctx, base, signal_names)
+    stats = aggregates.build_statistics(ctx, len(signal_names))
     return aggregates.wide_sql(ctx, stats, naming.column_names(found, signal_names))
 
 

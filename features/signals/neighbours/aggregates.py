@@ -1,7 +1,7 @@
 """Per-relation neighbour statistics in two linear passes over the edge table.
 
-Pass 1 groups the edges, joined to the neighbours' base features and decisions, by
-(relation, account): degree, strength, confirmed and cleared neighbours, and per signal the
+Pass 1 groups the edges, joined to the neighbours' signals and decisions (``nbr_nodes``),
+by (relation, account): degree, strength, confirmed and cleared neighbours, and per signal the
 weighted mean, maximum and minimum. Pass 2 groups the same edges again, now also joined to
 each end's pass-1 row: the two-hop counts (a neighbour's confirmed neighbours minus the
 account itself if confirmed, over its degree minus one, so no two-hop path is ever
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ...registry import StageContext
 from .naming import Aggregate
-from .relations import DECISIONS, EDGES, Relation
+from .relations import EDGES, NODES, Relation
 
 PASS_ONE = "nbr_pass1"
 PASS_TWO = "nbr_pass2"
@@ -33,15 +33,15 @@ def _ratio(part: str, whole: str) -> str:
     return f"CASE WHEN ({whole}) > 0 THEN CAST({part} AS DOUBLE) / ({whole}) END"
 
 
-def build_statistics(ctx: StageContext, base: str, signals: list[str]) -> str:
-    """Materialize ``nbr_stats``: one row per (relation, account with neighbours) holding
-    every aggregate's column (``mean_<i>``, ``max_<i>``, ``std_<i>`` for signal ``i``)."""
-    q = ctx.d.quote
+def build_statistics(ctx: StageContext, signal_count: int) -> str:
+    """Materialize ``nbr_stats``: one row per (relation, node with neighbours) holding
+    every aggregate's column (``mean_<i>``, ``max_<i>``, ``std_<i>`` for signal ``i`` of
+    ``nbr_nodes``)."""
     first = []
     second = []
     final = []
-    for i, signal in enumerate(signals):
-        x = f"b.{q(signal)}"
+    for i in range(signal_count):
+        x = f"b.s_{i}"
         first += [f"sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS w_{i}",
                   f"sum(e.weight * {x}) / sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) "
                   f"AS mean_{i}",
@@ -52,30 +52,27 @@ def build_statistics(ctx: StageContext, base: str, signals: list[str]) -> str:
                   f"ELSE sqrt(t.sq_{i} / p.w_{i}) END AS std_{i}"]
     per_signal = "".join(f",\n               {c}" for c in first)
     ctx.create(PASS_ONE, f"""
-        SELECT e.relation_id, e.account_id, count(*) AS account_n, sum(e.weight) AS link_n,
-               sum({_flag("d.label = 1")}) AS confirmed_n,
-               sum({_flag("d.label = 0")}) AS cleared_n{per_signal}
-        FROM {EDGES} AS e
-        JOIN {base} AS b ON b.account_id = e.other_account_id
-        LEFT JOIN {DECISIONS} AS d ON d.account_id = e.other_account_id
-        GROUP BY e.relation_id, e.account_id""")
+        SELECT e.relation_id, e.node, count(*) AS account_n, sum(e.weight) AS link_n,
+               sum({_flag("b.label = 1")}) AS confirmed_n,
+               sum({_flag("b.label = 0")}) AS cleared_n{per_signal}
+        FROM {EDGES} AS e JOIN {NODES} AS b ON b.node = e.other_node
+        GROUP BY e.relation_id, e.node""")
     deviations = "".join(f",\n               {c}" for c in second)
     # The account's own label enters only to be taken out again: q.confirmed_n counts it
     # when it is confirmed, and (q.account_n - 1) leaves it out of the paths.
     ctx.create(PASS_TWO, f"""
-        SELECT e.relation_id, e.account_id,
+        SELECT e.relation_id, e.node,
                sum(q.confirmed_n - {_flag("o.label = 1")}) AS two_hop_confirmed_n,
                sum(q.account_n - 1) AS two_hop_n{deviations}
         FROM {EDGES} AS e
-        JOIN {PASS_ONE} AS p ON p.relation_id = e.relation_id AND p.account_id = e.account_id
-        JOIN {PASS_ONE} AS q
-          ON q.relation_id = e.relation_id AND q.account_id = e.other_account_id
-        JOIN {base} AS b ON b.account_id = e.other_account_id
-        LEFT JOIN {DECISIONS} AS o ON o.account_id = e.account_id
-        GROUP BY e.relation_id, e.account_id""")
+        JOIN {PASS_ONE} AS p ON p.relation_id = e.relation_id AND p.node = e.node
+        JOIN {PASS_ONE} AS q ON q.relation_id = e.relation_id AND q.node = e.other_node
+        JOIN {NODES} AS b ON b.node = e.other_node
+        JOIN {NODES} AS o ON o.node = e.node
+        GROUP BY e.relation_id, e.node""")
     statistics = "".join(f",\n               {c}" for c in final)
     return ctx.create(STATS, f"""
-        SELECT p.relation_id, p.account_id, p.account_n, p.link_n,
+        SELECT p.relation_id, p.node, p.account_n, p.link_n,
                {_ratio("p.confirmed_n", "p.account_n")} AS confirmed_ratio,
                {_ratio("p.cleared_n", "p.account_n")} AS cleared_ratio,
                {_ratio("p.confirmed_n", "p.confirmed_n + p.cleared_n")}
@@ -83,18 +80,24 @@ def build_statistics(ctx: StageContext, base: str, signals: list[str]) -> str:
                {_ratio("t.two_hop_confirmed_n", "t.two_hop_n")}
                    AS two_hop_confirmed_ratio{statistics}
         FROM {PASS_ONE} AS p
-        JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.account_id = p.account_id""")
+        JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.node = p.node""")
 
 
 def wide_sql(ctx: StageContext, stats: str,
              columns: list[tuple[Relation, str, Aggregate, int | None]]) -> str:
     """One row per account with neighbours, one column per (relation, aggregate, signal):
-    the statistics table turned from long to wide in one grouped pass."""
+    the statistics table turned from long to wide in one grouped pass, then ids again."""
     q = ctx.d.quote
     select = []
     for relation, name, aggregate, signal in columns:
         source = aggregate.column if signal is None else f"{aggregate.column}_{signal}"
         select.append(f"max(CASE WHEN relation_id = {relation.relation_id} "
                       f"THEN {source} END) AS {q(name)}")
-    body = ",\n           ".join(select)
-    return f"SELECT account_id,\n           {body}\nFROM {stats} GROUP BY account_id"
+    body = ",\n                   ".join(select)
+    names = "".join(f", w.{q(name)}" for _, name, _, _ in columns)
+    return f"""
+        SELECT n.account_id{names} FROM (
+            SELECT node,
+                   {body}
+            FROM {stats} GROUP BY node) AS w
+        JOIN {NODES} AS n ON n.node = w.node"""

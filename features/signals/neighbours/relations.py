@@ -4,8 +4,9 @@ A relation is one kind of tie between two accounts: each of the marketplace's ow
 kinds (the ``MAX_OWN_KINDS`` most frequent; the rest together are ``other_link``), shared
 payout destinations, shared access (non-hub residential IPs and devices) and reused
 portfolio items or profile photos. Every relation is stored in ``nbr_edges(relation_id,
-account_id, other_account_id, weight)``: both directions, one row per pair, no self loops,
-both accounts created before T; ``weight`` is the tie's strength:
+node, other_node, weight)``: both directions, one row per pair, no self loops, both
+accounts created before T (``nbr_nodes`` numbers them: integer keys join and group faster
+than account ids); ``weight`` is the tie's strength:
 
 - a marketplace kind: the pair's link rows (a relation repeated per contract counts more);
 - payout: distinct destinations the two share (only destinations with at most
@@ -40,6 +41,8 @@ PAYOUT, ACCESS, PORTFOLIO = "payout", "access", "portfolio"
 PORTFOLIO_STAGE = "portfolio_pair_edges"  # makes portfolio_account_pairs
 RESERVED = (OTHER_LINKS, PAYOUT, ACCESS, PORTFOLIO)
 EDGES = "nbr_edges"
+ONE_WAY = "nbr_ties"
+NODES = "nbr_nodes"
 LINK_KINDS = "nbr_link_kinds"
 RELATIONS = "nbr_relations"
 DECISIONS = "nbr_decisions"
@@ -106,19 +109,18 @@ def relations(ctx: StageContext) -> list[Relation]:
     return out
 
 
+# Each source below gives every tie once, in either direction, with its part of the
+# weight; build_edges stores both directions and adds the parts up per pair.
 def _link_edges(ctx: StageContext, kinds_table: str) -> str:
-    links = ctx.table("account_links")
+    """One row per link row (weight 1)."""
     return f"""
-        SELECT k.relation_id, s.account_id, s.other_account_id,
-               CAST(count(*) AS DOUBLE) AS weight
-        FROM (SELECT account_id, other_account_id, kind FROM {links}
-              UNION ALL SELECT other_account_id, account_id, kind FROM {links}) AS s
-        JOIN {kinds_table} AS k ON k.kind = s.kind
-        GROUP BY k.relation_id, s.account_id, s.other_account_id"""
+        SELECT k.relation_id, l.account_id, l.other_account_id, CAST(1 AS DOUBLE) AS weight
+        FROM {ctx.table("account_links")} AS l JOIN {kinds_table} AS k ON k.kind = l.kind"""
 
 
 def _payout_edges(ctx: StageContext, relation_id: int) -> str:
-    # ``used`` is distinct (account, destination): count(*) per pair = shared destinations.
+    """One row per pair sharing a destination; ``used`` is distinct (account,
+    destination), so count(*) per pair is the destinations they share."""
     return f"""
         WITH used AS ({payout_usage_sql(ctx)}),
         token_size AS (
@@ -129,24 +131,26 @@ def _payout_edges(ctx: StageContext, relation_id: int) -> str:
         FROM used AS u
         JOIN token_size AS z ON z.payout_token = u.payout_token
             AND z.account_count BETWEEN 2 AND {PAIRED_TOKEN_MAX_ACCOUNTS}
-        JOIN used AS o ON o.payout_token = u.payout_token AND o.account_id <> u.account_id
+        JOIN used AS o ON o.payout_token = u.payout_token AND o.account_id > u.account_id
         GROUP BY u.account_id, o.account_id"""
 
 
 def _kind_pair_edges(table: str, relation_id: int) -> str:
-    """Edges from a pair table (account_id, other_account_id, link_kind), taken both ways;
-    the weight is the number of kinds the pair shares."""
+    """One row per pair of a pair table (account_id, other_account_id, link_kind), read
+    both ways (it need not be symmetric); the weight is the number of kinds shared."""
     return f"""
         SELECT {relation_id} AS relation_id, account_id, other_account_id,
                CAST(count(DISTINCT link_kind) AS DOUBLE) AS weight
         FROM (SELECT account_id, other_account_id, link_kind FROM {table}
               UNION ALL SELECT other_account_id, account_id, link_kind FROM {table}) AS p
+        WHERE account_id < other_account_id
         GROUP BY account_id, other_account_id"""
 
 
-def build_edges(ctx: StageContext, found: list[Relation], accounts: str) -> str:
+def build_edges(ctx: StageContext, found: list[Relation], nodes: str) -> str:
     """Materialize ``nbr_edges`` (see the module docstring) and ``nbr_relations``
-    (relation_id, relation); ``accounts`` is a table of the accounts created before T."""
+    (relation_id, relation); ``nodes`` numbers the accounts created before T
+    (``node``, ``account_id``)."""
     ctx.create_from_arrow(RELATIONS, pa.table({
         "relation_id": pa.array([r.relation_id for r in found], pa.int64()),
         "relation": pa.array([r.name for r in found], pa.string())}))
@@ -169,16 +173,23 @@ def build_edges(ctx: StageContext, found: list[Relation], accounts: str) -> str:
     if not sources:
         sources.append(f"SELECT CAST(0 AS BIGINT) AS relation_id, account_id, "
                        f"account_id AS other_account_id, CAST(1 AS DOUBLE) AS weight "
-                       f"FROM {accounts} WHERE 1 = 0")
+                       f"FROM {nodes} WHERE 1 = 0")
     union = " UNION ALL ".join(
         f"SELECT CAST(relation_id AS BIGINT) AS relation_id, account_id, other_account_id, "
         f"weight FROM ({s}) AS src_{i}" for i, s in enumerate(sources))
-    return ctx.create(EDGES, f"""
-        SELECT e.relation_id, e.account_id, e.other_account_id, e.weight
+    # Joining the nodes keeps accounts created before T and swaps ids for numbers, once
+    # per tie; each pair is summed once (smaller node first), then stored both ways.
+    one_way = ctx.create(ONE_WAY, f"""
+        SELECT e.relation_id, least(a.node, b.node) AS x, greatest(a.node, b.node) AS y,
+               sum(e.weight) AS weight
         FROM ({union}) AS e
-        JOIN {accounts} AS a ON a.account_id = e.account_id
-        JOIN {accounts} AS b ON b.account_id = e.other_account_id
-        WHERE e.account_id <> e.other_account_id""")
+        JOIN {nodes} AS a ON a.account_id = e.account_id
+        JOIN {nodes} AS b ON b.account_id = e.other_account_id
+        WHERE a.node <> b.node
+        GROUP BY e.relation_id, least(a.node, b.node), greatest(a.node, b.node)""")
+    return ctx.create(EDGES, f"""
+        SELECT relation_id, x AS node, y AS other_node, weight FROM {one_way}
+        UNION ALL SELECT relation_id, y AS node, x AS other_node, weight FROM {one_way}""")
 
 
 def build_decisions(ctx: StageContext) -> str:
@@ -194,3 +205,15 @@ def build_decisions(ctx: StageContext) -> str:
                                       ORDER BY decided_at DESC, label DESC) AS pick
             FROM {ctx.table('labels')}
         ) AS latest WHERE pick = 1""")
+
+
+def build_nodes(ctx: StageContext, base: str, signals: list[str]) -> str:
+    """Materialize ``nbr_nodes(node, account_id, label, s_0, s_1, ...)``: every account of
+    the base table numbered (in account id order), with its latest decision before T and
+    the signals aggregated over neighbours (``s_<i>`` is ``signals[i]``)."""
+    q = ctx.d.quote
+    values = "".join(f", b.{q(s)} AS s_{i}" for i, s in enumerate(signals))
+    return ctx.create(NODES, f"""
+        SELECT row_number() OVER (ORDER BY b.account_id) AS node, b.account_id,
+               d.label{values}
+        FROM {base} AS b LEFT JOIN {DECISIONS} AS d ON d.account_id = b.account_id""")
