@@ -236,6 +236,19 @@ def feature_pattern(of: Stage, pattern: str, *, description: str, reason: str,
     return registered
 
 
+def match_feature(name: str) -> tuple[FeaturePattern, dict[str, str]] | None:
+    """The pattern a run-time feature name fits, with its placeholders' values (the
+    shortest first placeholder wins, see :class:`FeaturePattern`); None if none fits."""
+    from . import signals  # noqa: F401  (registers every family)
+
+    fits = [(len(next(iter(fields.values()), "")), i, p, fields)
+            for i, p in enumerate(PATTERNS) if (fields := p.match(name)) is not None]
+    if not fits:
+        return None
+    best = min(fits, key=lambda f: f[:2])
+    return best[2], best[3]
+
+
 def describe_feature(name: str) -> Feature | None:
     """The registry's entry for a feature column: a static feature, or one named at run
     time that fits a :class:`FeaturePattern`; None for anything else (``attr_*``)."""
@@ -244,9 +257,8 @@ def describe_feature(name: str) -> Feature | None:
     known = FEATURES.get(name)
     if known is not None:
         return known
-    fits = [(len(next(iter(fields.values()), "")), i, p) for i, p in enumerate(PATTERNS)
-            if (fields := p.match(name)) is not None]
-    return min(fits, key=lambda f: f[:2])[2].resolve(name) if fits else None
+    found = match_feature(name)
+    return found[0].resolve(name) if found else None
 
 
 def feature_names() -> list[str]:

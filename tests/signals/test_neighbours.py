@@ -167,11 +167,13 @@ def test_relation_names_are_identifiers_and_read_back():
     assert sanitized("???") == "kind"
     found = link_relations([("a b", 3), ("A-B", 2), ("x_mean", 1)])
     assert [r.name for r in found] == ["a_b", "a_b_2", "x_mean"]
-    columns = naming.column_names(found, ["attr_mean_x", "account_age_days"])
+    columns = naming.column_names(naming.named(found, ["attr_mean_x", "account_age_days"]),
+                                  ["attr_mean_x", "account_age_days"])
     # "x_mean" would read as relation "x" in nbr_x_mean_mean_...: renamed.
-    assert {c[0].name: c[1] for c in columns if c[2].suffix == "account_count"} == {
-        "a_b": "nbr_a_b_account_count", "a_b_2": "nbr_a_b_2_account_count",
-        "x_mean": "nbr_link_kind_2_account_count"}
+    assert [c[1] for c in columns if c[2].suffix == "account_count"] == [
+        "nbr_a_b_account_count", "nbr_a_b_2_account_count", "nbr_link_kind_2_account_count"]
+    assert naming.relation_of("nbr_a_b_2_mean_attr_mean_x") == "a_b_2"
+    assert naming.relation_of("payout_shared_account_count") is None
     for relation, name, aggregate, signal in columns:
         assert describe_feature(name).description, name
 

@@ -32,8 +32,8 @@ _AFTER = ("confirmed_accounts", "payout_links", "access_links") + (
 def neighbour_aggregates(ctx: StageContext) -> str:
     """Per account, one column per relation, aggregate and signal (see the module)."""
     base = ctx.base_features
-    found = relations.relations(ctx)
     signal_names = naming.signals(ctx.base_feature_columns)
+    found = naming.named(relations.relations(ctx), signal_names)
     relations.build_decisions(ctx)
     nodes = relations.build_nodes(ctx, base, signal_names)
     relations.build_edges(ctx, found, nodes)

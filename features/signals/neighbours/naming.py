@@ -11,11 +11,11 @@ to its relation and signal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...errors import FeatureError
 from ...pipeline import ATTRIBUTE_PREFIX
-from ...registry import describe_feature
+from ...registry import describe_feature, match_feature
 from .relations import Relation
 
 PREFIX = "nbr_"
@@ -154,13 +154,10 @@ def _resolves(relation: str, signal_names: list[str]) -> bool:
     return True
 
 
-def column_names(found: list[Relation], signal_names: list[str]
-                 ) -> list[tuple[Relation, str, Aggregate, int | None]]:
-    """Every output column: (relation, column name, aggregate, signal index or None).
-
-    A link kind whose name would read back as another relation or signal (a kind called
-    ``x_mean`` and the like) is renamed ``link_kind_<relation id>``.
-    """
+def named(found: list[Relation], signal_names: list[str]) -> list[Relation]:
+    """The relations with the names their columns carry: a link kind whose names would
+    read back as another relation or signal (a kind called ``x_mean`` and the like) is
+    renamed ``link_kind_<relation id>``."""
     out = []
     for relation in found:
         name = relation.name
@@ -169,10 +166,28 @@ def column_names(found: list[Relation], signal_names: list[str]
             if not _resolves(name, signal_names):
                 raise FeatureError(f"neighbour feature names of relation {relation.name!r} "
                                    "do not resolve in the registry")
+        out.append(replace(relation, name=name))
+    return out
+
+
+def column_names(found: list[Relation], signal_names: list[str]
+                 ) -> list[tuple[Relation, str, Aggregate, int | None]]:
+    """Every output column of :func:`named` relations: (relation, column name, aggregate,
+    signal index or None)."""
+    out = []
+    for relation in found:
         for aggregate in AGGREGATES:
             if aggregate.per_signal:
-                out += [(relation, _name(name, aggregate, s), aggregate, i)
+                out += [(relation, _name(relation.name, aggregate, s), aggregate, i)
                         for i, s in enumerate(signal_names)]
             else:
-                out.append((relation, _name(name, aggregate, None), aggregate, None))
+                out.append((relation, _name(relation.name, aggregate, None), aggregate, None))
     return out
+
+
+def relation_of(feature: str) -> str | None:
+    """The relation a neighbour feature is about (None for any other feature)."""
+    found = match_feature(feature)
+    if found is None or found[0].family != FAMILY:
+        return None
+    return found[1].get("relation")
