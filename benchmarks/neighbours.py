@@ -8,9 +8,12 @@ labels. For each size it writes the folder (cached under --data), then in fresh 
      each stage's seconds and peak RSS (sampled every 20 ms);
   2. the same without the neighbour stage (the first phase alone).
 It prints one table: seconds and peak RSS of the neighbour stage, of the whole feature pass,
-and of the pass without it.
+and of the pass without it. ``--generated`` runs the same comparison on generated
+marketplaces (``accountrisk generate``: sessions, activity, payouts, portfolios, three
+sparse link kinds) instead.
 
     python benchmarks/neighbours.py --sizes 12000 100000 --degree 90
+    python benchmarks/neighbours.py --generated 100000
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
 
 AS_OF = "2026-06-01"
 STAGE = "neighbour_aggregates"
@@ -136,23 +140,32 @@ def main() -> None:
     parser.add_argument("--degree", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", type=Path, default=Path("bench-data"))
+    parser.add_argument("--generated", type=int, nargs="+", default=[],
+                        help="generated marketplaces of these sizes instead of dense graphs")
     args = parser.parse_args()
 
     rows = []
-    for n in args.sizes:
-        folder = args.data / f"dense-n{n}-d{args.degree}-s{args.seed}"
-        meta = folder / "shape.json"
-        if meta.exists():
-            shape = json.loads(meta.read_text())
+    cases = [(n, True) for n in args.generated] or [(n, False) for n in args.sizes]
+    for n, generated in cases:
+        if generated:
+            folder, summary, _ = ensure_data(args.data, n, 101)
+            shape = {"link_rows": summary.get("rows", {}).get("account_links", 0)}
+            as_of = summary["end"]
         else:
-            shutil.rmtree(folder, ignore_errors=True)
-            shape = write_folder(folder, n, args.degree, args.seed)
-            meta.write_text(json.dumps(shape))
+            folder = args.data / f"dense-n{n}-d{args.degree}-s{args.seed}"
+            meta = folder / "shape.json"
+            if meta.exists():
+                shape = json.loads(meta.read_text())
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+                shape = write_folder(folder, n, args.degree, args.seed)
+                meta.write_text(json.dumps(shape))
+            as_of = AS_OF
         results = {}
         for mode in ("full", "base"):
-            work = args.data / f"work-dense-{n}-{mode}"
+            work = args.data / f"work-nbr-{n}-{mode}"
             shutil.rmtree(work, ignore_errors=True)
-            results[mode] = run_child(mode, str(folder), str(work), AS_OF)
+            results[mode] = run_child(mode, str(folder), str(work), as_of)
             shutil.rmtree(work, ignore_errors=True)
         full, base = results["full"], results["base"]
         slow = sorted(full["stages"].items(), key=lambda kv: -kv[1])[:5]
