@@ -2,7 +2,10 @@
 
 The pipeline makes point-in-time views of the loaded contract tables (only rows dated
 before T), runs each stage's SQL into a table keyed by account, and joins them onto the
-accounts that existed before T. Engines differ only in :mod:`.dialect` and :mod:`.engine`.
+accounts that existed before T: the *base* features. Stages registered with
+``reads_base_features`` (neighbour aggregates: what an account's neighbours look like) then
+run over that base table, and their columns are joined on after the base columns.
+Engines differ only in :mod:`.dialect` and :mod:`.engine`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from . import contract
 from .dialect import Dialect
 from .engine import Engine
 from .errors import FeatureError
-from .registry import FEATURES, STAGES, Feature, Stage
+from .registry import FEATURES, STAGES, Feature, Stage, describe_feature
 
 Progress = Callable[[str, int, int], None]
 
@@ -49,6 +52,8 @@ class _Context:
     as_of: datetime
     available: frozenset[str]
     created: list[str] = field(default_factory=list)
+    base: str | None = None  # set once the first phase's table exists
+    base_columns: tuple[str, ...] = ()
 
     @property
     def as_of_sql(self) -> str:
@@ -58,6 +63,22 @@ class _Context:
         if name not in self.available:
             raise FeatureError(f"table {name!r} is not loaded; a stage needing it must list it")
         return f"pit_{name}"
+
+    def whole_table(self, name: str) -> str:
+        if name not in self.available:
+            raise FeatureError(f"table {name!r} is not loaded; a stage needing it must list it")
+        return name
+
+    @property
+    def base_features(self) -> str:
+        if self.base is None:
+            raise FeatureError("the base features are not built yet: a stage reading them "
+                               "must be registered with reads_base_features=True")
+        return self.base
+
+    @property
+    def base_feature_columns(self) -> tuple[str, ...]:
+        return self.base_columns
 
     def has(self, name: str) -> bool:
         return name in self.available
@@ -106,6 +127,11 @@ def _ordered_stages() -> list[Stage]:
 
     for stage in STAGES.values():
         visit(stage, ())
+    for stage in ordered:
+        late = [n for n in stage.after if STAGES[n].reads_base_features]
+        if late and not stage.reads_base_features:
+            raise FeatureError(f"stage {stage.name!r} waits for {late}, which read the base "
+                               "features: it must read them too (reads_base_features=True)")
     return ordered
 
 
@@ -165,8 +191,10 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
 
     stages = _ordered_stages()
     runnable = [s for s in stages if all(ctx.has(t) for t in s.needs)]
+    first = [s for s in runnable if not s.reads_base_features]
+    second = [s for s in runnable if s.reads_base_features]
     outputs: dict[str, str] = {}
-    for i, stage in enumerate(runnable):
+    for i, stage in enumerate(first):
         if progress:
             progress(stage.name, i, len(runnable))
         features = [f for f in FEATURES.values() if f.stage == stage.name]
@@ -175,19 +203,46 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
         else:
             stage.build(ctx)  # a stage that only makes helper tables for later stages
     if progress:
-        progress("join", len(runnable), len(runnable))
+        progress("join", len(first), len(runnable))
+    base_sql, numeric = _base_sql(engine, ctx, outputs)
+    if not second:
+        engine.create_table(name, base_sql)
+    else:
+        ctx.base = ctx.create(f"{name}_base", base_sql)
+        ctx.base_columns = tuple(numeric)
+        joined = []
+        for i, stage in enumerate(second, start=len(first)):
+            if progress:
+                progress(stage.name, i, len(runnable))
+            table = ctx.create(f"stage_{stage.name}", f"SELECT * FROM ({stage.build(ctx)}) AS s")
+            joined.append((table, _run_time_features(engine, stage, table)))
+        if progress:
+            progress("join", len(runnable), len(runnable))
+        engine.create_table(name, _joined_sql(ctx.base, joined, engine))
+    engine.drop([n for n in ctx.created if n not in keep]
+                + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
+    return name
 
+
+def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str]) -> tuple[str, list[str]]:
+    """The first phase's table: every static feature (NULL when its stage did not run) and
+    every attribute column, per account created before T; and its numeric columns that
+    this run computed."""
     select = ["a.account_id"]
     joins = []
+    numeric = []
     for stage_name, table_name in outputs.items():
         alias = f"j_{stage_name}"
         joins.append(f"LEFT JOIN {table_name} AS {alias} ON {alias}.account_id = a.account_id")
     for f in FEATURES.values():
+        if STAGES[f.stage].reads_base_features:
+            continue  # joined on in the second phase
         if f.stage in outputs:
             value = f"j_{f.stage}.{f.name}"
             if f.fill is not None:
                 value = f"coalesce({value}, CAST({f.fill!r} AS DOUBLE))"
             select.append(f"{value} AS {f.name}")
+            numeric.append(f.name)
         else:
             select.append(f"CAST(NULL AS DOUBLE) AS {f.name}")
     if ctx.has("account_attributes"):
@@ -196,11 +251,40 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
             kind = ctx.d.string_type if is_category else "DOUBLE"
             source = f"attrs.{engine.quote(column)}"
             select.append(f"CAST({source} AS {kind}) AS {engine.quote(attribute)}")
-    sql = f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)}"
-    engine.create_table(name, sql)
-    engine.drop([n for n in ctx.created if n not in keep]
-                + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
-    return name
+            if not is_category:
+                numeric.append(attribute)
+    return f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)}", numeric
+
+
+def _run_time_features(engine: Engine, stage: Stage, table: str) -> list[Feature]:
+    """The features of a second-phase stage's output columns, each described by the
+    registry (a static feature of the stage or a pattern of it)."""
+    out = []
+    for column, _ in engine.columns(table):
+        if column == "account_id":
+            continue
+        found = describe_feature(column)
+        if found is None or found.stage != stage.name:
+            raise FeatureError(f"stage {stage.name!r} made column {column!r}, which no "
+                               "feature or feature pattern of that stage describes")
+        out.append(found)
+    return out
+
+
+def _joined_sql(base: str, joined: list[tuple[str, list[Feature]]], engine: Engine) -> str:
+    """The base table with the second phase's columns joined on (fills applied)."""
+    select = ["b.*"]
+    joins = []
+    for i, (table, features) in enumerate(joined):
+        alias = f"n{i}"
+        joins.append(f"LEFT JOIN {table} AS {alias} ON {alias}.account_id = b.account_id")
+        for f in features:
+            column = engine.quote(f.name)
+            value = f"CAST({alias}.{column} AS DOUBLE)"
+            if f.fill is not None:
+                value = f"coalesce({value}, CAST({f.fill!r} AS DOUBLE))"
+            select.append(f"{value} AS {column}")
+    return f"SELECT {', '.join(select)} FROM {base} AS b {' '.join(joins)}"
 
 
 def feature_columns(result: pa.Table) -> list[str]:

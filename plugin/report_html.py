@@ -93,8 +93,10 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *,
     return out
 
 
-def _confirmed(flag: bool) -> str:
-    return '<span class="flag">confirmed fraudulent</span>' if flag else ""
+def _confirmed(flag: bool, cleared: bool = False) -> str:
+    if flag:
+        return '<span class="flag">confirmed fraudulent</span>'
+    return '<span class="muted">cleared</span>' if cleared else ""
 
 
 def _item(item_id: str, title: str | None) -> str:
@@ -113,7 +115,8 @@ def render_evidence(evidence: Evidence, links: Mapping[str, str] | None = None) 
     parts.append(_table(
         ["other account", "linked by", "shared", ""],
         ([_account_ref(a.account_id, links), esc(a.link_kind.replace("_", " ")),
-          ", ".join(f"<code>{esc(s)}</code>" for s in a.shared), _confirmed(a.is_confirmed_fraud)]
+          ", ".join(f"<code>{esc(s)}</code>" for s in a.shared),
+          _confirmed(a.is_confirmed_fraud, a.is_cleared)]
          for a in evidence.accounts)))
     first = {True: "the other account", False: "this account", None: "same time"}
     parts.append(_table(

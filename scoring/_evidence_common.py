@@ -29,6 +29,7 @@ HELPER_TABLES = (
     "confirmed_accounts", "link_edges", "link_group_membership",
     working_hours.HISTOGRAM_TABLE, "portfolio_item_keys", "portfolio_item_matches",
     "portfolio_text_pairs", "profile_photo_account_pairs",
+    "nbr_edges", "nbr_nodes", "nbr_relations",
 )
 HELPER_PREFIX = "evidence__"
 _MARKER = HELPER_PREFIX + "as_of"
@@ -119,6 +120,23 @@ def confirmed_before(con: duckdb.DuckDBPyConnection, as_of: datetime,
             WHERE decided_at < $t AND account_id IN (SELECT unnest($ids::VARCHAR[]))
         ) AS latest WHERE pick = 1 AND label = 1""", {"t": as_of, "ids": list(account_ids)})
     return {r["account_id"] for r in found}
+
+
+def decisions_before(con: duckdb.DuckDBPyConnection, as_of: datetime,
+                     account_ids: Sequence[str]) -> dict[str, int]:
+    """The latest decision before ``as_of`` (label 1 confirmed, 0 cleared) of each of
+    ``account_ids`` that has one (the ``confirmed_accounts`` rule for ties)."""
+    if not account_ids or "labels" not in tables(con):
+        return {}
+    found = rows(con, """
+        SELECT account_id, label FROM (
+            SELECT account_id, label,
+                   row_number() OVER (PARTITION BY account_id
+                                      ORDER BY decided_at DESC, label DESC) AS pick
+            FROM labels
+            WHERE decided_at < $t AND account_id IN (SELECT unnest($ids::VARCHAR[]))
+        ) AS latest WHERE pick = 1""", {"t": as_of, "ids": list(account_ids)})
+    return {r["account_id"]: int(r["label"]) for r in found}
 
 
 def confirmed_sql(present: set[str]) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from accountrisk.features.registry import FEATURES
+from accountrisk.features.registry import FEATURES, describe_feature
 from accountrisk.scoring._evidence_common import (HELPER_TABLES, as_of_moment,
                                                   build_features_for_evidence, connection,
                                                   id_list, shorten_token)
@@ -33,6 +33,8 @@ from accountrisk.scoring._evidence_families import (access_evidence, hours_evide
                                                     payout_evidence, takeover_evidence)
 from accountrisk.scoring import _timeline
 from accountrisk.scoring._evidence_graph import identity_evidence
+from accountrisk.scoring._evidence_neighbours import narrow as narrow_neighbours
+from accountrisk.scoring._evidence_neighbours import neighbour_evidence
 from accountrisk.scoring._evidence_portfolio import portfolio_evidence
 from accountrisk.scoring.models import Evidence
 
@@ -42,6 +44,7 @@ __all__ = ["HELPER_TABLES", "build_features_for_evidence", "collect_evidence",
            "without_evidence"]
 
 Collector = Callable[..., dict[str, Evidence]]
+Narrow = Callable[[str, Evidence], Evidence]
 _COLLECTORS: dict[str, Collector] = {
     "payout": payout_evidence,
     "access": access_evidence,
@@ -49,7 +52,13 @@ _COLLECTORS: dict[str, Collector] = {
     "portfolio": portfolio_evidence,
     "takeover": takeover_evidence,
     "identity_graph": identity_evidence,
+    "neighbours": neighbour_evidence,
 }
+# Collectors that fall back on other families' evidence (passed as ``family=``).
+_READ_FAMILIES = {identity_evidence, neighbour_evidence}
+# Per family, what of its evidence one feature shows (a reason about co_worked neighbours
+# lists those, not the payout neighbours).
+_NARROW: dict[str, Narrow] = {"neighbours": narrow_neighbours}
 # Features about the account alone, whose family's evidence (other accounts) says nothing
 # about them: they get no evidence.
 _WITHOUT_EVIDENCE = {"account_age_days"}
@@ -68,10 +77,16 @@ EMPTY = Evidence()
 TIMELINE_TOKENS_PER_KIND = _timeline.TIMELINE_TOKENS_PER_KIND
 
 
-def register_collector(family: str, collector: Collector) -> None:
+def register_collector(family: str, collector: Collector, narrow: Narrow | None = None
+                       ) -> None:
     """Use ``collector(con, as_of, account_ids) -> {account_id: Evidence}`` for every
-    feature of ``family`` (the registry's family name: the signal module's name)."""
+    feature of ``family`` (the registry's family name: the signal module's name);
+    ``narrow(feature, evidence)``, if given, keeps what one feature is about."""
     _COLLECTORS[family] = collector
+    if narrow is not None:
+        _NARROW[family] = narrow
+    else:
+        _NARROW.pop(family, None)
 
 
 def without_evidence(feature: str) -> None:
@@ -83,8 +98,12 @@ def without_evidence(feature: str) -> None:
 def _families(features: Iterable[str]) -> dict[str, str]:
     from accountrisk.features import signals  # noqa: F401  (registers every family)
 
-    return {f: FEATURES[f].family for f in features
-            if f in FEATURES and f not in _WITHOUT_EVIDENCE}
+    out = {}
+    for name in features:
+        known = describe_feature(name)  # neighbour aggregates are named at run time
+        if known is not None and name not in _WITHOUT_EVIDENCE:
+            out[name] = known.family
+    return out
 
 
 def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[str],
@@ -112,8 +131,8 @@ def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[s
             collector = _COLLECTORS.get(name)
             if collector is None or not ids:
                 memo[name] = {}
-            elif collector is identity_evidence:
-                memo[name] = identity_evidence(con, moment, ids, family=family)
+            elif collector in _READ_FAMILIES:
+                memo[name] = collector(con, moment, ids, family=family)
             else:
                 memo[name] = collector(con, moment, ids)
         return memo[name]
@@ -125,6 +144,8 @@ def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[s
             evidence = found.get(account, EMPTY)
             if feature in FOCUS and evidence is not EMPTY:
                 evidence = _narrowed(evidence, FOCUS[feature])
+            elif family_of.get(feature) in _NARROW and evidence is not EMPTY:
+                evidence = _NARROW[family_of[feature]](feature, evidence)
             out[account][feature] = evidence
     return out
 

@@ -18,6 +18,8 @@ class LinkedAccount(BaseModel):
                               description="shortened tokens or item ids shared, e.g. pay_3f9a…")
     link_kind: str = Field(description="payout, ip, device, portfolio_image, messaged, ...")
     is_confirmed_fraud: bool = Field(False, description="confirmed fraudulent before as-of")
+    is_cleared: bool = Field(False, description="cleared by review before as-of (its latest "
+                                                "decision)")
 
 
 class MatchedItem(BaseModel):

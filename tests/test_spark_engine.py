@@ -123,6 +123,13 @@ def test_generated_marketplace_with_bad_rows_same_report_and_features(
     got = build_features(spark_engine, as_of)
     assert want.num_rows > 1000
     assert not (diff := mismatches(want, got)), "features differ:\n" + "\n".join(diff)
+    # Every neighbour aggregate is among the compared columns, and they carry values.
+    neighbours = [c for c in want.column_names if c.startswith("nbr_")]
+    relations = {c.split("_account_count")[0] for c in neighbours if c.endswith("_account_count")
+                 and "_mean_" not in c and "_max_" not in c and "_std_" not in c}
+    assert relations == {f"nbr_{r}" for r in ("same_client", "co_worked", "messaged", "payout",
+                                              "access", "portfolio")}
+    assert sum(want.column(c).null_count < want.num_rows for c in neighbours) > 150
 
 
 def test_compute_features_on_spark_matches_duckdb_and_rejects_like_it(
@@ -253,3 +260,56 @@ def test_zone_edge_cases_same_features_as_tzdata(spark_engine):
     assert f["casablanca"]["activity_claimed_night_ratio"] == pytest.approx(3 / 8)
     assert f["casablanca"]["browser_offset_mismatch_session_ratio"] == 0
     assert f["vancouver"]["browser_offset_mismatch_session_ratio"] == pytest.approx(3 / 8)
+
+
+def dense_tables() -> dict[str, pa.Table]:
+    """A small dense graph: 80 accounts, each tied to ~25 others by three marketplace kinds
+    (some pairs repeated, six rare kinds merged), a hub tied to everyone, shared payout
+    destinations, IPs and devices, labels before and after T, and attributes with equal,
+    missing and boolean values."""
+    import random
+
+    rng = random.Random(5)
+    ids = [f"u{i:02d}" for i in range(80)]
+    kinds = ["co_worked"] * 6 + ["messaged"] * 3 + ["same_client"] * 2 + ["k1", "k2", "k3"]
+    links = [{"account_id": a, "other_account_id": b, "kind": rng.choice(kinds),
+              "linked_at": rng.choice([None, datetime(2025, 3, 1), datetime(2025, 12, 20)])}
+             for a in ids for b in rng.sample(ids, 13) if a != b]
+    links += [{"account_id": "hub", "other_account_id": a, "kind": "co_worked"} for a in ids]
+    sessions = [{"account_id": a, "ip_token": f"ip{rng.randrange(12)}",
+                 "ip_type": rng.choice(["residential", "vpn", "mobile"]),
+                 "device_token": f"d{rng.randrange(30)}", "ip_country": rng.choice(["US", "KP"]),
+                 "remote_access_tool": rng.choice([None, None, "anydesk"]),
+                 "started_at": datetime(2025, rng.randrange(1, 12), rng.randrange(1, 28),
+                                        rng.randrange(24))}
+                for a in ids for _ in range(3)]
+    payouts = [{"account_id": a, "payout_token": f"p{rng.randrange(25)}"} for a in ids]
+    labels = [{"account_id": a, "label": rng.randrange(2),
+               "decided_at": rng.choice([datetime(2025, 4, 1), datetime(2025, 12, 15)])}
+              for a in rng.sample(ids, 30)]
+    activity = [{"account_id": a, "ts": datetime(2025, 6, rng.randrange(1, 28),
+                                                 rng.randrange(24))}
+                for a in ids for _ in range(4)]
+    tables = make_tables(account_links=links, sessions=sessions, payout_methods=payouts,
+                         labels=labels, activity=activity)
+    every = [r["account_id"] for r in tables["accounts"].to_pylist()]
+    tables["account_attributes"] = pa.table({
+        "account_id": every,
+        "rating": [rng.choice([None, 3.3, 4.1, 4.7]) for _ in every],
+        "same": [0.1] * len(every),  # equal values: spread exactly 0 on both engines
+        "is_verified": [rng.random() < 0.7 for _ in every],
+        "jobs": pa.array([rng.randrange(200) for _ in every], pa.int64()),
+        "tier": [rng.choice(["a", "b"]) for _ in every]})
+    return tables
+
+
+def test_dense_neighbour_aggregates_same_features(spark_engine):
+    f = same_on_both(spark_engine, dense_tables(), datetime(2025, 12, 1), NOW)
+    hub = f["hub"]
+    assert hub["nbr_co_worked_account_count"] >= 80
+    assert f["u00"]["nbr_other_link_account_count"] > 0  # k1..k3 merged
+    assert 0 < hub["nbr_co_worked_confirmed_ratio"] < 1
+    assert hub["nbr_co_worked_std_attr_same"] == 0
+    assert hub["nbr_co_worked_std_attr_rating"] > 0
+    assert f["u00"]["nbr_payout_account_count"] + f["u00"]["nbr_access_account_count"] > 0
+    assert any(r["nbr_co_worked_two_hop_confirmed_ratio"] for r in f.values())

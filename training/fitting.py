@@ -46,11 +46,11 @@ class Built:
 
 
 def reason_templates(features: Sequence[str]) -> dict[str, str]:
-    """Reason template per feature from the registry (``attr_*``: "<name> is <value>")."""
-    known_features = lgbm.registry()
+    """Reason template per feature from the registry, run-time names (neighbour
+    aggregates) included (``attr_*``: "<name> is <value>")."""
     out = {}
     for name in features:
-        known = known_features.get(name)
+        known = lgbm.described(name)
         out[name] = known.reason if known else \
             f"{name.removeprefix(ATTRIBUTE_PREFIX)} is {{value}}"
     return out
@@ -206,8 +206,8 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
     m.update(feature_set_version=FEATURE_SET_VERSION, threads=threads,
              rules=rules_to_json(rules), bands=ev.band_thresholds(final_raw, bands),
              reasons=reason_templates(m["features"]),
-             descriptions={f: lgbm.registry()[f].description for f in m["features"]
-                           if f in lgbm.registry()})
+             descriptions={f: known.description for f in m["features"]
+                           if (known := lgbm.described(f)) is not None})
     for scope, by_scorer in m["metrics"].items():
         for scorer, values in by_scorer.items():
             say(f"{scope} {scorer}: PR-AUC {values['pr_auc']:.3f}, ROC-AUC "

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..features.pipeline import ATTRIBUTE_PREFIX
-from ..features.registry import FEATURES
+from ..features.registry import FEATURES, Feature, describe_feature
 
 # (max_depth, num_leaves): the shapes compared; every one keeps TreeSHAP cheap.
 SHAPES: tuple[tuple[int, int], ...] = ((2, 3), (3, 7), (4, 15))
@@ -56,12 +56,18 @@ def registry() -> Mapping[str, Any]:
     return FEATURES
 
 
+def described(name: str) -> Feature | None:
+    """The registry's entry for a feature column, static or named at run time (a
+    neighbour aggregate); None for ``attr_*`` columns and unknown names."""
+    registry()
+    return describe_feature(name)
+
+
 def monotone_constraints(features: Sequence[str]) -> list[int]:
     """+1/-1 from the registry's direction; 0 for unknown direction and ``attr_*``."""
-    known_features = registry()
     out = []
     for name in features:
-        known = known_features.get(name)
+        known = described(name)
         if known is None or name.startswith(ATTRIBUTE_PREFIX):
             out.append(0)
         else:

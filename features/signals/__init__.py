@@ -6,3 +6,4 @@ below, plus its test under ``tests/signals/``. Order matters only for output col
 
 from . import base  # noqa: F401  (helper tables first)
 from . import payout, portfolio, working_hours, access, identity_graph, takeover  # noqa: F401
+from . import neighbours  # noqa: F401  (second phase: reads the features above)

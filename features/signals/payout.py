@@ -15,12 +15,18 @@ _ONE = "CAST(1 AS DOUBLE)"
 _ZERO = "CAST(0 AS DOUBLE)"
 
 
-@stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
-def payout_links(ctx: StageContext) -> str:
-    d = ctx.d
+def payout_usage_sql(ctx: StageContext) -> str:
+    """(account_id, payout_token), distinct: destinations on file or paid to before T."""
     used = f"SELECT DISTINCT account_id, payout_token FROM {ctx.table('payout_methods')}"
     if ctx.has("payouts"):
         used += f" UNION SELECT DISTINCT account_id, payout_token FROM {ctx.table('payouts')}"
+    return used
+
+
+@stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
+def payout_links(ctx: StageContext) -> str:
+    d = ctx.d
+    used = payout_usage_sql(ctx)
     recent = f"{d.days_between('m.added_at', ctx.as_of_sql)} <= {RECENT_DAYS}"
     return f"""
     WITH used AS ({used}),

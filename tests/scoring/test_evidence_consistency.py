@@ -33,6 +33,12 @@ def market(tmp_path_factory):
     engine.close()
 
 
+@pytest.fixture(scope="module")
+def built(market):
+    """Feature rows built with the helper tables kept (on the market's connection)."""
+    return build_features_for_evidence(market, AS_OF).to_pylist()
+
+
 def _sample(rows, k=80):
     """Accounts with something to show under the listing cap, plus a few without."""
     busy = [r for r in rows if any(0 < (r[f] or 0) <= MAX_LISTED_ACCOUNTS for f in COUNTED)]
@@ -60,8 +66,8 @@ def _check(rows, evidence, skip=()):
     return checked
 
 
-def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market):
-    features = build_features_for_evidence(market, AS_OF).to_pylist()
+def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market, built):
+    features = built
     sample = _sample(features)
     ids = [r["account_id"] for r in sample]
     kept = collect_evidence(market, AS_OF, ids, list(COUNTED) + ["link_group_account_count",
@@ -90,6 +96,28 @@ def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market)
         for a in group.accounts:
             kinds_seen[a.link_kind] += 1
     assert {"payout", "device"} <= set(kinds_seen)
+
+
+def test_neighbour_evidence_lists_the_neighbours_the_features_aggregated(market, built):
+    relations = ("same_client", "co_worked", "messaged", "payout", "access", "portfolio")
+    busy = [r for r in built if r["nbr_co_worked_account_count"]
+            and r["nbr_payout_account_count"]][:40]
+    features = [f"nbr_{r}_{a}" for r in relations for a in ("account_count", "confirmed_ratio")]
+    found = collect_evidence(market, AS_OF, [r["account_id"] for r in busy], features)
+    checked = 0
+    for row in busy:
+        for relation in relations:
+            count = row[f"nbr_{relation}_account_count"]
+            evidence = found[row["account_id"]][f"nbr_{relation}_confirmed_ratio"]
+            assert {a.link_kind for a in evidence.accounts} <= {relation}
+            assert len(evidence.accounts) == min(count, MAX_LISTED_ACCOUNTS)
+            if count:
+                counts = evidence.counts
+                assert counts[f"{relation} neighbours"] == count
+                assert counts[f"{relation} confirmed"] / count == pytest.approx(
+                    row[f"nbr_{relation}_confirmed_ratio"])
+                checked += 1
+    assert checked >= 80
 
 
 def test_case_report_reads_for_many_accounts_equal_one_at_a_time(market):

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from accountrisk.features.registry import FEATURES
+from accountrisk.features.registry import describe_feature
 from accountrisk.training import model as lgbm
 from accountrisk.training.bundle import read_bundle, write_bundle
 from accountrisk.training.fitting import fit_bundle
@@ -34,8 +34,11 @@ def test_monotone_constraints_follow_the_registry(built):
     for name, value in constraints.items():
         if name.startswith("attr_"):
             assert value == 0
-        else:
-            assert value == FEATURES[name].direction
+        else:  # neighbour aggregates are named at run time: described by pattern
+            assert value == describe_feature(name).direction, name
+    confirmed_shares = [n for n in constraints if n.startswith("nbr_")
+                        and n.endswith("_confirmed_ratio")]
+    assert confirmed_shares and all(constraints[n] == 1 for n in confirmed_shares)
     assert m["params"]["monotone_constraints"] == m["monotone_constraints"]
     assert m["params"]["deterministic"] and m["params"]["force_row_wise"]
 

@@ -1,0 +1,52 @@
+"""What an account's neighbours look like, and how they were judged, per relation.
+
+Counting neighbours says little on a platform where everyone co-works with dozens of
+others; what the neighbours are says more. For each relation (:mod:`.relations`: the
+marketplace's link kinds, shared payout destinations, shared access, reused portfolio
+items) and each account, as of T: how many neighbours and how strongly tied, the shares
+of them confirmed or cleared before T (and two ties away), and the mean, maximum and
+standard deviation of their key signals and numeric attributes (:mod:`.naming`). An agency
+whose members share one payout account has neighbours who work in daytime from the
+claimed country; a fronting cell's neighbours share its night hours and remote desktops.
+
+The stage reads the other features of the neighbours, so it runs in the pipeline's second
+phase (``reads_base_features``), over the base table. An account's own label never reaches
+its own features: shares count neighbours only, the two-hop share takes the account out of
+its neighbours' counts, and no key signal reads a label.
+
+Helper tables (kept for evidence with ``build_features_for_evidence``): ``nbr_edges``,
+``nbr_nodes`` (node numbers of account ids, decisions), ``nbr_relations`` (relation_id,
+relation).
+"""
+
+from __future__ import annotations
+
+from ...registry import STAGES, StageContext, feature_pattern, stage
+from . import aggregates, naming, relations
+
+_AFTER = ("confirmed_accounts", "payout_links", "access_links") + (
+    (relations.PORTFOLIO_STAGE,) if relations.PORTFOLIO_STAGE in STAGES else ())
+
+
+@stage(needs=("accounts",), after=_AFTER, reads_base_features=True)
+def neighbour_aggregates(ctx: StageContext) -> str:
+    """Per account, one column per relation, aggregate and signal (see the module)."""
+    base = ctx.base_features
+    signal_names = naming.signals(ctx.base_feature_columns)
+    found = naming.named(relations.relations(ctx), signal_names)
+    relations.build_decisions(ctx)
+    nodes = relations.build_nodes(ctx, base, signal_names)
+    relations.build_edges(ctx, found, nodes)
+    if not found:
+        return f"SELECT account_id FROM {base} WHERE 1 = 0"
+    stats = aggregates.build_statistics(ctx, len(signal_names))
+    return aggregates.wide_sql(ctx, stats, naming.column_names(found, signal_names))
+
+
+PATTERNS = [
+    feature_pattern(neighbour_aggregates, a.pattern, description=a.description,
+                    reason=a.reason, direction=a.direction, fill=a.fill,
+                    family=naming.FAMILY, words=naming.signal_words,
+                    placeholders=naming.PLACEHOLDERS)
+    for a in naming.AGGREGATES
+]

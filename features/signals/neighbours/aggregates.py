@@ -1,0 +1,103 @@
+"""Per-relation neighbour statistics in two linear passes over the edge table.
+
+Pass 1 groups the edges, joined to the neighbours' signals and decisions (``nbr_nodes``),
+by (relation, account): degree, strength, confirmed and cleared neighbours, and per signal the
+weighted mean, maximum and minimum. Pass 2 groups the same edges again, now also joined to
+each end's pass-1 row: the two-hop counts (a neighbour's confirmed neighbours minus the
+account itself if confirmed, over its degree minus one, so no two-hop path is ever
+materialized) and the weighted squared deviations from the pass-1 mean. Two passes, not
+``E[x^2] - E[x]^2``: the one-pass formula cancels catastrophically for near-equal values
+and would make engines disagree; equal values give exactly 0.
+
+Every query is a GROUP BY over edges: time and memory grow with the number of edges, and no
+degree is too large.
+"""
+
+from __future__ import annotations
+
+from ...registry import StageContext
+from .naming import Aggregate
+from .relations import EDGES, NODES, Relation
+
+PASS_ONE = "nbr_pass1"
+PASS_TWO = "nbr_pass2"
+STATS = "nbr_stats"
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _ratio(part: str, whole: str) -> str:
+    """``part / whole`` as DOUBLE, NULL when ``whole`` is 0."""
+    return f"CASE WHEN ({whole}) > 0 THEN CAST({part} AS DOUBLE) / ({whole}) END"
+
+
+def build_statistics(ctx: StageContext, signal_count: int) -> str:
+    """Materialize ``nbr_stats``: one row per (relation, node with neighbours) holding
+    every aggregate's column (``mean_<i>``, ``max_<i>``, ``std_<i>`` for signal ``i`` of
+    ``nbr_nodes``)."""
+    first = []
+    second = []
+    final = []
+    for i in range(signal_count):
+        x = f"b.s_{i}"
+        first += [f"sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS w_{i}",
+                  f"sum(e.weight * {x}) / sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) "
+                  f"AS mean_{i}",
+                  f"max({x}) AS max_{i}", f"min({x}) AS min_{i}"]
+        second.append(f"sum(e.weight * ({x} - p.mean_{i}) * ({x} - p.mean_{i})) AS sq_{i}")
+        final += [f"p.mean_{i}", f"p.max_{i}",
+                  f"CASE WHEN p.max_{i} = p.min_{i} THEN CAST(0 AS DOUBLE) "
+                  f"ELSE sqrt(t.sq_{i} / p.w_{i}) END AS std_{i}"]
+    per_signal = "".join(f",\n               {c}" for c in first)
+    ctx.create(PASS_ONE, f"""
+        SELECT e.relation_id, e.node, count(*) AS account_n, sum(e.weight) AS link_n,
+               sum({_flag("b.label = 1")}) AS confirmed_n,
+               sum({_flag("b.label = 0")}) AS cleared_n{per_signal}
+        FROM {EDGES} AS e JOIN {NODES} AS b ON b.node = e.other_node
+        GROUP BY e.relation_id, e.node""")
+    deviations = "".join(f",\n               {c}" for c in second)
+    # The account's own label enters only to be taken out again: q.confirmed_n counts it
+    # when it is confirmed, and (q.account_n - 1) leaves it out of the paths.
+    ctx.create(PASS_TWO, f"""
+        SELECT e.relation_id, e.node,
+               sum(q.confirmed_n - {_flag("o.label = 1")}) AS two_hop_confirmed_n,
+               sum(q.account_n - 1) AS two_hop_n{deviations}
+        FROM {EDGES} AS e
+        JOIN {PASS_ONE} AS p ON p.relation_id = e.relation_id AND p.node = e.node
+        JOIN {PASS_ONE} AS q ON q.relation_id = e.relation_id AND q.node = e.other_node
+        JOIN {NODES} AS b ON b.node = e.other_node
+        JOIN {NODES} AS o ON o.node = e.node
+        GROUP BY e.relation_id, e.node""")
+    statistics = "".join(f",\n               {c}" for c in final)
+    return ctx.create(STATS, f"""
+        SELECT p.relation_id, p.node, p.account_n, p.link_n,
+               {_ratio("p.confirmed_n", "p.account_n")} AS confirmed_ratio,
+               {_ratio("p.cleared_n", "p.account_n")} AS cleared_ratio,
+               {_ratio("p.confirmed_n", "p.confirmed_n + p.cleared_n")}
+                   AS decided_confirmed_ratio,
+               {_ratio("t.two_hop_confirmed_n", "t.two_hop_n")}
+                   AS two_hop_confirmed_ratio{statistics}
+        FROM {PASS_ONE} AS p
+        JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.node = p.node""")
+
+
+def wide_sql(ctx: StageContext, stats: str,
+             columns: list[tuple[Relation, str, Aggregate, int | None]]) -> str:
+    """One row per account with neighbours, one column per (relation, aggregate, signal):
+    the statistics table turned from long to wide in one grouped pass, then ids again."""
+    q = ctx.d.quote
+    select = []
+    for relation, name, aggregate, signal in columns:
+        source = aggregate.column if signal is None else f"{aggregate.column}_{signal}"
+        select.append(f"max(CASE WHEN relation_id = {relation.relation_id} "
+                      f"THEN {source} END) AS {q(name)}")
+    body = ",\n                   ".join(select)
+    names = "".join(f", w.{q(name)}" for _, name, _, _ in columns)
+    return f"""
+        SELECT n.account_id{names} FROM (
+            SELECT node,
+                   {body}
+            FROM {stats} GROUP BY node) AS w
+        JOIN {NODES} AS n ON n.node = w.node"""
