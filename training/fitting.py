@@ -99,7 +99,8 @@ def _rules_bundle(ts: TrainingSet, rules: list[Rule], reason: str, truth: dict |
                   say: Say) -> tuple[Built, np.ndarray]:
     say(f"Using the red-flag rule score, not a trained model: {reason}. Retrain when more "
         "decisions exist.")
-    built = Built({"kind": "rules", "features": [r.feature for r in rules], "categories": {},
+    read = sorted({c for r in rules for c in r.columns(ts.features)})
+    built = Built({"kind": "rules", "features": read, "categories": {},
                    "calibration": {"method": "identity"}, "cold_start_reason": reason})
     labelled, population = ts.labelled(True), ts.labelled(False)
     y = _labels(labelled)

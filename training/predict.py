@@ -20,7 +20,7 @@ from .bundle import Bundle
 from .calibration import apply_calibration
 from .matrix import column, column_names, feature_matrix
 from .model import margin, model_contributions
-from .rules import fired, rule_score, rules_from_json
+from .rules import flag_points, rule_score, rule_values, rules_from_json
 
 TOP_REASONS = 3
 CONTEXT_COLUMNS = ("claimed_country", "claimed_timezone")
@@ -100,18 +100,20 @@ def top_reasons(bundle: Bundle, data: Any, top: int = TOP_REASONS) -> list[list[
     out: list[list[dict]] = []
     if bundle.kind == "rules":
         rules = rules_from_json(bundle.metadata["rules"])
-        hits = fired(data, rules)
-        order = sorted(range(len(rules)), key=lambda j: -rules[j].weight)
-        for i in range(hits.shape[0]):
+        read = [rule_values(data, rule) for rule in rules]
+        points = flag_points(np.column_stack([r.fires(v) for r, (v, _, _) in zip(rules, read)])
+                             if rules else np.zeros((len(contexts), 0)), rules)
+        for i in range(points.shape[0]):
             reasons = []
-            for j in order:
-                if hits[i, j] and len(reasons) < top:
-                    rule = rules[j]
-                    value = float(column(data, rule.feature)[i])
-                    reasons.append({"feature": rule.feature, "value": value,
-                                    "contribution": rule.weight,
-                                    "text": render_reason(templates.get(rule.feature, ""),
-                                                          value, contexts[i], rule.feature)})
+            for j in np.argsort(-points[i], kind="stable")[:top]:
+                if points[i, j] <= 0:
+                    break
+                value, columns, where = read[j]
+                name = columns[where[i]]
+                reasons.append({"feature": name, "value": float(value[i]),
+                                "contribution": float(points[i, j]),
+                                "text": render_reason(templates.get(name, ""), float(value[i]),
+                                                      contexts[i], name)})
             out.append(reasons)
         return out
     features = bundle.features

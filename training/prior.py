@@ -31,13 +31,24 @@ class RulePrior:
     scale: float
     intercept: float
 
-    def _points(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
+    def _read(self, x: np.ndarray, features: Sequence[str]
+              ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Flag points per row and, per flag, the model column that gave its value."""
         index = {name: j for j, name in enumerate(features)}
         hits = np.zeros((x.shape[0], len(self.rules)), dtype=bool)
+        sources = []
         for k, rule in enumerate(self.rules):
-            if rule.feature in index:
-                hits[:, k] = rule.fires(x[:, index[rule.feature]])
-        return flag_points(hits, self.rules)
+            cols = [index[c] for c in rule.columns(features)]
+            if not cols:
+                sources.append(np.full(x.shape[0], -1))
+                continue
+            value, where = rule.strongest(x[:, cols])
+            hits[:, k] = rule.fires(value)
+            sources.append(np.asarray(cols)[where])
+        return flag_points(hits, self.rules), sources
+
+    def _points(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
+        return self._read(x, features)[0]
 
     def margin(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
         """The prior's log-odds of each row of the model matrix ``x``."""
@@ -46,12 +57,12 @@ class RulePrior:
     def contributions(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
         """Rows x (features + 1): each fired flag's log-odds on its feature's column; the
         last column is the intercept (it joins the expected value)."""
-        index = {name: j for j, name in enumerate(features)}
-        points = self._points(x, features)
+        points, sources = self._read(x, features)
         out = np.zeros((x.shape[0], len(features) + 1))
-        for k, rule in enumerate(self.rules):
-            if rule.feature in index:
-                out[:, index[rule.feature]] += self.scale * points[:, k]
+        rows = np.arange(x.shape[0])
+        for k, source in enumerate(sources):
+            fired_rows = rows[(points[:, k] != 0) & (source >= 0)]
+            np.add.at(out, (fired_rows, source[fired_rows]), self.scale * points[fired_rows, k])
         out[:, -1] = self.intercept
         return out
 
@@ -71,7 +82,7 @@ def fit_prior(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[st
               rules: Sequence[Rule]) -> RulePrior | None:
     """The prior for training rows ``x`` (labels ``y``, weights ``w``); None when no flag
     fires on them or the flags do not point towards the confirmed accounts."""
-    usable = tuple(r for r in rules if r.feature in set(features))
+    usable = tuple(r for r in rules if r.columns(features))
     if not usable:
         return None
     empty = RulePrior(usable, 1.0, 0.0)

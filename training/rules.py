@@ -23,6 +23,7 @@ advisories' wording, not from labels.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -35,7 +36,9 @@ from .matrix import column, column_names
 @dataclass(frozen=True)
 class Rule:
     """One red flag: fires when ``feature`` is at least ``threshold`` (above it when
-    ``strict``); worth ``weight`` points within its ``family``."""
+    ``strict``); worth ``weight`` points within its ``family``. A ``feature`` with a ``*``
+    is a pattern over run-time columns (``nbr_*_decided_confirmed_ratio``: any relation);
+    the flag then reads their largest value."""
 
     name: str
     feature: str
@@ -49,6 +52,22 @@ class Rule:
         with np.errstate(invalid="ignore"):
             hit = values > self.threshold if self.strict else values >= self.threshold
         return hit & ~np.isnan(values)
+
+    def columns(self, available: Sequence[str]) -> list[str]:
+        """The columns of ``available`` this flag reads (its feature, or every match)."""
+        if "*" not in self.feature:
+            return [self.feature] if self.feature in set(available) else []
+        return [c for c in available if fnmatch.fnmatchcase(c, self.feature)]
+
+    def strongest(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``matrix`` (rows x this flag's columns): the largest value and the
+        position of its column (NaN and 0 where every value is missing)."""
+        if matrix.shape[1] == 1:
+            return matrix[:, 0], np.zeros(len(matrix), dtype=np.int64)
+        filled = np.where(np.isnan(matrix), -np.inf, matrix)
+        where = np.argmax(filled, axis=1)
+        value = filled[np.arange(len(matrix)), where]
+        return np.where(np.isinf(value), np.nan, value), where
 
 
 # Points a family can give at most: one kind of evidence counts once, however loud.
@@ -96,6 +115,8 @@ RULES: tuple[Rule, ...] = (
          weight=2, family="confirmed_links"),
     Rule("portfolio_shared_with_confirmed", "portfolio_confirmed_match_account_count", 1,
          weight=2, family="confirmed_links"),
+    Rule("neighbours_mostly_confirmed", "nbr_*_decided_confirmed_ratio", 0.5, weight=2,
+         family="confirmed_links"),
     # Money moved where the claimed worker is not.
     Rule("crypto_payout", "payout_crypto_method_ratio", 0, weight=0.5, strict=True,
          family="money"),
@@ -122,8 +143,19 @@ def rules_from_json(rows: Sequence[dict[str, Any]]) -> tuple[Rule, ...]:
 
 def usable_rules(available: Sequence[str], rules: Sequence[Rule] = RULES) -> list[Rule]:
     """Rules whose feature exists; a missing feature means that rule cannot fire."""
-    have = set(available)
-    return [r for r in rules if r.feature in have]
+    return [r for r in rules if r.columns(available)]
+
+
+def rule_values(data: Any, rule: Rule) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The value a flag reads on each row, the columns it read, and which of them gave the
+    value (its position); all-NaN values when ``data`` has none of its columns."""
+    names = column_names(data)
+    rows = len(column(data, names[0])) if names else 0
+    read = rule.columns(names)
+    if not read:
+        return np.full(rows, np.nan), [], np.zeros(rows, dtype=np.int64)
+    value, where = rule.strongest(np.column_stack([column(data, c) for c in read]))
+    return value, read, where
 
 
 def fired(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
@@ -132,10 +164,8 @@ def fired(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
     names = column_names(data)
     rows = len(column(data, names[0])) if names else 0
     out = np.zeros((rows, len(rules)), dtype=bool)
-    present = set(names)
     for j, rule in enumerate(rules):
-        if rule.feature in present:
-            out[:, j] = rule.fires(column(data, rule.feature))
+        out[:, j] = rule.fires(rule_values(data, rule)[0])
     return out
 
 

@@ -8,15 +8,20 @@ import numpy as np
 import pytest
 
 from accountrisk.features.registry import feature_names
-from accountrisk.training.rules import (RULES, SCALE, Rule, fired, rule_score, rules_from_json,
-                                        rules_to_json, usable_rules)
+from accountrisk.training.prior import RulePrior, fit_prior
+from accountrisk.training.rules import (FAMILY_CAPS, RULES, SCALE, Rule, fired, flag_points,
+                                        rule_points, rule_score, rules_from_json, rules_to_json,
+                                        usable_rules)
 
 
-def test_every_rule_reads_a_registered_feature_or_cannot_fire():
+def test_every_rule_reads_a_registered_feature_or_pattern():
     names = set(feature_names())
     usable = usable_rules(list(names))
     assert {r.feature for r in usable} <= names
-    assert len(usable) >= 6  # most advisory red flags exist as signals
+    assert len(usable) >= 15  # most advisory red flags exist as signals
+    patterns = [r for r in RULES if "*" in r.feature]
+    assert patterns and all(r.columns(["nbr_payout_decided_confirmed_ratio"]) for r in patterns)
+    assert all(r.family in FAMILY_CAPS for r in RULES)
 
 
 def test_score_is_the_squashed_weighted_count():
@@ -41,3 +46,60 @@ def test_missing_feature_means_the_rule_cannot_fire():
 
 def test_rules_round_trip_through_json():
     assert rules_from_json(rules_to_json(RULES)) == RULES
+
+
+def test_a_family_counts_up_to_its_cap_shared_by_its_flags():
+    rules = (Rule("a", "fa", 1, weight=2.0, family="sharing"),
+             Rule("b", "fb", 1, weight=1.0, family="sharing"),
+             Rule("c", "fc", 1, weight=1.0, family="hours"))
+    hits = np.array([[True, True, True], [False, True, False]])
+    points = flag_points(hits, rules)
+    cap = FAMILY_CAPS["sharing"]
+    assert points[0, :2].sum() == pytest.approx(cap)
+    assert points[0, 0] == pytest.approx(2 * points[0, 1])  # shared by weight
+    assert points[0, 2] == 1.0 and points[1].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_sharing_everything_alone_ranks_below_working_operator_hours_elsewhere():
+    """An agency member shares a payout account, an IP, a device and a portfolio link; a
+    behaviour-only front shares nothing but keeps night hours with a foreign browser clock
+    and a remote-desktop tool."""
+    agency = {"payout_shared_account_count": 5.0, "residential_ip_shared_account_count": 4.0,
+              "device_shared_account_count": 2.0, "portfolio_link_shared_account_count": 3.0}
+    front = {"activity_claimed_night_ratio": 0.5, "browser_offset_gap_mean_hours": 9.0,
+             "remote_access_session_ratio": 0.4}
+    names = sorted(set(agency) | set(front))
+    data = {n: np.array([agency.get(n, 0.0), front.get(n, 0.0)]) for n in names}
+    low, high = rule_points(data)
+    assert low <= FAMILY_CAPS["sharing"] < high
+
+
+def test_a_pattern_flag_reads_the_largest_matching_column():
+    rule = Rule("n", "nbr_*_decided_confirmed_ratio", 0.5, family="confirmed_links")
+    data = {"nbr_payout_decided_confirmed_ratio": np.array([0.1, np.nan, np.nan]),
+            "nbr_co_worked_decided_confirmed_ratio": np.array([0.6, 0.2, np.nan]),
+            "other": np.array([1.0, 1.0, 1.0])}
+    assert fired(data, (rule,))[:, 0].tolist() == [True, False, False]
+
+
+def test_prior_contributions_sum_to_its_margin_on_the_flags_columns():
+    rules = (Rule("a", "fa", 1, weight=2.0, family="sharing"),
+             Rule("n", "nbr_*_ratio", 0.5, family="confirmed_links"))
+    features = ["fa", "nbr_x_ratio", "nbr_y_ratio", "other"]
+    x = np.array([[1, 0.9, 0.1, 5], [0, 0.2, 0.7, 5], [0, 0, 0, 0]], dtype=float)
+    prior = RulePrior(rules, scale=0.8, intercept=-3.0)
+    c = prior.contributions(x, features)
+    assert c.sum(axis=1) == pytest.approx(prior.margin(x, features))
+    assert c[0, 0] == pytest.approx(0.8 * FAMILY_CAPS["sharing"]) and c[0, 1] == 0.8
+    assert c[1, 2] == 0.8 and c[1, 1] == 0 and c[2, :-1].tolist() == [0, 0, 0, 0]
+    assert RulePrior.from_json(prior.to_json()) == prior
+
+
+def test_prior_is_fitted_only_when_the_flags_point_at_the_confirmed_accounts():
+    rules = (Rule("a", "fa", 1, family="hours"),)
+    x = np.array([[1.0], [1.0], [0.0], [0.0], [0.0], [1.0]] * 5)
+    y = np.array([1, 1, 0, 0, 0, 0] * 5, dtype=float)
+    prior = fit_prior(x, y, np.ones(len(y)), ["fa"], rules)
+    assert prior is not None and prior.scale > 0
+    assert fit_prior(x, 1 - y, np.ones(len(y)), ["fa"], rules) is None
+    assert fit_prior(x, y, np.ones(len(y)), ["other"], rules) is None
