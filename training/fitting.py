@@ -128,9 +128,7 @@ def _model_bundle(ts: TrainingSet, selection: Selection, categories: dict[str, l
     say(f"final model: {used['positives']:,} confirmed and {used['negatives']:,} cleared "
         f"decisions, {used['unlabelled_rows']:,} unlabelled rows ({used['unlabelled']})")
     features = ts.features
-    labelled = column(ts.rows, "_labelled").astype(bool)
-    decided = selection.valid_mask & labelled
-    unlabelled = selection.valid_mask & ~labelled
+    decided, unlabelled = selection.valid_mask, selection.population_mask
     y = _labels(ts.rows)[decided]
     raw_valid, rule_valid = selection.oof[decided], selection.rules_raw[decided]
     calibration = fit_calibration(raw_valid, y)
@@ -192,10 +190,10 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
         selection = select(ts, plan, categories=categories, rules=rules, seed=seed,
                            threads=threads, strategies=strategies, shapes=shapes,
                            unlabelled_weight=unlabelled_weight, say=say)
-        if not selection.model_pr_auc >= selection.rules_pr_auc:
-            reason = (f"on validation the rules rank better (PR-AUC "
-                      f"{selection.rules_pr_auc:.3f}) than the best model "
-                      f"({selection.model_pr_auc:.3f})")
+        if selection.rules_win:
+            reason = (f"on validation the rules rank the decisions better (PR-AUC "
+                      f"{selection.rules_pr_auc:.3f}) than the chosen model "
+                      f"({selection.model_pr_auc:.3f}) by more than a standard error")
             built, final_raw = _rules_bundle(ts, rules, reason, truth, say)
             built.metadata["selection"] = {**plan_json, "candidates": selection.table}
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accountrisk.training.unlabelled import DEFAULT, STRATEGIES, design
+from accountrisk.training.unlabelled import AUTO, DEFAULT, STRATEGIES, design
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
 
@@ -63,5 +63,5 @@ def test_unknown_strategy_is_refused():
 
 
 def test_the_default_is_the_documented_choice():
-    assert DEFAULT in STRATEGIES
+    assert DEFAULT == AUTO and AUTO not in STRATEGIES
     assert f"The default is `{DEFAULT}`" in DOCS.read_text(encoding="utf-8")

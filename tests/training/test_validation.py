@@ -1,0 +1,109 @@
+"""Validation windows sized by label counts, and the settings validation may choose."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from accountrisk.training.dataset import TrainingSet
+from accountrisk.training.selection import (MIN_CLEARED, PRIOR_BELOW_POSITIVES,
+                                            candidate_settings)
+from accountrisk.training.unlabelled import STRATEGIES
+from accountrisk.training.validation import MIN_POSITIVES, plan_validation, window_count
+
+START = datetime(2025, 1, 1)
+
+
+def _set(labels: list[float], times: list[datetime], unlabelled: int = 40) -> TrainingSet:
+    """Decided rows with the given labels and times, plus unlabelled rows at monthly
+    snapshots (every other one held out)."""
+    n = len(labels)
+    snapshots = [START + timedelta(days=30 * (k % 12)) for k in range(unlabelled)]
+    decided_snapshot = [t - timedelta(days=1) for t in times]
+    rows = pa.table({
+        "account_id": [f"d{i}" for i in range(n)] + [f"u{i}" for i in range(unlabelled)],
+        "f": np.r_[np.asarray(labels, float), np.zeros(unlabelled)],
+        "_snapshot": pa.array(decided_snapshot + snapshots, pa.timestamp("us")),
+        "_label": np.r_[labels, np.full(unlabelled, np.nan)],
+        "_time": pa.array(list(times) + snapshots, pa.timestamp("us")),
+        "_labelled": [True] * n + [False] * unlabelled,
+        "_holdout": [False] * n + [k % 2 == 0 for k in range(unlabelled)],
+        "_weight": np.r_[np.ones(n), np.full(unlabelled, 50.0)],
+    })
+    labels_a = np.asarray(labels)
+    return TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f"],
+                       as_of=START + timedelta(days=400), snapshots=[], periods={},
+                       counts={"positives": int((labels_a == 1).sum()),
+                               "negatives": int((labels_a == 0).sum())})
+
+
+def _spread(positives: int, negatives: int) -> TrainingSet:
+    labels = [1.0] * positives + [0.0] * negatives
+    days = np.linspace(0, 360, len(labels))
+    order = np.random.default_rng(0).permutation(len(labels))
+    return _set([labels[i] for i in order], [START + timedelta(days=float(d)) for d in days])
+
+
+def test_too_few_confirmed_accounts_mean_no_validation():
+    plan = plan_validation(_spread(MIN_POSITIVES - 1, 50))
+    assert plan.kind == "none" and "needs at least" in plan.reason
+
+
+@pytest.mark.parametrize("positives", [12, 30, 60, 200])
+def test_windows_are_later_in_time_and_hold_the_latest_confirmed(positives):
+    ts = _spread(positives, 3 * positives)
+    plan = plan_validation(ts)
+    assert plan.kind == "temporal"
+    times = np.asarray(ts.rows.column("_time").to_numpy(), dtype="datetime64[us]")
+    label = np.nan_to_num(ts.rows.column("_label").to_numpy())
+    labelled = np.asarray(ts.rows.column("_labelled").to_pylist())
+    holdout = np.asarray(ts.rows.column("_holdout").to_pylist())
+    validated = 0
+    for fold in plan.folds:
+        judged = fold.valid & labelled
+        assert times[fold.train & labelled].max() < times[judged].min()  # trained on the past
+        assert not (fold.train & fold.valid).any()
+        assert not (fold.train & ~labelled & holdout).any()  # held-out accounts never train
+        assert not (fold.valid & ~labelled & ~holdout).any()
+        validated += int((judged & (label == 1)).sum())
+    expected = round(0.4 * positives)
+    assert abs(validated - expected) <= 2
+    assert len(plan.folds) == window_count(expected)
+
+
+def test_decisions_at_one_instant_fall_back_to_account_folds():
+    labels = [1.0] * 20 + [0.0] * 40
+    ts = _set(labels, [START + timedelta(days=100)] * len(labels))
+    plan = plan_validation(ts)
+    assert plan.kind == "random" and "distinct times" in plan.reason
+    judged = np.zeros(ts.rows.num_rows, int)
+    for fold in plan.folds:
+        assert not (fold.train & fold.valid).any()
+        judged += fold.valid[: ts.rows.num_rows]
+    assert (judged[:60] == 1).all()  # every decision judged exactly once
+
+
+def test_enough_cleared_decisions_mean_decisions_alone():
+    pairs, default, why = candidate_settings(_spread(80, MIN_CLEARED + 30), STRATEGIES)
+    assert default == ("ignore", False) and pairs == [("ignore", False)]
+    assert "decisions alone" in why
+
+
+def test_few_cleared_decisions_let_validation_choose_how_the_population_stands_in():
+    pairs, default, why = candidate_settings(_spread(80, 5), STRATEGIES)
+    assert default == ("negatives", False)
+    assert {s for s, _ in pairs} == {"negatives", "pu"} and not any(p for _, p in pairs)
+
+
+def test_few_confirmed_accounts_make_the_rule_prior_a_candidate():
+    pairs, default, _ = candidate_settings(_spread(PRIOR_BELOW_POSITIVES - 5, 100),
+                                           STRATEGIES)
+    assert ("ignore", True) in pairs and default == ("ignore", False)
+
+
+def test_a_given_strategy_is_the_only_one():
+    pairs, default, why = candidate_settings(_spread(80, 200), ("pu",))
+    assert default == ("pu", False) and "was given" in why
