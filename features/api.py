@@ -8,13 +8,9 @@ from typing import Literal
 
 import pyarrow as pa
 
-from .errors import FeatureError
+from .engines import open_engine
 from .pipeline import Progress, build_features, parse_as_of
-from .validate import require_usable
-from .workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
-
-ENGINES = ("duckdb", "spark")
-DEFAULT_SPARK_MASTER = "local[2]"
+from .workspace import DEFAULT_WORKDIR
 
 
 def compute_features(data_dir: str | Path, as_of: str | datetime, *,
@@ -29,12 +25,9 @@ def compute_features(data_dir: str | Path, as_of: str | datetime, *,
     ``local[2]``; needs ``pip install "accountrisk[spark]"`` and Java); the work directory,
     memory limit and threads are DuckDB's and do not apply there.
 
-    Raises :class:`ContractError` listing every rejection when the folder is not usable.
+    Raises :class:`ContractError` listing every rejection when the folder is not usable,
+    :class:`UsageError` for an unknown engine.
     """
-    if engine not in ENGINES:
-        raise FeatureError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if master is not None and engine != "spark":
-        raise FeatureError("a Spark master is given but the engine is not spark")
     moment = parse_as_of(as_of)  # fail on a bad time before any work
 
     def load_progress(step: str, done: int, total: int) -> None:
@@ -45,13 +38,6 @@ def compute_features(data_dir: str | Path, as_of: str | datetime, *,
         if progress:
             progress(step, 0.3 + done * 0.7 / max(total, 1), 1.0)
 
-    if engine == "spark":
-        from .spark import SparkEngine, load_folder_spark
-
-        with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
-            require_usable(load_folder_spark(data_dir, spark, progress=load_progress),
-                            data_dir)
-            return build_features(spark, moment, progress=feature_progress)
-    with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
-        require_usable(ensure_loaded(duck, data_dir, progress=load_progress), data_dir)
-        return build_features(duck, moment, progress=feature_progress)
+    with open_engine(engine, data_dir=data_dir, workdir=workdir, memory_limit=memory_limit,
+                     threads=threads, master=master, progress=load_progress) as opened:
+        return build_features(opened, moment, progress=feature_progress)

@@ -9,9 +9,12 @@ A handful of documented names; everything else in the package is internal.
 from __future__ import annotations
 
 from ..features.api import compute_features
-from ..features.errors import AccountRiskError, ContractError, FeatureError
+from ..features.errors import (AccountRiskError, BundleError, ContractError, FeatureError,
+                               FeatureSetMismatch, ModelLoadError, TrackingError, TrainingError,
+                               UsageError)
 from ..scoring.models import AccountScore, Evidence, Reason
-from ..scoring.scorer import ModelLoadError, RiskScorer, ScoreBatch
+from ..scoring.scorer import RiskScorer, ScoreBatch
 
-__all__ = ["AccountRiskError", "AccountScore", "ContractError", "Evidence", "FeatureError",
-           "ModelLoadError", "Reason", "RiskScorer", "ScoreBatch", "compute_features"]
+__all__ = ["AccountRiskError", "AccountScore", "BundleError", "ContractError", "Evidence",
+           "FeatureError", "FeatureSetMismatch", "ModelLoadError", "Reason", "RiskScorer",
+           "ScoreBatch", "TrackingError", "TrainingError", "UsageError", "compute_features"]

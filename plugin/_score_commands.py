@@ -27,11 +27,10 @@ def _say(message: str) -> None:
 
 @contextmanager
 def _engine(data_dir: Path, workdir: Path, memory_limit: str | None) -> Iterator[Any]:
-    from ..features.validate import require_usable
-    from ..features.workspace import ensure_loaded, open_database
+    from ..features.engines import open_engine
 
-    with open_database(workdir, memory_limit=memory_limit) as engine:
-        require_usable(ensure_loaded(engine, data_dir), data_dir)
+    with open_engine("duckdb", data_dir=data_dir, workdir=workdir,
+                     memory_limit=memory_limit) as engine:
         yield engine
 
 
@@ -109,16 +108,13 @@ def score(
 def _score_on_spark(data_dir: Path, model: str, as_of: str, out: Path, explain: Any,
                     master: str | None) -> Any:
     """Validate, load, compute features and score on Spark; write ``out``."""
-    from ..features.api import DEFAULT_SPARK_MASTER
-    from ..features.validate import require_usable
+    from ..features.engines import open_engine
     from ..features.pipeline import build_features_table
-    from ..features.spark import SparkEngine, load_folder_spark
     from ..scoring.spark_batch import score_spark, write_scores
 
     scorer = _scorer(model)  # a missing or corrupt model fails before Spark starts
-    with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
-        _say(f"loading {data_dir} on Spark")
-        require_usable(load_folder_spark(data_dir, spark), data_dir)
+    _say(f"loading {data_dir} on Spark")
+    with open_engine("spark", data_dir=data_dir, master=master) as spark:
         _say("computing features on Spark")
         table = build_features_table(spark, as_of)
         try:

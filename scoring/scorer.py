@@ -24,13 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError
+from accountrisk.features.errors import AccountRiskError, ModelLoadError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.bundle import Bundle, read_bundle
 from accountrisk.training.calibration import apply_calibration
-from accountrisk.training.errors import BundleError
+from accountrisk.features.errors import BundleError
 from accountrisk.training.matrix import column, feature_matrix
 from accountrisk.training.model import margin, model_contributions
 from accountrisk.training.predict import CONTEXT_COLUMNS, render_reason
@@ -44,10 +44,6 @@ MAX_LOWERS = 2
 # trees, and under load its tail latency reaches tens of milliseconds.
 SMALL_BATCH = 2_000
 Explain = Union[bool, int, str, Sequence[str]]
-
-
-class ModelLoadError(AccountRiskError):
-    """A model could not be loaded: missing, corrupt, incompatible or not registered."""
 
 
 def _to_arrow(table: Any) -> pa.Table:
@@ -84,8 +80,9 @@ class RiskScorer:
     @classmethod
     def load(cls, uri_or_path: str | Path, *, threads: int = 2) -> RiskScorer:
         """A scorer from a model directory or an MLflow URI (``models:/name@alias`` or
-        ``models:/name/version``). Raises :class:`ModelLoadError` (or the bundle's
-        :class:`BundleError`) when the model is missing, corrupt or incompatible."""
+        ``models:/name/version``). Raises :class:`ModelLoadError` (its subclass
+        :class:`BundleError` for a model directory's problems) when the model is missing,
+        corrupt or incompatible."""
         text = str(uri_or_path)
         if text.startswith("models:/"):
             return cls._load_registered(text, threads)

@@ -43,7 +43,7 @@ from accountrisk.features.errors import AccountRiskError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.scorer import RiskScorer
 from accountrisk.training.bundle import CHECKSUMS_FILE, METADATA_FILE, MODEL_FILE, Bundle
-from accountrisk.training.errors import BundleError
+from accountrisk.features.errors import BundleError
 from accountrisk.training.predict import CONTEXT_COLUMNS
 
 if TYPE_CHECKING:

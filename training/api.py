@@ -16,9 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..features.validate import require_usable
+from ..features.engines import check_engine, open_engine
+from ..features.errors import UsageError
 from ..features.pipeline import parse_as_of
-from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, folder_fingerprint, open_database
+from ..features.workspace import DEFAULT_WORKDIR, folder_fingerprint
 from . import evaluation as ev
 from . import model as lgbm
 from .bundle import write_bundle
@@ -58,20 +59,10 @@ def prepare(data_dir: str | Path, as_of: str | datetime, *,
     moment = parse_as_of(as_of)
     options = dict(snapshot_days=snapshot_days, unlabelled_sample=unlabelled_sample, seed=seed,
                    say=say)
-    if engine == "spark":
-        from ..features.api import DEFAULT_SPARK_MASTER
-        from ..features.spark import SparkEngine, load_folder_spark
-
-        with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
-            say(f"loading {data_dir} on Spark")
-            require_usable(load_folder_spark(data_dir, spark), data_dir)
-            return build_training_set(spark, moment, **options)
-    if engine != "duckdb":
-        raise ValueError(f"unknown engine {engine!r}; use duckdb or spark")
-    with open_database(workdir, memory_limit=memory_limit) as duck:
-        say(f"loading {data_dir}")
-        require_usable(ensure_loaded(duck, data_dir), data_dir)
-        return build_training_set(duck, moment, **options)
+    say(f"loading {data_dir}" + (" on Spark" if engine == "spark" else ""))
+    with open_engine(engine, data_dir=data_dir, workdir=workdir, memory_limit=memory_limit,
+                     master=master) as opened:
+        return build_training_set(opened, moment, **options)
 
 
 def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path | None = None,
@@ -95,10 +86,11 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     """
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
+    check_engine(engine, master)  # fail before the slow part, not after it
     if snapshot_days < 1:
-        raise ValueError("snapshot_days must be at least 1")
-    if unlabelled != AUTO and unlabelled not in STRATEGIES:  # fail before the slow part
-        raise ValueError(f"unknown unlabelled strategy {unlabelled!r}; choose one of "
+        raise UsageError(f"snapshot_days must be at least 1 (got {snapshot_days})")
+    if unlabelled != AUTO and unlabelled not in STRATEGIES:
+        raise UsageError(f"unknown unlabelled strategy {unlabelled!r}; choose one of "
                          f"{', '.join((AUTO, *STRATEGIES))}")
     started = time.perf_counter()
     ts = prepare(data_dir, moment, workdir=workdir, snapshot_days=snapshot_days,

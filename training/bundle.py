@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..features.registry import FEATURE_SET_VERSION
-from .errors import BundleError, FeatureSetMismatch
+from ..features.errors import BundleError, FeatureSetMismatch
 
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..features.pipeline import ATTRIBUTE_PREFIX
-from .errors import TrainingError
+from ..features.errors import ContractError
 
 
 def column_names(data: Any) -> list[str]:
@@ -77,9 +77,10 @@ def feature_matrix(data: Any, features: Sequence[str],
     present = set(column_names(data))
     missing = [f for f in features if f not in present]
     if missing:
-        raise TrainingError(f"the feature rows lack {len(missing)} column(s) the model "
+        raise ContractError(f"the feature rows lack {len(missing)} column(s) the model "
                             f"needs: {', '.join(missing[:8])}; compute them with the same "
-                            "feature-set version as the model")
+                            "feature-set version as the model (`accountrisk features`)",
+                            [f"missing column {name}" for name in missing])
     rows = len(column(data, features[0])) if features else 0
     out = np.empty((rows, len(features)), dtype=np.float64)
     for j, name in enumerate(features):
@@ -87,7 +88,9 @@ def feature_matrix(data: Any, features: Sequence[str],
         if name in categories:
             out[:, j] = encode_categories(values, categories[name])
         elif values.dtype == object:
-            raise TrainingError(f"feature {name!r} holds text but the model expects numbers")
+            raise ContractError(f"feature column {name!r} holds text but the model expects "
+                                "numbers; pass it as a number column",
+                                [f"column {name} is text"])
         else:
             out[:, j] = values
     return out

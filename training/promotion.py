@@ -23,7 +23,7 @@ from ..features.validate import require_usable
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 from .bundle import Bundle
 from .dataset import build_training_set, latest_decisions
-from .errors import TrainingError
+from ..features.errors import TrainingError
 from .matrix import column
 from .metrics import evaluate
 from .predict import probabilities, raw_scores

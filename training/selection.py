@@ -34,7 +34,7 @@ import numpy as np
 
 from . import model as lgbm
 from .dataset import TrainingSet
-from .errors import TrainingError
+from ..features.errors import TrainingError
 from .matrix import column, feature_matrix
 from .metrics import average_precision
 from .prior import RulePrior, fit_prior

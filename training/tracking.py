@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from .errors import TrackingError
+from ..features.errors import TrackingError
 
 EXPERIMENT = "accountrisk"
 REGISTERED_MODEL = "accountrisk"

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..features.errors import UsageError
 from . import model as lgbm
 
 STRATEGIES = ("ignore", "negatives", "pu")
@@ -51,7 +52,7 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
            weight: float = 1.0) -> Design:
     """Training rows for ``strategy`` from the train part (``label`` NaN where unlabelled)."""
     if strategy not in STRATEGIES:
-        raise ValueError(f"unknown unlabelled strategy {strategy!r}; choose one of "
+        raise UsageError(f"unknown unlabelled strategy {strategy!r}; choose one of "
                          f"{', '.join(STRATEGIES)}")
     known = labelled.astype(bool)
     xl, yl = x[known], label[known]

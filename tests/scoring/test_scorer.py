@@ -17,7 +17,7 @@ from accountrisk.scoring import scorer as scorer_module
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
 from accountrisk.training.api import train
-from accountrisk.training.errors import BundleError, FeatureSetMismatch
+from accountrisk.features.errors import BundleError, FeatureSetMismatch
 from accountrisk.training.model import contributions
 from tests.training.market import AS_OF, small_market, write_folder
 

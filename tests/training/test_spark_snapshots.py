@@ -7,7 +7,9 @@ import math
 
 import pytest
 
-from accountrisk.training.api import prepare
+from accountrisk.features.api import compute_features
+from accountrisk.features.errors import UsageError
+from accountrisk.training.api import prepare, train
 from tests.training.market import AS_OF, small_market, write_folder
 
 
@@ -32,7 +34,12 @@ def test_training_set_on_spark_equals_duckdb(tmp_path, spark_engine):
                 assert other == value, (row_key, name, value, other)
 
 
-def test_unknown_engine_is_refused(tmp_path):
+def test_unknown_engine_is_refused_before_any_work(tmp_path):
     data = write_folder(small_market(seed=3, accounts=50), tmp_path / "data")
-    with pytest.raises(ValueError, match="unknown engine"):
+    with pytest.raises(UsageError, match="unknown engine 'flink'; use one of duckdb, spark"):
         prepare(data, AS_OF, workdir=tmp_path / "work", engine="flink")
+    with pytest.raises(UsageError, match="unknown engine"):
+        train(data, AS_OF, workdir=tmp_path / "work", engine="flink", register=False)
+    with pytest.raises(UsageError, match="unknown engine"):
+        compute_features(data, AS_OF, workdir=tmp_path / "work", engine="flink")
+    assert not (tmp_path / "work").exists()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from accountrisk.features.errors import UsageError
 from accountrisk.training.unlabelled import AUTO, DEFAULT, STRATEGIES, design
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
@@ -58,7 +59,7 @@ def test_pu_splits_each_unlabelled_row_into_weighted_positive_and_negative():
 
 
 def test_unknown_strategy_is_refused():
-    with pytest.raises(ValueError, match="unknown unlabelled strategy"):
+    with pytest.raises(UsageError, match="unknown unlabelled strategy"):
         _design("guess")
 
 

@@ -1,0 +1,56 @@
+"""Choosing and opening an engine: the one entry point every command and API uses.
+
+``open_engine("duckdb")`` opens the work directory's embedded database; ``open_engine(
+"spark")`` a Spark session (``local[2]`` unless a master URL is given). With ``data_dir``
+the folder is validated and loaded into it first (a usable DuckDB load is reused), and a
+folder that does not meet the contract raises :class:`~.errors.ContractError`. An unknown
+engine, or a Spark master without Spark, is a :class:`~.errors.UsageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .engine import Engine
+from .errors import UsageError
+from .load import Progress
+from .validate import require_usable
+from .workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+DEFAULT_SPARK_MASTER = "local[2]"
+
+
+def check_engine(kind: str, master: str | None = None) -> None:
+    """Raise :class:`UsageError` for an unknown engine or a master without Spark."""
+    if kind not in ENGINES:
+        raise UsageError(f"unknown engine {kind!r}; use one of {', '.join(ENGINES)}")
+    if master is not None and kind != "spark":
+        raise UsageError("a Spark master URL is given but the engine is not spark; add "
+                         "--engine spark or drop --master")
+
+
+@contextmanager
+def open_engine(kind: str = DEFAULT_ENGINE, *, data_dir: str | Path | None = None,
+                workdir: str | Path = DEFAULT_WORKDIR, memory_limit: str | None = None,
+                threads: int | None = None, master: str | None = None,
+                progress: Progress | None = None) -> Iterator[Engine]:
+    """An open engine of ``kind``, with ``data_dir`` loaded when given (see the module doc).
+    ``workdir``, ``memory_limit`` and ``threads`` are DuckDB's; ``master`` is Spark's."""
+    check_engine(kind, master)
+    if kind == "spark":
+        from .spark import SparkEngine, load_folder_spark
+
+        with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
+            if data_dir is not None:
+                require_usable(load_folder_spark(data_dir, spark, progress=progress),
+                               data_dir)
+            yield spark
+        return
+    with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
+        if data_dir is not None:
+            require_usable(ensure_loaded(duck, data_dir, progress=progress), data_dir)
+        yield duck
