@@ -13,10 +13,12 @@ import typer
 
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
-from .cli import DataDir, MemoryLimit, Workdir, _fail, app
+from .cli import DataDir, EngineChoice, Master, MemoryLimit, Workdir, _fail, app
 
 DEFAULT_MODEL = "models:/accountrisk@champion"
-Model = Annotated[str, typer.Option("--model", help="Model directory or MLflow registry URI.")]
+Model = Annotated[str, typer.Option(
+    "--model", envvar="ACCOUNTRISK_MODEL",
+    help="Model directory or MLflow registry URI (environment: ACCOUNTRISK_MODEL).")]
 AsOf = Annotated[str, typer.Option("--as-of", help="ISO date or date-time, UTC: only data "
                                                    "before it is used.")]
 
@@ -61,29 +63,27 @@ def score(
              "'all', or a number k (the k highest scores).")] = "elevated",
     workdir: Workdir = DEFAULT_WORKDIR,
     memory_limit: MemoryLimit = None,
-    engine: Annotated[str, typer.Option(
-        "--engine", help="duckdb (embedded) or spark: features and scores computed on Spark, "
-                         "the model broadcast to executors.")] = "duckdb",
-    master: Annotated[Optional[str], typer.Option(
-        "--master", help="Spark master URL, only with --engine spark (default local[2]).")
-    ] = None,
+    engine: EngineChoice = "duckdb",
+    master: Master = None,
 ) -> None:
     """Score every account of DATA_DIR as of a time: account_id, score, band, reasons.
 
     With --engine spark the reasons are the template sentences without the lists of other
     accounts (those read the DuckDB tables; `accountrisk explain` shows them), and an --out
     without an extension is written as a Spark Parquet directory."""
-    if engine not in ("duckdb", "spark"):
-        _fail(AccountRiskError(f"unknown engine {engine!r}; use duckdb or spark"))
     if master is not None and engine != "spark":
         _fail(AccountRiskError("--master needs --engine spark"))
     if out.suffix.lower() not in (".parquet", ".csv") and not (engine == "spark"
                                                                 and not out.suffix):
         _fail(AccountRiskError(f"{out}: the output must end in .parquet or .csv"))
-    explain: Any = int(reasons_for) if reasons_for.isdigit() else reasons_for
+    try:
+        scorer = _scorer(model)
+        explain = scorer.explain_selection(reasons_for)  # a wrong band fails before the work
+    except AccountRiskError as error:
+        _fail(error)
     if engine == "spark":
         try:
-            written = _score_on_spark(data_dir, model, as_of, out, explain, master)
+            written = _score_on_spark(data_dir, scorer, as_of, out, explain, master)
         except AccountRiskError as error:
             _fail(error)
         _say(f"scored {written.accounts:,} accounts on Spark ({written.banded:,} in a review "
@@ -91,7 +91,6 @@ def score(
         sys.stdout.write(f"{out}\n")
         return
     try:
-        scorer = _scorer(model)
         with _engine(data_dir, workdir, memory_limit) as engine:
             _say("computing features")
             batch = scorer.score_database(engine, as_of, reasons_for=explain)
@@ -105,14 +104,14 @@ def score(
     sys.stdout.write(f"{out}\n")
 
 
-def _score_on_spark(data_dir: Path, model: str, as_of: str, out: Path, explain: Any,
+def _score_on_spark(data_dir: Path, scorer: Any, as_of: str, out: Path, explain: Any,
                     master: str | None) -> Any:
-    """Validate, load, compute features and score on Spark; write ``out``."""
+    """Validate, load, compute features and score on Spark with a loaded scorer (a missing
+    or corrupt model failed before Spark started); write ``out``."""
     from ..features.engines import open_engine
     from ..features.pipeline import build_features_table
     from ..scoring.spark_batch import score_spark, write_scores
 
-    scorer = _scorer(model)  # a missing or corrupt model fails before Spark starts
     _say(f"loading {data_dir} on Spark")
     with open_engine("spark", data_dir=data_dir, master=master) as spark:
         _say("computing features on Spark")
@@ -145,7 +144,8 @@ def explain(
     try:
         scorer = _scorer(model)
         with _engine(data_dir, workdir, memory_limit) as engine:
-            batch = scorer.score_database(engine, as_of, reasons_for=[account_id])
+            batch = scorer.score_database(engine, as_of, reasons_for=False,
+                                          explain_accounts=[account_id])
             if account_id not in batch.explained:
                 raise AccountRiskError(f"account {account_id!r} is not in {data_dir}")
             result = batch.explained[account_id]
@@ -193,15 +193,17 @@ def queue(
 ) -> None:
     """Write the review queue (queue.parquet and queue.csv) and one case report per account;
     print the report index's path."""
+    from ._console import progress_bar
     from ._queue import write_queue
 
     if top is not None and band is not None:
         _fail(AccountRiskError("give --top or --band, not both"))
-    chosen: Any = top if top is not None else (band or "elevated")
     try:
         scorer = _scorer(model)
-        with _engine(data_dir, workdir, memory_limit) as engine:
-            files = write_queue(engine, scorer, as_of, out, chosen, say=_say)
+        chosen = scorer.explain_selection(top if top is not None else (band or "elevated"))
+        with _engine(data_dir, workdir, memory_limit) as engine, \
+                progress_bar("case reports") as update:
+            files = write_queue(engine, scorer, as_of, out, chosen, say=_say, progress=update)
     except AccountRiskError as error:
         _fail(error)
     _say(f"queue: {files.files[0]}")

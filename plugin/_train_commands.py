@@ -11,7 +11,7 @@ import typer
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
 from ..training.unlabelled import DEFAULT as DEFAULT_UNLABELLED
-from .cli import DataDir, MemoryLimit, Workdir, _fail, app
+from .cli import DataDir, EngineChoice, Master, MemoryLimit, Workdir, _fail, app
 
 
 def _say(message: str) -> None:
@@ -38,23 +38,26 @@ def train(
     snapshot_days: Annotated[int, typer.Option(
         help="Days between feature snapshots of the training set.")] = 30,
     memory_limit: MemoryLimit = None,
+    engine: EngineChoice = "duckdb",
+    master: Master = None,
 ) -> None:
     """Train on past decisions and register the model in MLflow.
 
     Features of each decided account are computed as of its decision, never after. Settings
     are chosen on temporal validation, then the model is refit on every decision before T.
     With too few labels, or when the red-flag rule score validates better, registers the
-    rules instead (kind "rules") and says so. The last line printed is the registered
-    model's URI.
+    rules instead (kind "rules") and says so. With --engine spark the snapshot features are
+    computed on Spark (the fit stays on this machine). The last line printed is the
+    registered model's URI.
     """
     from ..training.api import train as run
 
     try:
         result = run(data_dir, as_of, model_dir=model_dir, seed=seed, workdir=workdir,
                      unlabelled=unlabelled, snapshot_days=snapshot_days,
-                     memory_limit=memory_limit, say=_say)
-    except (AccountRiskError, ValueError) as error:
-        _fail(error)  # type: ignore[arg-type]
+                     memory_limit=memory_limit, engine=engine, master=master, say=_say)
+    except AccountRiskError as error:
+        _fail(error)
     if result.kind == "rules":
         _say("NOTE: registered the red-flag rule score, not a trained model: "
              f"{result.metadata['cold_start_reason']}.")

@@ -14,8 +14,6 @@ from ._console import console, out, print_report, progress_bar
 
 app = typer.Typer(
     name="accountrisk",
-    help="Rank freelancer-marketplace accounts that may front for sanctioned remote IT "
-         "workers, with reasons a reviewer can act on.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,8 +21,15 @@ app = typer.Typer(
 
 DataDir = Annotated[Path, typer.Argument(help="Folder of contract Parquet files "
                                                 "(accounts.parquet, sessions.parquet, ...).")]
-Workdir = Annotated[Path, typer.Option("--workdir", help="Work directory holding the "
-                                                         "embedded DuckDB database.")]
+Workdir = Annotated[Path, typer.Option(
+    "--workdir", envvar="ACCOUNTRISK_WORKDIR",
+    help="Work directory holding the embedded DuckDB database.")]
+EngineChoice = Annotated[Literal["duckdb", "spark"], typer.Option(
+    "--engine", help="Where the signals run: the embedded DuckDB, or Apache Spark (the same "
+                     "definitions; needs the spark extra and Java).")]
+Master = Annotated[Optional[str], typer.Option(
+    "--master", help="Spark master URL, only with --engine spark (default: local[2], two "
+                     "local cores; or spark://host:7077, yarn, k8s://...).")]
 MemoryLimit = Annotated[Optional[str], typer.Option(
     "--memory-limit", help="DuckDB memory limit, e.g. 2GB; larger work spills to disk.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads "
@@ -36,6 +41,29 @@ GeneratorMode = Literal["classic", "realistic", "behaviour", "platform", "thin"]
 def _fail(error: AccountRiskError) -> None:
     console.print(f"[red]error:[/red] {error}", highlight=False)
     raise typer.Exit(1)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        out.print(f"accountrisk {version('accountrisk')}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Rank freelancer-marketplace accounts that may front for sanctioned remote IT
+    workers, with reasons a reviewer can act on."""
+
+
+def check_table_file(path: Path) -> None:
+    """Refuse an output file whose extension names neither Parquet nor CSV (before work)."""
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        raise typer.BadParameter(f"{path}: the output must end in .parquet or .csv",
+                                 param_hint="--out")
 
 
 @app.command()
@@ -104,23 +132,21 @@ def features(
     data_dir: DataDir,
     as_of: Annotated[str, typer.Option("--as-of", help="ISO date or date-time, UTC; only "
                                                        "rows dated before it count.")],
-    out_file: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    out_file: Annotated[Path, typer.Option("--out", help="File to write: .parquet or "
+                                                         ".csv (by its extension).")],
     workdir: Workdir = DEFAULT_WORKDIR,
     memory_limit: MemoryLimit = None,
     threads: Threads = None,
-    engine: Annotated[Literal["duckdb", "spark"], typer.Option(
-        "--engine",
-        help="Where the signals run: the embedded DuckDB, or Apache Spark (the same "
-             "definitions; needs the spark extra and Java).")] = "duckdb",
-    master: Annotated[Optional[str], typer.Option(
-        "--master", help="Spark master URL, only with --engine spark (default: "
-                         "local[2], two local cores).")] = None,
+    engine: EngineChoice = "duckdb",
+    master: Master = None,
 ) -> None:
     """Write one row per account that exists before --as-of, one column per signal."""
     from ..features.api import compute_features
+    from ._queue import write_table
 
     if master is not None and engine != "spark":
         raise typer.BadParameter("--master needs --engine spark", param_hint="--master")
+    check_table_file(out_file)
     try:
         with progress_bar("features") as update:
             result = compute_features(data_dir, as_of, workdir=workdir,
@@ -128,10 +154,7 @@ def features(
                                       progress=update, engine=engine, master=master)
     except AccountRiskError as error:
         _fail(error)
-    import pyarrow.parquet as pq
-
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(result, out_file)
+    write_table(result, out_file)
     out.print(f"Wrote {result.num_rows:,} accounts x {result.num_columns - 1} signals "
               f"to {out_file}", markup=False)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError, ModelLoadError
+from accountrisk.features.errors import AccountRiskError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
@@ -43,7 +43,7 @@ MAX_LOWERS = 2
 # Below this many rows one thread predicts faster: waking OpenMP workers costs more than the
 # trees, and under load its tail latency reaches tens of milliseconds.
 SMALL_BATCH = 2_000
-Explain = Union[bool, int, str, Sequence[str]]
+Explain = Union[bool, int, str, None]
 
 
 def _to_arrow(table: Any) -> pa.Table:
@@ -78,14 +78,17 @@ class RiskScorer:
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, uri_or_path: str | Path, *, threads: int = 2) -> RiskScorer:
+    def load(cls, uri_or_path: str | Path, *, threads: int = 2,
+             registry: str | None = None) -> RiskScorer:
         """A scorer from a model directory or an MLflow URI (``models:/name@alias`` or
-        ``models:/name/version``). Raises :class:`ModelLoadError` (its subclass
-        :class:`BundleError` for a model directory's problems) when the model is missing,
-        corrupt or incompatible."""
+        ``models:/name/version``) in ``registry`` (default: ``MLFLOW_TRACKING_URI``, else
+        ``sqlite:///mlflow.db`` in the working directory); the host application's MLflow
+        tracking and registry URIs are left as they were. Raises :class:`ModelLoadError`
+        (its subclass :class:`BundleError` for a model directory's problems) when the model
+        is missing, corrupt or incompatible."""
         text = str(uri_or_path)
         if text.startswith("models:/"):
-            return cls._load_registered(text, threads)
+            return cls._load_registered(text, threads, registry)
         path = Path(text)
         if not path.exists():
             raise ModelLoadError(f"no model at {path}: give a model directory written by "
@@ -100,16 +103,21 @@ class RiskScorer:
         return cls(bundle, version=path.resolve().name, threads=threads)
 
     @classmethod
-    def _load_registered(cls, uri: str, threads: int) -> RiskScorer:
+    def _load_registered(cls, uri: str, threads: int, registry: str | None) -> RiskScorer:
+        """A registered version, read through a client of its own: the host application's
+        MLflow tracking and registry URIs stay as they were."""
+        try:
+            import mlflow
+            from mlflow import MlflowClient
+        except ImportError:
+            raise ModelLoadError(
+                f"{uri} is an MLflow registry URI, and MLflow is not installed: "
+                "pip install 'accountrisk[mlflow]', or give a model directory") from None
         from accountrisk.training.tracking import tracking_uri
 
-        import mlflow
-        from mlflow import MlflowClient
-
-        mlflow.set_tracking_uri(tracking_uri())
-        mlflow.set_registry_uri(tracking_uri())
+        store = registry or tracking_uri()
         body = uri[len("models:/"):]
-        client = MlflowClient()
+        client = MlflowClient(tracking_uri=store, registry_uri=store)
         try:
             if "@" in body:
                 name, alias = body.split("@", 1)
@@ -117,9 +125,10 @@ class RiskScorer:
             else:
                 name, version = body.rsplit("/", 1)
                 client.get_model_version(name, version)
+            source = client.get_model_version_download_uri(name, version)
             with tempfile.TemporaryDirectory() as tmp:
-                local = Path(mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{name}/{version}", dst_path=tmp))
+                local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source,
+                                                                 dst_path=tmp))
                 found = sorted(p.parent for p in local.rglob("checksums.json"))
                 if not found:
                     raise ModelLoadError(f"{uri} holds no model directory (checksums.json)")
@@ -128,7 +137,7 @@ class RiskScorer:
             raise
         except Exception as error:
             raise ModelLoadError(f"could not load {uri} from the MLflow registry at "
-                                 f"{tracking_uri()}: {error}") from error
+                                 f"{store}: {error}") from error
         return cls(bundle, version=f"{name}/{version}", threads=threads)
 
     # -- properties ----------------------------------------------------------------------
@@ -190,35 +199,65 @@ class RiskScorer:
         return margin(self.bundle.booster, self._prior, x, self.features,
                       self._threads(len(x)))
 
-    def _select(self, explain: Explain, ids: Any, score: np.ndarray,
-                code: np.ndarray) -> np.ndarray:
+    @property
+    def band_names(self) -> list[str]:
+        """The model's review bands, narrowest (riskiest) first."""
+        return [b["name"] for b in self._bands]
+
+    def explain_selection(self, explain: Explain) -> bool | int | str:
+        """``explain`` checked and normalized: True/"all", False/None/"none", "banded", a band
+        name (that band and narrower ones) or k >= 0 (the k highest scores; a string of
+        digits counts). Anything else is a :class:`UsageError` that lists the bands."""
+        if isinstance(explain, (bool, np.bool_)) or explain is None:
+            return bool(explain)
+        if isinstance(explain, (int, np.integer)):
+            if explain < 0:
+                raise UsageError(f"reasons for the top {explain}: k must be 0 or more")
+            return int(explain)
+        if isinstance(explain, str):
+            if explain.isdigit():
+                return int(explain)
+            if explain in ("all", "none", "banded", *self.band_names):
+                return explain
+            raise UsageError(
+                f"unknown band {explain!r}: give a band name "
+                f"({', '.join(self.band_names) or 'this model has none'}), 'banded', 'all', "
+                "'none' or a number k (the k highest scores); to explain given accounts, "
+                "pass their ids as explain_accounts")
+        raise UsageError(f"explain={explain!r} is not a band, a count or True/False; pass "
+                         "account ids as explain_accounts")
+
+    def _select(self, explain: Explain, explain_accounts: Iterable[str] | None, ids: Any,
+                score: np.ndarray, code: np.ndarray) -> np.ndarray:
         """Row positions to explain (``ids()`` gives the account ids, built on demand)."""
         n = len(score)
-        if explain is True or explain == "all":
-            return np.arange(n)
-        if explain is False or explain is None or explain == "none":
-            return np.arange(0)
-        if explain == "banded":
-            return np.flatnonzero(code < len(self._bands))
-        names = [b["name"] for b in self._bands]  # narrowest (riskiest) first
-        if isinstance(explain, str) and explain in names:
-            return np.flatnonzero(code <= names.index(explain))
-        if isinstance(explain, (int, np.integer)):
-            k = min(int(explain), n)
-            return np.sort(np.argsort(-score, kind="stable")[:k])
-        if isinstance(explain, str):
-            explain = [explain]
-        wanted = set(map(str, explain))
-        return np.array([i for i, a in enumerate(ids()) if a in wanted], dtype=np.int64)
+        chosen = self.explain_selection(explain)
+        if chosen is True or chosen == "all":
+            rows = np.arange(n)
+        elif chosen is False or chosen == "none":
+            rows = np.arange(0)
+        elif chosen == "banded":
+            rows = np.flatnonzero(code < len(self._bands))
+        elif isinstance(chosen, str):
+            rows = np.flatnonzero(code <= self.band_names.index(chosen))
+        else:
+            rows = np.sort(np.argsort(-score, kind="stable")[:min(int(chosen), n)])
+        if explain_accounts is None:
+            return rows
+        wanted = set(map(str, explain_accounts))
+        named = np.array([i for i, a in enumerate(ids()) if a in wanted], dtype=np.int64)
+        return np.union1d(rows, named).astype(np.int64)
 
     def score_features(self, table: Any, *, as_of: str | datetime, explain: Explain = True,
+                       explain_accounts: Iterable[str] | None = None,
                        contexts: Any = None) -> ScoreBatch:
         """Score precomputed feature rows (Arrow, Polars or pandas; ``account_id`` plus the
-        model's features in any order). ``explain``: True (all), False, a band name such as
-        "elevated" (rows in that band or a narrower one), "banded" (any band), an int k
-        (the k highest scores) or account ids. ``contexts``: optional claimed_timezone /
-        claimed_country per account for the sentences (a mapping, or a function of the
-        explained account ids returning one)."""
+        model's features in any order). Which rows get reasons: ``explain`` True (all),
+        False, a band name such as "elevated" (rows in that band or a narrower one),
+        "banded" (any band) or an int k (the k highest scores); plus the accounts named in
+        ``explain_accounts``. An unknown band is a :class:`UsageError` listing the bands.
+        ``contexts``: optional claimed_timezone / claimed_country per account for the
+        sentences (a mapping, or a function of the explained account ids returning one)."""
         data = _to_arrow(table)
         moment = parse_as_of(as_of)
         n = data.num_rows
@@ -242,7 +281,7 @@ class RiskScorer:
         code = self._band_codes(raw)
         labels = [b["name"] for b in self._bands] + [""]
         band = pc.take(pa.array(labels, pa.string()), pa.array(code))
-        chosen = self._select(explain, ids, score, code)
+        chosen = self._select(explain, explain_accounts, ids, score, code)
         explained: dict[str, AccountScore] = {}
         reasons = pa.repeat(pa.scalar("", pa.string()), n)
         if len(chosen):
@@ -326,12 +365,14 @@ class RiskScorer:
     # -- from the contract tables --------------------------------------------------------
     def score_database(self, engine: Any, as_of: str | datetime,
                        account_ids: Iterable[str] | None = None, *,
-                       reasons_for: Explain = "elevated", evidence: bool = True,
+                       reasons_for: Explain = "elevated",
+                       explain_accounts: Iterable[str] | None = None, evidence: bool = True,
                        features: pa.Table | None = None) -> ScoreBatch:
         """Compute features on a loaded DuckDB engine (keeping the helper tables evidence
-        reads), score them, and attach evidence to the accounts that get reasons.
-        ``features`` skips the feature build when the rows are already computed (on this
-        connection, for this as-of)."""
+        reads), score them (``account_ids``: only those), and attach evidence to the accounts
+        that get reasons: ``reasons_for`` (as ``explain`` of :meth:`score_features`) and
+        ``explain_accounts``. ``features`` skips the feature build when the rows are already
+        computed (on this connection, for this as-of)."""
         from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
 
         moment = parse_as_of(as_of)
@@ -342,6 +383,7 @@ class RiskScorer:
                 wanted = pa.array(list(dict.fromkeys(map(str, account_ids))), pa.string())
                 table = table.filter(pc.is_in(table.column("account_id"), value_set=wanted))
             batch = self.score_features(table, as_of=moment, explain=reasons_for,
+                                        explain_accounts=explain_accounts,
                                         contexts=lambda ids: _claimed(engine, ids))
             ids = list(batch.explained)
             if ids and evidence:
@@ -352,17 +394,18 @@ class RiskScorer:
 
     def score_folder(self, data_dir: str | Path, as_of: str | datetime,
                      account_ids: Iterable[str] | None = None, *, workdir: str | Path,
-                     reasons_for: Explain = "elevated", evidence: bool = True,
+                     reasons_for: Explain = "elevated",
+                     explain_accounts: Iterable[str] | None = None, evidence: bool = True,
                      memory_limit: str | None = None) -> ScoreBatch:
         """Validate and load a contract folder into ``workdir``'s database, then
         :meth:`score_database`."""
-        from accountrisk.features.validate import require_usable
-        from accountrisk.features.workspace import ensure_loaded, open_database
+        from accountrisk.features.engines import open_engine
 
-        with self._lock, open_database(workdir, memory_limit=memory_limit) as engine:
-            require_usable(ensure_loaded(engine, data_dir), data_dir)
+        self.explain_selection(reasons_for)  # a wrong band fails before the slow part
+        with self._lock, open_engine("duckdb", data_dir=data_dir, workdir=workdir,
+                                     memory_limit=memory_limit) as engine:
             return self.score_database(engine, as_of, account_ids, reasons_for=reasons_for,
-                                       evidence=evidence)
+                                       explain_accounts=explain_accounts, evidence=evidence)
 
 
 def _claimed(engine: Any, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError
+from accountrisk.features.errors import AccountRiskError, ContractError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.scorer import RiskScorer
 from accountrisk.training.bundle import CHECKSUMS_FILE, METADATA_FILE, MODEL_FILE, Bundle
@@ -123,29 +123,6 @@ def _worker_scorer(digest: str, shipped: Any, threads: int) -> RiskScorer:
         return _WORKER_SCORERS[key]
 
 
-# -- which accounts get reasons -------------------------------------------------------------
-def selection(reasons_for: Any, band_names: Sequence[str]) -> Any:
-    """``--reasons-for`` as :meth:`RiskScorer.score_features` reads it: a band name (that
-    band and narrower ones), "banded", "all", "none", True/False, an int k or a string of
-    digits (the k highest scores), or a list of account ids. An unknown string is an error
-    (``score_features`` would read it as one account id)."""
-    if isinstance(reasons_for, (bool, np.bool_)) or reasons_for is None:
-        return bool(reasons_for)
-    if isinstance(reasons_for, (int, np.integer)):
-        if reasons_for < 0:
-            raise AccountRiskError(f"reasons for the top {reasons_for}: k must be >= 0")
-        return int(reasons_for)
-    if isinstance(reasons_for, str):
-        if reasons_for.isdigit():
-            return int(reasons_for)
-        if reasons_for in (*band_names, "banded", "all", "none"):
-            return reasons_for
-        raise AccountRiskError(
-            f"--reasons-for {reasons_for!r}: give a band name ({', '.join(band_names)}), "
-            "'banded', 'all', 'none' or a number k (the k highest scores)")
-    return sorted(set(map(str, reasons_for)))
-
-
 @dataclass(frozen=True)
 class _Cut:
     """Rows at or above the k-th of (score descending, account_id ascending)."""
@@ -181,20 +158,25 @@ def _contexts_of(table: pa.Table) -> tuple[pa.Table, Any]:
 
 
 def score_table(scorer: RiskScorer, table: pa.Table, *, as_of: datetime, explain: Any,
-                cut: _Cut | None = None, contexts: Any = None) -> pa.Table:
-    """One batch's output frame. ``explain`` goes to ``score_features`` as it is; with a
-    ``cut`` (the global top k) the rows at or above it are explained instead."""
+                cut: _Cut | None = None, contexts: Any = None,
+                explain_accounts: Sequence[str] | None = None) -> pa.Table:
+    """One batch's output frame. ``explain`` and ``explain_accounts`` go to
+    ``score_features`` as they are; with a ``cut`` (the global top k) the rows at or above it
+    (and the named accounts) are explained instead."""
     if cut is None:
         return scorer.score_features(table, as_of=as_of, explain=explain,
+                                     explain_accounts=explain_accounts,
                                      contexts=contexts).frame
     frame = scorer.score_features(table, as_of=as_of, explain=False).frame
-    rows = np.flatnonzero(cut.mask(frame))
+    named = pc.is_in(frame.column("account_id"),
+                     value_set=pa.array(list(explain_accounts or []), pa.string()))
+    rows = np.flatnonzero(cut.mask(frame) | named.to_numpy(zero_copy_only=False))
     if not len(rows):
         return frame
     chosen = table.take(pa.array(rows, pa.int64()))
     ids = frame.column("account_id").take(pa.array(rows, pa.int64())).to_pylist()
     texts = frame.column("reasons").to_pylist()
-    found = scorer.score_features(chosen, as_of=as_of, explain=ids,
+    found = scorer.score_features(chosen, as_of=as_of, explain=False, explain_accounts=ids,
                                   contexts=contexts).frame.column("reasons").to_pylist()
     for row, text in zip(rows, found):
         texts[row] = text
@@ -203,25 +185,20 @@ def score_table(scorer: RiskScorer, table: pa.Table, *, as_of: datetime, explain
 
 
 def _score_batches(batches: Iterator[pa.RecordBatch], *, digest: str, shipped: Any,
-                   threads: int, as_of: datetime, explain: Any,
-                   cut: _Cut | None) -> Iterator[pa.RecordBatch]:
+                   threads: int, as_of: datetime, explain: Any, cut: _Cut | None,
+                   explain_accounts: Sequence[str] | None = None
+                   ) -> Iterator[pa.RecordBatch]:
     scorer = _worker_scorer(digest, shipped, threads)
     for batch in batches:
         if not batch.num_rows:
             continue
         table, contexts = _contexts_of(pa.Table.from_batches([batch]))
         frame = score_table(scorer, table, as_of=as_of, explain=explain, cut=cut,
-                            contexts=contexts)
+                            contexts=contexts, explain_accounts=explain_accounts)
         yield from frame.cast(OUTPUT_SCHEMA).to_batches()
 
 
 # -- the driver side ------------------------------------------------------------------------
-def _band_names(scorer: RiskScorer) -> list[str]:
-    return [b["name"] for b in sorted(scorer.bundle.metadata.get("bands", []),
-                                      key=lambda b: b["share"])
-            if b.get("raw_threshold") is not None]
-
-
 def _inputs(features: DataFrame, scorer: RiskScorer,
             contexts: DataFrame | None) -> DataFrame:
     """The columns the scorer reads (account_id, the model's features, claimed_* if the
@@ -231,10 +208,10 @@ def _inputs(features: DataFrame, scorer: RiskScorer,
     have = set(features.columns)
     missing = [f for f in ["account_id", *scorer.features] if f not in have]
     if missing:
-        raise AccountRiskError(
+        raise ContractError(
             f"the feature rows lack {len(missing)} column(s) the model needs: "
             f"{', '.join(missing[:8])}; compute them with feature-set version "
-            f"{scorer.feature_set_version}")
+            f"{scorer.feature_set_version}", [f"missing column {name}" for name in missing])
     keep = ["account_id", *dict.fromkeys(scorer.features)] + \
         [c for c in CONTEXT_COLUMNS if c in have]
     rows = features.select(*keep)
@@ -262,7 +239,8 @@ def _top_cut(scored: DataFrame, k: int) -> _Cut | None:
 
 
 def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: str | datetime,
-                reasons_for: Any = "elevated", contexts: DataFrame | None = None,
+                reasons_for: Any = "elevated", explain_accounts: Sequence[str] | None = None,
+                contexts: DataFrame | None = None,
                 threads: int = _WORKER_THREADS) -> DataFrame:
     """Score Spark feature rows like ``accountrisk score``: a DataFrame with exactly its
     columns, ``account_id string, score double, band string, reasons string,
@@ -270,10 +248,11 @@ def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: s
 
     ``features``: ``account_id`` plus the model's feature columns (others are ignored).
     ``model``: a model directory or an MLflow URI, loaded and verified here on the driver
-    (errors raise before any Spark job), or a scorer already loaded. ``reasons_for``: as ``--reasons-for``, a band name
-    (that band and narrower ones), ``"banded"``, ``"all"``, ``"none"``, an int k (the k
-    highest scores, ties by account_id ascending, as the CLI's account-ordered rows) or a
-    list of account ids. ``contexts``: optional DataFrame of ``account_id`` with
+    (errors raise before any Spark job), or a scorer already loaded. ``reasons_for``: as
+    ``--reasons-for``, a band name (that band and narrower ones), ``"banded"``, ``"all"``,
+    ``"none"`` or an int k (the k highest scores, ties by account_id ascending, as the CLI's
+    account-ordered rows); an unknown band is a :class:`UsageError` listing the bands.
+    ``explain_accounts``: account ids that get reasons too. ``contexts``: optional DataFrame of ``account_id`` with
     ``claimed_timezone`` / ``claimed_country`` for the sentences (left-joined to the
     features; null values read "on the profile", as in the CLI). ``threads``: LightGBM
     threads per Python worker.
@@ -285,7 +264,7 @@ def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: s
     """
     moment = parse_as_of(as_of)
     scorer = model if isinstance(model, RiskScorer) else RiskScorer.load(model)
-    explain = selection(reasons_for, _band_names(scorer))
+    explain = scorer.explain_selection(reasons_for)
     rows = _inputs(features, scorer, contexts)
     text = model_text(scorer)
     spark = features.sparkSession
@@ -293,8 +272,9 @@ def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: s
         shipped: Any = spark.sparkContext.broadcast(text)
     except Exception:  # Spark Connect has no SparkContext: the text travels with the task
         shipped = text
+    named = sorted(set(map(str, explain_accounts))) if explain_accounts is not None else None
     run = partial(_score_batches, digest=text.digest, shipped=shipped, threads=threads,
-                  as_of=moment)
+                  as_of=moment, explain_accounts=named)
     cut = None
     if isinstance(explain, int) and not isinstance(explain, bool) and explain > 0:
         # None: at most k rows, so each batch's own top k is all of it.

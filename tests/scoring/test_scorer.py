@@ -17,7 +17,7 @@ from accountrisk.scoring import scorer as scorer_module
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
 from accountrisk.training.api import train
-from accountrisk.features.errors import BundleError, FeatureSetMismatch
+from accountrisk.features.errors import BundleError, FeatureSetMismatch, UsageError
 from accountrisk.training.model import contributions
 from tests.training.market import AS_OF, small_market, write_folder
 
@@ -124,8 +124,20 @@ def test_band_and_id_selection(trained, features):
                      batch.frame.column("band").to_pylist()))
     assert {a for a, b in bands.items() if b in ("high", "elevated")} == set(batch.explained)
     one = features.column("account_id")[7].as_py()
-    batch = scorer.score_features(features, as_of=AS_OF, explain=[one])
+    batch = scorer.score_features(features, as_of=AS_OF, explain=False, explain_accounts=[one])
     assert list(batch.explained) == [one]
+    both = scorer.score_features(features, as_of=AS_OF, explain=3, explain_accounts=[one])
+    assert set(both.explained) == set(scorer.score_features(
+        features, as_of=AS_OF, explain=3).explained) | {one}
+
+
+@pytest.mark.parametrize("wrong", ["hgih", "Elevated", "u0000042", ["u1"], -1])
+def test_an_unknown_band_is_an_error_that_lists_the_bands(trained, features, wrong):
+    scorer = RiskScorer.load(trained[1])
+    with pytest.raises(UsageError) as error:
+        scorer.score_features(features, as_of=AS_OF, explain=wrong)
+    if isinstance(wrong, str):
+        assert "high, elevated, watch" in str(error.value)
 
 
 @pytest.mark.parametrize("damage", ["missing", "changed", "feature_set"])

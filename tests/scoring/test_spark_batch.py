@@ -11,12 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from accountrisk.features.errors import AccountRiskError
+from accountrisk.features.errors import AccountRiskError, BundleError, UsageError
 from accountrisk.scoring.scorer import RiskScorer
 from accountrisk.scoring.spark_batch import (OUTPUT_SCHEMA, WrittenScores, model_text,
                                              score_spark, scorer_from_text, write_scores)
 from accountrisk.training.bundle import write_bundle
-from accountrisk.features.errors import BundleError
 from tests.scoring.test_scorer import features, trained  # noqa: F401  (fixtures)
 from tests.training.market import AS_OF
 
@@ -80,9 +79,12 @@ def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,  
     plain = scorer.score_features(features, as_of=AS_OF, explain=False).frame
     ids = features.column("account_id").to_pylist()
     reasons_for = {"top-tied": _tied_k(plain), "top-1": 1, "top-more-than-rows": len(ids) + 5,
-                   "ids": [ids[3], ids[150], ids[-1]]}.get(choice, choice)
-    want = scorer.score_features(features, as_of=AS_OF, explain=reasons_for).frame
-    got = score_spark(rows, trained[1], as_of=AS_OF, reasons_for=reasons_for).toArrow()
+                   "ids": False}.get(choice, choice)
+    named = [ids[3], ids[150], ids[-1]] if choice == "ids" else None
+    want = scorer.score_features(features, as_of=AS_OF, explain=reasons_for,
+                                 explain_accounts=named).frame
+    got = score_spark(rows, trained[1], as_of=AS_OF, reasons_for=reasons_for,
+                      explain_accounts=named).toArrow()
     _assert_same(got, want)
     explained = sum(1 for t in want.column("reasons").to_pylist() if t)
     if isinstance(reasons_for, int):
@@ -95,7 +97,7 @@ def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,  
 def test_the_cli_string_for_top_k_and_a_typo(session, rows, trained, features):  # noqa: F811
     want = RiskScorer.load(trained[1]).score_features(features, as_of=AS_OF, explain=7).frame
     _assert_same(score_spark(rows, trained[1], as_of=AS_OF, reasons_for="7").toArrow(), want)
-    with pytest.raises(AccountRiskError, match="band name"):
+    with pytest.raises(UsageError, match="band name"):
         score_spark(rows, trained[1], as_of=AS_OF, reasons_for="elevatde")
 
 

@@ -98,3 +98,23 @@ def test_promote_refuses_a_worse_challenger(market, flipped_market):
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("not promoted: challenger v3 does not beat champion v2")
     assert aliases() == {CHAMPION: "2", CHALLENGER: "3"}
+
+
+def test_loading_a_registered_model_leaves_the_hosts_mlflow_uris_alone(market, store, tmp_path):
+    script = textwrap.dedent(f"""
+        import json, mlflow
+        from accountrisk.plugin import RiskScorer
+        host = {(tmp_path / 'host.db').as_uri().replace('file:', 'sqlite:')!r}
+        mlflow.set_tracking_uri(host)
+        mlflow.set_registry_uri(host)
+        scorer = RiskScorer.load("models:/accountrisk@champion", registry={os.environ["MLFLOW_TRACKING_URI"]!r})
+        print(json.dumps({{"kind": scorer.kind, "tracking": mlflow.get_tracking_uri(),
+                          "registry": mlflow.get_registry_uri(), "host": host}}))
+    """)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": os.environ["MLFLOW_TRACKING_URI"]}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=store, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["kind"] == "model"
+    assert out["tracking"] == out["registry"] == out["host"]
