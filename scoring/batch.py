@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from accountrisk.features.errors import UsageError
 from accountrisk.scoring.models import AccountScore, Evidence, Reason
 
 LISTED_IN_TEXT = 3
@@ -35,6 +36,16 @@ class ScoreBatch:
         if account_id in self.explained:
             return self.explained[account_id]
         return self._maker(account_id)
+
+    def to_polars(self) -> Any:
+        """``frame`` as a Polars DataFrame (zero-copy from Arrow; needs the ``polars``
+        extra)."""
+        try:
+            import polars as pl
+        except ImportError:
+            raise UsageError("ScoreBatch.to_polars needs Polars: pip install "
+                             "'accountrisk[polars]' (or read .frame, an Arrow table)") from None
+        return pl.from_arrow(self.frame)
 
     @property
     def scores(self) -> list[AccountScore]:

@@ -92,6 +92,10 @@ def test_input_frames_and_column_order_do_not_matter(trained, features):
         frame = scorer.score_features(table, as_of=AS_OF, explain=False).frame
         assert frame.column("score").to_pylist() == base.column("score").to_pylist()
         assert frame.column("band").to_pylist() == base.column("band").to_pylist()
+    as_polars = scorer.score_features(pl.from_arrow(features), as_of=AS_OF,
+                                      explain=False).to_polars()
+    assert isinstance(as_polars, pl.DataFrame)
+    assert as_polars["score"].to_list() == base.column("score").to_pylist()
 
 
 def test_fast_matrix_equals_the_training_matrix(trained, features):
