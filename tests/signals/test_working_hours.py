@@ -234,8 +234,17 @@ def spark_stage_features(engine, tables, as_of, stage_names, now=NOW):
                                                              ctx.as_of_sql))
     out: dict[str, dict[str, object]] = {}
     try:
-        helpers = {h for name in stage_names for h in STAGES[name].after}
-        for helper in sorted(helpers):  # helper tables (zone_day_offsets) first
+        helpers: list[str] = []  # helper stages (zone_day_offsets ...), dependencies first
+
+        def add_helpers(name: str) -> None:
+            for helper in STAGES[name].after:
+                add_helpers(helper)
+                if helper not in helpers:
+                    helpers.append(helper)
+
+        for name in stage_names:
+            add_helpers(name)
+        for helper in helpers:
             STAGES[helper].build(ctx)
         for stage_name in stage_names:
             features = [f for f in FEATURES.values() if f.stage == stage_name]
