@@ -25,6 +25,9 @@ BUSINESS_END_HOUR = 18
 # Centre of 09:00-18:00: where an honest office worker's activity is centred, so a worker
 # keeping the claimed zone's business hours has an implied offset gap near zero.
 WORKDAY_CENTER_HOUR = 13.5
+# A browser clock this many hours off the claimed zone is another region, not a DST slip or
+# a neighbouring zone of a wide country.
+FAR_OFFSET_HOURS = 3
 MIN_ACTIVITY_FOR_OFFSET = 10  # below this a circular mean of hours is noise
 
 SLOTS_TABLE = "activity_claimed_hour_slots"
@@ -176,7 +179,10 @@ def session_zone_mismatch(ctx: StageContext) -> str:
                    AS mismatch_n,
                sum(CASE WHEN {browser} IS NULL THEN 0
                         ELSE session_count * {offset_gap_hours_sql(browser, claimed)} END)
-                   AS gap_hours_sum
+                   AS gap_hours_sum,
+               sum(CASE WHEN {offset_gap_hours_sql(browser, claimed)} >= {FAR_OFFSET_HOURS}
+                        THEN session_count ELSE 0 END) AS far_n,
+               count(DISTINCT {browser} - {claimed}) AS gap_distinct_n
         FROM {SESSION_SLOTS_TABLE} GROUP BY account_id
     ),
     place AS (
@@ -192,6 +198,9 @@ def session_zone_mismatch(ctx: StageContext) -> str:
            CASE WHEN c.known_n > 0 THEN CAST(c.mismatch_n AS DOUBLE) / c.known_n END
                AS browser_mismatch_ratio,
            CASE WHEN c.known_n > 0 THEN c.gap_hours_sum / c.known_n END AS browser_gap_hours,
+           CASE WHEN c.known_n > 0 THEN CAST(c.far_n AS DOUBLE) / c.known_n END
+               AS browser_far_ratio,
+           CASE WHEN c.known_n > 0 THEN c.gap_distinct_n END AS browser_gap_distinct_n,
            p.ip_mismatch_ratio
     FROM place AS p LEFT JOIN clock AS c ON c.account_id = p.account_id
     """
@@ -272,6 +281,23 @@ def browser_offset_mismatch_session_ratio(d: Dialect) -> str:
 def browser_offset_gap_mean_hours(d: Dialect) -> str:
     """Mean hours (0..12, circular) between browser offset and the claimed zone's offset."""
     return "browser_gap_hours"
+
+
+@feature(session_zone_mismatch,
+         reason=f"{{value:.0%}} of sessions had a browser clock at least {FAR_OFFSET_HOURS} "
+                "hours off the claimed time zone {claimed_timezone}")
+def browser_offset_far_session_ratio(d: Dialect) -> str:
+    """Share of sessions (browser offset known) at least 3 hours (circular) off the claimed
+    zone's offset then."""
+    return "browser_far_ratio"
+
+
+@feature(session_zone_mismatch, direction=0,
+         reason="the browser clock was set {value:.0f} different ways relative to the claimed "
+                "time zone {claimed_timezone}")
+def browser_offset_gap_distinct_count(d: Dialect) -> str:
+    """Distinct differences between browser offset and claimed offset (DST moves both)."""
+    return "browser_gap_distinct_n"
 
 
 @feature(session_zone_mismatch,

@@ -298,3 +298,22 @@ def test_same_features_on_spark(spark_engine):
         want = {r["account_id"]: r for r in build_features(engine, as_of).to_pylist()}
     assert want["ma"]["activity_claimed_night_ratio"] == pytest.approx(2 / 3)  # tzdata's +01
     assert_same_features(got, want)
+
+
+def test_browser_offsets_far_from_the_claimed_zone_and_their_variety():
+    tables = make_tables(sessions=[
+        sess("a", started_at=datetime(2025, 1, 15, 15), browser_utc_offset_min=-300),  # 0 h
+        sess("a", started_at=datetime(2025, 7, 15, 15), browser_utc_offset_min=-240),  # 0 h
+        sess("a", started_at=datetime(2025, 7, 15, 16), browser_utc_offset_min=-300),  # 1 h
+        sess("a", started_at=datetime(2025, 7, 15, 17), browser_utc_offset_min=-420),  # 3 h
+        sess("a", started_at=datetime(2025, 7, 15, 18), browser_utc_offset_min=540),  # 11 h
+        sess("a", started_at=datetime(2025, 7, 16, 18), browser_utc_offset_min=540),
+        sess("a", started_at=datetime(2025, 7, 15, 19), browser_utc_offset_min=None),
+        sess("n", started_at=datetime(2025, 7, 15, 19), browser_utc_offset_min=None),
+    ])
+    f = compute(tables)
+    assert f["a"]["browser_offset_far_session_ratio"] == pytest.approx(3 / 6)
+    # Differences from the claimed offset: 0 (winter and summer alike), -60, -180, +780.
+    assert f["a"]["browser_offset_gap_distinct_count"] == 4
+    assert f["n"]["browser_offset_far_session_ratio"] is None
+    assert f["n"]["browser_offset_gap_distinct_count"] is None
