@@ -29,6 +29,8 @@ MemoryLimit = Annotated[Optional[str], typer.Option(
     "--memory-limit", help="DuckDB memory limit, e.g. 2GB; larger work spills to disk.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads "
                                                                   "(default: all cores).")]
+# the generator's modes (accountrisk.synthetic.MODES, which a test keeps equal to this)
+GeneratorMode = Literal["classic", "realistic", "behaviour", "platform", "thin"]
 
 
 def _fail(error: AccountRiskError) -> None:
@@ -70,7 +72,15 @@ def generate(
     accounts: Annotated[int, typer.Option(help="Number of accounts.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same "
                                            "files.")] = 0,
-    fronted_share: Annotated[float, typer.Option(help="Share of fronted accounts.")] = 0.01,
+    mode: Annotated[GeneratorMode, typer.Option(
+        help="World to simulate: classic (the full marketplace), realistic (classic at "
+             "0.3% fronted), behaviour (fronted accounts share nothing, only behavioural "
+             "tells), platform (crowd-work attributes and a dense co-working graph), thin "
+             "(classic exported as accounts, sessions and labels only).")] = "classic",
+    fronted_share: Annotated[Optional[float], typer.Option(
+        help="Share of fronted accounts (platform: banned); default: the mode's own "
+             "(classic 0.01, realistic 0.003, behaviour 0.01, platform 0.22, thin 0.01).")
+    ] = None,
 ) -> None:
     """Write a synthetic marketplace: a contract folder plus its ground truth.
 
@@ -81,7 +91,8 @@ def generate(
 
     started = time.perf_counter()
     with progress_bar("generate") as update:
-        summary = run(out_dir, accounts=accounts, seed=seed, fronted_share=fronted_share,
+        summary = run(out_dir, accounts=accounts, seed=seed, mode=mode,
+                      fronted_share=fronted_share,
                       progress=lambda step, fraction: update(step, fraction))
     rows = summary.get("row_counts", summary.get("rows", {}))
     out.print(f"Wrote {out_dir} in {time.perf_counter() - started:.1f} s: "

@@ -62,3 +62,8 @@ class Window:
     def table_start_sec(self) -> int:
         """Start of the time-zone tables (a margin before the first sign-up)."""
         return self.first_created_sec - 30 * DAY_SEC
+
+
+def iso_utc(sec: int) -> str:
+    """ISO text of a naive-UTC instant given in epoch seconds."""
+    return datetime.fromtimestamp(sec, tz=UTC).replace(tzinfo=None).isoformat()

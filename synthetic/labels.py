@@ -32,7 +32,7 @@ def _evasion_count(bits: np.ndarray) -> np.ndarray:
     return sum(((b >> i) & 1) for i in range(len(EVASION_BIT)))
 
 
-def _into_label_window(t: np.ndarray, rng: np.random.Generator, win: Window) -> np.ndarray:
+def into_label_window(t: np.ndarray, rng: np.random.Generator, win: Window) -> np.ndarray:
     """Decisions before the label window are moved into its first weeks (labelling began then)."""
     early = t < win.label_start_sec
     moved = win.label_start_sec + (rng.exponential(35.0, len(t)) * DAY_SEC).astype(np.int64)
@@ -50,7 +50,7 @@ def _waves(plan: Cols, rings: Cols, rng: np.random.Generator, win: Window) -> np
             continue
         start = plan.active_start_sec[rows].min()
         delay = np.clip(rng.lognormal(np.log(110.0), 0.5), 21, 320) * DAY_SEC
-        wave = int(_into_label_window(np.array([start + int(delay)]), rng, win)[0])
+        wave = int(into_label_window(np.array([start + int(delay)]), rng, win)[0])
         p_ban = MEMBER_BAN_BY_EVASIONS[k_ring[r]]
         pending = rows
         for _ in range(3):
@@ -68,19 +68,25 @@ def _waves(plan: Cols, rings: Cols, rng: np.random.Generator, win: Window) -> np
     t = plan.active_start_sec[single] + (rng.lognormal(np.log(120.0), 0.6, len(single)) * DAY_SEC).astype(
         np.int64
     )
-    decided[single] = _into_label_window(t, rng, win)
+    decided[single] = into_label_window(t, rng, win)
     return decided
 
 
-def decide_labels(plan: Cols, rings: Cols, rng: np.random.Generator, win: Window) -> Cols:
-    """Label rows (account, label, decided_sec, source, noise flag) and the bans in ``plan.ban_sec``."""
+def decide_labels(
+    plan: Cols, rings: Cols, rng: np.random.Generator, win: Window, fronted_decided: np.ndarray | None = None
+) -> Cols:
+    """Label rows (account, label, decided_sec, source, noise flag) and the bans in ``plan.ban_sec``.
+
+    Ring members are caught in enforcement waves unless ``fronted_decided`` gives their ban
+    instants (-1: not caught) already.
+    """
     n = len(plan)
-    decided1 = _waves(plan, rings, rng, win)
+    decided1 = _waves(plan, rings, rng, win) if fronted_decided is None else fronted_decided.copy()
     rented = np.flatnonzero(plan.takeover_sec >= 0)
     k = _evasion_count(plan.evasion[rented])
     caught = rng.random(len(rented)) < RENTED_DETECT * (1.0 - 0.15 * k)
     t = plan.takeover_sec[rented] + (rng.lognormal(np.log(70.0), 0.6, len(rented)) * DAY_SEC).astype(np.int64)
-    decided1[rented[caught]] = _into_label_window(t[caught], rng, win)
+    decided1[rented[caught]] = into_label_window(t[caught], rng, win)
 
     # honest accounts reviewed: look-alikes often, anyone rarely
     legit = ~plan.is_fronted

@@ -14,6 +14,8 @@ entity and its context, so the same IP always geolocates the same way. Sources:
 - vps: a ring's own rented servers (``hosting``), or an honest developer's cloud desktop
 - trip: hotel / rental IPs of a traveller abroad
 - leak: the operators' own network showing through (China, Russia, rarely North Korea)
+- own_vpn: a dedicated VPN/proxy address rented by one identity alone (an exit of the pool's
+  kind and country, but an address nobody else uses)
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from .randomness import (
     mix64,
 )
 
-SOURCES = ("home", "mobile", "cowork", "vpn", "farm", "resi_proxy", "vps", "trip", "leak")
-(SRC_HOME, SRC_MOBILE, SRC_COWORK, SRC_VPN, SRC_FARM, SRC_RESI, SRC_VPS, SRC_TRIP, SRC_LEAK) = range(
-    len(SOURCES)
+# new sources go at the end: a draw over the cumulative weights does not move when a column
+# that no one uses is appended
+SOURCES = ("home", "mobile", "cowork", "vpn", "farm", "resi_proxy", "vps", "trip", "leak", "own_vpn")
+(SRC_HOME, SRC_MOBILE, SRC_COWORK, SRC_VPN, SRC_FARM, SRC_RESI, SRC_VPS, SRC_TRIP, SRC_LEAK, SRC_OWN_VPN) = (
+    range(len(SOURCES))
 )
 IPT = {name: i for i, name in enumerate(IP_TYPES)}
 MOBILE_HEAVY = geo.countries(("NG", "KE", "PH", "IN", "PK", "BD", "EG", "GH", "VN", "ID"))
@@ -66,6 +70,7 @@ for _code, _share in (
 _SHARED_HOME_PERMILLE = (_SHARED_HOME * 1000).astype(np.uint64)
 _HOME_SHARED_BIT = 1 << 50
 _VPS_HONEST_BIT = 1 << 50
+_VPN_DEDICATED_BIT = 1 << 50
 _U = np.uint64
 
 
@@ -202,4 +207,9 @@ def ip_rows(
     which = np.searchsorted(cum, (mix64(ent[m]) % _U(10_000)).astype(np.float64) / 10_000, side="right")
     which = np.minimum(which, len(cum) - 1)
     country[m], asn[m] = geo.LEAK_COUNTRIES[which], geo.LEAK_ASNS[which]
+
+    m = src == SRC_OWN_VPN
+    ex = ctx.vpn_first[m] % len(exits)
+    ent[m] = entity(NS_VPN_IP, _VPN_DEDICATED_BIT | (ctx.acct[m].astype(np.int64) * 4 + pick[m] % 2))
+    country[m], asn[m], ip_type[m] = exits.country[ex], exits.asn[ex], exits.ip_type[ex]
     return ent, country, asn, ip_type

@@ -55,7 +55,8 @@ def group_leader(group: np.ndarray) -> np.ndarray:
     return leader
 
 
-def _set_rhythm(p: Cols, rows: np.ndarray, code: np.ndarray, rng: np.random.Generator) -> None:
+def set_rhythm(p: Cols, rows: np.ndarray, code: np.ndarray, rng: np.random.Generator) -> None:
+    """Working windows, their odds and the weekend habit of persona ``rows`` for rhythm codes ``code``."""
     for c, (s1, l1, s2, l2, pw1, pany, keep) in _RHYTHMS.items():
         r = rows[code == c]
         k = len(r)
@@ -67,7 +68,7 @@ def _set_rhythm(p: Cols, rows: np.ndarray, code: np.ndarray, rng: np.random.Gene
         p.weekend_keep[r] = rng.uniform(*keep, k)
 
 
-def _sources(**weights: np.ndarray | float) -> np.ndarray:
+def source_mix(**weights: np.ndarray | float) -> np.ndarray:
     """Cumulative source probabilities (rows, len(SOURCES)) from per-source weights."""
     n = max(np.size(w) for w in weights.values())
     mat = np.zeros((n, len(SOURCES)), np.float32)
@@ -109,7 +110,7 @@ def _base(plan: Cols, facs: Cols, exits: Cols, rng: np.random.Generator) -> Cols
         weekend_keep=f32(),
         vac_start_day=np.full(n, -1, np.int64),
         vac_days=np.zeros(n, np.int64),
-        src_cum=_sources(home=1.0 - mobile - vpn - cloud, mobile=mobile, vpn=vpn, vps=cloud),
+        src_cum=source_mix(home=1.0 - mobile - vpn - cloud, mobile=mobile, vpn=vpn, vps=cloud),
         pb_claimed=f32(),
         pb_exit=f32(),
         farm_leak=f32(),
@@ -136,7 +137,7 @@ def _base(plan: Cols, facs: Cols, exits: Cols, rng: np.random.Generator) -> Cols
         act_mean=rng.lognormal(np.log(2.6), 0.45, n).astype(np.float32),
         kind_profile=np.zeros(n, np.int8),
     )
-    _set_rhythm(p, np.arange(n), plan.rhythm, rng)
+    set_rhythm(p, np.arange(n), plan.rhythm, rng)
     vac = np.flatnonzero(rng.random(n) < 0.55)
     span = (p.t1_sec[vac] - p.t0_sec[vac]).astype(np.float64)
     p.vac_start_day[vac] = (p.t0_sec[vac] + rng.random(len(vac)) * span).astype(np.int64) // DAY_SEC
@@ -154,7 +155,7 @@ def _lookalikes(p: Cols, plan: Cols, exits: Cols, rng: np.random.Generator) -> N
 
     r = rows("vpn_user")
     vpn_share = rng.uniform(0.2, 0.9, len(r))
-    p.src_cum[r] = _sources(home=(1 - vpn_share) * 0.85, mobile=(1 - vpn_share) * 0.15, vpn=vpn_share)
+    p.src_cum[r] = source_mix(home=(1 - vpn_share) * 0.85, mobile=(1 - vpn_share) * 0.15, vpn=vpn_share)
     p.pb_exit[r] = np.where(rng.random(len(r)) < 0.15, rng.uniform(0.1, 0.6, len(r)), 0.0)
 
     r = rows("household")
@@ -169,7 +170,7 @@ def _lookalikes(p: Cols, plan: Cols, exits: Cols, rng: np.random.Generator) -> N
     r = np.flatnonzero(in_space)
     share = rng.uniform(0.35, 0.85, len(r))
     p.cowork[r] = space[r]
-    p.src_cum[r] = _sources(home=(1 - share) * 0.85, mobile=(1 - share) * 0.15, cowork=share)
+    p.src_cum[r] = source_mix(home=(1 - share) * 0.85, mobile=(1 - share) * 0.15, cowork=share)
     r = rows("agency")
     p.act_mean[r] *= 1.3
 
@@ -182,7 +183,7 @@ def _lookalikes(p: Cols, plan: Cols, exits: Cols, rng: np.random.Generator) -> N
     r = rows("nomad")
     p.pb_claimed[r] = np.where(rng.random(len(r)) < 0.3, rng.uniform(0.3, 1.0, len(r)), 0.0)
     vpn_share = np.where(rng.random(len(r)) < 0.35, rng.uniform(0.1, 0.6, len(r)), 0.0)
-    p.src_cum[r] = _sources(home=(1 - vpn_share) * 0.8, mobile=(1 - vpn_share) * 0.2, vpn=vpn_share)
+    p.src_cum[r] = source_mix(home=(1 - vpn_share) * 0.8, mobile=(1 - vpn_share) * 0.2, vpn=vpn_share)
     home_vpn = r[rng.random(len(r)) < 0.5]  # some tunnel home to the claimed country
     for c in np.unique(plan.country[home_vpn]):
         sel = home_vpn[plan.country[home_vpn] == c]
@@ -204,7 +205,7 @@ def _fronted(
     us_hours, spoof, resi = has("us_hours"), has("browser_spoof"), has("residential_proxy")
     p.device_zone[rows] = op_zone
     p.rhythm_zone[rows] = np.where(us_hours, p.claimed_zone[rows], op_zone)
-    _set_rhythm(p, rows, np.where(us_hours, RHYTHM_US_SHIFT, RHYTHM_OPERATOR), rng)
+    set_rhythm(p, rows, np.where(us_hours, RHYTHM_US_SHIFT, RHYTHM_OPERATOR), rng)
     p.vac_start_day[rows] = -1
     p.pb_claimed[rows] = np.where(spoof, 1.0, rng.uniform(0.05, 0.5, k))
     p.pb_exit[rows] = np.where(spoof, 0.0, rng.uniform(0.0, 0.3, k))
@@ -215,8 +216,8 @@ def _fronted(
     leak = rings.leak_share[ring]
     p.src_cum[rows] = np.where(
         resi[:, None],
-        _sources(resi_proxy=np.ones(k)),
-        _sources(farm=farm_share, vpn=rest * 0.6, vps=rest * 0.25, resi_proxy=rest * 0.15, leak=leak),
+        source_mix(resi_proxy=np.ones(k)),
+        source_mix(farm=farm_share, vpn=rest * 0.6, vps=rest * 0.25, resi_proxy=rest * 0.15, leak=leak),
     )
     us_exits = pick_exits(exits, k, rng, country=geo.COUNTRY_INDEX["US"])
     p.vpn_first[rows] = np.where(rng.random(k) < 0.8, us_exits, p.vpn_first[rows])
@@ -268,7 +269,7 @@ def build_personas(
         trip.rhythm_zone, trip.device_zone = zone.copy(), zone.copy()
         trip.loc_country = plan.trip_country[trav].copy()
         trip.pb_claimed = np.where(rng.random(len(trav)) < 0.25, 1.0, 0.0).astype(np.float32)
-        trip.src_cum = _sources(trip=np.full(len(trav), 0.75), mobile=0.25)
+        trip.src_cum = source_mix(trip=np.full(len(trav), 0.75), mobile=0.25)
         trip.rate_per_day = np.maximum(trip.rate_per_day * 0.7, 0.3).astype(np.float32)
         trip.vac_start_day[:] = -1
         after.t0_sec = trip_end

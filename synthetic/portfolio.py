@@ -27,14 +27,20 @@ STOCK_SHARE = 0.03
 
 
 def _fresh(
-    acct: np.ndarray, added: np.ndarray, handles: pa.Array, rng: np.random.Generator, stock: np.ndarray
+    acct: np.ndarray,
+    added: np.ndarray,
+    handles: pa.Array,
+    rng: np.random.Generator,
+    stock: np.ndarray,
+    stock_share: float = STOCK_SHARE,
 ) -> dict:
-    """Fresh items of accounts ``acct`` (one row each) as column pieces."""
+    """Fresh items of accounts ``acct`` (one row each) as column pieces; ``stock_share`` of
+    the images are popular stock images."""
     n = len(acct)
     d_words, d_off = text.descriptions(n, rng)
     t_words, t_off = text.titles(n, rng)
     phash = random_u64(rng, n)
-    use_stock = rng.random(n) < STOCK_SHARE
+    use_stock = rng.random(n) < stock_share
     stock_pick = stock[rng.integers(0, len(stock), int(use_stock.sum()))]
     reenc = rng.random(len(stock_pick)) < 0.3
     stock_pick[reenc] = flip_bits(stock_pick[reenc], rng, 1, 2)
@@ -117,8 +123,15 @@ def _times(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, power: floa
     return lo + ((hi - lo).astype(np.float64) * rng.random(len(lo)) ** power).astype(np.int64)
 
 
-def build_items(plan: Cols, rings: Cols, handles: pa.Array, rng: np.random.Generator) -> dict:
-    """All portfolio items (before rendering), sorted by account then time."""
+def build_items(
+    plan: Cols,
+    rings: Cols,
+    handles: pa.Array,
+    rng: np.random.Generator,
+    fronted_stock_share: float = STOCK_SHARE,
+) -> dict:
+    """All portfolio items (before rendering), sorted by account then time; fresh items of
+    fronted accounts use stock images at ``fronted_stock_share``."""
     n = len(plan)
     stock = random_u64(rng, max(20, n // 4000))
     end = plan.stop_sec  # ban or end: nothing is added after
@@ -169,7 +182,7 @@ def build_items(plan: Cols, rings: Cols, handles: pa.Array, rng: np.random.Gener
     m_added = _times(rng, m_lo, end[m_acct], 1.5)
     m_fresh = np.repeat(fresh_ev, k)
     if m_fresh.any():
-        parts.append(_fresh(m_acct[m_fresh], m_added[m_fresh], handles, rng, stock))
+        parts.append(_fresh(m_acct[m_fresh], m_added[m_fresh], handles, rng, stock, fronted_stock_share))
     copy_acct, copy_added = m_acct[~m_fresh], m_added[~m_fresh]
     if len(copy_acct) and len(order):
         ring = plan.ring[copy_acct]

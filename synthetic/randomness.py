@@ -25,6 +25,8 @@ PART_LINKS = 9
 PART_ATTRIBUTES = 10
 PART_KEYS = 11
 PART_TEXT = 12
+PART_CELLS = 13  # behaviour mode: isolated fronted cells
+PART_PLATFORM = 14  # platform mode: the crowd-work graph
 
 # Entity namespaces: the top byte of a 64-bit entity id says what kind of thing it is.
 NS_HOME_IP = 1

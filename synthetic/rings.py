@@ -132,6 +132,23 @@ def build_rings(n_rings_members: int, rng: np.random.Generator, win: Window) -> 
     return rings, facilitators
 
 
+def operator_life(
+    created_sec: np.ndarray, rng: np.random.Generator, win: Window
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop of the active life of front identities: busy within days of sign-up,
+    a tenth abandoned after some months, the rest active to the end."""
+    m = len(created_sec)
+    start = created_sec + ((1.0 + rng.exponential(3.0, m)) * DAY_SEC).astype(np.int64)
+    abandoned = rng.random(m) < 0.1
+    stop = np.where(
+        abandoned,
+        np.minimum(start + ((20 + rng.exponential(200, m)) * DAY_SEC).astype(np.int64), win.end_sec),
+        win.end_sec,
+    )
+    start = np.minimum(start, win.end_sec - 3600)
+    return start, np.maximum(stop, start + 3600)
+
+
 def ring_members(rings: Cols, rng: np.random.Generator, win: Window) -> Cols:
     """Plan rows of the identities of every ring (created in bursts, operator rhythm)."""
     ring = np.repeat(np.arange(len(rings), dtype=np.int32), rings.size)
@@ -154,17 +171,7 @@ def ring_members(rings: Cols, rng: np.random.Generator, win: Window) -> Cols:
     )
     created = burst + (rng.exponential(2.5, m) * DAY_SEC).astype(np.int64)
     plan.created_sec = np.clip(created, win.first_created_sec, win.last_created_sec)
-    plan.active_start_sec = plan.created_sec + ((1.0 + rng.exponential(3.0, m)) * DAY_SEC).astype(np.int64)
-    abandoned = rng.random(m) < 0.1
-    plan.stop_sec = np.where(
-        abandoned,
-        np.minimum(
-            plan.active_start_sec + ((20 + rng.exponential(200, m)) * DAY_SEC).astype(np.int64), win.end_sec
-        ),
-        win.end_sec,
-    )
-    plan.active_start_sec = np.minimum(plan.active_start_sec, win.end_sec - 3600)
-    plan.stop_sec = np.maximum(plan.stop_sec, plan.active_start_sec + 3600)
+    plan.active_start_sec, plan.stop_sec = operator_life(plan.created_sec, rng, win)
     plan.rate_per_day = rng.lognormal(np.log(0.5), 0.4, m).astype(np.float32)
     us_hours = (plan.evasion & EVASION_BIT["us_hours"]) > 0
     plan.rhythm = np.where(us_hours, RHYTHM_US_SHIFT, RHYTHM_OPERATOR).astype(np.int8)

@@ -10,13 +10,15 @@ import pyarrow.compute as pc
 
 from ..features.contract import LABEL_SOURCES, PAYOUT_METHODS, arrow_schema
 from . import geo
+from .cells import cell_photos, without_fronted_pairs
 from .frame import Cols
 from .identity import GROUND_TRUTH_SCHEMA, Names, attributes, ground_truth
 from .links import LINK_KINDS, build_links
 from .money import payout_methods, payouts
-from .portfolio import build_items, profile_photos
+from .portfolio import STOCK_SHARE, build_items, profile_photos
 from .randomness import (
     PART_ATTRIBUTES,
+    PART_CELLS,
     PART_LINKS,
     PART_MONEY,
     PART_PORTFOLIO,
@@ -41,11 +43,14 @@ def _ids(ids: pa.Array, acct: np.ndarray) -> pa.Array:
 
 
 def write_accounts(world, out_dir: Path, ids: pa.Array) -> tuple[int, pa.Array]:
-    """accounts.parquet; returns its row count and the link handles derived from the names."""
+    """accounts.parquet; returns its row count and the link handles derived from the names.
+    Isolated cells (``world.cells``) get fresh photos of their own."""
     plan = world.plan
     rng = child_rng(world.seed, PART_TEXT)
     names = Names(plan, rng)
     photo, has_photo = profile_photos(plan, world.rings, child_rng(world.seed, PART_PORTFOLIO, 1))
+    if world.cells:
+        photo, has_photo = cell_photos(photo, has_photo, plan, child_rng(world.seed, PART_CELLS, 3))
     rows = write_whole(
         out_dir,
         "accounts",
@@ -91,9 +96,10 @@ def write_money(world, out_dir: Path, ids: pa.Array) -> tuple[int, int, np.ndarr
 
 
 def write_portfolio(world, out_dir: Path, ids: pa.Array, handles: pa.Array) -> int:
-    """portfolio_items.parquet, rendered and written in chunks of items."""
+    """portfolio_items.parquet, rendered and written in chunks of items (no stock images
+    for isolated cells)."""
     rng = child_rng(world.seed, PART_PORTFOLIO)
-    items = build_items(world.plan, world.rings, handles, rng)
+    items = build_items(world.plan, world.rings, handles, rng, 0.0 if world.cells else STOCK_SHARE)
     n = len(items["acct"])
     writer = TableWriter(out_dir, "portfolio_items")
     for lo in range(0, max(n, 1), ITEM_CHUNK):
@@ -124,8 +130,10 @@ def write_portfolio(world, out_dir: Path, ids: pa.Array, handles: pa.Array) -> i
 
 
 def write_links(world, out_dir: Path, ids: pa.Array) -> int:
-    """account_links.parquet."""
+    """account_links.parquet (no link between two isolated cells)."""
     links = build_links(world.plan, child_rng(world.seed, PART_LINKS))
+    if world.cells:
+        links = without_fronted_pairs(links, world.plan)
     return write_whole(
         out_dir,
         "account_links",

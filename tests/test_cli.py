@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pyarrow.parquet as pq
@@ -92,3 +93,34 @@ def test_features_master_needs_spark(tmp_path):
     result = runner.invoke(app, ["features", str(data), "--as-of", "2025-01-04", "--out",
                                  str(tmp_path / "f.parquet"), "--master", "local[1]"])
     assert result.exit_code != 0 and "--engine spark" in result.output
+
+
+def test_generate_passes_mode_and_fronted_share(tmp_path):
+    out = tmp_path / "thin"
+    result = runner.invoke(app, ["generate", str(out), "--accounts", "300", "--seed", "2",
+                                 "--mode", "thin", "--fronted-share", "0.05"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "generation.json").read_text())
+    assert summary["parameters"]["mode"] == "thin"
+    assert summary["parameters"]["fronted_share"] == 0.05
+    assert sorted(p.name for p in out.iterdir()) == [
+        "accounts.parquet", "generation.json", "ground_truth.parquet", "labels.parquet",
+        "sessions.parquet"]
+
+
+def test_generate_defaults_to_classic_at_the_modes_share(tmp_path):
+    result = runner.invoke(app, ["generate", str(tmp_path), "--accounts", "300"])
+    assert result.exit_code == 0, result.output
+    parameters = json.loads((tmp_path / "generation.json").read_text())["parameters"]
+    assert (parameters["mode"], parameters["fronted_share"]) == ("classic", 0.01)
+
+
+def test_generate_mode_choices_are_the_generators(tmp_path):
+    from typing import get_args
+
+    from accountrisk.plugin.cli import GeneratorMode
+    from accountrisk.synthetic import MODES
+
+    assert get_args(GeneratorMode) == MODES
+    result = runner.invoke(app, ["generate", str(tmp_path), "--mode", "lively"])
+    assert result.exit_code != 0 and not (tmp_path / "generation.json").exists()
