@@ -8,16 +8,19 @@ import time
 from pathlib import Path
 
 
-def ensure_data(root: Path, accounts: int, seed: int) -> tuple[Path, dict, float]:
-    """Generate (or reuse) ``root/n<accounts>-s<seed>``; returns folder, summary and the
-    generation seconds (NaN when reused)."""
+def ensure_data(root: Path, accounts: int, seed: int, mode: str = "classic"
+                ) -> tuple[Path, dict, float]:
+    """Generate (or reuse) ``root/n<accounts>-s<seed>`` (``-<mode>`` added for a generator
+    mode other than classic); returns folder, summary and the generation seconds (NaN when
+    reused)."""
     from accountrisk.synthetic import generate
 
-    folder = Path(root) / f"n{accounts}-s{seed}"
+    name = f"n{accounts}-s{seed}" + ("" if mode == "classic" else f"-{mode}")
+    folder = Path(root) / name
     meta = folder / "generation.json"
     if meta.exists():
         return folder, json.loads(meta.read_text()), float("nan")
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
-    summary = generate(folder, accounts=accounts, seed=seed)
+    summary = generate(folder, accounts=accounts, seed=seed, mode=mode)
     return folder, summary, time.perf_counter() - started

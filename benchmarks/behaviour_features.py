@@ -93,10 +93,10 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def load_seed(root: Path, accounts: int, seed: int, thin: bool) -> pl.DataFrame:
+def load_seed(root: Path, accounts: int, seed: int, mode: str, thin: bool) -> pl.DataFrame:
     from accountrisk.features.api import compute_features
 
-    folder, summary, _ = ensure_data(root, accounts, seed)
+    folder, summary, _ = ensure_data(root, accounts, seed, mode)
     if thin:
         folder = thin_copy(folder, root)
     cached = root / f"features-{folder.name}-{code_version()}.parquet"
@@ -241,7 +241,10 @@ def main() -> None:
                         help="first and last seed (development seeds only)")
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--data", type=Path, default=Path("bench-data"))
-    parser.add_argument("--thin", action="store_true", help="accounts, sessions, labels only")
+    parser.add_argument("--mode", default="behaviour",
+                        help="generator mode (behaviour: fronted cells share nothing)")
+    parser.add_argument("--thin", action="store_true",
+                        help="keep only accounts, sessions and labels (a thin export)")
     parser.add_argument("--views", nargs="*", default=["hours", "network", "behaviour"],
                         choices=["hours", "network", "behaviour", "all"],
                         help="feature sets to fit models on (none: feature AUCs only)")
@@ -254,14 +257,14 @@ def main() -> None:
     if any(7000 <= s <= 7999 or 9000 <= s <= 9999 for s in range(first, last + 1)):
         sys.exit("seeds 7000-7999 and 9000-9999 are reserved for final reporting")
 
-    frame = pl.concat([load_seed(args.data, args.accounts, s, args.thin)
+    frame = pl.concat([load_seed(args.data, args.accounts, s, args.mode, args.thin)
                        for s in range(first, last + 1)], how="diagonal_relaxed")
     columns = [c for c in frame.columns if c not in ("account_id", "is_fronted", "lookalike",
                                                       "seed")
                and frame[c].dtype.is_numeric()]
     new = [c for c in BEHAVIOUR_FEATURES if c in columns]
-    print(f"# {frame.height:,} accounts, {int(frame['is_fronted'].sum())} fronted, seeds "
-          f"{first}-{last}{', thin export' if args.thin else ''}\n")
+    print(f"# {args.mode} mode, {frame.height:,} accounts, {int(frame['is_fronted'].sum())} "
+          f"fronted, seeds {first}-{last}{', thin export' if args.thin else ''}\n")
     feature_table(frame, new)
     for view, names in views(columns).items():
         if view in args.views:
