@@ -70,11 +70,10 @@ def session_active_days_per_week(d: Dialect) -> str:
 
 
 @feature(login_hours, family="working_hours", direction=0,
-         reason="its longest break between logins was {value:.1f} times its usual gap")
-def session_longest_break_to_mean_ratio(d: Dialect) -> str:
-    """Longest run of days without a login over the mean gap between login days (NULL under
-    10 login days)."""
-    return "longest_break_to_mean_ratio"
+         reason="its longest break between logins was {value:.0f} days")
+def session_longest_break_days(d: Dialect) -> str:
+    """Most days in a row without a login inside the login span (NULL under 10 login days)."""
+    return "longest_break_days"
 
 
 @feature(login_hours, family="working_hours", direction=0,

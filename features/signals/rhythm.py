@@ -7,7 +7,7 @@ takes a vacation now and then. So these signals describe the *shape* of the work
 from the claimed-local hour slots that :mod:`.working_hours` made (one time-zone
 conversion per row).
 
-:func:`rhythm_sql` is shared with :mod:`.session_hours`, which reads the same shape from
+:func:`rhythm_sql` is shared with :mod:`.login_hours`, which reads the same shape from
 session start times (login times) when an export has no ``activity`` table.
 """
 
@@ -29,9 +29,10 @@ _WEEKDAY_SHIFT = 3
 
 def rhythm_sql(slots: str, count: str) -> str:
     """Per account, from a claimed-local hour slot table ``slots`` (account_id, local_slot
-    = claimed-local hours since 1970, ``count`` = events in that hour): total events,
-    weekend, early-morning and evening shares, the concentration of the hour of day, the
-    longest break and how full the active weeks are."""
+    = claimed-local hours since 1970, ``count`` = events in that hour): the shares of
+    events at night, in business hours, in the early morning, in the evening and on
+    weekends, the circular mean hour's distance from 13:30, active days per active week,
+    the share of weeks with any event and the longest break between active days."""
     hour = "local_slot % 24"
     angle = f"((CAST({hour} AS DOUBLE) + 0.5) * pi() / 12)"
     day = "CAST(floor(local_slot / 24) AS BIGINT)"
@@ -65,7 +66,6 @@ def rhythm_sql(slots: str, count: str) -> str:
     ),
     spans AS (
         SELECT account_id, count(*) AS active_days,
-               max(local_day) - min(local_day) + 1 AS span_days,
                max(gap_days) AS longest_gap_days,
                sum(CASE WHEN {weekend} THEN day_n ELSE 0 END) AS weekend_n
         FROM gaps GROUP BY account_id
@@ -77,7 +77,6 @@ def rhythm_sql(slots: str, count: str) -> str:
     weekly AS (
         SELECT account_id, count(*) AS active_weeks,
                max(local_week) - min(local_week) + 1 AS span_weeks,
-               sum(CASE WHEN week_days >= 6 THEN 1 ELSE 0 END) AS full_weeks,
                avg(CAST(week_days AS DOUBLE)) AS week_days_mean
         FROM weeks GROUP BY account_id
     )
@@ -92,18 +91,8 @@ def rhythm_sql(slots: str, count: str) -> str:
            CAST(s.weekend_n AS DOUBLE) / h.total_n AS weekend_ratio,
            CAST(h.morning_n AS DOUBLE) / h.total_n AS morning_ratio,
            CAST(h.evening_n AS DOUBLE) / h.total_n AS evening_ratio,
-           sqrt(h.sin_sum * h.sin_sum + h.cos_sum * h.cos_sum) / h.total_n
-               AS hour_concentration,
            CASE WHEN s.active_days >= {MIN_ACTIVE_DAYS_FOR_BREAKS}
                 THEN s.longest_gap_days END AS longest_break_days,
-           CASE WHEN s.active_days >= {MIN_ACTIVE_DAYS_FOR_BREAKS}
-                     AND s.span_days > s.active_days
-                THEN CAST(s.longest_gap_days AS DOUBLE) * (s.active_days - 1)
-                     / (s.span_days - s.active_days) END AS longest_break_to_mean_ratio,
-           CASE WHEN s.active_days >= {MIN_ACTIVE_DAYS_FOR_BREAKS}
-                THEN CAST(s.longest_gap_days AS DOUBLE) / s.span_days END
-               AS longest_break_span_ratio,
-           CAST(w.full_weeks AS DOUBLE) / w.active_weeks AS full_week_ratio,
            CAST(w.active_weeks AS DOUBLE) / w.span_weeks AS active_week_ratio
     FROM hours AS h
     JOIN spans AS s ON s.account_id = h.account_id
@@ -142,38 +131,10 @@ def activity_claimed_evening_ratio(d: Dialect) -> str:
 
 
 @feature(activity_rhythm, family="working_hours", direction=0,
-         reason="its work hours are {value:.0%} concentrated around one time of day")
-def activity_hour_concentration_ratio(d: Dialect) -> str:
-    """Mean resultant length of the work-action hours on the 24-hour clock (1: one hour)."""
-    return "hour_concentration"
-
-
-@feature(activity_rhythm, family="working_hours", direction=0,
          reason="its longest break between active days was {value:.0f} days")
 def activity_longest_break_days(d: Dialect) -> str:
     """Most days in a row without work inside the active span (NULL under 10 active days)."""
     return "longest_break_days"
-
-
-@feature(activity_rhythm, family="working_hours", direction=0,
-         reason="its longest break was {value:.1f} times its usual gap between active days")
-def activity_longest_break_to_mean_ratio(d: Dialect) -> str:
-    """Longest break over the mean break between active days (NULL under 10 active days)."""
-    return "longest_break_to_mean_ratio"
-
-
-@feature(activity_rhythm, family="working_hours", direction=0,
-         reason="its longest break took {value:.0%} of its active span")
-def activity_longest_break_span_ratio(d: Dialect) -> str:
-    """Longest break over the days from first to last active day (NULL under 10 days)."""
-    return "longest_break_span_ratio"
-
-
-@feature(activity_rhythm, family="working_hours", direction=0,
-         reason="worked six or seven days in {value:.0%} of its active weeks")
-def activity_full_week_ratio(d: Dialect) -> str:
-    """Share of active (claimed-local, Monday-based) weeks with 6 or 7 active days."""
-    return "full_week_ratio"
 
 
 @feature(activity_rhythm, family="working_hours", direction=0,

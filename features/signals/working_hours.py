@@ -25,10 +25,8 @@ BUSINESS_END_HOUR = 18
 # Centre of 09:00-18:00: where an honest office worker's activity is centred, so a worker
 # keeping the claimed zone's business hours has an implied offset gap near zero.
 WORKDAY_CENTER_HOUR = 13.5
-# A browser clock this many hours off the claimed zone is another region, not a DST slip or
-# a neighbouring zone of a wide country.
-FAR_OFFSET_HOURS = 3
 MIN_ACTIVITY_FOR_OFFSET = 10  # below this a circular mean of hours is noise
+SAME_DIRECTION_HOURS = 1e-9  # closer directions on the clock are equal (rounding noise)
 
 SLOTS_TABLE = "activity_claimed_hour_slots"
 HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
@@ -45,10 +43,15 @@ def _hour_angle(hour: str) -> str:
 
 def circular_hours_between(sin_a: str, cos_a: str, sin_b: str, cos_b: str) -> str:
     """Distance in hours (0..12) between two directions on the 24-hour clock, each given as
-    a (sin, cos) vector of any length; atan2(cross, dot) is exact at every angle."""
+    a (sin, cos) vector of any length; atan2(cross, dot) is exact at every angle.
+
+    Engines add the vectors' terms in different orders, so two equal directions come out
+    1e-16 hours apart on one engine and 7e-16 on another: distances under
+    ``SAME_DIRECTION_HOURS`` read as 0."""
     cross = f"(({sin_a}) * ({cos_b}) - ({cos_a}) * ({sin_b}))"
     dot = f"(({cos_a}) * ({cos_b}) + ({sin_a}) * ({sin_b}))"
-    return f"(abs(atan2({cross}, {dot})) * 12 / pi())"
+    hours = f"(abs(atan2({cross}, {dot})) * 12 / pi())"
+    return f"(CASE WHEN {hours} < {SAME_DIRECTION_HOURS} THEN 0 ELSE {hours} END)"
 
 
 TIMED_TABLES = (("activity", "ts"), ("sessions", "started_at"))
@@ -180,8 +183,6 @@ def session_zone_mismatch(ctx: StageContext) -> str:
                sum(CASE WHEN {browser} IS NULL THEN 0
                         ELSE session_count * {offset_gap_hours_sql(browser, claimed)} END)
                    AS gap_hours_sum,
-               sum(CASE WHEN {offset_gap_hours_sql(browser, claimed)} >= {FAR_OFFSET_HOURS}
-                        THEN session_count ELSE 0 END) AS far_n,
                count(DISTINCT {browser} - {claimed}) AS gap_distinct_n
         FROM {SESSION_SLOTS_TABLE} GROUP BY account_id
     ),
@@ -198,8 +199,6 @@ def session_zone_mismatch(ctx: StageContext) -> str:
            CASE WHEN c.known_n > 0 THEN CAST(c.mismatch_n AS DOUBLE) / c.known_n END
                AS browser_mismatch_ratio,
            CASE WHEN c.known_n > 0 THEN c.gap_hours_sum / c.known_n END AS browser_gap_hours,
-           CASE WHEN c.known_n > 0 THEN CAST(c.far_n AS DOUBLE) / c.known_n END
-               AS browser_far_ratio,
            CASE WHEN c.known_n > 0 THEN c.gap_distinct_n END AS browser_gap_distinct_n,
            p.ip_mismatch_ratio
     FROM place AS p LEFT JOIN clock AS c ON c.account_id = p.account_id
@@ -281,15 +280,6 @@ def browser_offset_mismatch_session_ratio(d: Dialect) -> str:
 def browser_offset_gap_mean_hours(d: Dialect) -> str:
     """Mean hours (0..12, circular) between browser offset and the claimed zone's offset."""
     return "browser_gap_hours"
-
-
-@feature(session_zone_mismatch,
-         reason=f"{{value:.0%}} of sessions had a browser clock at least {FAR_OFFSET_HOURS} "
-                "hours off the claimed time zone {claimed_timezone}")
-def browser_offset_far_session_ratio(d: Dialect) -> str:
-    """Share of sessions (browser offset known) at least 3 hours (circular) off the claimed
-    zone's offset then."""
-    return "browser_far_ratio"
 
 
 @feature(session_zone_mismatch, direction=0,

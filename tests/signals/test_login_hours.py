@@ -57,10 +57,9 @@ def test_login_weeks_and_breaks():
     a = f["a"]
     assert a["session_active_days_per_week"] == pytest.approx((7 + 3 + 1) / 3)
     assert a["session_active_week_ratio"] == pytest.approx(3 / 4)
-    # 11 login days over 25: 14 idle days (all in one break) in 10 gaps.
-    assert a["session_longest_break_to_mean_ratio"] == pytest.approx(14 / (14 / 10))
+    assert a["session_longest_break_days"] == 14  # 17 to 30 July
     assert a["session_implied_offset_gap_hours"] == pytest.approx(3)  # hour 10 is 10:30
-    assert f["few"]["session_longest_break_to_mean_ratio"] is None
+    assert f["few"]["session_longest_break_days"] is None
     assert f["few"]["session_implied_offset_gap_hours"] is None  # under 10 sessions
 
 

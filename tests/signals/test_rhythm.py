@@ -53,15 +53,6 @@ def test_morning_and_evening_blocks_of_the_claimed_day():
     assert f["activity_claimed_evening_ratio"] == pytest.approx(3 / 8)
 
 
-def test_hour_concentration_is_one_for_one_hour_and_zero_for_opposite_hours():
-    tables = make_tables(
-        activity=acts("one", [datetime(2025, 7, d, 16, 10) for d in range(1, 6)])
-        + acts("split", [datetime(2025, 7, 1, 16), datetime(2025, 7, 2, 4)]))
-    f = compute(tables)
-    assert f["one"]["activity_hour_concentration_ratio"] == pytest.approx(1)
-    assert f["split"]["activity_hour_concentration_ratio"] == pytest.approx(0, abs=1e-12)
-
-
 def test_longest_break_inside_the_active_span():
     days = [datetime(2025, 7, d) for d in range(1, 11)] + [
         datetime(2025, 7, d) for d in range(21, 26)]
@@ -73,14 +64,8 @@ def test_longest_break_inside_the_active_span():
     f = compute(tables)
     v = f["vacation"]
     assert v["activity_longest_break_days"] == 10  # 11 to 20 July
-    # 15 active days over a 25-day span: 10 idle days in 14 gaps.
-    assert v["activity_longest_break_to_mean_ratio"] == pytest.approx(10 / (10 / 14))
-    assert v["activity_longest_break_span_ratio"] == pytest.approx(10 / 25)
     assert f["few"]["activity_longest_break_days"] is None
-    assert f["few"]["activity_longest_break_to_mean_ratio"] is None
     assert f["steady"]["activity_longest_break_days"] == 0
-    assert f["steady"]["activity_longest_break_span_ratio"] == 0
-    assert f["steady"]["activity_longest_break_to_mean_ratio"] is None
 
 
 def test_days_are_claimed_local_days():
@@ -91,14 +76,13 @@ def test_days_are_claimed_local_days():
     assert f["activity_longest_break_days"] == 4
 
 
-def test_full_and_active_weeks():
+def test_active_weeks_are_claimed_local_monday_weeks():
     monday = datetime(2025, 7, 7)
     days = ([monday + timedelta(days=i) for i in range(6)]  # six days in the first week
             + [monday + timedelta(days=7), monday + timedelta(days=8)]  # two in the next
             + [monday + timedelta(days=21)])  # and one three weeks later
     tables = make_tables(activity=acts("a", [noon_edt(d) for d in days]))
     f = compute(tables)["a"]
-    assert f["activity_full_week_ratio"] == pytest.approx(1 / 3)
     assert f["activity_active_week_ratio"] == pytest.approx(3 / 4)
 
 
@@ -106,5 +90,5 @@ def test_no_activity_leaves_the_shape_unknown():
     f = compute(make_tables(accounts=[{"account_id": "a"}],
                             activity=acts("b", [datetime(2025, 7, 1)])))["a"]
     assert f["activity_claimed_weekend_ratio"] is None
-    assert f["activity_full_week_ratio"] is None
+    assert f["activity_active_week_ratio"] is None
     assert f["activity_longest_break_days"] is None

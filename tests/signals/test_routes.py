@@ -7,17 +7,6 @@ def session(account, ip="ip-x", **extra):
     return {"account_id": account, "ip_token": ip, **extra}
 
 
-def test_addresses_per_session_need_five_sessions():
-    tables = make_tables(sessions=[session("rotating", f"ip-{i}") for i in range(5)]
-                         + [session("home", "ip-home") for _ in range(4)]
-                         + [session("home", "ip-phone")]
-                         + [session("few", f"ip-f{i}") for i in range(4)])
-    f = compute(tables)
-    assert f["rotating"]["ip_address_per_session_ratio"] == 1
-    assert f["home"]["ip_address_per_session_ratio"] == pytest.approx(2 / 5)
-    assert f["few"]["ip_address_per_session_ratio"] is None
-
-
 def test_routed_sessions_count_tunnels_and_data_centers_of_known_type():
     tables = make_tables(sessions=[session("a", "v", ip_type="vpn"),
                                    session("a", "h", ip_type="hosting"),
@@ -31,29 +20,25 @@ def test_routed_sessions_count_tunnels_and_data_centers_of_known_type():
     assert f["n"]["routed_session_ratio"] is None
 
 
-def test_slips_are_sessions_from_a_third_country():
+def test_usual_country_is_the_most_common_session_country():
     tables = make_tables(
         accounts=[{"account_id": "nomad", "claimed_country": "US"},
-                  {"account_id": "home", "claimed_country": "US"},
-                  {"account_id": "tie", "claimed_country": "US"},
+                  {"account_id": "traveller", "claimed_country": "US"},
+                  {"account_id": "tie", "claimed_country": "FR"},
                   {"account_id": "unknown", "claimed_country": "US"}],
-        sessions=[session("nomad", ip_country=c) for c in ("DE", "DE", "DE", "US", "FR", None)]
-        + [session("home", ip_country=c) for c in ("US", "US", "US", "GB")]
-        # A tie between the most common countries goes to the first code, DE.
+        sessions=[session("nomad", ip_country=c) for c in ("DE", "DE", "US", "FR", None, None)]
+        + [session("traveller", ip_country=c) for c in ("US", "US", "US", "GB")]
+        # Ties go to the first country code: DE before FR.
         + [session("tie", ip_country=c) for c in ("FR", "DE", "FR", "DE")]
         + [session("unknown", ip_country=None)])
     f = compute(tables)
-    assert f["nomad"]["ip_country_slip_session_ratio"] == pytest.approx(1 / 5)
     assert f["nomad"]["is_usual_ip_country_abroad"] == 1
-    assert f["home"]["ip_country_slip_session_ratio"] == pytest.approx(1 / 4)
-    assert f["home"]["is_usual_ip_country_abroad"] == 0
-    assert f["tie"]["ip_country_slip_session_ratio"] == pytest.approx(1 / 2)
+    assert f["traveller"]["is_usual_ip_country_abroad"] == 0
     assert f["tie"]["is_usual_ip_country_abroad"] == 1
-    assert f["unknown"]["ip_country_slip_session_ratio"] is None
     assert f["unknown"]["is_usual_ip_country_abroad"] is None
 
 
 def test_no_sessions_no_routes():
     f = compute(make_tables(accounts=[{"account_id": "a"}], sessions=[session("b")]))["a"]
     assert f["routed_session_ratio"] is None
-    assert f["ip_country_slip_session_ratio"] is None
+    assert f["is_usual_ip_country_abroad"] is None
