@@ -238,7 +238,7 @@ def main() -> None:
                         help="generator mode (behaviour: fronted cells share nothing)")
     parser.add_argument("--thin", action="store_true",
                         help="keep only accounts, sessions and labels (a thin export)")
-    parser.add_argument("--views", nargs="*", default=["hours", "network", "behaviour"],
+    parser.add_argument("--views", nargs="*", default=["hours", "network", "all"],
                         choices=["hours", "network", "behaviour", "all"],
                         help="feature sets to fit models on (none: feature AUCs only)")
     parser.add_argument("--drop-one", action="store_true",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..dialect import Dialect
 from ..registry import StageContext, feature, stage
+from .access import IP_ACCOUNTS_TABLE
 
 
 @stage(needs=("accounts", "sessions"), after=("access_links",))
@@ -23,7 +24,7 @@ def session_routes(ctx: StageContext) -> str:
     return f"""
     WITH tunnels AS (
         SELECT account_id, sum(anonymizer_n + hosting_n) AS routed_n, sum(typed_n) AS typed_n
-        FROM access_ip_accounts GROUP BY account_id
+        FROM {IP_ACCOUNTS_TABLE} GROUP BY account_id
     ),
     countries AS (
         SELECT account_id, ip_country,
