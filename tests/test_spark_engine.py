@@ -158,6 +158,28 @@ def flip_bits(hex_hash: str, bits: int) -> str:
     return f"{int(hex_hash, 16) ^ (((1 << bits) - 1) << shift):016x}"
 
 
+def week_shape_moments() -> list[datetime]:
+    """Lord Howe (+10:30 in July) work on 14 local days with a break, each at the instants
+    either side of local midnight (13:30 UTC) and of a Friday/Saturday turn."""
+    moments = []
+    for day in [*range(1, 11), 21, 22, 26, 27]:
+        moments += [datetime(2025, 7, day, 13, 29, 59, 500000), datetime(2025, 7, day, 13, 30),
+                    datetime(2025, 7, day, 20, 15)]
+    return moments
+
+
+def route_sessions() -> list[dict]:
+    """Sessions of one account over tunnels and several countries (a tie for the most
+    common one), with browser clocks near and far from the claimed zone."""
+    kinds = [("vpn", "DE", 120), ("hosting", "FR", 60), ("residential", "DE", -300),
+             ("residential", "FR", -240), ("proxy", "KP", 540), (None, None, None),
+             ("mobile", "US", -420)]
+    return [{"account_id": "router", "ip_token": f"route-{i % 5}", "ip_type": t,
+             "ip_country": c, "browser_utc_offset_min": off,
+             "started_at": datetime(2025, 7, 4 + i, 3 + 3 * i)}
+            for i, (t, c, off) in enumerate(kinds)]
+
+
 def edge_tables() -> dict[str, pa.Table]:
     base = "9f3a5c7e1b2d4f60"
     text = ("built a realtime logistics dashboard with kafka streams postgres and react for a "
@@ -200,6 +222,8 @@ def edge_tables() -> dict[str, pa.Table]:
     payout_methods = [{"account_id": f"hub{i:02d}", "payout_token": "p-shared",
                        "method": "crypto" if i % 3 else "bank",
                        "destination_country": "KP" if i % 2 else "US"} for i in range(3)]
+    activity += acts("lordhowe", week_shape_moments())
+    sessions += route_sessions()
     return make_tables(accounts=accounts, activity=activity, sessions=sessions,
                        portfolio_items=items, payout_methods=payout_methods,
                        account_links=[{"account_id": "home0", "other_account_id": "txt0"}],
@@ -233,6 +257,24 @@ def test_edge_cases_same_features(spark_engine):
     assert f["hub00"]["residential_ip_shared_account_count"] == 0
     assert f["home0"]["residential_ip_shared_account_count"] == 2
     assert f["chicago"]["activity_count"] == 20
+    lordhowe = f["lordhowe"]
+    assert lordhowe["activity_longest_break_days"] is not None
+    assert lordhowe["activity_claimed_weekend_ratio"] > 0
+    assert lordhowe["session_claimed_night_ratio"] is not None
+    router = f["router"]
+    assert router["routed_session_ratio"] == pytest.approx(3 / 6)
+    assert router["is_usual_ip_country_abroad"] == 1  # DE and FR tie: DE
+    assert router["browser_offset_gap_distinct_count"] == 6
+
+
+def test_thin_export_same_features(spark_engine):
+    """Only accounts, sessions and labels: the login-hour signals on both engines."""
+    tables = {name: table for name, table in edge_tables().items()
+              if name in ("accounts", "sessions", "labels")}
+    f = same_on_both(spark_engine, tables, datetime(2025, 12, 1), NOW)
+    assert f["chicago"]["activity_claimed_night_ratio"] is None
+    assert f["chicago"]["session_claimed_night_ratio"] is not None
+    assert f["kathmandu"]["session_implied_offset_gap_hours"] is not None
 
 
 def zone_edge_tables() -> dict[str, pa.Table]:

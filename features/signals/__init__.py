@@ -5,5 +5,6 @@ below, plus its test under ``tests/signals/``. Order matters only for output col
 """
 
 from . import base  # noqa: F401  (helper tables first)
-from . import payout, portfolio, working_hours, access, identity_graph, takeover  # noqa: F401
+from . import (payout, portfolio, working_hours, rhythm, login_hours,  # noqa: F401
+               access, routes, identity_graph, takeover)
 from . import neighbours  # noqa: F401  (second phase: reads the features above)

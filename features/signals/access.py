@@ -27,6 +27,7 @@ ANONYMIZER_IP_TYPES = "('vpn', 'proxy', 'tor')"
 # Only these IP types (or an unknown type) link accounts; business IPs are offices and
 # coworking spaces, where unrelated people share an address by design.
 LINKING_IP_TYPES = "('residential', 'mobile', 'unknown')"
+IP_ACCOUNTS_TABLE = "access_ip_accounts"  # helper: one row per (IP, account) with its mix
 
 
 def _flag(condition: str) -> str:
@@ -45,7 +46,7 @@ def access_links(ctx: StageContext) -> str:
     sessions = ctx.table("sessions")
     day = d.day_number("started_at")
     # One row per (IP, account): everything later reads this instead of the raw sessions.
-    ip_accounts = ctx.create("access_ip_accounts", f"""
+    ip_accounts = ctx.create(IP_ACCOUNTS_TABLE, f"""
         WITH per_account AS (
             SELECT ip_token, account_id, count(*) AS session_n,
                    sum({_flag("remote_access_tool IS NOT NULL AND remote_access_tool <> ''")})

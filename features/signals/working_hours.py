@@ -26,9 +26,11 @@ BUSINESS_END_HOUR = 18
 # keeping the claimed zone's business hours has an implied offset gap near zero.
 WORKDAY_CENTER_HOUR = 13.5
 MIN_ACTIVITY_FOR_OFFSET = 10  # below this a circular mean of hours is noise
+SAME_DIRECTION_HOURS = 1e-9  # closer directions on the clock are equal (rounding noise)
 
 SLOTS_TABLE = "activity_claimed_hour_slots"
 HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
+SESSION_SLOTS_TABLE = "session_claimed_hour_slots"
 
 _ONE = "CAST(1 AS DOUBLE)"
 _ZERO = "CAST(0 AS DOUBLE)"
@@ -41,10 +43,15 @@ def _hour_angle(hour: str) -> str:
 
 def circular_hours_between(sin_a: str, cos_a: str, sin_b: str, cos_b: str) -> str:
     """Distance in hours (0..12) between two directions on the 24-hour clock, each given as
-    a (sin, cos) vector of any length; atan2(cross, dot) is exact at every angle."""
+    a (sin, cos) vector of any length; atan2(cross, dot) is exact at every angle.
+
+    Engines add the vectors' terms in different orders, so two equal directions come out
+    1e-16 hours apart on one engine and 7e-16 on another: distances under
+    ``SAME_DIRECTION_HOURS`` read as 0."""
     cross = f"(({sin_a}) * ({cos_b}) - ({cos_a}) * ({sin_b}))"
     dot = f"(({cos_a}) * ({cos_b}) + ({sin_a}) * ({sin_b}))"
-    return f"(abs(atan2({cross}, {dot})) * 12 / pi())"
+    hours = f"(abs(atan2({cross}, {dot})) * 12 / pi())"
+    return f"(CASE WHEN {hours} < {SAME_DIRECTION_HOURS} THEN 0 ELSE {hours} END)"
 
 
 TIMED_TABLES = (("activity", "ts"), ("sessions", "started_at"))
@@ -135,32 +142,66 @@ def activity_hours(ctx: StageContext) -> str:
 
 
 @stage(needs=("accounts", "sessions"), after=("zone_offsets",))
+def session_hours(ctx: StageContext) -> str:
+    """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
+    the claimed and the browser's UTC offsets (one time-zone conversion per session)."""
+    d = ctx.d
+    local = zo.local_epoch_seconds_sql(d, "s.started_at")
+    ctx.create(SESSION_SLOTS_TABLE, f"""
+        SELECT account_id, local_slot, claimed_offset_min, browser_utc_offset_min,
+               count(*) AS session_count
+        FROM (
+            SELECT s.account_id, CAST(floor({local} / 3600) AS BIGINT) AS local_slot,
+                   {zo.offset_minutes_sql("s.started_at")} AS claimed_offset_min,
+                   s.browser_utc_offset_min
+            FROM {ctx.table('sessions')} AS s
+            JOIN {zo.with_zone_base_sql(ctx.table('accounts'))} AS a
+              ON a.account_id = s.account_id
+            {zo.join_sql(d, 'a.zone_base', 's.started_at')}
+        ) AS converted
+        GROUP BY account_id, local_slot, claimed_offset_min, browser_utc_offset_min""")
+    return ""
+
+
+def offset_gap_hours_sql(browser: str, claimed: str) -> str:
+    """Hours (0..12) between two UTC offsets in minutes, around the clock: offsets run from
+    -12:00 to +14:00, so two of them can be more than a day apart."""
+    apart = f"(abs({browser} - {claimed}) % 1440)"
+    return f"(least({apart}, 1440 - {apart}) / 60)"
+
+
+@stage(needs=("accounts", "sessions"), after=("session_hours",))
 def session_zone_mismatch(ctx: StageContext) -> str:
     """Per account: how often the browser clock and the IP disagree with the profile."""
-    d = ctx.d
-    claimed_offset = zo.offset_minutes_sql("s.started_at")
     browser, claimed = "browser_utc_offset_min", "claimed_offset_min"
-    # Offsets run from -12:00 to +14:00, so two of them can be more than a day apart.
-    apart = f"(abs({browser} - {claimed}) % 1440)"
-    gap = f"(least({apart}, 1440 - {apart}) / 60)"
+    known = f"CASE WHEN {browser} IS NULL THEN 0 ELSE session_count END"
     return f"""
-    SELECT account_id,
-           avg(CASE WHEN {browser} IS NULL THEN NULL
-                    WHEN {browser} <> {claimed} THEN {_ONE} ELSE {_ZERO} END)
-               AS browser_mismatch_ratio,
-           avg(CASE WHEN {browser} IS NULL THEN NULL ELSE {gap} END) AS browser_gap_hours,
-           avg(CASE WHEN ip_country IS NULL THEN NULL
-                    WHEN ip_country <> claimed_country THEN {_ONE} ELSE {_ZERO} END)
-               AS ip_mismatch_ratio
-    FROM (
-        SELECT s.account_id, s.{browser}, s.ip_country, a.claimed_country,
-               CASE WHEN s.{browser} IS NOT NULL THEN {claimed_offset} END AS {claimed}
+    WITH clock AS (
+        SELECT account_id, sum({known}) AS known_n,
+               sum(CASE WHEN {browser} <> {claimed} THEN session_count ELSE 0 END)
+                   AS mismatch_n,
+               sum(CASE WHEN {browser} IS NULL THEN 0
+                        ELSE session_count * {offset_gap_hours_sql(browser, claimed)} END)
+                   AS gap_hours_sum,
+               count(DISTINCT {browser} - {claimed}) AS gap_distinct_n
+        FROM {SESSION_SLOTS_TABLE} GROUP BY account_id
+    ),
+    place AS (
+        SELECT s.account_id,
+               avg(CASE WHEN s.ip_country IS NULL THEN NULL
+                        WHEN s.ip_country <> a.claimed_country THEN {_ONE} ELSE {_ZERO} END)
+                   AS ip_mismatch_ratio
         FROM {ctx.table('sessions')} AS s
-        JOIN {zo.with_zone_base_sql(ctx.table('accounts'), 'a.account_id, a.claimed_country')}
-          AS a ON a.account_id = s.account_id
-        LEFT {zo.join_sql(d, 'a.zone_base', 's.started_at')}
-    ) AS converted
-    GROUP BY account_id
+        JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
+        GROUP BY s.account_id
+    )
+    SELECT p.account_id,
+           CASE WHEN c.known_n > 0 THEN CAST(c.mismatch_n AS DOUBLE) / c.known_n END
+               AS browser_mismatch_ratio,
+           CASE WHEN c.known_n > 0 THEN c.gap_hours_sum / c.known_n END AS browser_gap_hours,
+           CASE WHEN c.known_n > 0 THEN c.gap_distinct_n END AS browser_gap_distinct_n,
+           p.ip_mismatch_ratio
+    FROM place AS p LEFT JOIN clock AS c ON c.account_id = p.account_id
     """
 
 
@@ -239,6 +280,14 @@ def browser_offset_mismatch_session_ratio(d: Dialect) -> str:
 def browser_offset_gap_mean_hours(d: Dialect) -> str:
     """Mean hours (0..12, circular) between browser offset and the claimed zone's offset."""
     return "browser_gap_hours"
+
+
+@feature(session_zone_mismatch, direction=0,
+         reason="the browser clock was set {value:.0f} different ways relative to the claimed "
+                "time zone {claimed_timezone}")
+def browser_offset_gap_distinct_count(d: Dialect) -> str:
+    """Distinct differences between browser offset and claimed offset (DST moves both)."""
+    return "browser_gap_distinct_n"
 
 
 @feature(session_zone_mismatch,

@@ -234,8 +234,17 @@ def spark_stage_features(engine, tables, as_of, stage_names, now=NOW):
                                                              ctx.as_of_sql))
     out: dict[str, dict[str, object]] = {}
     try:
-        helpers = {h for name in stage_names for h in STAGES[name].after}
-        for helper in sorted(helpers):  # helper tables (zone_day_offsets) first
+        helpers: list[str] = []  # helper stages (zone_day_offsets ...), dependencies first
+
+        def add_helpers(name: str) -> None:
+            for helper in STAGES[name].after:
+                add_helpers(helper)
+                if helper not in helpers:
+                    helpers.append(helper)
+
+        for name in stage_names:
+            add_helpers(name)
+        for helper in helpers:
             STAGES[helper].build(ctx)
         for stage_name in stage_names:
             features = [f for f in FEATURES.values() if f.stage == stage_name]
@@ -289,3 +298,20 @@ def test_same_features_on_spark(spark_engine):
         want = {r["account_id"]: r for r in build_features(engine, as_of).to_pylist()}
     assert want["ma"]["activity_claimed_night_ratio"] == pytest.approx(2 / 3)  # tzdata's +01
     assert_same_features(got, want)
+
+
+def test_browser_offset_variety_is_counted_against_the_claimed_zone():
+    tables = make_tables(sessions=[
+        sess("a", started_at=datetime(2025, 1, 15, 15), browser_utc_offset_min=-300),  # 0 h
+        sess("a", started_at=datetime(2025, 7, 15, 15), browser_utc_offset_min=-240),  # 0 h
+        sess("a", started_at=datetime(2025, 7, 15, 16), browser_utc_offset_min=-300),  # 1 h
+        sess("a", started_at=datetime(2025, 7, 15, 17), browser_utc_offset_min=-420),  # 3 h
+        sess("a", started_at=datetime(2025, 7, 15, 18), browser_utc_offset_min=540),  # 11 h
+        sess("a", started_at=datetime(2025, 7, 16, 18), browser_utc_offset_min=540),
+        sess("a", started_at=datetime(2025, 7, 15, 19), browser_utc_offset_min=None),
+        sess("n", started_at=datetime(2025, 7, 15, 19), browser_utc_offset_min=None),
+    ])
+    f = compute(tables)
+    # Differences from the claimed offset: 0 (winter and summer alike), -60, -180, +780.
+    assert f["a"]["browser_offset_gap_distinct_count"] == 4
+    assert f["n"]["browser_offset_gap_distinct_count"] is None

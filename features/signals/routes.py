@@ -1,0 +1,63 @@
+"""How an account's sessions reach the marketplace: tunnels and a home abroad.
+
+An operator abroad reaches the marketplace through something that looks local: a VPN or
+proxy of its own, a rented data-center server, a facilitator's line or a residential proxy
+in the claimed country. An honest VPN user tunnels too, and a digital nomad really lives
+abroad; so the tunnelled share is one graded signal among others, and where an account
+*usually* logs in from is told apart from the odd trip. These signals read the
+per-(IP, account) table ``access_ip_accounts`` that :mod:`.access` made, and the sessions'
+IP countries.
+"""
+
+from __future__ import annotations
+
+from ..dialect import Dialect
+from ..registry import StageContext, feature, stage
+from .access import IP_ACCOUNTS_TABLE
+
+
+@stage(needs=("accounts", "sessions"), after=("access_links",))
+def session_routes(ctx: StageContext) -> str:
+    """Per account: the tunnelled share of sessions and whether it usually logs in from
+    abroad."""
+    sessions, accounts = ctx.table("sessions"), ctx.table("accounts")
+    return f"""
+    WITH tunnels AS (
+        SELECT account_id, sum(anonymizer_n + hosting_n) AS routed_n, sum(typed_n) AS typed_n
+        FROM {IP_ACCOUNTS_TABLE} GROUP BY account_id
+    ),
+    countries AS (
+        SELECT account_id, ip_country,
+               row_number() OVER (PARTITION BY account_id
+                                  ORDER BY count(*) DESC, ip_country) AS country_rank
+        FROM {sessions} WHERE ip_country IS NOT NULL
+        GROUP BY account_id, ip_country
+    ),
+    usual AS (
+        SELECT c.account_id,
+               CASE WHEN c.ip_country <> a.claimed_country THEN 1 ELSE 0 END AS usual_abroad
+        FROM countries AS c JOIN {accounts} AS a ON a.account_id = c.account_id
+        WHERE c.country_rank = 1
+    )
+    SELECT t.account_id,
+           CASE WHEN t.typed_n > 0 THEN CAST(t.routed_n AS DOUBLE) / t.typed_n END
+               AS routed_ratio,
+           u.usual_abroad
+    FROM tunnels AS t LEFT JOIN usual AS u ON u.account_id = t.account_id
+    """
+
+
+@feature(session_routes, family="access",
+         reason="{value:.0%} of sessions came through a VPN, proxy, Tor or data-center address")
+def routed_session_ratio(d: Dialect) -> str:
+    """Share of sessions (IP type known) from VPN, proxy, Tor or hosting addresses."""
+    return "routed_ratio"
+
+
+@feature(session_routes, family="access", direction=0,
+         reason="usually logs in from a country other than the claimed country "
+                "{claimed_country}")
+def is_usual_ip_country_abroad(d: Dialect) -> str:
+    """1 when the account's most common session IP country (ties: first code) is not the
+    claimed country; NULL when no session country is known."""
+    return "usual_abroad"
