@@ -26,6 +26,7 @@ FLAGS: tuple[tuple[str, str, float], ...] = (
     ("IP addresses outside the claimed country", "ip_country_mismatch_session_ratio", 1e-9),
     ("browser time zone unlike the claimed one", "browser_offset_mismatch_session_ratio", 1e-9),
     ("work at odd hours for the claimed location", "activity_claimed_night_ratio", 0.2),
+    ("logins at odd hours for the claimed location", "session_claimed_night_ratio", 0.2),
     ("payouts in cryptocurrency", "payout_crypto_method_ratio", 1e-9),
     ("payout destination abroad", "payout_destination_mismatch_ratio", 1e-9),
     ("frequent changes of payment method", "payout_method_added_90d_count", 2),

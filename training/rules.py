@@ -89,6 +89,7 @@ RULES: tuple[Rule, ...] = (
          family="hours"),
     Rule("working_day_off_claimed_zone", "activity_implied_offset_gap_hours", 6, weight=0.5,
          family="hours"),
+    Rule("off_hours_logins", "session_claimed_night_ratio", 0.2, family="hours"),
     # A browser clock set to another zone than the profile claims.
     Rule("browser_clock_not_claimed_zone", "browser_offset_mismatch_session_ratio", 0,
          strict=True, family="browser_clock"),
