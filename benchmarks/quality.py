@@ -64,11 +64,19 @@ def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
 
     out: dict[str, float | str] = dict(evaluate(y, score, rings=rings, budgets=(BUDGET,)))
     flagged = flag_probability(score, *budget_threshold(score, BUDGET))
-    shares = {g: float(flagged[lookalike == g].mean()) for g in set(lookalike) - {""}}
+    groups = sorted(set(lookalike) - {""})
+    # Two readings of "a look-alike group in the top 1%": the share of the group's members
+    # flagged, and the share of the flagged slots the group takes.
+    shares = {g: float(flagged[lookalike == g].mean()) for g in groups}
+    slots = {g: float(flagged[lookalike == g].sum() / flagged.sum()) for g in groups}
     worst = max(shares, key=shares.get) if shares else ""
+    worst_slot = max(slots, key=slots.get) if slots else ""
     out["lookalike_max_share"] = shares.get(worst, float("nan"))
     out["lookalike_worst"] = worst
-    out["lookalike_shares"] = json.dumps({k: round(v, 4) for k, v in sorted(shares.items())})
+    out["lookalike_max_slot_share"] = slots.get(worst_slot, float("nan"))
+    out["lookalike_worst_slot"] = worst_slot
+    out["lookalike_shares"] = json.dumps({k: round(v, 4) for k, v in shares.items()})
+    out["lookalike_slot_shares"] = json.dumps({k: round(v, 4) for k, v in slots.items()})
     return out
 
 
@@ -91,8 +99,9 @@ def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
     shutil.rmtree(work, ignore_errors=True)
     fit = result.metadata.get("final_fit") or {}
     counts = result.metadata["training"]["counts"]
-    used = (f"{fit.get('positives', counts.get('train_positives', 0))}+/"
-            f"{fit.get('negatives', counts.get('train_negatives', 0))}-")
+    used = (f"{fit.get('positives', 0)}+/{fit.get('negatives', 0)}-"
+            + (f"/{fit['unlabelled_rows']}u" if fit.get("unlabelled_rows") else "")
+            if fit else "rules: " + result.metadata.get("cold_start_reason", ""))
     scorers = {f"model ({bundle.kind})": raw_scores(bundle, rows),
                "rules": rule_score(rows, RULES), "checklist": checklist_score(rows)}
     out = []
@@ -100,14 +109,30 @@ def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
         m = _metrics(y, score, rings, lookalike)
         m.update(mode=mode, seed=seed, scorer=name, accounts=accounts,
                  judged=len(y), fronted=int(y.sum()), labels_used=used, train_s=train_s,
-                 confirmed_before_t=counts.get("labelled_positives",
-                                               summary["labels"]["label_1"]))
+                 confirmed_before_t=counts.get("positives", 0),
+                 top_features=_top_features(bundle, rows) if name.startswith("model") else "")
         out.append(m)
     return out
 
 
+def _top_features(bundle, rows, top: int = 5) -> str:
+    """The features with the largest mean |contribution| over (a sample of) the judged rows:
+    what the model ranks by."""
+    from accountrisk.training.matrix import feature_matrix
+    from accountrisk.training.model import model_contributions
+
+    if bundle.kind != "model":
+        return ""
+    sample = rows.take(np.arange(0, rows.num_rows, max(1, rows.num_rows // 3000)))
+    x = feature_matrix(sample, bundle.features, bundle.metadata.get("categories"))
+    contrib = np.abs(model_contributions(bundle.booster, bundle.prior, x,
+                                         bundle.features)[:, :-1]).mean(axis=0)
+    return ", ".join(bundle.features[j] for j in np.argsort(-contrib)[:top])
+
+
 HEAD = ("mode", "seed", "scorer", "PR-AUC", "ROC AUC", "P@1%", "R@1%", "ring R@1%",
-        "worst look-alike in top 1%", "labels used")
+        "worst look-alike: members in top 1%", "worst look-alike: share of top 1%",
+        "labels used")
 
 
 def _row(m: dict) -> str:
@@ -116,6 +141,8 @@ def _row(m: dict) -> str:
                                       "recall_at_1pct", "ring_recall_at_1pct")]
     cells.append(f"{m['lookalike_max_share']:.1%} {m['lookalike_worst']}"
                  if m["lookalike_worst"] else "-")
+    cells.append(f"{m['lookalike_max_slot_share']:.1%} {m['lookalike_worst_slot']}"
+                 if m["lookalike_worst_slot"] else "-")
     cells.append(m["labels_used"] if m["scorer"].startswith("model") else "")
     return "| " + " | ".join(cells) + " |"
 
@@ -143,16 +170,23 @@ def main() -> None:
     for m in results:
         print(_row(m))
     print("\nmean over seeds:")
-    print("| mode | scorer | PR-AUC | ROC AUC | R@1% | worst look-alike share |")
-    print("|---|---|---|---|---|---|")
+    print("| mode | scorer | PR-AUC | ROC AUC | R@1% | worst look-alike: members in top 1% "
+          "| worst look-alike: share of top 1% |")
+    print("|---|---|---|---|---|---|---|")
     for mode in args.modes:
         for scorer in dict.fromkeys(m["scorer"].split(" (")[0] for m in results
                                     if m["mode"] == mode):
             ms = [m for m in results if m["mode"] == mode and m["scorer"].startswith(scorer)]
             mean = {k: np.nanmean([m[k] for m in ms]) for k in
-                    ("pr_auc", "roc_auc", "recall_at_1pct", "lookalike_max_share")}
+                    ("pr_auc", "roc_auc", "recall_at_1pct", "lookalike_max_share",
+                     "lookalike_max_slot_share")}
             print(f"| {mode} | {scorer} | {mean['pr_auc']:.3f} | {mean['roc_auc']:.3f} | "
-                  f"{mean['recall_at_1pct']:.3f} | {mean['lookalike_max_share']:.1%} |")
+                  f"{mean['recall_at_1pct']:.3f} | {mean['lookalike_max_share']:.1%} | "
+                  f"{mean['lookalike_max_slot_share']:.1%} |")
+    print("\nwhat each model ranks by (largest mean |contribution|):")
+    for m in results:
+        if m["top_features"]:
+            print(f"- {m['mode']} {m['seed']}: {m['top_features']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))
 

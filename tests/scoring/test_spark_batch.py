@@ -87,7 +87,9 @@ def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,  
                       explain_accounts=named).toArrow()
     _assert_same(got, want)
     explained = sum(1 for t in want.column("reasons").to_pylist() if t)
-    if isinstance(reasons_for, int):
+    if named:
+        assert explained == len(named)
+    elif isinstance(reasons_for, int) and not isinstance(reasons_for, bool):
         assert explained == min(reasons_for, len(ids))
     if choice == "elevated":
         assert 0 < explained < len(ids)
