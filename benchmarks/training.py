@@ -4,12 +4,10 @@
         Training time and peak memory per size, each in a fresh process: load + validate,
         point-in-time training set (one feature snapshot per 30 days), fit + calibrate +
         evaluate, MLflow logging and registration. Data is generated once into --data.
-    python benchmarks/training.py compare --seeds 11 12
-        The unlabelled-account strategies (ignore, negatives at several weights, pu) on
-        the same training sets: validation PR-AUC / recall at 1%, and against ground truth.
-    python benchmarks/training.py shapes --seeds 11 12
-        Early-validation PR-AUC against tree count for several depths, held-out PR-AUC,
-        and the cost of exact TreeSHAP per row: the evidence for the model size.
+    python benchmarks/training.py settings --modes classic realistic thin --seeds 7101
+        Every setting validation may choose (unlabelled strategy, rule prior, tree shape)
+        fit on all decisions before T and judged against the ground truth of the accounts a
+        reviewer would see: the evidence for the default validation must beat.
     python benchmarks/training.py quality --seed 424242
         Model against rules on a freshly generated marketplace: every metric, validation
         decisions and ground truth over all accounts active at T.
@@ -100,100 +98,64 @@ def run_time(args: argparse.Namespace) -> None:
           "the whole training process)")
 
 
-def run_compare(args: argparse.Namespace) -> None:
-    import numpy as np
-
-    from accountrisk.training.api import prepare
-    from accountrisk.training.evaluation import load_ground_truth
-    from accountrisk.training.fitting import fit_bundle
-
-    variants = [("ignore", 1.0), *(("negatives", w) for w in args.weights), ("pu", 1.0)]
-    table = []
-    for seed in args.seeds:
-        folder, summary, _ = ensure_data(args.data, args.accounts, seed)
-        work = args.data / f"compare-work-{args.accounts}-{seed}"
-        ts = prepare(folder, _end(summary), workdir=work, seed=0)
-        print(f"# seed {seed}: " + json.dumps(ts.counts), flush=True)
-        truth = load_ground_truth(folder)
-        for strategy, weight in variants:
-            started = time.perf_counter()
-            built = fit_bundle(ts, truth=truth, unlabelled=strategy, unlabelled_weight=weight)
-            v = built.metadata["metrics"]["validation"]["model"]
-            g = built.metadata["metrics"]["ground_truth"]["model"]
-            name = strategy if strategy != "negatives" else f"negatives w={weight:g}"
-            m = built.metadata
-            table.append((seed, name, v["pr_auc"], v["recall_at_1pct"], g["pr_auc"],
-                          g["recall_at_1pct"], g["ring_recall_at_1pct"],
-                          time.perf_counter() - started,
-                          f"{m['params']['max_depth']}/{m['params']['num_leaves']}/{m['trees']}"))
-            print(table[-1], flush=True)
-    head = ("seed", "unlabelled", "valid PR-AUC", "valid recall@1%", "truth PR-AUC",
-            "truth recall@1%", "truth ring recall@1%", "fit_s", "depth/leaves/trees")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for r in table:
-        print(f"| {r[0]} | {r[1]} | " + " | ".join(f"{x:.3f}" for x in r[2:7]) +
-              f" | {r[7]:.1f} | {r[8]} |")
-    print("\nmean (sd) over seeds:")
-    for name in dict.fromkeys(r[1] for r in table):
-        values = np.array([r[2:7] for r in table if r[1] == name], dtype=float)
-        print(f"| {name} | " + " | ".join(f"{m:.3f} ({s:.3f})" for m, s in
-                                         zip(values.mean(0), values.std(0))) + " |")
-
-
-def run_shapes(args: argparse.Namespace) -> None:
-    """PR-AUC against tree count and depth (early decisions, late decisions, ground
-    truth), the cost of exact TreeSHAP, and what the 1-SE choice picks, per seed."""
+def run_settings(args: argparse.Namespace) -> None:
+    """Every setting validation may choose, fit on all decisions before T, judged against
+    the ground truth of the accounts a reviewer would be shown (active at T, undecided):
+    the evidence for the default that validation must beat (training/selection.py)."""
     import numpy as np
 
     from accountrisk.training import model as lgbm
     from accountrisk.training.api import prepare
-    from accountrisk.training.dataset import LATE
-    from accountrisk.training.evaluation import load_ground_truth, truth_labels
-    from accountrisk.training.fitting import matrices
-    from accountrisk.training.matrix import column, feature_matrix
-    from accountrisk.training.metrics import average_precision, evaluate
+    from accountrisk.training.fitting import _final_fit, categories_of
+    from accountrisk.training.matrix import feature_matrix
+    from accountrisk.training.metrics import evaluate
+    from accountrisk.training.rules import RULES, rule_score, usable_rules
+    from accountrisk.training.selection import Candidate, Selection
+    from quality import _population
 
-    grid = [(2, 3), (3, 7), (4, 15), (6, 31), (8, 63)]
-    counts = (25, 50, 100, 200, 400)
+    shapes = [tuple(int(v) for v in s.split("/")) for s in args.shapes]
     table = []
-    for seed in args.seeds:
-        folder, summary, _ = ensure_data(args.data, args.accounts, seed)
-        ts = prepare(folder, _end(summary), workdir=args.data / f"compare-work-{args.accounts}-"
-                     f"{seed}", seed=0)
-        mx = matrices(ts)
-        late = ts.part(LATE, labelled=True)
-        x_late = feature_matrix(late, mx.features, mx.categories)
-        y_late = np.nan_to_num(column(late, "_label"))
-        x_final = feature_matrix(ts.final, mx.features, mx.categories)
-        y_truth, _ = truth_labels(ts.final, load_ground_truth(folder))
-        chosen, _ = lgbm.choose_and_fit(mx.x, mx.y, mx.w, mx.features, list(mx.categories),
-                                        mx.valid, seed=0)
-        print(f"# seed {seed}: 1-SE choice depth {chosen.params['max_depth']}, "
-              f"{chosen.params['num_leaves']} leaves, {chosen.best_iteration} trees",
-              flush=True)
-        for shape in grid:
-            fit = lgbm.fit_one(mx.x, mx.y, mx.w, mx.features, list(mx.categories),
-                               lgbm.params_for(mx.features, shape, 0), rounds=max(counts))
-            for t in counts:
-                booster = lgbm.truncate(fit.booster, t)
-                started = time.perf_counter()
-                lgbm.contributions(booster, x_final[:1000], threads=1)
-                per_row_ms = (time.perf_counter() - started) * 1000 / min(1000, len(x_final))
-                truth = evaluate(y_truth, lgbm.raw_margin(booster, x_final))
-                table.append((seed, *shape, t,
-                              average_precision(mx.valid[1], lgbm.raw_margin(booster,
-                                                                             mx.valid[0])),
-                              average_precision(y_late, lgbm.raw_margin(booster, x_late)),
-                              truth["pr_auc"], truth["recall_at_1pct"], per_row_ms))
-                print(table[-1], flush=True)
-    head = ("seed", "depth", "leaves", "trees", "early PR-AUC", "late PR-AUC",
-            "truth PR-AUC", "truth recall@1%", "TreeSHAP ms/row")
+    for mode in args.modes:
+        for seed in args.seeds:
+            folder, summary, _ = ensure_data(args.data, args.accounts, seed, mode=mode)
+            work = args.data / f"settings-work-{mode}-{args.accounts}-{seed}"
+            shutil.rmtree(work, ignore_errors=True)
+            ts = prepare(folder, _end(summary), workdir=work, seed=0)
+            rows, y, rings, _ = _population(folder, work, _end(summary))
+            shutil.rmtree(work, ignore_errors=True)
+            print(f"# {mode} seed {seed}: {ts.counts.get('positives', 0)} confirmed, "
+                  f"{ts.counts.get('negatives', 0)} cleared before T; judged {len(y):,} "
+                  f"accounts, {int(y.sum())} fronted", flush=True)
+            categories = categories_of(ts)
+            rules = usable_rules(ts.features, RULES)
+            x = feature_matrix(rows, ts.features, categories)
+            truth = evaluate(y, rule_score(rows, rules), rings=rings)
+            table.append((mode, seed, "rules", truth["pr_auc"], truth["recall_at_1pct"], 0.0))
+            for strategy in args.strategies:
+                for prior in (False, True):
+                    for shape in shapes:
+                        chosen = Candidate(strategy, prior, shape, args.trees)
+                        started = time.perf_counter()
+                        fit, fitted_prior, _ = _final_fit(
+                            ts, Selection(chosen, [], *([None] * 4), 0.0, 0.0), categories,
+                            rules, seed=0, threads=lgbm.THREADS, unlabelled_weight=1.0)
+                        score = lgbm.margin(fit.booster, fitted_prior, x, ts.features)
+                        truth = evaluate(y, score, rings=rings)
+                        name = (f"{strategy}{' +prior' if prior else ''} depth {shape[0]}/"
+                                f"{shape[1]} leaves, {args.trees} trees")
+                        table.append((mode, seed, name, truth["pr_auc"],
+                                      truth["recall_at_1pct"], time.perf_counter() - started))
+                        print(table[-1], flush=True)
+    head = ("mode", "seed", "setting", "truth PR-AUC", "truth recall@1%", "fit_s")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in table:
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | "
-              + " | ".join(f"{x:.3f}" for x in r[4:8]) + f" | {r[8]:.3f} |")
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.3f} | {r[5]:.1f} |")
+    print("\nmean over seeds:")
+    for mode in args.modes:
+        for name in dict.fromkeys(r[2] for r in table if r[0] == mode):
+            values = np.array([r[3:5] for r in table if r[0] == mode and r[2] == name])
+            print(f"| {mode} | {name} | {values[:, 0].mean():.3f} | {values[:, 1].mean():.3f} |")
 
 
 def run_quality(args: argparse.Namespace) -> None:
@@ -234,19 +196,19 @@ def main() -> None:
     timing.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     timing.add_argument("--seed", type=int, default=101)
     timing.add_argument("--memory-limit", default="", help="DuckDB memory limit, e.g. 4GB")
-    compare = commands.add_parser("compare", help="unlabelled-account strategies")
-    compare.add_argument("--seeds", type=int, nargs="+", default=[11, 12])
-    compare.add_argument("--accounts", type=int, default=20_000)
-    compare.add_argument("--weights", type=float, nargs="+", default=[0.25, 1.0, 4.0])
-    shapes = commands.add_parser("shapes", help="PR-AUC against trees and depth")
-    shapes.add_argument("--seeds", type=int, nargs="+", default=[11, 12])
-    shapes.add_argument("--accounts", type=int, default=20_000)
+    settings = commands.add_parser("settings", help="every setting against ground truth")
+    settings.add_argument("--modes", nargs="+", default=["classic", "realistic", "thin"])
+    settings.add_argument("--seeds", type=int, nargs="+", default=[7101])
+    settings.add_argument("--accounts", type=int, default=20_000)
+    settings.add_argument("--strategies", nargs="+", default=["ignore", "negatives", "pu"])
+    settings.add_argument("--shapes", nargs="+", default=["2/3", "3/7", "4/15"],
+                          help="depth/leaves pairs")
+    settings.add_argument("--trees", type=int, default=100)
     quality = commands.add_parser("quality", help="model vs rules on a fresh seed")
     quality.add_argument("--seed", type=int, default=424242)
     quality.add_argument("--accounts", type=int, default=20_000)
     args = parser.parse_args()
-    {"time": run_time, "compare": run_compare, "shapes": run_shapes,
-     "quality": run_quality}[args.command](args)
+    {"time": run_time, "settings": run_settings, "quality": run_quality}[args.command](args)
 
 
 if __name__ == "__main__":
