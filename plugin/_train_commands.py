@@ -31,9 +31,10 @@ def train(
                                            "model file).")] = 0,
     workdir: Workdir = DEFAULT_WORKDIR,
     unlabelled: Annotated[str, typer.Option(
-        help="How to use accounts with no decision: auto (temporal validation chooses, the "
-             "default), negatives (down-weighted), ignore, or pu (Elkan-Noto "
-             "positive-unlabelled).")
+        help="How to use accounts with no decision: auto (the default: decisions only "
+             "when there are enough cleared ones, else validation chooses between "
+             "negatives and pu), ignore (decisions only), negatives (down-weighted), or pu "
+             "(Elkan-Noto positive-unlabelled).")
     ] = DEFAULT_UNLABELLED,
     snapshot_days: Annotated[int, typer.Option(
         help="Days between feature snapshots of the training set.")] = 30,

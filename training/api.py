@@ -77,7 +77,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     register it in MLflow (skipped with ``register=False``).
 
     ``engine="spark"`` builds the snapshot features on Spark (see :func:`prepare`).
-    ``unlabelled`` is "auto" (temporal validation chooses the strategy) or one of
+    ``unlabelled`` is "auto" (see :mod:`.selection`) or one of
     :data:`~.unlabelled.STRATEGIES`. Settings are chosen on temporal validation and the
     final model is refit on every decision before T; a rules-only bundle (kind "rules") is
     written when labels are too few or the rules validate better.

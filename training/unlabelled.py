@@ -1,7 +1,9 @@
 """What to do with accounts nobody has decided on: most of the population, mostly legit.
 
-Three strategies; by default (``auto``) temporal validation chooses one per training run
-(:mod:`.selection`), since what suits a marketplace depends on how much of it was reviewed:
+Three strategies. By default (``auto``) a run trains on decisions only when it has enough
+cleared decisions, and otherwise temporal validation chooses between the other two
+(:mod:`.selection` says why), since what suits a marketplace depends on how much of it was
+reviewed:
 
 ``ignore``
     Train on decisions only. Reviewed accounts are not the population: the cleared ones are
