@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from accountrisk.features.errors import AccountRiskError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
+from accountrisk.scoring._feature_rows import check_feature_rows
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.bundle import Bundle, read_bundle
@@ -252,7 +253,9 @@ class RiskScorer:
                        explain_accounts: Iterable[str] | None = None,
                        contexts: Any = None) -> ScoreBatch:
         """Score precomputed feature rows (Arrow, Polars or pandas; ``account_id`` plus the
-        model's features in any order). Which rows get reasons: ``explain`` True (all),
+        model's features in any order; NULL for an unknown value, never NaN or infinity:
+        such rows, or a missing ``account_id``, are a :class:`ContractError` naming the
+        columns and rows). Which rows get reasons: ``explain`` True (all),
         False, a band name such as "elevated" (rows in that band or a narrower one),
         "banded" (any band) or an int k (the k highest scores); plus the accounts named in
         ``explain_accounts``. An unknown band is a :class:`UsageError` listing the bands.
@@ -260,9 +263,9 @@ class RiskScorer:
         sentences (a mapping, or a function of the explained account ids returning one)."""
         data = _to_arrow(table)
         moment = parse_as_of(as_of)
+        check_feature_rows(data, self.features)
         n = data.num_rows
-        id_column = data.column("account_id").cast(pa.string()) \
-            if "account_id" in data.column_names else pa.array([str(i) for i in range(n)])
+        id_column = data.column("account_id").cast(pa.string())
         cache: list[list[str]] = []
 
         def ids() -> list[str]:

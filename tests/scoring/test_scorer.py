@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from accountrisk.features.errors import AccountRiskError
+from accountrisk.features.errors import AccountRiskError, ContractError
 from accountrisk.scoring import scorer as scorer_module
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
@@ -110,6 +110,26 @@ def test_missing_feature_column_is_an_error(trained, features):
     scorer = RiskScorer.load(trained[1])
     with pytest.raises(AccountRiskError, match="lack"):
         scorer.score_features(features.drop([scorer.features[0]]), as_of=AS_OF)
+
+
+def test_non_finite_features_and_missing_ids_are_rejected_together(trained, features):
+    scorer = RiskScorer.load(trained[1])
+    numeric = next(f for f in scorer.features if f not in scorer.categories)
+    values = features.column(numeric).cast(pa.float64()).to_pylist()
+    values[2], values[7] = float("nan"), float("-inf")
+    bad = features.set_column(features.column_names.index(numeric), numeric,
+                              pa.array(values, pa.float64())).drop(["account_id"])
+    with pytest.raises(ContractError) as raised:
+        scorer.score_features(bad, as_of=AS_OF)
+    message = str(raised.value)
+    assert "account_id is missing" in message
+    assert f"column {numeric}: 2 values are not a finite number" in message
+    assert "rows 2, 7" in message and "nothing was scored" in message
+    # NULL is a missing value the model handles, not an error.
+    values[2] = values[7] = None
+    nulls = features.set_column(features.column_names.index(numeric), numeric,
+                                pa.array(values, pa.float64()))
+    assert scorer.score_features(nulls, as_of=AS_OF, explain=False).frame.num_rows == len(values)
 
 
 def test_lowering_reasons_are_shown_when_large(trained, features, monkeypatch):

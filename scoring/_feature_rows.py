@@ -1,0 +1,60 @@
+"""The boundary check of feature rows handed to :meth:`RiskScorer.score_features`.
+
+Rows come from a backend, not from the pipeline, so they are checked once here and every
+problem is reported together: a missing ``account_id`` (scores must say whose they are) and
+non-finite numbers (NaN or infinity) in the model's numeric features. NULL stays allowed:
+the model treats it as missing, as the pipeline's own NULLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from accountrisk.features.errors import ContractError
+
+ROWS_NAMED = 5  # rows listed per problem; the count says how many there are
+
+
+def check_feature_rows(data: pa.Table, features: Sequence[str]) -> None:
+    """Raise :class:`ContractError` listing every problem of ``data`` (see the module doc)."""
+    problems: list[str] = []
+    if "account_id" not in data.column_names:
+        problems.append("column account_id is missing: give each row the id of the account "
+                        "it describes (scores are returned per account_id)")
+        ids = None
+    else:
+        ids = data.column("account_id").cast(pa.string())
+        missing = np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))
+        if len(missing):
+            problems.append(f"account_id is NULL in {len(missing):,} rows (rows "
+                            f"{_rows(missing)}): every row needs its account's id")
+    for name in features:
+        if name not in data.column_names:
+            continue  # the matrix builder reports missing features with the fix
+        column = data.column(name)
+        if not (pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)):
+            continue
+        values = column.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            shown = _rows(bad)
+            accounts = ("" if ids is None else
+                        " (accounts " + ", ".join(str(a) for a in
+                                                  pc.take(ids, pa.array(bad[:ROWS_NAMED]))
+                                                  .to_pylist()) + ")")
+            problems.append(f"column {name}: {len(bad):,} values are not a finite number "
+                            f"(NaN or infinity) in rows {shown}{accounts}; send NULL for an "
+                            "unknown value")
+    if problems:
+        raise ContractError("feature rows rejected, nothing was scored:\n- "
+                            + "\n- ".join(problems))
+
+
+def _rows(positions: np.ndarray) -> str:
+    shown = ", ".join(str(int(p)) for p in positions[:ROWS_NAMED])
+    return shown + (f" and {len(positions) - ROWS_NAMED:,} more"
+                    if len(positions) > ROWS_NAMED else "")
