@@ -9,10 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
+
 from .engine import DuckDBEngine
+from .errors import UsageError
 from .load import Progress, load_folder
 from .validate import Problem, ValidationReport
 
@@ -22,14 +28,42 @@ DATABASE_NAME = "accountrisk.duckdb"
 # of RSS (it spills to the work directory past it). ACCOUNTRISK_MEMORY_LIMIT or
 # --memory-limit override it.
 DEFAULT_MEMORY_LIMIT = "6GB"
+DEFAULT_LOCK_WAIT_S = 30.0
+LOCK_POLL_S = 0.5
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")
 
 
 def open_database(workdir: str | Path = DEFAULT_WORKDIR, *, memory_limit: str | None = None,
-                  threads: int | None = None) -> DuckDBEngine:
-    """The work directory's DuckDB database (created when missing)."""
+                  threads: int | None = None, wait_seconds: float | None = None
+                  ) -> DuckDBEngine:
+    """The work directory's DuckDB database (created when missing).
+
+    One process at a time holds a work directory. While another holds it, this waits up to
+    ``wait_seconds`` (default: ``ACCOUNTRISK_LOCK_TIMEOUT``, else 30 s), saying so on stderr,
+    then raises :class:`UsageError` naming the holder's PID and the fix."""
     path = Path(workdir) / DATABASE_NAME
     limit = memory_limit or os.environ.get("ACCOUNTRISK_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
-    return DuckDBEngine(path, memory_limit=limit, threads=threads)
+    if wait_seconds is None:
+        wait_seconds = float(os.environ.get("ACCOUNTRISK_LOCK_TIMEOUT", DEFAULT_LOCK_WAIT_S))
+    deadline, told = time.monotonic() + wait_seconds, False
+    while True:
+        try:
+            return DuckDBEngine(path, memory_limit=limit, threads=threads)
+        except duckdb.IOException as error:
+            holder = _LOCK_HOLDER.search(str(error))
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise UsageError(
+                    f"work directory {Path(workdir)} is in use by another process (PID "
+                    f"{holder.group(1)}), still after {wait_seconds:g} s: wait for it to "
+                    "finish, or give this command another --workdir "
+                    "(ACCOUNTRISK_LOCK_TIMEOUT sets how long to wait)") from None
+            if not told:
+                print(f"work directory {Path(workdir)} is in use by PID {holder.group(1)}; "
+                      f"waiting up to {wait_seconds:g} s", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(min(LOCK_POLL_S, max(0.0, deadline - time.monotonic())))
 
 
 def folder_fingerprint(data_dir: str | Path) -> str:

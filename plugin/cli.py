@@ -196,8 +196,14 @@ def demo(
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point. Every command's own errors are reported where they happen;
+    this catches the rest (e.g. a work directory another process holds), so that no
+    AccountRiskError reaches the user as a traceback."""
+    try:
+        app()
+    except AccountRiskError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise SystemExit(1) from None
 
 
 # The training and scoring commands live in their own modules and register on `app`.
