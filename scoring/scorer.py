@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from accountrisk.features.errors import AccountRiskError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring._feature_rows import check_feature_rows
+from accountrisk.scoring._registry_probe import check_reachable
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.bundle import Bundle, read_bundle
@@ -117,6 +118,7 @@ class RiskScorer:
         from accountrisk.training.tracking import tracking_uri
 
         store = registry or tracking_uri()
+        check_reachable(store, uri)
         body = uri[len("models:/"):]
         client = MlflowClient(tracking_uri=store, registry_uri=store)
         try:

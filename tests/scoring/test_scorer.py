@@ -196,6 +196,23 @@ def test_unknown_registry_model_fails_clearly(tmp_path, monkeypatch):
         RiskScorer.load("models:/nosuchmodel@champion")
 
 
+def test_an_unreachable_tracking_server_fails_in_seconds(monkeypatch):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("ACCOUNTRISK_REGISTRY_TIMEOUT", "2")
+    started = time.monotonic()
+    with pytest.raises(ModelLoadError) as raised:
+        RiskScorer.load("models:/accountrisk@champion", registry=f"http://127.0.0.1:{port}")
+    assert time.monotonic() - started < 10
+    message = str(raised.value)
+    assert f"http://127.0.0.1:{port}" in message and "did not accept a connection" in message
+    assert "MLFLOW_TRACKING_URI" in message
+
+
 def test_load_from_registry(trained, tmp_path, monkeypatch, features):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     from accountrisk.training.tracking import log_training_run
