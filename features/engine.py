@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from .dialect import DUCKDB, Dialect
+from .load_steps import DuckDBSteps, LoadSteps
 
 
 class Engine(Protocol):
@@ -43,10 +44,14 @@ class Engine(Protocol):
 
     def quote(self, identifier: str) -> str: ...
 
+    def load_steps(self) -> LoadSteps:
+        """Fresh steps for one validated load into this engine (:func:`.load.load_sources`)."""
+        ...
+
 
 def quote_identifier(identifier: str) -> str:
     """A double-quoted SQL identifier, safe for any text."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return DUCKDB.quote(identifier)
 
 
 class DuckDBEngine:
@@ -125,4 +130,7 @@ class DuckDBEngine:
         return rows[0][0] if rows else None
 
     def quote(self, identifier: str) -> str:
-        return quote_identifier(identifier)
+        return self.dialect.quote(identifier)
+
+    def load_steps(self) -> DuckDBSteps:
+        return DuckDBSteps(self)

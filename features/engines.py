@@ -9,26 +9,26 @@ engine, or a Spark master without Spark, is a :class:`~.errors.UsageError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from .dialect import DIALECTS, DUCKDB, SPARK, dialect_for
 from .engine import Engine
 from .errors import UsageError
 from .load import Progress
 from .validate import require_usable
 from .workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 
-ENGINES = ("duckdb", "spark")
-DEFAULT_ENGINE = "duckdb"
+ENGINES = tuple(DIALECTS)
+DEFAULT_ENGINE = DUCKDB.name
 DEFAULT_SPARK_MASTER = "local[2]"
 
 
 def check_engine(kind: str, master: str | None = None) -> None:
     """Raise :class:`UsageError` for an unknown engine or a master without Spark."""
-    if kind not in ENGINES:
-        raise UsageError(f"unknown engine {kind!r}; use one of {', '.join(ENGINES)}")
-    if master is not None and kind != "spark":
+    dialect = dialect_for(kind)  # an unknown engine raises, listing the known ones
+    if master is not None and dialect is not SPARK:
         raise UsageError("a Spark master URL is given but the engine is not spark; add "
                          "--engine spark or drop --master")
 
@@ -41,16 +41,32 @@ def open_engine(kind: str = DEFAULT_ENGINE, *, data_dir: str | Path | None = Non
     """An open engine of ``kind``, with ``data_dir`` loaded when given (see the module doc).
     ``workdir``, ``memory_limit`` and ``threads`` are DuckDB's; ``master`` is Spark's."""
     check_engine(kind, master)
-    if kind == "spark":
-        from .spark import SparkEngine, load_folder_spark
+    with _OPENERS[kind](data_dir=data_dir, workdir=workdir, memory_limit=memory_limit,
+                        threads=threads, master=master, progress=progress) as engine:
+        yield engine
 
-        with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
-            if data_dir is not None:
-                require_usable(load_folder_spark(data_dir, spark, progress=progress),
-                               data_dir)
-            yield spark
-        return
+
+@contextmanager
+def _open_duckdb(*, data_dir: str | Path | None, workdir: str | Path,
+                 memory_limit: str | None, threads: int | None, progress: Progress | None,
+                 **_spark_options: object) -> Iterator[Engine]:
     with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
         if data_dir is not None:
+            # The work directory keeps a usable load of the same folder: reuse it.
             require_usable(ensure_loaded(duck, data_dir, progress=progress), data_dir)
         yield duck
+
+
+@contextmanager
+def _open_spark(*, data_dir: str | Path | None, master: str | None,
+                progress: Progress | None, **_duckdb_options: object) -> Iterator[Engine]:
+    from .spark import SparkEngine, load_folder_spark  # pyspark is an optional extra
+
+    with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
+        if data_dir is not None:
+            require_usable(load_folder_spark(data_dir, spark, progress=progress), data_dir)
+        yield spark
+
+
+_OPENERS: dict[str, Callable[..., AbstractContextManager[Engine]]] = {
+    DUCKDB.name: _open_duckdb, SPARK.name: _open_spark}

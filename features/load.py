@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 from . import contract
 from .dialect import DUCKDB, Dialect
 from .engine import DuckDBEngine
+from .load_steps import LoadSteps, Sources
+from .load_steps import DuckDBSteps  # noqa: F401  (it lived here; importers keep working)
 from .reference import COUNTRY_CODES, iana_zone_names
 from .validate import (FIXES, Problem, ValidationReport, attribute_fits, describe_type,
                        row_checks, type_fits, ATTRIBUTE_NAME)
@@ -73,7 +75,7 @@ def load_tables(tables: Mapping[str, pa.Table], engine: DuckDBEngine,
                 **options) -> ValidationReport:
     """Validate in-memory Arrow tables named as the contract's and load their clean rows."""
     report = ValidationReport()
-    sources: dict[str, tuple[pa.Schema, str, str | None]] = {}
+    sources: Sources = {}
     for name, numbered in numbered_tables(tables, report).items():
         engine.con.register(f"_arrow_{name}", numbered)
         sources[name] = (tables[name].schema, f"_arrow_{name}", None)
@@ -142,61 +144,17 @@ def _raw_select(t: contract.Table, schema: pa.Schema, attributes: list[str], sou
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
-class DuckDBSteps:
-    """How the shared load steps run on DuckDB (:mod:`.spark` has the Spark twin).
-
-    Tables here are DuckDB tables; ``params`` are bound by name (``Dialect.param``).
-    """
-
-    def __init__(self, engine: DuckDBEngine) -> None:
-        self.engine, self.con, self.d = engine, engine.con, engine.dialect
-
-    def reference(self, name: str, column: str, values: list[str]) -> None:
-        self.con.register(f"{name}_arrow", pa.table({column: values}))
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {column} "
-                         f"FROM {name}_arrow")
-
-    def new_quarantine(self) -> None:
-        self.con.execute("CREATE OR REPLACE TABLE quarantine (table_name VARCHAR, "
-                         "row_number BIGINT, account_id VARCHAR, column_name VARCHAR, "
-                         "value VARCHAR, reason VARCHAR)")
-
-    def add_quarantine(self, table_name: str, select: str, params: dict) -> None:
-        self.con.execute(f"INSERT INTO quarantine SELECT '{table_name}', * FROM ({select})",
-                         params)
-
-    def temp_table(self, name: str, select: str, params: dict | None = None) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", params or {})
-
-    def clean_table(self, name: str, select: str, params: dict | None = None) -> None:
-        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}", params or {})
-
-    def drop_temp(self, name: str) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {name}")
-
-    def rows(self, sql: str, params: dict | None = None) -> list[tuple]:
-        return self.con.execute(sql, params or {}).fetchall()
-
-    def scalar(self, sql: str, params: dict | None = None) -> object:
-        return self.engine.scalar(sql, params)
-
-    def release(self, sources: dict[str, tuple[pa.Schema, str, str | None]]) -> None:
-        for name, (_, _, path) in sources.items():
-            if path is None:
-                self.con.unregister(f"_arrow_{name}")
+def _load(sources: Sources, engine: DuckDBEngine, report: ValidationReport,
+          **options) -> ValidationReport:
+    return load_sources(sources, engine.load_steps(), report, **options)
 
 
-def _load(sources: dict[str, tuple[pa.Schema, str, str | None]], engine: DuckDBEngine,
-          report: ValidationReport, **options) -> ValidationReport:
-    return load_sources(sources, DuckDBSteps(engine), report, **options)
-
-
-def load_sources(sources: dict[str, tuple[pa.Schema, str, str | None]], steps: DuckDBSteps,
-                 report: ValidationReport, *, now: datetime | None = None,
-                 max_quarantine_ratio: float = 0.5, progress: Progress | None = None
-                 ) -> ValidationReport:
+def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *,
+                 now: datetime | None = None, max_quarantine_ratio: float = 0.5,
+                 progress: Progress | None = None) -> ValidationReport:
     """Validate and load ``sources`` (name: (schema, SELECT-able source, path parameter))
-    through ``steps``, the engine's load steps; the same rules on every engine."""
+    through ``steps``, the engine's load steps (``engine.load_steps()``); the same rules on
+    every engine."""
     d = steps.d
     if "accounts" not in sources and not report.rejections():
         report.add(Problem("reject", "accounts", None, "missing_table",
@@ -243,7 +201,7 @@ def load_sources(sources: dict[str, tuple[pa.Schema, str, str | None]], steps: D
     return report
 
 
-def _quarantine_rows(t: contract.Table, attributes: list[str], steps: DuckDBSteps,
+def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
                      params: dict, report: ValidationReport, max_ratio: float, *,
                      check_accounts: bool) -> None:
     d = steps.d
@@ -310,7 +268,7 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: DuckDBStep
                            "no usable account rows", "export at least one valid account"))
 
 
-def _create_clean(t: contract.Table, attributes: list[str], steps: DuckDBSteps) -> None:
+def _create_clean(t: contract.Table, attributes: list[str], steps: LoadSteps) -> None:
     d = steps.d
     columns = [f"CAST({c.name} AS {d.sql_type(c.duckdb_type)}) AS {c.name}" for c in t.columns]
     columns += [d.quote(a) for a in attributes]

@@ -25,6 +25,7 @@ from . import contract
 from .dialect import SPARK
 from .errors import FeatureError
 from .load import Progress, folder_schemas, load_sources, numbered_tables
+from .load_steps import Sources
 from .validate import ValidationReport
 
 if TYPE_CHECKING:  # pyspark is an optional extra
@@ -175,7 +176,10 @@ class SparkEngine:
         return rows[0][0] if rows else None
 
     def quote(self, identifier: str) -> str:
-        return SPARK.quote(identifier)
+        return self.dialect.quote(identifier)
+
+    def load_steps(self) -> SparkSteps:
+        return SparkSteps(self)
 
 
 def _spark_args(params: dict) -> dict:
@@ -190,7 +194,8 @@ def _spark_args(params: dict) -> dict:
 
 
 class SparkSteps:
-    """The load steps of :func:`.load.load_sources` on Spark (temporary views).
+    """The :class:`~.load_steps.LoadSteps` of :func:`.load.load_sources` on Spark
+    (temporary views).
 
     Spark has no INSERT into a view: each table's quarantined rows are materialized apart
     and ``quarantine`` is the union of them, with the DuckDB table's columns.
@@ -239,7 +244,7 @@ class SparkSteps:
     def scalar(self, sql: str, params: dict | None = None) -> object:
         return self.engine.scalar(sql, params)
 
-    def release(self, sources: dict) -> None:
+    def release(self, sources: Sources) -> None:
         self.engine.drop([source for _, source, _ in sources.values()])
 
 
@@ -252,13 +257,13 @@ def load_folder_spark(data_dir: str | Path, engine: SparkEngine,
     found = folder_schemas(data_dir, report)
     if not Path(data_dir).is_dir():
         return report
-    sources = {}
+    sources: Sources = {}
     for name, (schema, path) in found.items():
         frame = _read_parquet(engine, schema, path)
         engine.spark.catalog.dropTempView(f"_src_{name}")
         frame.createOrReplaceTempView(f"_src_{name}")
         sources[name] = (schema, f"_src_{name}", None)
-    return load_sources(sources, SparkSteps(engine), report, **options)
+    return load_sources(sources, engine.load_steps(), report, **options)
 
 
 def _read_parquet(engine: SparkEngine, schema: pa.Schema, path: Path) -> "DataFrame":
@@ -292,11 +297,11 @@ def load_tables_spark(tables: Mapping[str, pa.Table], engine: SparkEngine,
     """:func:`.load.load_tables` on Spark: validate in-memory Arrow tables named as the
     contract's and load their clean rows."""
     report = ValidationReport()
-    sources = {}
+    sources: Sources = {}
     for name, numbered in numbered_tables(tables, report).items():
         _arrow_frame(engine, numbered).createOrReplaceTempView(f"_arrow_{name}")
         sources[name] = (tables[name].schema, f"_arrow_{name}", None)
-    return load_sources(sources, SparkSteps(engine), report, **options)
+    return load_sources(sources, engine.load_steps(), report, **options)
 
 
 __all__ = ["SparkEngine", "SparkSteps", "load_folder_spark", "load_tables_spark",
