@@ -181,24 +181,41 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
         attributes = _check_schema(t, schema, report)
         if len(report.rejections()) == before:
             readable.append((t, attributes))
+    read: list[tuple[contract.Table, list[str]]] = []
     for i, (t, attributes) in enumerate(readable):
         if progress:
             progress(f"validate {t.name}", i, len(readable))
         schema, source, path = sources[t.name]
-        steps.temp_table(f"_raw_{t.name}", _raw_select(t, schema, attributes, source, d),
-                         {"path": path} if path else {})
+        try:
+            steps.temp_table(f"_raw_{t.name}", _raw_select(t, schema, attributes, source, d),
+                             {"path": path} if path else {})
+        except Exception as error:  # noqa: BLE001 (any engine's read error is the file's)
+            # A damaged file (a corrupt page behind an intact footer) fails only when its
+            # rows are read: a rejection of that table, the others still checked.
+            report.add(Problem("reject", t.name, None, "unreadable_file",
+                               f"{t.name}.parquet could not be read: {_first_line(error)}",
+                               f"re-export {t.name}.parquet (the file is damaged or "
+                               "truncated), then validate again"))
+            continue
+        read.append((t, attributes))
         _quarantine_rows(t, attributes, steps, params, report, max_quarantine_ratio,
-                         check_accounts=readable[0][0].name == "accounts")
+                         check_accounts=read[0][0].name == "accounts")
     if progress:
         progress("validate", len(readable), len(readable))
 
     if report.usable:
-        for t, attributes in readable:
+        for t, attributes in read:
             _create_clean(t, attributes, steps)
-    for t, _ in readable:
+    for t, _ in read:
         steps.drop_temp(f"_raw_{t.name}")
     steps.release(sources)
     return report
+
+
+def _first_line(error: Exception) -> str:
+    """An engine error's first line, without the engine's exception class."""
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return text[:300]
 
 
 def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
