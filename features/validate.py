@@ -44,6 +44,7 @@ FIXES: dict[str, str] = {
     "bad_country": "use an ISO 3166-1 alpha-2 code in upper case, such as US or NP",
     "bad_phash": "write the 64-bit hash as 16 lower-case hex characters",
     "out_of_range": "keep the value inside the contract's range",
+    "not_finite": "write a finite number, or NULL where the value is unknown",
     "duplicate_key": "keep one row per key",
     "bad_timestamp": "write UTC instants between 2000 and now",
     "unknown_account": "add the account to accounts.parquet, or leave its rows out",
@@ -175,15 +176,20 @@ def row_checks(table: Table, columns: set[str], d: Dialect = DUCKDB
             checks.append((q, "bad_timestamp",
                            f"{q} < TIMESTAMP '{EARLIEST_TIMESTAMP}' OR {q} > {d.param('now')}",
                            "timestamp before 2000 or in the future"))
+        finite = "TRUE"
         if c.kind == "float64":
-            checks.append((q, "out_of_range", f"isnan({q}) OR {d.is_infinite(q)}",
-                           "not a finite number"))
-        if c.min_value is not None:
-            checks.append((q, "out_of_range", f"{q} < {c.min_value!r}",
-                           f"below the minimum {c.min_value:g}"))
-        if c.max_value is not None:
-            checks.append((q, "out_of_range", f"{q} > {c.max_value!r}",
-                           f"above the maximum {c.max_value:g}"))
+            non_finite = f"isnan({q}) OR {d.is_infinite(q)}"
+            checks.append((q, "not_finite", non_finite, "not a finite number (NaN or infinity)"))
+            finite = f"NOT ({non_finite})"  # a non-finite value is reported once, as such
+        bounds = [f"{q} < {c.min_value!r}"] if c.min_value is not None else []
+        bounds += [f"{q} > {c.max_value!r}"] if c.max_value is not None else []
+        if bounds:
+            allowed = (f"{c.min_value:g} to {c.max_value:g}"
+                       if c.min_value is not None and c.max_value is not None
+                       else f"at least {c.min_value:g}" if c.min_value is not None
+                       else f"at most {c.max_value:g}")
+            checks.append((q, "out_of_range", f"({' OR '.join(bounds)}) AND {finite}",
+                           f"outside the contract's range ({allowed})"))
     if table.name == "account_links" and {"account_id", "other_account_id"} <= columns:
         checks.append(("other_account_id", "self_link", "other_account_id = account_id",
                        "links an account to itself"))

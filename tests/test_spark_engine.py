@@ -83,7 +83,7 @@ def plant_bad_rows(folder: Path) -> dict[tuple[str, str, str], int]:
             ("accounts", "created_at", "bad_timestamp"): 1,
             ("accounts", "account_id", "duplicate_key"): 2,
             ("sessions", "account_id", "unknown_account"): 1,
-            ("payouts", "amount_usd", "out_of_range"): 2}
+            ("payouts", "amount_usd", "not_finite"): 2}
 
 
 @pytest.fixture(scope="module")

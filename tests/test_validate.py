@@ -68,7 +68,9 @@ def test_bad_account_values_are_quarantined_with_table_column_row_and_value(
     ("sessions", {"ip_token": None}, "ip_token", "null_required"),
     ("activity", {"kind": "Message"}, "kind", "unknown_value"),
     ("payouts", {"amount_usd": -5.0}, "amount_usd", "out_of_range"),
-    ("payouts", {"amount_usd": float("nan")}, "amount_usd", "out_of_range"),
+    ("payouts", {"amount_usd": float("nan")}, "amount_usd", "not_finite"),
+    ("payouts", {"amount_usd": float("-inf")}, "amount_usd", "not_finite"),
+    ("payouts", {"amount_usd": float("inf")}, "amount_usd", "not_finite"),
     ("payout_methods", {"method": "cash"}, "method", "unknown_value"),
     ("labels", {"label": 2}, "label", "out_of_range"),
     ("labels", {"source": "rumour"}, "source", "unknown_value"),
@@ -79,6 +81,11 @@ def test_bad_values_in_other_tables_are_quarantined(table, row, column, reason):
     [problem] = only(report, reason)
     assert (problem.table, problem.column, problem.account_id) == (table, column, "g0")
     assert report.loaded_rows[table] == 0
+    # one bad row is one problem, counted once: loaded + quarantined = the file's rows
+    assert [p for p in report.problems if p.severity == "quarantine"] == [problem]
+    assert report.quarantined_total == 1
+    if reason == "not_finite":
+        assert "not a finite number" in problem.message
 
 
 def test_rows_for_unknown_or_quarantined_accounts_are_quarantined():
