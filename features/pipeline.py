@@ -101,14 +101,24 @@ class _Context:
 
 
 def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str) -> str:
+    """The rows of ``table`` that exist as of T: dated before T, and (real exports backfill)
+    about accounts that exist before T, so a row dated before its account's creation
+    counts only once the account exists. Features as of T are then the same on a folder
+    and on that folder cut at T, where such rows would name unknown accounts."""
     select = ", ".join(columns)
-    if table.time_column is None:
-        return f"SELECT {select} FROM {table.name}"
-    column = table.column_by_name[table.time_column]
-    condition = f"{column.name} < {as_of_sql}"
-    if not column.required:  # unknown time means "always" (account_links.linked_at)
-        condition = f"({column.name} IS NULL OR {condition})"
-    return f"SELECT {select} FROM {table.name} WHERE {condition}"
+    conditions = []
+    if table.time_column is not None:
+        column = table.column_by_name[table.time_column]
+        condition = f"{column.name} < {as_of_sql}"
+        if not column.required:  # unknown time means "always" (account_links.linked_at)
+            condition = f"({column.name} IS NULL OR {condition})"
+        conditions.append(condition)
+    if table.name != "accounts":
+        existing = f"(SELECT account_id FROM accounts WHERE created_at < {as_of_sql})"
+        conditions += [f"{name} IN {existing}" for name in ("account_id", "other_account_id")
+                       if name in columns]
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {select} FROM {table.name}{where}"
 
 
 def _ordered_stages() -> list[Stage]:

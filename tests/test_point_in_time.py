@@ -1,4 +1,5 @@
-"""Point in time: adding rows dated at or after T changes no feature as of T."""
+"""Point in time: adding rows dated at or after T, or rows dated before T about accounts
+created after it (backfills), changes no feature as of T."""
 
 from __future__ import annotations
 
@@ -82,8 +83,18 @@ def marketplace(seed: int, with_future: bool):
                       "profile_photo_phash": "0123456789abcdef"} for i, a in enumerate(new)]
         future = random_rows(np.random.default_rng(seed + 10_000), old + new, after=True,
                              tag="future", everyone=old + new)
-        for name, rows in future.items():
-            tables[name] = tables[name] + rows
+        # Backfilled rows, as real exports have them: dated before T, about accounts
+        # created after T (their sessions, payouts, portfolios, links to old accounts, and
+        # old accounts' links to them). Cut at T, such rows would name unknown accounts.
+        backfill_rng = np.random.default_rng(seed + 20_000)
+        backfill = random_rows(backfill_rng, new, after=False, tag="backfill",
+                               everyone=old + new)
+        backfill["account_links"] += [
+            {"account_id": old[i], "other_account_id": new[i % len(new)], "kind": "messaged",
+             "linked_at": _moment(backfill_rng, after=False)} for i in range(0, 25, 3)]
+        for part in (future, backfill):
+            for name, rows in part.items():
+                tables[name] = tables[name] + rows
     return make_tables(accounts=accounts, **tables)
 
 
