@@ -28,7 +28,7 @@ from accountrisk.features.errors import AccountRiskError, ModelLoadError, UsageE
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
-from accountrisk.training.bundle import Bundle, read_bundle
+from accountrisk.training.bundle import Bundle, Kind, read_bundle
 from accountrisk.training.calibration import apply_calibration
 from accountrisk.features.errors import BundleError
 from accountrisk.training.matrix import column, feature_matrix
@@ -146,7 +146,7 @@ class RiskScorer:
         return str(self.bundle.metadata.get("feature_set_version"))
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Kind:
         return self.bundle.kind
 
     @property
@@ -196,6 +196,7 @@ class RiskScorer:
         if self.kind == "rules":
             from accountrisk.training.predict import raw_scores
             return raw_scores(self.bundle, data)
+        assert x is not None  # a "model" scorer always builds its matrix
         return margin(self.bundle.booster, self._prior, x, self.features,
                       self._threads(len(x)))
 
@@ -336,6 +337,7 @@ class RiskScorer:
                                   direction="raises") for r in found[k]]
                 out[ids[i]] = self._result(ids[i], score[i], band[k], raw[i], moment, reasons)
             return out
+        assert x is not None  # a "model" scorer always builds its matrix
         rows_c = contrib[chosen] if contrib is not None else self._contributions(x[chosen])
         expected = rows_c[0, -1]
         base_p = float(self._probability(np.array([expected]))[0])

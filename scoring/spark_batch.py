@@ -322,6 +322,7 @@ def write_scores(scores: DataFrame, out: str | Path, *,
         counts = scores.sparkSession.read.parquet(str(path)).select(
             F.count(F.lit(1)), F.count_if(F.col("band") != ""),
             F.count_if(F.col("reasons") != "")).first()
+        assert counts is not None  # a global aggregate has exactly one row
         return WrittenScores(path, *(int(c or 0) for c in counts))
     if suffix not in (".parquet", ".csv"):
         raise AccountRiskError(f"{path}: the output must end in .parquet or .csv, or have "

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow.compute as pc
@@ -117,7 +117,7 @@ def promote(data_dir: str | Path, as_of: str | datetime | None = None, *,
                 if "labels" in engine.tables() else None
             if latest is None:
                 raise TrainingError(f"{data_dir} has no labels: nothing to compare on")
-            moment = latest + timedelta(seconds=1)
+            moment = cast(datetime, latest) + timedelta(seconds=1)  # a TIMESTAMP column
         else:
             moment = parse_as_of(as_of)
         metrics, period = head_to_head(bundles, engine, moment, snapshot_days=snapshot_days,
