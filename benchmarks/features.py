@@ -17,11 +17,9 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
-
 from accountrisk.features.workspace import DEFAULT_MEMORY_LIMIT
 
 CHILD = r"""

@@ -14,10 +14,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from accountrisk.plugin._report_style import CSS, CSP
-from accountrisk.plugin.report_svg import (BUSINESS_HOURS, NIGHT_HOURS, band_colour, esc,
-                                           hours_svg, ring_svg, short, timeline_svg,
-                                           waterfall_svg)
+from accountrisk.plugin._report_style import CSP, CSS
+from accountrisk.plugin.report_svg import (
+    BUSINESS_HOURS,
+    NIGHT_HOURS,
+    band_colour,
+    esc,
+    hours_svg,
+    ring_svg,
+    short,
+    timeline_svg,
+    waterfall_svg,
+)
 from accountrisk.scoring.models import AccountScore, Evidence, Reason
 
 INDEX_FILE = "index.html"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
@@ -24,13 +24,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError, ModelLoadError, UsageError
+from accountrisk.features.errors import AccountRiskError, BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.bundle import Bundle, Kind, read_bundle
 from accountrisk.training.calibration import apply_calibration
-from accountrisk.features.errors import BundleError
 from accountrisk.training.matrix import column, feature_matrix
 from accountrisk.training.model import margin, model_contributions
 from accountrisk.training.predict import CONTEXT_COLUMNS, render_reason

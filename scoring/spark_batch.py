@@ -39,11 +39,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError, ContractError
+from accountrisk.features.errors import AccountRiskError, BundleError, ContractError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.scorer import RiskScorer
 from accountrisk.training.bundle import CHECKSUMS_FILE, METADATA_FILE, MODEL_FILE, Bundle
-from accountrisk.features.errors import BundleError
 from accountrisk.training.predict import CONTEXT_COLUMNS
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from ..features.registry import FEATURE_SET_VERSION
 from ..features.errors import BundleError, FeatureSetMismatch
+from ..features.registry import FEATURE_SET_VERSION
 
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"

@@ -18,12 +18,12 @@ from typing import Any, cast
 import numpy as np
 import pyarrow.compute as pc
 
+from ..features.errors import TrainingError
 from ..features.pipeline import parse_as_of
 from ..features.validate import require_usable
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 from .bundle import Bundle
 from .dataset import build_training_set, latest_decisions
-from ..features.errors import TrainingError
 from .matrix import column
 from .metrics import evaluate
 from .predict import probabilities, raw_scores
