@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +42,7 @@ MAX_LOWERS = 2
 # Below this many rows one thread predicts faster: waking OpenMP workers costs more than the
 # trees, and under load its tail latency reaches tens of milliseconds.
 SMALL_BATCH = 2_000
-Explain = Union[bool, int, str, None]
+Explain = bool | int | str | None
 
 
 def _to_arrow(table: Any) -> pa.Table:

@@ -251,10 +251,10 @@ def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: s
     ``--reasons-for``, a band name (that band and narrower ones), ``"banded"``, ``"all"``,
     ``"none"`` or an int k (the k highest scores, ties by account_id ascending, as the CLI's
     account-ordered rows); an unknown band is a :class:`UsageError` listing the bands.
-    ``explain_accounts``: account ids that get reasons too. ``contexts``: optional DataFrame of ``account_id`` with
-    ``claimed_timezone`` / ``claimed_country`` for the sentences (left-joined to the
-    features; null values read "on the profile", as in the CLI). ``threads``: LightGBM
-    threads per Python worker.
+    ``explain_accounts``: account ids that get reasons too. ``contexts``: optional DataFrame
+    of ``account_id`` with ``claimed_timezone`` / ``claimed_country`` for the sentences
+    (left-joined to the features; null values read "on the profile", as in the CLI).
+    ``threads``: LightGBM threads per Python worker.
 
     Reasons are the template sentences without the evidence lists the DuckDB path appends
     (see the module docstring). The result is lazy, except for a top-k selection: that runs

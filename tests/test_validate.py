@@ -131,7 +131,8 @@ def test_hostile_text_is_ordinary_data():
 
 
 def test_hostile_bad_values_print_escaped_and_short():
-    report, _ = load(accounts=GOOD + [{"account_id": "evil\n\x1b[2J", "claimed_country": "Z" * 5000}])
+    report, _ = load(accounts=GOOD + [{"account_id": "evil\n\x1b[2J",
+                                       "claimed_country": "Z" * 5000}])
     text = only(report, "bad_country")[0].render()
     assert "\n" not in text and "\x1b" not in text and len(text) < 600
 
