@@ -139,7 +139,7 @@ def separation(frame: pl.DataFrame, score: np.ndarray) -> dict[str, float]:
 
 def feature_table(frame: pl.DataFrame, names: list[str]) -> None:
     heads = ["all", "busy", *GROUPS]
-    print(f"| feature | known fronted | known honest | " + " | ".join(h[:8] for h in heads)
+    print("| feature | known fronted | known honest | " + " | ".join(h[:8] for h in heads)
           + " |")
     print("|---|---|---|" + "---|" * len(heads))
     fronted = frame.filter(pl.col("is_fronted"))

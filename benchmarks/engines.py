@@ -63,11 +63,13 @@ if engine_name == "duckdb":
         name = features_timed(engine)
         t = time.perf_counter()
         table = engine.arrow(f"SELECT * FROM {name}")
-        accounts = engine.arrow("SELECT account_id, claimed_timezone, claimed_country FROM accounts")
+        accounts = engine.arrow("SELECT account_id, claimed_timezone, claimed_country "
+                                "FROM accounts")
         table = table.join(accounts, "account_id")
         batch = RiskScorer.load(model).score_features(table, as_of=as_of, explain="elevated")
         import pyarrow.parquet as pq
-        pq.write_table(batch.frame.sort_by([("score", "descending"), ("account_id", "ascending")]), out)
+        pq.write_table(batch.frame.sort_by([("score", "descending"),
+                                            ("account_id", "ascending")]), out)
         times["score_s"] = time.perf_counter() - t
         rows = batch.frame.num_rows
 else:

@@ -17,11 +17,9 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
-
 from accountrisk.features.workspace import DEFAULT_MEMORY_LIMIT
 
 CHILD = r"""
@@ -95,7 +93,8 @@ def main() -> None:
         total = feat["load_s"] + feat["features_s"]
         rows.append((n, counts.get("sessions", 0), counts.get("activity", 0),
                      counts.get("portfolio_items", 0), gen_s, feat["load_s"],
-                     feat["features_s"], feat["peak_rss_gb"], plain["plain_s"], total / plain["plain_s"]))
+                     feat["features_s"], feat["peak_rss_gb"], plain["plain_s"],
+                     total / plain["plain_s"]))
         slow = sorted(feat["stages"].items(), key=lambda kv: -kv[1])[:6]
         print(f"# {n:,} accounts, slowest stages: "
               + ", ".join(f"{k} {v:.1f}s" for k, v in slow), flush=True)
@@ -107,7 +106,8 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]:,} | {r[1]:,} | {r[2]:,} | {r[3]:,} | {r[4]:.1f} | {r[5]:.1f} | "
               f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x |")
-    print(f"(memory limit: {args.memory_limit or 'accountrisk default ' + DEFAULT_MEMORY_LIMIT}; ratio = (load + features) "
+    limit = args.memory_limit or "accountrisk default " + DEFAULT_MEMORY_LIMIT
+    print(f"(memory limit: {limit}; ratio = (load + features) "
           "/ plain pass; peak RSS of the load + features process)")
 
 

@@ -167,11 +167,11 @@ def bench_text(con, texts: list[str], copies, sample: np.ndarray) -> dict:
 def bench_pipeline(n_items: int, hashes: np.ndarray, texts: list[str],
                    rng: np.random.Generator) -> list[dict]:
     """Times the portfolio family's stages on contract tables, through the pipeline context."""
+    import accountrisk.features.signals  # noqa: F401  (registers every family)
     from accountrisk.features import pipeline
     from accountrisk.features.engine import DuckDBEngine
     from accountrisk.features.load import load_tables
     from accountrisk.features.registry import FEATURES, STAGES
-    from accountrisk.features import signals  # noqa: F401
 
     n_accounts = max(1, n_items * 2 // 3)
     account_ids = np.array([f"acc{i:08d}" for i in range(n_accounts)], dtype=object)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
 
 AS_OF = "2026-06-01"

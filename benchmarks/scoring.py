@@ -167,8 +167,8 @@ def _evidence(root: Path, data: Path, args: argparse.Namespace, batch) -> list[t
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             write_reports(folder, top, engine=engine)
-            out.append((f"case reports of the top {len(ids)} accounts (profile, timeline and ring reads)",
-                        time.perf_counter() - started))
+            out.append((f"case reports of the top {len(ids)} accounts (profile, timeline and "
+                        "ring reads)", time.perf_counter() - started))
     return out
 
 

@@ -9,9 +9,17 @@ A handful of documented names; everything else in the package is internal.
 from __future__ import annotations
 
 from ..features.api import compute_features
-from ..features.errors import (AccountRiskError, BundleError, ContractError, FeatureError,
-                               FeatureSetMismatch, ModelLoadError, TrackingError, TrainingError,
-                               UsageError)
+from ..features.errors import (
+    AccountRiskError,
+    BundleError,
+    ContractError,
+    FeatureError,
+    FeatureSetMismatch,
+    ModelLoadError,
+    TrackingError,
+    TrainingError,
+    UsageError,
+)
 from ..scoring.models import AccountScore, Evidence, Reason
 from ..scoring.scorer import RiskScorer, ScoreBatch
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,8 +16,14 @@ console = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
 
 
+class Update(Protocol):
+    """What :func:`progress_bar` yields: ``update(step, done, total=1.0)``."""
+
+    def __call__(self, step: str, done: float, total: float = 1.0) -> None: ...
+
+
 @contextmanager
-def progress_bar(title: str) -> Iterator[Callable[[str, float, float], None]]:
+def progress_bar(title: str) -> Iterator[Update]:
     """A progress bar; yields ``update(step, done, total)``."""
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[step]}"),

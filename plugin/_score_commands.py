@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, cast
 
 import typer
 
@@ -110,10 +110,12 @@ def _score_on_spark(data_dir: Path, scorer: Any, as_of: str, out: Path, explain:
     or corrupt model failed before Spark started); write ``out``."""
     from ..features.engines import open_engine
     from ..features.pipeline import build_features_table
+    from ..features.spark import SparkEngine
     from ..scoring.spark_batch import score_spark, write_scores
 
     _say(f"loading {data_dir} on Spark")
-    with open_engine("spark", data_dir=data_dir, master=master) as spark:
+    with open_engine("spark", data_dir=data_dir, master=master) as opened:
+        spark = cast(SparkEngine, opened)  # the engine of kind "spark"
         _say("computing features on Spark")
         table = build_features_table(spark, as_of)
         try:

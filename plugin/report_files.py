@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accountrisk.plugin.report_html import (INDEX_FILE, case_file_name, render_case_report,
-                                            render_index)
+from accountrisk.plugin.report_html import (
+    INDEX_FILE,
+    case_file_name,
+    render_case_report,
+    render_index,
+)
 from accountrisk.scoring.models import AccountScore
 
 

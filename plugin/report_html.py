@@ -14,10 +14,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from accountrisk.plugin._report_style import CSS, CSP
-from accountrisk.plugin.report_svg import (BUSINESS_HOURS, NIGHT_HOURS, band_colour, esc,
-                                           hours_svg, ring_svg, short, timeline_svg,
-                                           waterfall_svg)
+from accountrisk.plugin._report_style import CSP, CSS
+from accountrisk.plugin.report_svg import (
+    BUSINESS_HOURS,
+    NIGHT_HOURS,
+    band_colour,
+    esc,
+    hours_svg,
+    ring_svg,
+    short,
+    timeline_svg,
+    waterfall_svg,
+)
 from accountrisk.scoring.models import AccountScore, Evidence, Reason
 
 INDEX_FILE = "index.html"
@@ -167,11 +175,12 @@ def _reason(reason: Reason, links: Mapping[str, str] | None,
 # -- sections --------------------------------------------------------------------------------
 def _header(score: AccountScore, account: Mapping[str, Any], index_href: str | None) -> str:
     name = account.get("display_name")
+    photo: dict[object, str] = {True: "yes", False: "none"}
     facts = [("claimed country", account.get("claimed_country")),
              ("claimed time zone", account.get("claimed_timezone")),
              ("signed up", fmt_time(account.get("created_at"), clock=False)
               if account.get("created_at") else None),
-             ("profile photo", {True: "yes", False: "none"}.get(account.get("has_profile_photo")))]
+             ("profile photo", photo.get(account.get("has_profile_photo")))]
     decision = account.get("decision")
     if decision:
         verdict = "confirmed fraudulent" if decision.get("label") == 1 else "cleared"
@@ -208,7 +217,7 @@ def _waterfall(score: AccountScore, expected: float | None) -> str:
 def _hours(score: AccountScore, timeline: Mapping[str, Any] | None) -> str:
     found = next((r.evidence for r in score.reasons
                   if r.evidence.claimed_hour_histogram is not None), None)
-    if found is not None:
+    if found is not None and found.claimed_hour_histogram is not None:  # (found has one)
         histogram, zone = found.claimed_hour_histogram, found.claimed_timezone
     elif timeline and timeline.get("hours"):
         histogram = timeline["hours"]["histogram"]

@@ -94,8 +94,8 @@ def waterfall_svg(steps: Sequence[tuple[str, float]], base: float, final: float 
             steps.append(("all other features", rest))
     end = base + sum(v for _, v in steps)
     totals = [base]
-    for _, value in steps:
-        totals.append(totals[-1] + value)
+    for _, step in steps:
+        totals.append(totals[-1] + step)
     low, high = min(totals), max(totals)
     pad = max((high - low) * 0.08, 0.25)
     low, high = low - pad, high + pad
@@ -113,9 +113,10 @@ def waterfall_svg(steps: Sequence[tuple[str, float]], base: float, final: float 
         body.append(_text(x(tick), height - 10, f"{tick:+.1f}" if tick else "0",
                           size=10, anchor="middle"))
     body.append(_text(left, 16, "log-odds (model margin)", size=10))
-    rows = [("expected value (average account)", None, base)] + [
-        (label, value, totals[i + 1]) for i, (label, value) in enumerate(steps)] + [
-        (final_label or "this account", None, end)]
+    # (label, contribution or None for a total, running total)
+    rows: list[tuple[str, float | None, float]] = [("expected value (average account)", None, base)]
+    rows += [(label, value, totals[i + 1]) for i, (label, value) in enumerate(steps)]
+    rows.append((final_label or "this account", None, end))
     for i, (label, value, total) in enumerate(rows):
         y = top + i * row
         body.append(_text(left - 10, y + 16, short(label, 36), size=11, fill=INK,

@@ -19,10 +19,17 @@ import pyarrow.compute as pc
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.signals.identity_graph import GIANT_GROUP_ACCOUNTS
-from accountrisk.scoring._evidence_common import (as_of_moment, bound,
-                                                  build_features_for_evidence,
-                                                  confirmed_sql, connection, helper,
-                                                  helpers_ready, rows, tables)
+from accountrisk.scoring._evidence_common import (
+    as_of_moment,
+    bound,
+    build_features_for_evidence,
+    confirmed_sql,
+    connection,
+    helper,
+    helpers_ready,
+    rows,
+    tables,
+)
 
 RING_TABLES = ("link_edges", "link_group_membership")
 MAX_DRAWN_MEMBERS = 40

@@ -15,24 +15,23 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError, ModelLoadError, UsageError
+from accountrisk.features.errors import AccountRiskError, BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring._feature_rows import check_feature_rows
 from accountrisk.scoring._registry_probe import check_reachable
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
-from accountrisk.training.bundle import Bundle, read_bundle
+from accountrisk.training.bundle import Bundle, Kind, read_bundle
 from accountrisk.training.calibration import apply_calibration
-from accountrisk.features.errors import BundleError
 from accountrisk.training.matrix import column, feature_matrix
 from accountrisk.training.model import margin, model_contributions
 from accountrisk.training.predict import CONTEXT_COLUMNS, render_reason
@@ -45,7 +44,7 @@ MAX_LOWERS = 2
 # Below this many rows one thread predicts faster: waking OpenMP workers costs more than the
 # trees, and under load its tail latency reaches tens of milliseconds.
 SMALL_BATCH = 2_000
-Explain = Union[bool, int, str, None]
+Explain = bool | int | str | None
 
 
 def _to_arrow(table: Any) -> pa.Table:
@@ -149,7 +148,7 @@ class RiskScorer:
         return str(self.bundle.metadata.get("feature_set_version"))
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Kind:
         return self.bundle.kind
 
     @property
@@ -199,6 +198,7 @@ class RiskScorer:
         if self.kind == "rules":
             from accountrisk.training.predict import raw_scores
             return raw_scores(self.bundle, data)
+        assert x is not None  # a "model" scorer always builds its matrix
         return margin(self.bundle.booster, self._prior, x, self.features,
                       self._threads(len(x)))
 
@@ -341,6 +341,7 @@ class RiskScorer:
                                   direction="raises") for r in found[k]]
                 out[ids[i]] = self._result(ids[i], score[i], band[k], raw[i], moment, reasons)
             return out
+        assert x is not None  # a "model" scorer always builds its matrix
         rows_c = contrib[chosen] if contrib is not None else self._contributions(x[chosen])
         expected = rows_c[0, -1]
         base_p = float(self._probability(np.array([expected]))[0])

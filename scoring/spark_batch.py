@@ -39,11 +39,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError, ContractError
+from accountrisk.features.errors import AccountRiskError, BundleError, ContractError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.scorer import RiskScorer
 from accountrisk.training.bundle import CHECKSUMS_FILE, METADATA_FILE, MODEL_FILE, Bundle
-from accountrisk.features.errors import BundleError
 from accountrisk.training.predict import CONTEXT_COLUMNS
 
 if TYPE_CHECKING:
@@ -252,10 +251,10 @@ def score_spark(features: DataFrame, model: str | Path | RiskScorer, *, as_of: s
     ``--reasons-for``, a band name (that band and narrower ones), ``"banded"``, ``"all"``,
     ``"none"`` or an int k (the k highest scores, ties by account_id ascending, as the CLI's
     account-ordered rows); an unknown band is a :class:`UsageError` listing the bands.
-    ``explain_accounts``: account ids that get reasons too. ``contexts``: optional DataFrame of ``account_id`` with
-    ``claimed_timezone`` / ``claimed_country`` for the sentences (left-joined to the
-    features; null values read "on the profile", as in the CLI). ``threads``: LightGBM
-    threads per Python worker.
+    ``explain_accounts``: account ids that get reasons too. ``contexts``: optional DataFrame
+    of ``account_id`` with ``claimed_timezone`` / ``claimed_country`` for the sentences
+    (left-joined to the features; null values read "on the profile", as in the CLI).
+    ``threads``: LightGBM threads per Python worker.
 
     Reasons are the template sentences without the evidence lists the DuckDB path appends
     (see the module docstring). The result is lazy, except for a top-k selection: that runs
@@ -322,6 +321,7 @@ def write_scores(scores: DataFrame, out: str | Path, *,
         counts = scores.sparkSession.read.parquet(str(path)).select(
             F.count(F.lit(1)), F.count_if(F.col("band") != ""),
             F.count_if(F.col("reasons") != "")).first()
+        assert counts is not None  # a global aggregate has exactly one row
         return WrittenScores(path, *(int(c or 0) for c in counts))
     if suffix not in (".parquet", ".csv"):
         raise AccountRiskError(f"{path}: the output must end in .parquet or .csv, or have "

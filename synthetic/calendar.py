@@ -25,6 +25,7 @@ _QUARTER_SEC = 900
 
 def _offset_min(zone: ZoneInfo, t_sec: int) -> int:
     off = datetime.fromtimestamp(t_sec, tz=UTC).astimezone(zone).utcoffset()
+    assert off is not None  # an aware datetime always has one
     return int(off.total_seconds() // 60)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,13 @@ class Cols:
         for name, values in columns.items():
             setattr(self, name, np.asarray(values))
 
+    if TYPE_CHECKING:
+        # Columns are attributes set by name at run time: to a type checker every attribute
+        # this class does not define is a column (declarations only, no run-time hooks).
+        def __getattr__(self, name: str) -> np.ndarray: ...
+
+        def __setattr__(self, name: str, value: np.ndarray) -> None: ...
+
     def names(self) -> list[str]:
         """Column names in insertion order."""
         return list(vars(self))
@@ -25,8 +33,8 @@ class Cols:
         cols = vars(self)
         return len(next(iter(cols.values()))) if cols else 0
 
-    def take(self, index: np.ndarray) -> Cols:
-        """Rows ``index`` (integer positions or a boolean mask) of every column."""
+    def take(self, index: np.ndarray | slice) -> Cols:
+        """Rows ``index`` (integer positions, a boolean mask or a slice) of every column."""
         return Cols(**{k: v[index] for k, v in vars(self).items()})
 
     @staticmethod

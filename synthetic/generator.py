@@ -20,7 +20,14 @@ from .lookalikes import assign_lookalikes
 from .networks import address_pools, vpn_exits
 from .personas import build_personas
 from .platform import PLATFORM_STEPS, generate_platform
-from .population import EVASION_BIT, EVASIONS, LOOKALIKES, SCHEMES, legit_accounts, order_by_creation
+from .population import (
+    EVASION_BIT,
+    EVASIONS,
+    LOOKALIKES,
+    SCHEMES,
+    legit_accounts,
+    order_by_creation,
+)
 from .randomness import (
     PART_CELLS,
     PART_KEYS,

@@ -29,7 +29,10 @@ WRONG_CLEAR_OF_FRONTED = 0.04
 
 def _evasion_count(bits: np.ndarray) -> np.ndarray:
     b = bits.astype(np.int64)
-    return sum(((b >> i) & 1) for i in range(len(EVASION_BIT)))
+    count = np.zeros_like(b)
+    for i in range(len(EVASION_BIT)):
+        count += (b >> i) & 1
+    return count
 
 
 def into_label_window(t: np.ndarray, rng: np.random.Generator, win: Window) -> np.ndarray:

@@ -50,14 +50,14 @@ def build_links(plan: Cols, rng: np.random.Generator) -> Cols:
         same_country, by_country[lo + (rng.random(m) * (hi - lo)).astype(np.int64)], rng.integers(0, n, m)
     )
     parts.append((a, b, np.array([SAME_CLIENT, MESSAGED, CO_WORKED])[choice_index(rng, (45, 35, 20), m)]))
-    for group, share, kind in (
+    for group, share, link_kind in (
         (plan.agency, 0.5, CO_WORKED),
         (plan.household, 1.0, MESSAGED),
         (plan.cowork, 0.05, MESSAGED),
     ):
         ga, gb = _group_pairs(group, share, rng)
-        keep = rng.random(len(ga)) < (0.6 if kind != CO_WORKED else 1.0)
-        parts.append((ga[keep], gb[keep], np.full(int(keep.sum()), kind)))
+        keep = rng.random(len(ga)) < (0.6 if link_kind != CO_WORKED else 1.0)
+        parts.append((ga[keep], gb[keep], np.full(int(keep.sum()), link_kind)))
     ring = np.where(plan.is_fronted, plan.ring, -1)
     ra, rb = _group_pairs(ring, RING_PAIR_LINK_SHARE, rng)
     parts.append((ra, rb, np.where(rng.random(len(ra)) < 0.6, MESSAGED, CO_WORKED)))

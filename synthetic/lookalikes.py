@@ -70,7 +70,7 @@ def _share_zone(plan: Cols, group: np.ndarray) -> None:
     if len(rows) == 0:
         return
     g = group[rows]
-    first = {}
+    first: dict[int, int] = {}
     for r, gid in zip(rows.tolist(), g.tolist()):
         first.setdefault(gid, r)
     leader = np.array([first[x] for x in g.tolist()])

@@ -103,7 +103,7 @@ def hex16(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 def flip_bits(values: np.ndarray, rng: np.random.Generator, low: int = 1, high: int = 4) -> np.ndarray:
     """Flip between ``low`` and ``high`` distinct random bits of each uint64 (a re-encoded image)."""
     values = np.asarray(values, dtype=np.uint64)
-    n = values.shape[0]
+    n: int = values.shape[0]
     if n == 0:
         return values.copy()
     count = rng.integers(low, high + 1, size=n)
@@ -121,7 +121,8 @@ def random_u64(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def categorical(rng: np.random.Generator, cum_probs: np.ndarray) -> np.ndarray:
     """One draw per row from row-wise cumulative probabilities ``cum_probs`` (rows, k)."""
-    u = rng.random(cum_probs.shape[0])[:, None] * cum_probs[:, -1:]
+    rows: int = cum_probs.shape[0]
+    u = rng.random(rows)[:, None] * cum_probs[:, -1:]
     return np.minimum((u >= cum_probs).sum(axis=1), cum_probs.shape[1] - 1)
 
 

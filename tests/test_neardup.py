@@ -10,7 +10,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accountrisk.features import neardup as nd
 from accountrisk.features.dialect import DUCKDB

@@ -30,7 +30,7 @@ def random_rows(rng: np.random.Generator, ids: list[str], after: bool, tag: str,
     rows: dict[str, list[dict]] = {k: [] for k in (
         "sessions", "activity", "payout_methods", "payouts", "portfolio_items",
         "account_links", "labels")}
-    for n, a in enumerate(ids):
+    for a in ids:
         for _ in range(rng.integers(1, 5)):
             rows["sessions"].append({
                 "account_id": a, "started_at": _moment(rng, after),

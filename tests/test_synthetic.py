@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
 from accountrisk.features.contract import (
     ACTIVITY_KINDS,
     IP_TYPES,

@@ -139,7 +139,7 @@ def _values(signals, truth, name, fronted=True, evasion=None, without=None):
 def test_tells_show_in_aggregate(signals, truth):
     night = "activity_claimed_night_ratio"
     median = lambda name, fronted=True: np.median(_values(signals, truth, name, fronted))  # noqa: E731
-    assert median("activity_claimed_night_ratio") > median("activity_claimed_night_ratio", False) + 0.25
+    assert median(night) > median(night, False) + 0.25
     assert median("activity_active_days_per_week") > 1.5 * median("activity_active_days_per_week", False)
     share = lambda name, fronted=True: np.mean(_values(signals, truth, name, fronted) > 0)  # noqa: E731
     browser = "browser_offset_mismatch_session_ratio"

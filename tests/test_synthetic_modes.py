@@ -9,7 +9,6 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 

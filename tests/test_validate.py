@@ -3,7 +3,7 @@ row and value; nothing is dropped silently."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -138,13 +138,14 @@ def test_hostile_text_is_ordinary_data():
 
 
 def test_hostile_bad_values_print_escaped_and_short():
-    report, _ = load(accounts=GOOD + [{"account_id": "evil\n\x1b[2J", "claimed_country": "Z" * 5000}])
+    report, _ = load(accounts=GOOD + [{"account_id": "evil\n\x1b[2J",
+                                       "claimed_country": "Z" * 5000}])
     text = only(report, "bad_country")[0].render()
     assert "\n" not in text and "\x1b" not in text and len(text) < 600
 
 
 def test_timezone_aware_timestamps_are_converted_to_utc():
-    moment = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+    moment = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
     tables = make_tables(accounts=GOOD)
     tables["activity"] = pa.table({
         "account_id": ["g0"], "ts": pa.array([moment], pa.timestamp("us", tz="Asia/Tokyo")),

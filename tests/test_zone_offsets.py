@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import zoneinfo
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import _zoneinfo
 
 import duckdb
@@ -16,14 +16,18 @@ import pytest
 
 from accountrisk.features.dialect import DUCKDB
 from accountrisk.features.reference import iana_zone_names
-from accountrisk.features.zone_offsets import (join_sql, offset_minutes_sql, zone_bases,
-                                               zone_day_offsets)
+from accountrisk.features.zone_offsets import (
+    join_sql,
+    offset_minutes_sql,
+    zone_bases,
+    zone_day_offsets,
+)
 
 ZONES = sorted(iana_zone_names())
 DAY = 86400
-FIRST = int(datetime(2000, 1, 1, tzinfo=timezone.utc).timestamp()) // DAY
-LAST = int(datetime(2030, 12, 31, tzinfo=timezone.utc).timestamp()) // DAY
-END_OF_EXPLICIT = int(datetime(2038, 1, 1, tzinfo=timezone.utc).timestamp())
+FIRST = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) // DAY
+LAST = int(datetime(2030, 12, 31, tzinfo=UTC).timestamp()) // DAY
+END_OF_EXPLICIT = int(datetime(2038, 1, 1, tzinfo=UTC).timestamp())
 
 
 def offset_seconds(zone: str, epoch: int) -> int:
@@ -95,7 +99,7 @@ def test_table_equals_zoneinfo_for_every_zone(table):
     assert len(instants) > 60_000
     expected = [offset_seconds(z, t) // 60 for z, t in zip(zones, instants)]
     got = lookup(table, zones, instants)
-    wrong = [(z, datetime.fromtimestamp(t, timezone.utc), e, g)
+    wrong = [(z, datetime.fromtimestamp(t, UTC), e, g)
              for z, t, e, g in zip(zones, instants, expected, got) if e != g]
     assert not wrong, wrong[:10]
 
@@ -114,7 +118,7 @@ def test_table_equals_zoneinfo_for_every_zone(table):
     ("America/New_York", datetime(2025, 3, 9, 7), -240),
 ])
 def test_known_offsets(table, zone, moment, minutes):
-    epoch = int(moment.replace(tzinfo=timezone.utc).timestamp())
+    epoch = int(moment.replace(tzinfo=UTC).timestamp())
     assert offset_seconds(zone, epoch) // 60 == minutes  # what tzdata says
     assert lookup(table, [zone], [epoch]) == [minutes]
 
@@ -129,9 +133,9 @@ def test_the_sql_join_reads_the_same_offsets():
     con.register("zone_day_offsets", zone_day_offsets({z for z, _ in picked}, FIRST, LAST))
     con.register("zone_bases", zone_bases({z for z, _ in picked}))
     # Sub-second instants too: the day key must not round 23:59:59.6 into the next day.
-    moments = [(z, datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None), t)
+    moments = [(z, datetime.fromtimestamp(t, UTC).replace(tzinfo=None), t)
                for z, t in picked]
-    moments += [(z, datetime.fromtimestamp(t - 1, timezone.utc).replace(
+    moments += [(z, datetime.fromtimestamp(t - 1, UTC).replace(
         tzinfo=None, microsecond=600_000), t - 1) for z, t in picked]
     con.register("instants", pa.table({
         "zone": [m[0] for m in moments], "ts": [m[1] for m in moments],

@@ -57,12 +57,11 @@ def prepare(data_dir: str | Path, as_of: str | datetime, *,
     (``master``, default ``local[2]``); fitting stays on this machine."""
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
-    options = dict(snapshot_days=snapshot_days, unlabelled_sample=unlabelled_sample, seed=seed,
-                   say=say)
     say(f"loading {data_dir}" + (" on Spark" if engine == "spark" else ""))
     with open_engine(engine, data_dir=data_dir, workdir=workdir, memory_limit=memory_limit,
                      master=master) as opened:
-        return build_training_set(opened, moment, **options)
+        return build_training_set(opened, moment, snapshot_days=snapshot_days,
+                                  unlabelled_sample=unlabelled_sample, seed=seed, say=say)
 
 
 def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path | None = None,

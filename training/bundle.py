@@ -15,16 +15,17 @@ import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
-from ..features.registry import FEATURE_SET_VERSION
 from ..features.errors import BundleError, FeatureSetMismatch
+from ..features.registry import FEATURE_SET_VERSION
 
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"
 CHECKSUMS_FILE = "checksums.json"
 FORMAT_VERSION = 1
 KINDS = ("model", "rules")
+Kind = Literal["model", "rules"]
 
 
 @dataclass
@@ -36,8 +37,8 @@ class Bundle:
     booster: Any = None
 
     @property
-    def kind(self) -> str:
-        return str(self.metadata["kind"])
+    def kind(self) -> Kind:
+        return cast(Kind, str(self.metadata["kind"]))  # one of KINDS: checked on reading
 
     @property
     def features(self) -> list[str]:

@@ -198,8 +198,8 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
         ids = np.asarray(table.column("account_id").to_pylist(), dtype=object)
         if snapshot == moment:
             active = active_accounts(engine, moment, active_days)
-            keep = np.flatnonzero([a in active for a in ids])
-            final = table.take(pa.array(keep, pa.int64()))
+            active_rows = np.flatnonzero([a in active for a in ids])
+            final = table.take(pa.array(active_rows, pa.int64()))
             continue
         chosen = np.flatnonzero(exists & (index == k))
         if len(chosen):

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..features.pipeline import ATTRIBUTE_PREFIX
 from ..features.errors import ContractError
+from ..features.pipeline import ATTRIBUTE_PREFIX
 
 
 def column_names(data: Any) -> list[str]:

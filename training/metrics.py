@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 BUDGETS: tuple[float, ...] = (0.005, 0.01, 0.02)
 
@@ -24,7 +25,7 @@ def budget_label(share: float) -> str:
     return f"{text}pct"
 
 
-def _arrays(y: Sequence[float], s: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(y: ArrayLike, s: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y, dtype=np.float64)
     s = np.asarray(s, dtype=np.float64)
     if y.shape != s.shape:
@@ -42,7 +43,7 @@ def _grouped(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return s_sorted[last], np.cumsum(y_sorted)[last], (last + 1).astype(np.float64)
 
 
-def pr_curve(y: Sequence[float], s: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def pr_curve(y: ArrayLike, s: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(precision, recall) at every distinct score threshold, highest threshold first."""
     y, s = _arrays(y, s)
     if len(y) == 0 or y.sum() == 0:
@@ -51,7 +52,7 @@ def pr_curve(y: Sequence[float], s: Sequence[float]) -> tuple[np.ndarray, np.nda
     return tp / n, tp / y.sum()
 
 
-def average_precision(y: Sequence[float], s: Sequence[float]) -> float:
+def average_precision(y: ArrayLike, s: ArrayLike) -> float:
     """PR-AUC as average precision: sum over thresholds of precision x recall gained.
 
     NaN when there is no positive.
@@ -62,8 +63,7 @@ def average_precision(y: Sequence[float], s: Sequence[float]) -> float:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
-def weighted_average_precision(y: Sequence[float], s: Sequence[float],
-                               w: Sequence[float]) -> float:
+def weighted_average_precision(y: ArrayLike, s: ArrayLike, w: ArrayLike) -> float:
     """PR-AUC with row weights (a sampled row standing for ``w`` accounts), tie-aware like
     :func:`average_precision`; NaN when no positive has weight."""
     y, s = _arrays(y, s)
@@ -78,7 +78,7 @@ def weighted_average_precision(y: Sequence[float], s: Sequence[float],
     return float(np.sum(np.diff(np.r_[0.0, tp / tp[-1]]) * precision))
 
 
-def roc_auc(y: Sequence[float], s: Sequence[float]) -> float:
+def roc_auc(y: ArrayLike, s: ArrayLike) -> float:
     """Area under the ROC curve (Mann-Whitney with mid-ranks for ties); NaN if one class."""
     y, s = _arrays(y, s)
     positives = int(y.sum())
@@ -96,7 +96,7 @@ def roc_auc(y: Sequence[float], s: Sequence[float]) -> float:
     return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
-def budget_threshold(population: Sequence[float], share: float) -> tuple[float, float]:
+def budget_threshold(population: ArrayLike, share: float) -> tuple[float, float]:
     """The score threshold that takes the top ``share`` of ``population``, and the share of
     the rows tied exactly at it that fit in the budget (ties are split, not ordered)."""
     pop = np.sort(np.asarray(population, dtype=np.float64))[::-1]
@@ -109,7 +109,7 @@ def budget_threshold(population: Sequence[float], share: float) -> tuple[float, 
     return float(threshold), (k - above) / tied
 
 
-def flag_probability(s: Sequence[float], threshold: float, tie_share: float) -> np.ndarray:
+def flag_probability(s: ArrayLike, threshold: float, tie_share: float) -> np.ndarray:
     """Probability that each score is in the budget: 1 above, ``tie_share`` at, 0 below."""
     s = np.asarray(s, dtype=np.float64)
     return np.where(s > threshold, 1.0, np.where(s == threshold, tie_share, 0.0))
@@ -128,7 +128,7 @@ def ring_recall(flagged: np.ndarray, rings: Sequence[object]) -> float:
     return float(np.mean([1.0 - m for m in missed.values()]))
 
 
-def brier(y: Sequence[float], p: Sequence[float], w: Sequence[float] | None = None) -> float:
+def brier(y: ArrayLike, p: ArrayLike, w: ArrayLike | None = None) -> float:
     """Mean squared difference between probability and outcome (optionally weighted)."""
     y, p = _arrays(y, p)
     if len(y) == 0:
@@ -137,9 +137,9 @@ def brier(y: Sequence[float], p: Sequence[float], w: Sequence[float] | None = No
     return float(np.sum(weights * (p - y) ** 2) / np.sum(weights))
 
 
-def evaluate(y: Sequence[float], score: Sequence[float], *,
-             probability: Sequence[float] | None = None,
-             population: Sequence[float] | None = None,
+def evaluate(y: ArrayLike, score: ArrayLike, *,
+             probability: ArrayLike | None = None,
+             population: ArrayLike | None = None,
              rings: Sequence[object] | None = None,
              budgets: Sequence[float] = BUDGETS) -> dict[str, float]:
     """Every metric for one scorer on one set of rows, as a flat dict.

@@ -13,17 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow.compute as pc
 
+from ..features.errors import TrainingError
 from ..features.pipeline import parse_as_of
 from ..features.validate import require_usable
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 from .bundle import Bundle
 from .dataset import build_training_set, latest_decisions
-from ..features.errors import TrainingError
 from .matrix import column
 from .metrics import evaluate
 from .predict import probabilities, raw_scores
@@ -117,7 +117,7 @@ def promote(data_dir: str | Path, as_of: str | datetime | None = None, *,
                 if "labels" in engine.tables() else None
             if latest is None:
                 raise TrainingError(f"{data_dir} has no labels: nothing to compare on")
-            moment = latest + timedelta(seconds=1)
+            moment = cast(datetime, latest) + timedelta(seconds=1)  # a TIMESTAMP column
         else:
             moment = parse_as_of(as_of)
         metrics, period = head_to_head(bundles, engine, moment, snapshot_days=snapshot_days,

@@ -14,12 +14,12 @@ for the reason texts). Output: one row per input row with ``account_id``, ``scor
 
 from __future__ import annotations
 
-import mlflow
 import pandas as pd
 from mlflow.models import set_model
+from mlflow.pyfunc import PythonModel
 
 
-class AccountRiskModel(mlflow.pyfunc.PythonModel):
+class AccountRiskModel(PythonModel):
     """Scores feature rows with the model directory logged beside this code."""
 
     def load_context(self, context) -> None:  # noqa: ANN001 (MLflow's context type)

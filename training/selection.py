@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from ..features.errors import TrainingError
 from . import model as lgbm
 from .dataset import TrainingSet
-from ..features.errors import TrainingError
 from .matrix import column, feature_matrix
 from .metrics import average_precision
 from .prior import RulePrior, fit_prior

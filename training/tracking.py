@@ -84,17 +84,18 @@ def _version_by_alias(client: Any, alias: str) -> str | None:
 
 def _signature(metadata: Mapping[str, Any]):
     from mlflow.models import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
+    from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
     categories = metadata.get("categories") or {}
-    inputs = [ColSpec("string", "account_id", required=False)]
+    inputs: list[ColSpec | TensorSpec] = [ColSpec("string", "account_id", required=False)]
     inputs += [ColSpec("string" if f in categories else "double", f, required=False)
                for f in metadata["features"]]
     inputs += [ColSpec("string", c, required=False)
                for c in ("claimed_country", "claimed_timezone")]
-    outputs = [ColSpec("string", "account_id", required=False), ColSpec("double", "score"),
-               ColSpec("double", "raw_score"), ColSpec("string", "band"),
-               ColSpec("string", "reasons"), ColSpec("string", "top_features")]
+    outputs: list[ColSpec | TensorSpec] = [
+        ColSpec("string", "account_id", required=False), ColSpec("double", "score"),
+        ColSpec("double", "raw_score"), ColSpec("string", "band"),
+        ColSpec("string", "reasons"), ColSpec("string", "top_features")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 

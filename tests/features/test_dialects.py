@@ -8,8 +8,15 @@ import inspect
 import pyarrow as pa
 import pytest
 
-from accountrisk.features.dialect import (DIALECTS, DUCKDB, SPARK, Dialect, DuckDBDialect,
-                                          SparkDialect, dialect_for)
+from accountrisk.features.dialect import (
+    DIALECTS,
+    DUCKDB,
+    SPARK,
+    Dialect,
+    DuckDBDialect,
+    SparkDialect,
+    dialect_for,
+)
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.errors import UsageError
 

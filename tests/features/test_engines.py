@@ -8,7 +8,7 @@ import pytest
 
 from accountrisk.features.dialect import DIALECTS, DUCKDB, SPARK
 from accountrisk.features.engine import DuckDBEngine, Engine
-from accountrisk.features.engines import ENGINES, _OPENERS, check_engine, open_engine
+from accountrisk.features.engines import _OPENERS, ENGINES, check_engine, open_engine
 from accountrisk.features.errors import UsageError
 from accountrisk.features.load import load_tables
 from accountrisk.features.load_steps import DuckDBSteps, LoadSteps

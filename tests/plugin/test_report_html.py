@@ -5,11 +5,21 @@ from html.parser import HTMLParser
 import pytest
 
 from accountrisk.plugin._report_style import CSP
-from accountrisk.plugin.report_html import (case_file_name, fmt_probability, render_case_report,
-                                            render_index)
+from accountrisk.plugin.report_html import (
+    case_file_name,
+    fmt_probability,
+    render_case_report,
+    render_index,
+)
 from accountrisk.plugin.report_svg import esc, hours_svg, ring_svg, waterfall_svg
-from accountrisk.scoring.models import (AccountScore, Evidence, LinkedAccount, MatchedItem,
-                                        Reason, SharedToken)
+from accountrisk.scoring.models import (
+    AccountScore,
+    Evidence,
+    LinkedAccount,
+    MatchedItem,
+    Reason,
+    SharedToken,
+)
 from tests.plugin.cases import HOSTILE, HOSTILE_ID, HOSTILE_KIND, hostile_case
 
 

@@ -12,12 +12,17 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from accountrisk.features.errors import AccountRiskError, ContractError
+from accountrisk.features.errors import (
+    AccountRiskError,
+    BundleError,
+    ContractError,
+    FeatureSetMismatch,
+    UsageError,
+)
 from accountrisk.scoring import scorer as scorer_module
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
 from accountrisk.training.api import train
-from accountrisk.features.errors import BundleError, FeatureSetMismatch, UsageError
 from accountrisk.training.model import contributions
 from tests.training.market import AS_OF, small_market, write_folder
 

@@ -13,8 +13,14 @@ import pytest
 
 from accountrisk.features.errors import AccountRiskError, BundleError, UsageError
 from accountrisk.scoring.scorer import RiskScorer
-from accountrisk.scoring.spark_batch import (OUTPUT_SCHEMA, WrittenScores, model_text,
-                                             score_spark, scorer_from_text, write_scores)
+from accountrisk.scoring.spark_batch import (
+    OUTPUT_SCHEMA,
+    WrittenScores,
+    model_text,
+    score_spark,
+    scorer_from_text,
+    write_scores,
+)
 from accountrisk.training.bundle import write_bundle
 from tests.scoring.test_scorer import features, trained  # noqa: F401  (fixtures)
 from tests.training.market import AS_OF

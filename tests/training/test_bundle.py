@@ -7,10 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from accountrisk.features.registry import FEATURE_SET_VERSION
-from accountrisk.training.bundle import (CHECKSUMS_FILE, METADATA_FILE, MODEL_FILE, read_bundle,
-                                         write_bundle)
 from accountrisk.features.errors import BundleError, FeatureSetMismatch
+from accountrisk.features.registry import FEATURE_SET_VERSION
+from accountrisk.training.bundle import (
+    CHECKSUMS_FILE,
+    METADATA_FILE,
+    MODEL_FILE,
+    read_bundle,
+    write_bundle,
+)
 from accountrisk.training.predict import score_rows
 from accountrisk.training.rules import RULES, rules_to_json
 

@@ -7,8 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from accountrisk.training.calibration import (apply_calibration, cross_fitted_probabilities,
-                                              fit_calibration, fit_isotonic, fit_platt)
+from accountrisk.training.calibration import (
+    apply_calibration,
+    cross_fitted_probabilities,
+    fit_calibration,
+    fit_isotonic,
+    fit_platt,
+)
 
 
 def _logistic_sample(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,9 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from accountrisk.training.metrics import (average_precision, brier, budget_label,
-                                          budget_threshold, evaluate, flag_probability,
-                                          ring_recall, roc_auc)
+from accountrisk.training.metrics import (
+    average_precision,
+    brier,
+    budget_label,
+    budget_threshold,
+    evaluate,
+    flag_probability,
+    ring_recall,
+    roc_auc,
+)
 
 
 def test_average_precision_by_hand():

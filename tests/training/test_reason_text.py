@@ -10,8 +10,10 @@ from accountrisk.training.predict import render_reason
 @pytest.mark.parametrize(("template", "value", "expected"), [
     ("shares a device with {value:.0f} other accounts", 1, "shares a device with 1 other account"),
     ("shares a device with {value:.0f} other accounts", 2, "shares a device with 2 other accounts"),
-    ("shares a device with {value:.0f} other accounts", 11, "shares a device with 11 other accounts"),
-    ("logged in from {value:.0f} different IP countries", 1, "logged in from 1 different IP country"),
+    ("shares a device with {value:.0f} other accounts", 11,
+     "shares a device with 11 other accounts"),
+    ("logged in from {value:.0f} different IP countries", 1,
+     "logged in from 1 different IP country"),
     ("the account is {value:.0f} days old", 1, "the account is 1 day old"),
     ("has worked in {value:.0f} of the 24 hours of the day", 1,
      "has worked in 1 of the 24 hours of the day"),

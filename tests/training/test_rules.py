@@ -9,9 +9,19 @@ import pytest
 
 from accountrisk.features.registry import feature_names
 from accountrisk.training.prior import RulePrior, fit_prior
-from accountrisk.training.rules import (FAMILY_CAPS, RULES, SCALE, Rule, fired, flag_points,
-                                        rule_points, rule_score, rules_from_json, rules_to_json,
-                                        usable_rules)
+from accountrisk.training.rules import (
+    FAMILY_CAPS,
+    RULES,
+    SCALE,
+    Rule,
+    fired,
+    flag_points,
+    rule_points,
+    rule_score,
+    rules_from_json,
+    rules_to_json,
+    usable_rules,
+)
 
 
 def test_every_rule_reads_a_registered_feature_or_pattern():

@@ -107,7 +107,8 @@ def test_loading_a_registered_model_leaves_the_hosts_mlflow_uris_alone(market, s
         host = {(tmp_path / 'host.db').as_uri().replace('file:', 'sqlite:')!r}
         mlflow.set_tracking_uri(host)
         mlflow.set_registry_uri(host)
-        scorer = RiskScorer.load("models:/accountrisk@champion", registry={os.environ["MLFLOW_TRACKING_URI"]!r})
+        scorer = RiskScorer.load("models:/accountrisk@champion",
+                                 registry={os.environ["MLFLOW_TRACKING_URI"]!r})
         print(json.dumps({{"kind": scorer.kind, "tracking": mlflow.get_tracking_uri(),
                           "registry": mlflow.get_registry_uri(), "host": host}}))
     """)

@@ -9,8 +9,7 @@ import pyarrow as pa
 import pytest
 
 from accountrisk.training.dataset import TrainingSet
-from accountrisk.training.selection import (MIN_CLEARED, PRIOR_BELOW_POSITIVES,
-                                            candidate_settings)
+from accountrisk.training.selection import MIN_CLEARED, PRIOR_BELOW_POSITIVES, candidate_settings
 from accountrisk.training.unlabelled import STRATEGIES
 from accountrisk.training.validation import MIN_POSITIVES, plan_validation, window_count
 
