@@ -57,7 +57,7 @@ def quote_identifier(identifier: str) -> str:
 class DuckDBEngine:
     """The embedded default: one DuckDB database (a file, or in memory)."""
 
-    dialect = DUCKDB
+    dialect: Dialect = DUCKDB
 
     def __init__(self, database: str | Path | duckdb.DuckDBPyConnection = ":memory:", *,
                  memory_limit: str | None = None, threads: int | None = None,
@@ -132,5 +132,5 @@ class DuckDBEngine:
     def quote(self, identifier: str) -> str:
         return self.dialect.quote(identifier)
 
-    def load_steps(self) -> DuckDBSteps:
+    def load_steps(self) -> LoadSteps:
         return DuckDBSteps(self)

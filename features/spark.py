@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from . import contract
-from .dialect import SPARK
+from .dialect import SPARK, Dialect
 from .errors import FeatureError
 from .load import Progress, folder_schemas, load_sources, numbered_tables
-from .load_steps import Sources
+from .load_steps import LoadSteps, Sources
 from .validate import ValidationReport
 
 if TYPE_CHECKING:  # pyspark is an optional extra
@@ -99,7 +99,7 @@ class SparkEngine:
     """The pipeline's engine on Spark: tables are temporary views, helper tables are
     materialized (local checkpoints) so later stages do not re-run earlier plans."""
 
-    dialect = SPARK
+    dialect: Dialect = SPARK
 
     def __init__(self, session: "SparkSession | None" = None, *, master: str = "local[2]",
                  config: dict[str, str] | None = None) -> None:
@@ -178,7 +178,7 @@ class SparkEngine:
     def quote(self, identifier: str) -> str:
         return self.dialect.quote(identifier)
 
-    def load_steps(self) -> SparkSteps:
+    def load_steps(self) -> LoadSteps:
         return SparkSteps(self)
 
 
