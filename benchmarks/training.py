@@ -45,8 +45,8 @@ t = time.perf_counter()
 result = train(data, as_of, workdir=work, memory_limit=limit or None, say=say)
 end = time.perf_counter()
 out["total_s"] = end - t
-out["training_set_s"] = marks.get("fitting", end) - t
-out["fit_s"] = marks.get("wrote", end) - marks.get("fitting", end)
+out["training_set_s"] = marks.get("temporal", end) - t
+out["fit_s"] = marks.get("wrote", end) - marks.get("temporal", end)
 out["register_s"] = end - marks.get("wrote", end)
 out["snapshots"] = len(result.metadata["training"]["snapshots"])
 out["counts"] = result.metadata["training"]["counts"]
