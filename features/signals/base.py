@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import StageContext, stage
+from ..registry import Family, StageContext, stage
 
 
 @stage(needs=("accounts",))
@@ -24,3 +24,6 @@ def confirmed_accounts(ctx: StageContext) -> str:
         sql = f"SELECT account_id FROM {ctx.table('accounts')} WHERE 1 = 0"
     ctx.create("confirmed_accounts", sql)
     return ""
+
+
+FAMILY = Family("base", stages=(confirmed_accounts,))

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from ..dialect import Dialect
 from ..errors import FeatureError
-from ..registry import STAGES, StageContext, feature, stage
+from ..registry import Family, StageContext, feature, stage
 from .access import access_links
+from .base import confirmed_accounts
+from .portfolio import portfolio_pair_edges
 
 PAYOUT_HUB_ACCOUNTS = 50
 LINK_HUB_ACCOUNTS = 50
@@ -33,18 +35,6 @@ MAX_ROUNDS = 50
 # A group larger than this is chained by percolation (households, co-workers, shared
 # addresses adding up), not a ring: its group features are unknown (NULL), not huge.
 GIANT_GROUP_ACCOUNTS = 1000
-PORTFOLIO_STAGE = "portfolio_pair_edges"  # makes portfolio_account_pairs
-
-# The portfolio family is optional: wait for it only if it exists (signals/__init__ imports
-# it before this module).
-_AFTER = ("confirmed_accounts", access_links.name) + (
-    (PORTFOLIO_STAGE,) if PORTFOLIO_STAGE in STAGES else ())
-
-
-def _stage_ran(ctx: StageContext, name: str) -> bool:
-    """Whether stage ``name`` exists and had every table it needs (so its tables exist)."""
-    found = STAGES.get(name)
-    return found is not None and all(ctx.has(t) for t in found.needs)
 
 
 def _payout_edges(ctx: StageContext) -> str | None:
@@ -94,10 +84,10 @@ def _marketplace_edges(ctx: StageContext) -> str | None:
 def _edges_sql(ctx: StageContext) -> str:
     """Every non-hub edge between two accounts created before T, both directions, distinct."""
     sources = [s for s in (_payout_edges(ctx), _marketplace_edges(ctx)) if s]
-    if _stage_ran(ctx, access_links.name):
+    if ctx.runs(access_links):
         sources.append("SELECT account_id, other_account_id, link_kind "
                        "FROM access_account_pairs")
-    if _stage_ran(ctx, PORTFOLIO_STAGE):
+    if ctx.runs(portfolio_pair_edges):
         sources.append("SELECT account_id, other_account_id, link_kind "
                        "FROM portfolio_account_pairs UNION ALL "
                        "SELECT other_account_id, account_id, link_kind "
@@ -164,7 +154,7 @@ def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
         "link kind that chains unrelated accounts, or raise MAX_ROUNDS")
 
 
-@stage(needs=("accounts",), after=_AFTER)
+@stage(needs=("accounts",), after=(confirmed_accounts, access_links, portfolio_pair_edges))
 def identity_links(ctx: StageContext) -> str:
     """Direct links and connected link groups per account, plus account age."""
     edges = ctx.create("link_edges", _edges_sql(ctx))
@@ -247,3 +237,12 @@ def direct_link_confirmed_account_count(d: Dialect) -> str:
 def account_age_days(d: Dialect) -> str:
     """Days from sign-up to T."""
     return "age_days"
+
+
+FAMILY = Family(
+    "identity_graph",
+    stages=(identity_links,),
+    features=(link_group_account_count, link_group_confirmed_account_count,
+              link_group_link_kind_count, direct_link_account_count,
+              direct_link_confirmed_account_count, account_age_days),
+)

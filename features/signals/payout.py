@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from ..registry import Family, StageContext, feature, stage
+from .base import confirmed_accounts
 
 RECENT_DAYS = 90
 # Destinations shared by more accounts are not paired out account by account (that is
@@ -23,7 +24,7 @@ def payout_usage_sql(ctx: StageContext) -> str:
     return used
 
 
-@stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
+@stage(needs=("accounts", "payout_methods"), after=(confirmed_accounts,))
 def payout_links(ctx: StageContext) -> str:
     d = ctx.d
     used = payout_usage_sql(ctx)
@@ -127,3 +128,12 @@ def payout_crypto_method_ratio(d: Dialect) -> str:
 def payout_destination_mismatch_ratio(d: Dialect) -> str:
     """Share of payout destinations (with a known country) outside the claimed country."""
     return "destination_mismatch_ratio"
+
+
+FAMILY = Family(
+    "payout",
+    stages=(payout_links,),
+    features=(payout_shared_account_count, payout_shared_confirmed_account_count,
+              payout_method_count, payout_method_added_90d_count, payout_crypto_method_ratio,
+              payout_destination_mismatch_ratio),
+)

@@ -9,7 +9,7 @@ shingle Jaccard, equal normalized links. Keys used (with their near-duplicates) 
 out. Only items added before T count (a copy added later is invisible), and only accounts
 created before T.
 
-Helper tables made here (read them with ``after=("portfolio_pair_edges",)``):
+Helper tables made here (read them with ``after=(portfolio_pair_edges,)``):
 
 ``portfolio_account_pairs(account_id, other_account_id, link_kind)``
     Identity-graph edges: two accounts showing a shared or near-duplicate item, or
@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from .. import neardup as nd
 from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from ..registry import Family, StageContext, feature, stage
+from .base import confirmed_accounts
 
 LINK_KINDS = ("portfolio_link", "portfolio_image", "portfolio_text", "profile_photo")
 _NO_PAIRS = "(SELECT key, key AS other_key FROM portfolio_item_keys WHERE 1 = 0)"
@@ -105,7 +106,7 @@ def _text_docs_sql(ctx: StageContext) -> str:
            WHERE word_count >= {nd.MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
 
 
-@stage(needs=("accounts", "portfolio_items"), after=("confirmed_accounts",))
+@stage(needs=("accounts", "portfolio_items"), after=(confirmed_accounts,))
 def portfolio_matches(ctx: StageContext) -> str:
     images = _hash_pairs(ctx, ctx.table("portfolio_items"), "image_phash",
                          "portfolio_image_hash_pairs")
@@ -174,7 +175,7 @@ def portfolio_matches(ctx: StageContext) -> str:
     """
 
 
-@stage(needs=("accounts",), after=("profile_photo_matches", "portfolio_matches"))
+@stage(needs=("accounts",), after=(profile_photo_matches, portfolio_matches))
 def portfolio_pair_edges(ctx: StageContext) -> str:
     """Makes ``portfolio_account_pairs`` (see the module docstring)."""
     edges = ("SELECT account_id, other_account_id, 'profile_photo' AS link_kind "
@@ -236,3 +237,14 @@ def portfolio_confirmed_match_account_count(d: Dialect) -> str:
 def profile_photo_near_duplicate_account_count(d: Dialect) -> str:
     """Other accounts whose profile photo is a near-duplicate (NULL without a photo)."""
     return "photo_other_count"
+
+
+FAMILY = Family(
+    "portfolio",
+    stages=(profile_photo_matches, portfolio_matches, portfolio_pair_edges),
+    features=(portfolio_item_count, portfolio_link_shared_account_count,
+              portfolio_image_near_duplicate_account_count,
+              portfolio_text_near_duplicate_account_count, portfolio_copy_newer_ratio,
+              portfolio_confirmed_match_account_count,
+              profile_photo_near_duplicate_account_count),
+)

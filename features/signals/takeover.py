@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
-from .working_hours import circular_hours_between
+from ..registry import Family, StageContext, feature, stage
+from .working_hours.hours import circular_hours_between
 
 WINDOW_DAYS = 30
 MIN_HISTORY_DAYS = 90  # account age before the window needed for a baseline
@@ -138,3 +138,11 @@ def recent_activity_hour_shift_hours(d: Dialect) -> str:
 def takeover_change_count(d: Dialect) -> str:
     """How many of new devices (>= 50%), new payout and hour shift (>= 4 h) hold (0..3)."""
     return "change_count"
+
+
+FAMILY = Family(
+    "takeover",
+    stages=(takeover_changes,),
+    features=(recent_new_device_session_ratio, has_recent_new_payout_method,
+              recent_activity_hour_shift_hours, takeover_change_count),
+)

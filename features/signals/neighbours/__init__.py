@@ -21,14 +21,16 @@ relation).
 
 from __future__ import annotations
 
-from ...registry import STAGES, StageContext, feature_pattern, stage
+from ...registry import Family, StageContext, feature_pattern, stage
+from ..access import access_links
+from ..base import confirmed_accounts
+from ..payout import payout_links
+from ..portfolio import portfolio_pair_edges
 from . import aggregates, naming, relations
 
-_AFTER = ("confirmed_accounts", "payout_links", "access_links") + (
-    (relations.PORTFOLIO_STAGE,) if relations.PORTFOLIO_STAGE in STAGES else ())
 
-
-@stage(needs=("accounts",), after=_AFTER, reads_base_features=True)
+@stage(needs=("accounts",), after=(confirmed_accounts, payout_links, access_links,
+                                   portfolio_pair_edges), reads_base_features=True)
 def neighbour_aggregates(ctx: StageContext) -> str:
     """Per account, one column per relation, aggregate and signal (see the module)."""
     base = ctx.base_features
@@ -43,10 +45,11 @@ def neighbour_aggregates(ctx: StageContext) -> str:
     return aggregates.wide_sql(ctx, stats, naming.column_names(found, signal_names))
 
 
-PATTERNS = [
+PATTERNS = tuple(
     feature_pattern(neighbour_aggregates, a.pattern, description=a.description,
                     reason=a.reason, direction=a.direction, fill=a.fill,
-                    family=naming.FAMILY, words=naming.signal_words,
-                    placeholders=naming.PLACEHOLDERS)
+                    words=naming.signal_words, placeholders=naming.PLACEHOLDERS)
     for a in naming.AGGREGATES
-]
+)
+
+FAMILY = Family(naming.FAMILY, stages=(neighbour_aggregates,), patterns=PATTERNS)

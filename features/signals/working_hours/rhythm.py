@@ -4,7 +4,7 @@ An operator works a long shift six or seven days a week and never takes a holida
 claimed zone that shift falls in the evening, the night and the early morning. A night
 owl also works the claimed night, but goes to bed before dawn, keeps most weekends and
 takes a vacation now and then. So these signals describe the *shape* of the work, read
-from the claimed-local hour slots that :mod:`.working_hours` made (one time-zone
+from the claimed-local hour slots that :mod:`.hours` made (one time-zone
 conversion per row).
 
 :func:`rhythm_sql` is shared with :mod:`.login_hours`, which reads the same shape from
@@ -13,11 +13,11 @@ session start times (login times) when an export has no ``activity`` table.
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
-from .working_hours import (BUSINESS_END_HOUR, BUSINESS_START_HOUR, MIN_ACTIVITY_FOR_OFFSET,
-                            NIGHT_END_HOUR, SLOTS_TABLE, WORKDAY_CENTER_HOUR,
-                            circular_hours_between)
+from ...dialect import Dialect
+from ...registry import StageContext, feature, stage
+from .hours import (BUSINESS_END_HOUR, BUSINESS_START_HOUR, MIN_ACTIVITY_FOR_OFFSET,
+                    NIGHT_END_HOUR, SLOTS_TABLE, WORKDAY_CENTER_HOUR, activity_hours,
+                    circular_hours_between)
 
 MORNING_START_HOUR = 6  # the claimed-local early morning is 06:00-09:00
 MORNING_END_HOUR = 9
@@ -100,13 +100,13 @@ def rhythm_sql(slots: str, count: str) -> str:
     """
 
 
-@stage(needs=("accounts", "activity"), after=("activity_hours",))
+@stage(needs=("accounts", "activity"), after=(activity_hours,))
 def activity_rhythm(ctx: StageContext) -> str:
     """Per account: the weekly shape of its work actions in claimed-local time."""
     return rhythm_sql(SLOTS_TABLE, "activity_count")
 
 
-@feature(activity_rhythm, family="working_hours",
+@feature(activity_rhythm,
          reason="{value:.0%} of work activity happened on Saturdays and Sundays in the "
                 "claimed time zone {claimed_timezone}")
 def activity_claimed_weekend_ratio(d: Dialect) -> str:
@@ -114,7 +114,7 @@ def activity_claimed_weekend_ratio(d: Dialect) -> str:
     return "weekend_ratio"
 
 
-@feature(activity_rhythm, family="working_hours", direction=0,
+@feature(activity_rhythm, direction=0,
          reason="{value:.0%} of work activity falls between 6 and 9 a.m. in the claimed "
                 "time zone {claimed_timezone}")
 def activity_claimed_morning_ratio(d: Dialect) -> str:
@@ -122,7 +122,7 @@ def activity_claimed_morning_ratio(d: Dialect) -> str:
     return "morning_ratio"
 
 
-@feature(activity_rhythm, family="working_hours", direction=0,
+@feature(activity_rhythm, direction=0,
          reason="{value:.0%} of work activity falls between 6 p.m. and midnight in the "
                 "claimed time zone {claimed_timezone}")
 def activity_claimed_evening_ratio(d: Dialect) -> str:
@@ -130,14 +130,14 @@ def activity_claimed_evening_ratio(d: Dialect) -> str:
     return "evening_ratio"
 
 
-@feature(activity_rhythm, family="working_hours", direction=0,
+@feature(activity_rhythm, direction=0,
          reason="its longest break between active days was {value:.0f} days")
 def activity_longest_break_days(d: Dialect) -> str:
     """Most days in a row without work inside the active span (NULL under 10 active days)."""
     return "longest_break_days"
 
 
-@feature(activity_rhythm, family="working_hours", direction=0,
+@feature(activity_rhythm, direction=0,
          reason="worked in {value:.0%} of the weeks from its first to its last active week")
 def activity_active_week_ratio(d: Dialect) -> str:
     """Active weeks over the weeks from the first to the last active week (no weeks off: 1)."""

@@ -14,8 +14,9 @@ non-hub links only) for the identity-link graph.
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from ...dialect import Dialect
+from ...registry import StageContext, feature, stage
+from ..base import confirmed_accounts
 
 # A token used by more accounts than this (before T) is a hub (VPN exit, carrier NAT, kiosk).
 HUB_ACCOUNTS = 20
@@ -39,7 +40,7 @@ def _ratio(part: str, whole: str) -> str:
     return f"CASE WHEN {whole} > 0 THEN CAST({part} AS DOUBLE) / {whole} END"
 
 
-@stage(needs=("accounts", "sessions"), after=("confirmed_accounts",))
+@stage(needs=("accounts", "sessions"), after=(confirmed_accounts,))
 def access_links(ctx: StageContext) -> str:
     """Per-account session mix plus the non-hub IP and device links between accounts."""
     d = ctx.d

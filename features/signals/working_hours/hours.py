@@ -8,16 +8,16 @@ hours; sessions add the browser's own clock offset and the IP's country.
 Time zones are converted once per row: activity is first reduced to an "hour calendar"
 (account, claimed-local clock hour since 1970, actions), materialized as a helper table
 that every activity signal and the reviewers' hour histogram read. The UTC offsets come
-from Python's tz database on every engine (:mod:`..zone_offsets`): the helper stage
+from Python's tz database on every engine (:mod:`...zone_offsets`): the helper stage
 ``zone_offsets`` makes the ``zone_day_offsets`` table that the conversions join.
 """
 
 from __future__ import annotations
 
-from .. import zone_offsets as zo
-from ..dialect import Dialect
-from ..reference import iana_zone_names
-from ..registry import StageContext, feature, stage
+from ... import zone_offsets as zo
+from ...dialect import Dialect
+from ...reference import iana_zone_names
+from ...registry import StageContext, feature, stage
 
 NIGHT_END_HOUR = 6  # night is 00:00-06:00 claimed-local time
 BUSINESS_START_HOUR = 9  # business hours are 09:00-18:00 claimed-local time
@@ -75,7 +75,7 @@ def zone_offsets(ctx: StageContext) -> str:
     return ""
 
 
-@stage(needs=("accounts", "activity"), after=("zone_offsets",))
+@stage(needs=("accounts", "activity"), after=(zone_offsets,))
 def activity_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour profile of its work actions."""
     d = ctx.d
@@ -141,7 +141,7 @@ def activity_hours(ctx: StageContext) -> str:
     """
 
 
-@stage(needs=("accounts", "sessions"), after=("zone_offsets",))
+@stage(needs=("accounts", "sessions"), after=(zone_offsets,))
 def session_hours(ctx: StageContext) -> str:
     """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
     the claimed and the browser's UTC offsets (one time-zone conversion per session)."""
@@ -170,7 +170,7 @@ def offset_gap_hours_sql(browser: str, claimed: str) -> str:
     return f"(least({apart}, 1440 - {apart}) / 60)"
 
 
-@stage(needs=("accounts", "sessions"), after=("session_hours",))
+@stage(needs=("accounts", "sessions"), after=(session_hours,))
 def session_zone_mismatch(ctx: StageContext) -> str:
     """Per account: how often the browser clock and the IP disagree with the profile."""
     browser, claimed = "browser_utc_offset_min", "claimed_offset_min"

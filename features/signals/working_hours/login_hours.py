@@ -2,26 +2,26 @@
 
 A thin export (only ``accounts``, ``sessions`` and ``labels``) has no work actions, but a
 session's start is a login, and operators log in on their own clock too. These signals
-read the claimed-local session start hours that :mod:`.working_hours` converted once per
+read the claimed-local session start hours that :mod:`.hours` converted once per
 session (``session_claimed_hour_slots``) with the same shape SQL as the activity signals
 (:func:`.rhythm.rhythm_sql`); they are named ``session_*`` so they never mix with those.
 """
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from ...dialect import Dialect
+from ...registry import StageContext, feature, stage
+from .hours import SESSION_SLOTS_TABLE, session_hours
 from .rhythm import rhythm_sql
-from .working_hours import SESSION_SLOTS_TABLE
 
 
-@stage(needs=("accounts", "sessions"), after=("session_hours",))
+@stage(needs=("accounts", "sessions"), after=(session_hours,))
 def login_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour and week profile of its session starts."""
     return rhythm_sql(SESSION_SLOTS_TABLE, "session_count")
 
 
-@feature(login_hours, family="working_hours",
+@feature(login_hours,
          reason="{value:.0%} of logins fall between midnight and 6 a.m. in the claimed time "
                 "zone {claimed_timezone}")
 def session_claimed_night_ratio(d: Dialect) -> str:
@@ -29,7 +29,7 @@ def session_claimed_night_ratio(d: Dialect) -> str:
     return "night_ratio"
 
 
-@feature(login_hours, family="working_hours", direction=-1,
+@feature(login_hours, direction=-1,
          reason="only {value:.0%} of logins fall in 9:00-18:00 business hours of the claimed "
                 "time zone {claimed_timezone}")
 def session_claimed_business_hours_ratio(d: Dialect) -> str:
@@ -37,7 +37,7 @@ def session_claimed_business_hours_ratio(d: Dialect) -> str:
     return "business_ratio"
 
 
-@feature(login_hours, family="working_hours",
+@feature(login_hours,
          reason="logins are centred {value:.1f} hours away from a 9:00-18:00 day in the "
                 "claimed time zone {claimed_timezone}")
 def session_implied_offset_gap_hours(d: Dialect) -> str:
@@ -46,7 +46,7 @@ def session_implied_offset_gap_hours(d: Dialect) -> str:
     return "offset_gap_hours"
 
 
-@feature(login_hours, family="working_hours",
+@feature(login_hours,
          reason="{value:.0%} of logins were on Saturdays and Sundays in the claimed time zone "
                 "{claimed_timezone}")
 def session_claimed_weekend_ratio(d: Dialect) -> str:
@@ -54,7 +54,7 @@ def session_claimed_weekend_ratio(d: Dialect) -> str:
     return "weekend_ratio"
 
 
-@feature(login_hours, family="working_hours", direction=0,
+@feature(login_hours, direction=0,
          reason="{value:.0%} of logins fall between 6 and 9 a.m. in the claimed time zone "
                 "{claimed_timezone}")
 def session_claimed_morning_ratio(d: Dialect) -> str:
@@ -62,21 +62,21 @@ def session_claimed_morning_ratio(d: Dialect) -> str:
     return "morning_ratio"
 
 
-@feature(login_hours, family="working_hours", direction=0,
+@feature(login_hours, direction=0,
          reason="logged in on {value:.1f} days per active week")
 def session_active_days_per_week(d: Dialect) -> str:
     """Days with a session start per active (claimed-local, Monday-based) week, on average."""
     return "week_days_mean"
 
 
-@feature(login_hours, family="working_hours", direction=0,
+@feature(login_hours, direction=0,
          reason="its longest break between logins was {value:.0f} days")
 def session_longest_break_days(d: Dialect) -> str:
     """Most days in a row without a login inside the login span (NULL under 10 login days)."""
     return "longest_break_days"
 
 
-@feature(login_hours, family="working_hours", direction=0,
+@feature(login_hours, direction=0,
          reason="logged in during {value:.0%} of the weeks from its first to its last login")
 def session_active_week_ratio(d: Dialect) -> str:
     """Weeks with a login over the weeks from the first to the last login week."""
