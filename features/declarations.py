@@ -2,30 +2,33 @@
 
 A *stage* is one SQL query per account (or a helper that only makes tables for later
 stages); a *feature* is one column of a stage's output, named as the model's feature, its
-SHAP column and the key of its reason text, so they cannot drift apart. A *family* is one
-module (or small package) under ``features/signals/`` holding its stages and features side
-by side::
+SHAP column and the key of its reason text, so they cannot drift apart. Features are data
+(:class:`FeatureSpec`) next to the stage that emits them, whose SQL names its columns
+exactly so. A *family* is one module (or small package) under ``features/signals/``
+holding its stages, their features and its evidence collector side by side::
 
-    @stage(needs=("payout_methods",), after=(confirmed_accounts,))
+    PAYOUT_FEATURES = (
+        FeatureSpec("payout_shared_account_count",
+                    "Other accounts that use any of this account's payout destinations.",
+                    reason="shares payout destinations with {value:.0f} other accounts",
+                    fill=0),
+    )
+
+    @stage(needs=("payout_methods",), after=(confirmed_accounts,), features=PAYOUT_FEATURES)
     def payout_links(ctx: StageContext) -> str:
-        return f"SELECT account_id, count(*) AS shared_count FROM {ctx.table('payout_methods')} ..."
+        return (f"SELECT account_id, count(*) AS payout_shared_account_count "
+                f"FROM {ctx.table('payout_methods')} ...")
 
-    @feature(payout_links, reason="shares payout accounts with {value:.0f} other accounts", fill=0)
-    def payout_shared_account_count(d: Dialect) -> str:
-        '''Other accounts using any of this account's payout destinations.'''
-        return "shared_count"
-
-    FAMILY = Family("payout", stages=(payout_links,), features=(payout_shared_account_count,))
+    FAMILY = Family("payout", stages=(payout_links,))
 
 Dependencies between stages are the stage objects themselves (``after=``), so the order in
 which families are imported or registered never matters (see :mod:`.registry`).
 """
-
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cached_property
 from typing import Literal, Protocol
@@ -33,6 +36,8 @@ from typing import Literal, Protocol
 import pyarrow as pa
 
 from .dialect import Dialect
+
+Kind = Literal["number", "category"]
 
 
 class StageContext(Protocol):
@@ -104,6 +109,11 @@ class Stage:
     # at all; a stage whose tables the folder lacks does not). Objects, not names, so that
     # importing this stage's module imports theirs.
     after: tuple[Stage, ...] = ()
+    # The features it emits: its SQL has one column per feature, named as the feature, plus
+    # account_id (a stage that only makes helper tables emits none).
+    features: tuple[FeatureSpec, ...] = ()
+    # Run-time names of its columns (second phase only: the names depend on the folder).
+    patterns: tuple[FeaturePattern, ...] = ()
     # Second phase: the stage reads the other features of accounts (``ctx.base_features``),
     # so it runs once the per-account base table is built, and its columns are joined on.
     # Its output columns may depend on the folder; each must match a FeaturePattern.
@@ -117,21 +127,51 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class Feature:
-    """One model feature: output column, meaning, reason text and how it is computed."""
+class FeatureSpec:
+    """One feature as its family declares it, next to the stage that emits a column of
+    exactly this name."""
 
     name: str
-    stage: str
-    family: str
-    description: str
+    description: str  # one sentence: what the value is
     reason: str  # format string; ``{value}`` and context fields such as ``{claimed_timezone}``
-    expression: Callable[[Dialect], str]
     # +1: larger means riskier (monotone constraint candidate); -1 the opposite; 0 unknown.
     direction: int = 1
     # Value when the account has no rows in the stage's tables (the table itself exists);
     # None keeps NULL (unknown), as for ratios over nothing.
     fill: float | None = None
-    kind: Literal["number", "category"] = "number"
+    # The link kinds of its family's evidence that a reason about it shows (a reason "shows
+    # the same portfolio link as 1 other account" lists no image matches); empty: all.
+    # Kinds as in LinkedAccount.link_kind, SharedToken.kind and MatchedItem.match.
+    focus: Iterable[str] = frozenset()
+    # False for a feature about the account alone (its age): its family's evidence, other
+    # accounts, says nothing about it.
+    has_evidence: bool = True
+    kind: Kind = "number"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "focus", frozenset(self.focus))
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A registered feature: its declaration, the stage that emits it and its family."""
+
+    name: str
+    stage: str
+    family: str
+    description: str
+    reason: str  # as FeatureSpec.reason
+    direction: int = 1  # as FeatureSpec.direction
+    fill: float | None = None  # as FeatureSpec.fill
+    kind: Kind = "number"
+    focus: frozenset[str] = frozenset()  # as FeatureSpec.focus
+    has_evidence: bool = True  # as FeatureSpec.has_evidence
+
+    @classmethod
+    def declared(cls, spec: FeatureSpec, *, stage: str, family: str) -> Feature:
+        """The registry's entry for ``spec``, emitted by ``stage`` of ``family``."""
+        return cls(stage=stage, family=family,
+                   **{f.name: getattr(spec, f.name) for f in fields(FeatureSpec)})
 
 
 _PLACEHOLDER = re.compile(r"<([a-z_]+)>")
@@ -152,14 +192,14 @@ class FeaturePattern:
     """
 
     pattern: str
-    stage: str
-    family: str
     description: str
     reason: str
-    direction: int = 0  # as Feature.direction
-    fill: float | None = None  # as Feature.fill
+    direction: int = 0  # as FeatureSpec.direction
+    fill: float | None = None  # as FeatureSpec.fill
     words: Callable[[dict[str, str]], dict[str, str]] | None = None
     placeholders: tuple[tuple[str, str], ...] = ()  # (placeholder, what it stands for)
+    stage: str = ""  # set on registration: the stage that emits the columns
+    family: str = ""  # set on registration: that stage's family
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -186,12 +226,12 @@ class FeaturePattern:
 
         return Feature(name=name, stage=self.stage, family=self.family,
                        description=filled(self.description), reason=filled(self.reason),
-                       expression=lambda d: name, direction=self.direction, fill=self.fill)
+                       direction=self.direction, fill=self.fill)
 
 
 @dataclass(frozen=True)
 class Family:
-    """A signal family: its stages, the features and feature patterns they emit.
+    """A signal family: its stages, with the features and feature patterns they emit.
 
     ``name`` is the family of each of its features (docs, evidence). Families are
     registered as a set (:func:`~accountrisk.features.registry.build_registry`): their
@@ -200,46 +240,30 @@ class Family:
 
     name: str
     stages: tuple[Stage, ...]
-    features: tuple[Feature, ...] = ()
-    patterns: tuple[FeaturePattern, ...] = ()
+
+    @property
+    def features(self) -> tuple[FeatureSpec, ...]:
+        """Every feature its stages emit, in declaration order."""
+        return tuple(f for s in self.stages for f in s.features)
+
+    @property
+    def patterns(self) -> tuple[FeaturePattern, ...]:
+        """Every feature pattern of its stages, in declaration order."""
+        return tuple(p for s in self.stages for p in s.patterns)
 
 
 def stage(needs: tuple[str, ...] = (), after: tuple[Stage, ...] = (), *,
-          reads_base_features: bool = False) -> Callable[[Callable[[StageContext], str]], Stage]:
+          features: tuple[FeatureSpec, ...] = (), patterns: tuple[FeaturePattern, ...] = (),
+          reads_base_features: bool = False
+          ) -> Callable[[Callable[[StageContext], str]], Stage]:
     """Declare a stage; its name is the function's name. ``after`` lists the stages whose
-    helper tables it reads; ``reads_base_features`` puts it in the second phase (see
-    :class:`Stage`)."""
+    helper tables it reads, ``features`` the columns its SQL emits (``patterns``: their
+    names, for a second-phase stage); ``reads_base_features`` puts it in the second phase
+    (see :class:`Stage`)."""
 
     def declare(build: Callable[[StageContext], str]) -> Stage:
         return Stage(name=build.__name__, needs=tuple(needs), build=build, after=tuple(after),
+                     features=tuple(features), patterns=tuple(patterns),
                      reads_base_features=reads_base_features)
 
     return declare
-
-
-def feature(of: Stage, *, reason: str, direction: int = 1, fill: float | None = None
-            ) -> Callable[[Callable[[Dialect], str]], Feature]:
-    """Declare a feature computed from stage ``of``; its name is the function's name and
-    its description the first line of the docstring. Its family is set when its
-    :class:`Family` is registered."""
-
-    def declare(expression: Callable[[Dialect], str]) -> Feature:
-        name = expression.__name__
-        doc = (expression.__doc__ or "").strip().splitlines()
-        if not doc:
-            raise ValueError(f"feature {name!r} needs a one-line docstring (its description)")
-        return Feature(name=name, stage=of.name, family="", description=doc[0],
-                       reason=reason, expression=expression, direction=direction, fill=fill)
-
-    return declare
-
-
-def feature_pattern(of: Stage, pattern: str, *, description: str, reason: str,
-                    direction: int = 0, fill: float | None = None,
-                    words: Callable[[dict[str, str]], dict[str, str]] | None = None,
-                    placeholders: tuple[tuple[str, str], ...] = ()) -> FeaturePattern:
-    """Declare a pattern of run-time feature names made by stage ``of`` (see
-    :class:`FeaturePattern`); its family is set when its :class:`Family` is registered."""
-    return FeaturePattern(pattern=pattern, stage=of.name, family="", description=description,
-                          reason=reason, direction=direction, fill=fill, words=words,
-                          placeholders=tuple(placeholders))

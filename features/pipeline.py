@@ -116,9 +116,10 @@ def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str
 
 
 def _stage_sql(stage: Stage, features: list[Feature], ctx: _Context) -> str:
+    """The stage's query, reduced to ``account_id`` and its features' columns as DOUBLE."""
     inner = stage.build(ctx)
-    exprs = ", ".join(f"CAST({f.expression(ctx.d)} AS DOUBLE) AS {f.name}" for f in features)
-    return f"SELECT account_id, {exprs} FROM ({inner}) AS s"
+    columns = ", ".join(f"CAST({f.name} AS DOUBLE) AS {f.name}" for f in features)
+    return f"SELECT account_id, {columns} FROM ({inner}) AS s"
 
 
 def _attribute_columns(engine: Engine) -> list[tuple[str, str, bool]]:

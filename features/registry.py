@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from .declarations import (Family, Feature, FeaturePattern, Stage, StageContext, feature,
-                           feature_pattern, stage)
+from .declarations import (Family, Feature, FeaturePattern, FeatureSpec, Stage,
+                           StageContext, stage)
 from .errors import FeatureError
 
 __all__ = ["FEATURES", "FEATURE_SET_VERSION", "PATTERNS", "STAGES", "Family", "Feature",
-           "FeaturePattern", "Registry", "Stage", "StageContext", "build_registry",
-           "default_registry", "describe_feature", "feature", "feature_names",
-           "feature_pattern", "install", "match_feature", "pattern_rows", "registry_rows",
-           "signals_markdown", "stage"]
+           "FeaturePattern", "FeatureSpec", "Registry", "Stage", "StageContext",
+           "build_registry", "default_registry", "describe_feature", "feature_names",
+           "install", "match_feature", "pattern_rows", "registry_rows", "signals_markdown",
+           "stage"]
 
 FEATURE_SET_VERSION = "1"
 
@@ -105,35 +105,28 @@ def build_registry(families: Iterable[Family]) -> Registry:
     """A registry of ``families``, the same whatever their order.
 
     Raises :class:`FeatureError` when two families, stages, features or patterns share a
-    name, a family lists a feature of a stage it does not have, or the stages' dependencies
-    are unusable (see :meth:`Registry.ordered_stages`).
+    name, or the stages' dependencies are unusable (see :meth:`Registry.ordered_stages`).
     """
     registry = Registry()
     for family in sorted(families, key=lambda f: f.name):
         if family.name in registry.families:
             raise FeatureError(f"family {family.name!r} is registered twice")
         registry.families[family.name] = family
-        own = {s.name for s in family.stages}
         for declared in family.stages:
             if declared.name in registry.stages:
                 raise FeatureError(f"stage {declared.name!r} is registered twice")
             registry.stages[declared.name] = declared
-        for declared in family.features:
-            if declared.name in registry.features:
-                raise FeatureError(f"feature {declared.name!r} is registered twice")
-            if declared.stage not in own:
-                raise FeatureError(f"feature {declared.name!r} of family {family.name!r} "
-                                   f"comes from stage {declared.stage!r}, which the family "
-                                   "does not list")
-            registry.features[declared.name] = replace(declared, family=family.name)
-        for declared in family.patterns:
-            if any(p.pattern == declared.pattern for p in registry.patterns):
-                raise FeatureError(f"feature pattern {declared.pattern!r} is registered twice")
-            if declared.stage not in own:
-                raise FeatureError(f"feature pattern {declared.pattern!r} of family "
-                                   f"{family.name!r} comes from stage {declared.stage!r}, "
-                                   "which the family does not list")
-            registry.patterns.append(replace(declared, family=family.name))
+            for spec in declared.features:
+                if spec.name in registry.features:
+                    raise FeatureError(f"feature {spec.name!r} is registered twice")
+                registry.features[spec.name] = Feature.declared(spec, stage=declared.name,
+                                                                family=family.name)
+            for pattern in declared.patterns:
+                if any(p.pattern == pattern.pattern for p in registry.patterns):
+                    raise FeatureError(f"feature pattern {pattern.pattern!r} is registered "
+                                       "twice")
+                registry.patterns.append(replace(pattern, stage=declared.name,
+                                                 family=family.name))
     registry.ordered_stages()  # fail now on unusable dependencies
     return registry
 

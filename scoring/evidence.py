@@ -22,10 +22,12 @@ calls on one connection with a lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from accountrisk.features.registry import FEATURES, describe_feature
+from accountrisk.features.registry import (FEATURES, Feature, default_registry,
+                                           describe_feature)
 from accountrisk.scoring._evidence_common import (HELPER_TABLES, as_of_moment,
                                                   build_features_for_evidence, connection,
                                                   id_list, shorten_token)
@@ -59,20 +61,6 @@ _READ_FAMILIES = {identity_evidence, neighbour_evidence}
 # Per family, what of its evidence one feature shows (a reason about co_worked neighbours
 # lists those, not the payout neighbours).
 _NARROW: dict[str, Narrow] = {"neighbours": narrow_neighbours}
-# Features about the account alone, whose family's evidence (other accounts) says nothing
-# about them: they get no evidence.
-_WITHOUT_EVIDENCE = {"account_age_days"}
-# Features about one kind of link show only that kind of the family's evidence (a reason
-# "shows the same portfolio link as 1 other account" must not list the image matches).
-# Values are link kinds (LinkedAccount.link_kind, SharedToken.kind, MatchedItem.match).
-FOCUS: dict[str, frozenset[str]] = {
-    "residential_ip_shared_account_count": frozenset({"ip"}),
-    "device_shared_account_count": frozenset({"device"}),
-    "portfolio_link_shared_account_count": frozenset({"portfolio_link", "link"}),
-    "portfolio_image_near_duplicate_account_count": frozenset({"portfolio_image", "image"}),
-    "portfolio_text_near_duplicate_account_count": frozenset({"portfolio_text", "text"}),
-    "profile_photo_near_duplicate_account_count": frozenset({"profile_photo", "photo"}),
-}
 EMPTY = Evidence()
 TIMELINE_TOKENS_PER_KIND = _timeline.TIMELINE_TOKENS_PER_KIND
 
@@ -90,19 +78,24 @@ def register_collector(family: str, collector: Collector, narrow: Narrow | None 
 
 
 def without_evidence(feature: str) -> None:
-    """Give ``feature`` no evidence even though its family has some (it describes the
-    account alone, like its age)."""
-    _WITHOUT_EVIDENCE.add(feature)
+    """Give the registered feature ``feature`` no evidence even though its family has some
+    (it describes the account alone, like its age); a family declares this with
+    ``FeatureSpec(..., has_evidence=False)``."""
+    registry = default_registry()
+    known = registry.features.get(feature)
+    if known is None:
+        raise ValueError(f"{feature!r} is not a registered feature")
+    registry.features[feature] = replace(known, has_evidence=False)
 
 
-def _families(features: Iterable[str]) -> dict[str, str]:
-    from accountrisk.features import signals  # noqa: F401  (registers every family)
-
+def _described(features: Iterable[str]) -> dict[str, Feature]:
+    """The registry's entry of each feature that has evidence (``attr_*`` columns and
+    features about the account alone have none)."""
     out = {}
     for name in features:
         known = describe_feature(name)  # neighbour aggregates are named at run time
-        if known is not None and name not in _WITHOUT_EVIDENCE:
-            out[name] = known.family
+        if known is not None and known.has_evidence:
+            out[name] = known
     return out
 
 
@@ -123,7 +116,7 @@ def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[s
     moment = as_of_moment(as_of)
     ids = id_list(account_ids)
     wanted = list(FEATURES) if features is None else list(features)
-    family_of = _families(wanted)
+    described = _described(wanted)
     memo: dict[str, dict[str, Evidence]] = {}
 
     def family(name: str) -> dict[str, Evidence]:
@@ -139,15 +132,23 @@ def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[s
 
     out: dict[str, dict[str, Evidence]] = {a: {} for a in ids}
     for feature in wanted:
-        found = family(family_of[feature]) if feature in family_of else {}
+        known = described.get(feature)
+        found = family(known.family) if known is not None else {}
         for account in ids:
             evidence = found.get(account, EMPTY)
-            if feature in FOCUS and evidence is not EMPTY:
-                evidence = _narrowed(evidence, FOCUS[feature])
-            elif family_of.get(feature) in _NARROW and evidence is not EMPTY:
-                evidence = _NARROW[family_of[feature]](feature, evidence)
+            if known is not None and evidence is not EMPTY:
+                evidence = _focused(known, evidence)
             out[account][feature] = evidence
     return out
+
+
+def _focused(feature: Feature, evidence: Evidence) -> Evidence:
+    """What of its family's evidence ``feature`` is about: its focus kinds, or what the
+    family's narrowing keeps (a reason about co_worked neighbours lists those only)."""
+    if feature.focus:
+        return _narrowed(evidence, feature.focus)
+    narrow = _NARROW.get(feature.family)
+    return narrow(feature.name, evidence) if narrow else evidence
 
 
 def _narrowed(evidence: Evidence, kinds: frozenset[str]) -> Evidence:

@@ -22,9 +22,8 @@ ring, so its members' group features are NULL (unknown); their direct-link featu
 
 from __future__ import annotations
 
-from ..dialect import Dialect
 from ..errors import FeatureError
-from ..registry import Family, StageContext, feature, stage
+from ..registry import Family, FeatureSpec, StageContext, stage
 from .access import access_links
 from .base import confirmed_accounts
 from .portfolio import portfolio_pair_edges
@@ -154,7 +153,35 @@ def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
         "link kind that chains unrelated accounts, or raise MAX_ROUNDS")
 
 
-@stage(needs=("accounts",), after=(confirmed_accounts, access_links, portfolio_pair_edges))
+IDENTITY_FEATURES = (
+    FeatureSpec("link_group_account_count",
+                "Accounts in this account's link group, itself included (1 alone; NULL if "
+                "chained).",
+                reason="belongs to a group of {value:.0f} accounts linked by shared payout "
+                       "destinations, IPs, devices, portfolios or marketplace relations"),
+    FeatureSpec("link_group_confirmed_account_count",
+                "Other members of the link group confirmed fraudulent before T.",
+                reason="its link group holds {value:.0f} other accounts already confirmed "
+                       "fraudulent"),
+    FeatureSpec("link_group_link_kind_count",
+                "Distinct kinds of link (payout, ip, device, portfolio, marketplace kinds) in "
+                "the group.",
+                reason="its link group is tied together by {value:.0f} different kinds of link"),
+    FeatureSpec("direct_link_account_count",
+                "Accounts directly linked to this one by any kind of link.",
+                reason="is directly linked to {value:.0f} other accounts", fill=0),
+    FeatureSpec("direct_link_confirmed_account_count",
+                "Directly linked accounts confirmed fraudulent before T.",
+                reason="is directly linked to {value:.0f} accounts already confirmed fraudulent",
+                fill=0),
+    FeatureSpec("account_age_days",
+                "Days from sign-up to T.",
+                reason="the account is {value:.0f} days old", direction=-1, has_evidence=False),
+)
+
+
+@stage(needs=("accounts",), after=(confirmed_accounts, access_links, portfolio_pair_edges),
+       features=IDENTITY_FEATURES)
 def identity_links(ctx: StageContext) -> str:
     """Direct links and connected link groups per account, plus account age."""
     edges = ctx.create("link_edges", _edges_sql(ctx))
@@ -180,15 +207,17 @@ def identity_links(ctx: StageContext) -> str:
         GROUP BY e.account_id
     )
     SELECT a.account_id,
-           CASE WHEN {giant} THEN NULL ELSE coalesce(g.account_n, 1) END AS group_account_n,
+           CASE WHEN {giant} THEN NULL ELSE coalesce(g.account_n, 1) END
+               AS link_group_account_count,
            CASE WHEN {giant} THEN NULL
                 ELSE coalesce(g.confirmed_n, 0)
                      - CASE WHEN g.group_id IS NOT NULL AND own.account_id IS NOT NULL
-                            THEN 1 ELSE 0 END END AS group_confirmed_n,
-           CASE WHEN {giant} THEN NULL ELSE coalesce(k.kind_n, 0) END AS group_kind_n,
-           coalesce(dl.account_n, 0) AS direct_n,
-           coalesce(dl.confirmed_n, 0) AS direct_confirmed_n,
-           {age} AS age_days
+                            THEN 1 ELSE 0 END END AS link_group_confirmed_account_count,
+           CASE WHEN {giant} THEN NULL ELSE coalesce(k.kind_n, 0) END
+               AS link_group_link_kind_count,
+           coalesce(dl.account_n, 0) AS direct_link_account_count,
+           coalesce(dl.confirmed_n, 0) AS direct_link_confirmed_account_count,
+           {age} AS account_age_days
     FROM {ctx.table('accounts')} AS a
     LEFT JOIN {groups} AS m ON m.account_id = a.account_id
     LEFT JOIN group_stats AS g ON g.group_id = m.group_id
@@ -198,51 +227,4 @@ def identity_links(ctx: StageContext) -> str:
     """
 
 
-@feature(identity_links,
-         reason="belongs to a group of {value:.0f} accounts linked by shared payout "
-                "destinations, IPs, devices, portfolios or marketplace relations")
-def link_group_account_count(d: Dialect) -> str:
-    """Accounts in this account's link group, itself included (1 alone; NULL if chained)."""
-    return "group_account_n"
-
-
-@feature(identity_links,
-         reason="its link group holds {value:.0f} other accounts already confirmed fraudulent")
-def link_group_confirmed_account_count(d: Dialect) -> str:
-    """Other members of the link group confirmed fraudulent before T."""
-    return "group_confirmed_n"
-
-
-@feature(identity_links,
-         reason="its link group is tied together by {value:.0f} different kinds of link")
-def link_group_link_kind_count(d: Dialect) -> str:
-    """Distinct kinds of link (payout, ip, device, portfolio, marketplace kinds) in the group."""
-    return "group_kind_n"
-
-
-@feature(identity_links, fill=0, reason="is directly linked to {value:.0f} other accounts")
-def direct_link_account_count(d: Dialect) -> str:
-    """Accounts directly linked to this one by any kind of link."""
-    return "direct_n"
-
-
-@feature(identity_links, fill=0,
-         reason="is directly linked to {value:.0f} accounts already confirmed fraudulent")
-def direct_link_confirmed_account_count(d: Dialect) -> str:
-    """Directly linked accounts confirmed fraudulent before T."""
-    return "direct_confirmed_n"
-
-
-@feature(identity_links, direction=-1, reason="the account is {value:.0f} days old")
-def account_age_days(d: Dialect) -> str:
-    """Days from sign-up to T."""
-    return "age_days"
-
-
-FAMILY = Family(
-    "identity_graph",
-    stages=(identity_links,),
-    features=(link_group_account_count, link_group_confirmed_account_count,
-              link_group_link_kind_count, direct_link_account_count,
-              direct_link_confirmed_account_count, account_age_days),
-)
+FAMILY = Family("identity_graph", stages=(identity_links,))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import Family, StageContext, feature, stage
+from ..registry import Family, FeatureSpec, StageContext, stage
 from .base import confirmed_accounts
 
 RECENT_DAYS = 90
@@ -24,7 +23,33 @@ def payout_usage_sql(ctx: StageContext) -> str:
     return used
 
 
-@stage(needs=("accounts", "payout_methods"), after=(confirmed_accounts,))
+PAYOUT_FEATURES = (
+    FeatureSpec("payout_shared_account_count",
+                "Other accounts that use any of this account's payout destinations.",
+                reason="shares payout destinations with {value:.0f} other accounts", fill=0),
+    FeatureSpec("payout_shared_confirmed_account_count",
+                "Accounts confirmed fraudulent before T that share a payout destination with "
+                "this one.",
+                reason="shares payout destinations with {value:.0f} accounts already confirmed "
+                       "fraudulent", fill=0),
+    FeatureSpec("payout_method_count",
+                "Distinct payout destinations this account has added.",
+                reason="has {value:.0f} payout destinations on file", fill=0),
+    FeatureSpec("payout_method_added_90d_count",
+                "Payout destinations added in the 90 days before T (method churn).",
+                reason=f"added {{value:.0f}} payout destinations in the {RECENT_DAYS} days before",
+                fill=0),
+    FeatureSpec("payout_crypto_method_ratio",
+                "Share of this account's payout destinations that are crypto wallets.",
+                reason="{value:.0%} of payout destinations are crypto wallets"),
+    FeatureSpec("payout_destination_mismatch_ratio",
+                "Share of payout destinations (with a known country) outside the claimed country.",
+                reason="{value:.0%} of payout destinations are in a country other than the "
+                       "claimed {claimed_country}"),
+)
+
+
+@stage(needs=("accounts", "payout_methods"), after=(confirmed_accounts,), features=PAYOUT_FEATURES)
 def payout_links(ctx: StageContext) -> str:
     d = ctx.d
     used = payout_usage_sql(ctx)
@@ -82,58 +107,14 @@ def payout_links(ctx: StageContext) -> str:
         GROUP BY m.account_id
     )
     SELECT coalesce(m.account_id, s.account_id) AS account_id,
-           s.other_count, s.other_confirmed_count, m.method_count, m.crypto_ratio,
-           m.destination_mismatch_ratio, m.recent_added_count
+           s.other_count AS payout_shared_account_count,
+           s.other_confirmed_count AS payout_shared_confirmed_account_count,
+           m.method_count AS payout_method_count,
+           m.recent_added_count AS payout_method_added_90d_count,
+           m.crypto_ratio AS payout_crypto_method_ratio,
+           m.destination_mismatch_ratio AS payout_destination_mismatch_ratio
     FROM methods AS m FULL OUTER JOIN shared AS s ON s.account_id = m.account_id
     """
 
 
-@feature(payout_links, reason="shares payout destinations with {value:.0f} other accounts",
-         fill=0)
-def payout_shared_account_count(d: Dialect) -> str:
-    """Other accounts that use any of this account's payout destinations."""
-    return "other_count"
-
-
-@feature(payout_links, fill=0,
-         reason="shares payout destinations with {value:.0f} accounts already confirmed "
-                "fraudulent")
-def payout_shared_confirmed_account_count(d: Dialect) -> str:
-    """Accounts confirmed fraudulent before T that share a payout destination with this one."""
-    return "other_confirmed_count"
-
-
-@feature(payout_links, fill=0, reason="has {value:.0f} payout destinations on file")
-def payout_method_count(d: Dialect) -> str:
-    """Distinct payout destinations this account has added."""
-    return "method_count"
-
-
-@feature(payout_links, fill=0,
-         reason=f"added {{value:.0f}} payout destinations in the {RECENT_DAYS} days before")
-def payout_method_added_90d_count(d: Dialect) -> str:
-    """Payout destinations added in the 90 days before T (method churn)."""
-    return "recent_added_count"
-
-
-@feature(payout_links, reason="{value:.0%} of payout destinations are crypto wallets")
-def payout_crypto_method_ratio(d: Dialect) -> str:
-    """Share of this account's payout destinations that are crypto wallets."""
-    return "crypto_ratio"
-
-
-@feature(payout_links,
-         reason="{value:.0%} of payout destinations are in a country other than the claimed "
-                "{claimed_country}")
-def payout_destination_mismatch_ratio(d: Dialect) -> str:
-    """Share of payout destinations (with a known country) outside the claimed country."""
-    return "destination_mismatch_ratio"
-
-
-FAMILY = Family(
-    "payout",
-    stages=(payout_links,),
-    features=(payout_shared_account_count, payout_shared_confirmed_account_count,
-              payout_method_count, payout_method_added_90d_count, payout_crypto_method_ratio,
-              payout_destination_mismatch_ratio),
-)
+FAMILY = Family("payout", stages=(payout_links,))

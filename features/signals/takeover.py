@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..dialect import Dialect
-from ..registry import Family, StageContext, feature, stage
+from ..registry import Family, FeatureSpec, StageContext, stage
 from .working_hours.hours import circular_hours_between
 
 WINDOW_DAYS = 30
@@ -29,7 +29,31 @@ def _utc_angle(ts: str, d: Dialect) -> str:
     return f"(CAST({d.hour_of_day(ts)} * 60 + minute({ts}) AS DOUBLE) * pi() / 720)"
 
 
-@stage(needs=("accounts",))
+TAKEOVER_FEATURES = (
+    FeatureSpec("recent_new_device_session_ratio",
+                "Share of last-30-day sessions on devices unseen before (aged accounts with a "
+                "baseline).",
+                reason=f"{{value:.0%}} of sessions in the last {WINDOW_DAYS} days were on "
+                       "devices this account had never used before"),
+    FeatureSpec("has_recent_new_payout_method",
+                "1 when an aged account added a new payout destination in the last 30 days "
+                "beside old ones.",
+                reason=f"added a new payout destination in the last {WINDOW_DAYS} days although "
+                       "it already had others"),
+    FeatureSpec("recent_activity_hour_shift_hours",
+                "Hours (0..12, circular) between the mean UTC activity hour of the last 30 days "
+                "and before.",
+                reason=f"its working hours moved by {{value:.1f}} hours in the last {WINDOW_DAYS} "
+                       "days"),
+    FeatureSpec("takeover_change_count",
+                "How many of new devices (>= 50%), new payout and hour shift (>= 4 h) hold "
+                "(0..3).",
+                reason=f"{{value:.0f}} of 3 takeover signs (new devices, new payout destination, "
+                       f"shifted hours) appeared together in the last {WINDOW_DAYS} days"),
+)
+
+
+@stage(needs=("accounts",), features=TAKEOVER_FEATURES)
 def takeover_changes(ctx: StageContext) -> str:
     """Per aged account: what changed in the last 30 days against its earlier history."""
     d = ctx.d
@@ -100,49 +124,15 @@ def takeover_changes(ctx: StageContext) -> str:
         SELECT g.account_id, {', '.join(columns)}
         FROM aged AS g {' '.join(joins)}
     )
-    SELECT account_id, new_device_ratio, new_payout, hour_shift_hours,
+    SELECT account_id, new_device_ratio AS recent_new_device_session_ratio,
+           new_payout AS has_recent_new_payout_method,
+           hour_shift_hours AS recent_activity_hour_shift_hours,
            CASE WHEN new_device_ratio >= {NEW_DEVICE_RATIO_CHANGE} THEN 1 ELSE 0 END
            + CASE WHEN new_payout = 1 THEN 1 ELSE 0 END
            + CASE WHEN hour_shift_hours >= {HOUR_SHIFT_CHANGE_HOURS} THEN 1 ELSE 0 END
-               AS change_count
+               AS takeover_change_count
     FROM changes
     """
 
 
-@feature(takeover_changes,
-         reason=f"{{value:.0%}} of sessions in the last {WINDOW_DAYS} days were on devices "
-                "this account had never used before")
-def recent_new_device_session_ratio(d: Dialect) -> str:
-    """Share of last-30-day sessions on devices unseen before (aged accounts with a baseline)."""
-    return "new_device_ratio"
-
-
-@feature(takeover_changes,
-         reason=f"added a new payout destination in the last {WINDOW_DAYS} days although it "
-                "already had others")
-def has_recent_new_payout_method(d: Dialect) -> str:
-    """1 when an aged account added a new payout destination in the last 30 days beside old ones."""
-    return "new_payout"
-
-
-@feature(takeover_changes,
-         reason=f"its working hours moved by {{value:.1f}} hours in the last {WINDOW_DAYS} days")
-def recent_activity_hour_shift_hours(d: Dialect) -> str:
-    """Hours (0..12, circular) between the mean UTC activity hour of the last 30 days and before."""
-    return "hour_shift_hours"
-
-
-@feature(takeover_changes,
-         reason=f"{{value:.0f}} of 3 takeover signs (new devices, new payout destination, "
-                f"shifted hours) appeared together in the last {WINDOW_DAYS} days")
-def takeover_change_count(d: Dialect) -> str:
-    """How many of new devices (>= 50%), new payout and hour shift (>= 4 h) hold (0..3)."""
-    return "change_count"
-
-
-FAMILY = Family(
-    "takeover",
-    stages=(takeover_changes,),
-    features=(recent_new_device_session_ratio, has_recent_new_payout_method,
-              recent_activity_hour_shift_hours, takeover_change_count),
-)
+FAMILY = Family("takeover", stages=(takeover_changes,))

@@ -203,12 +203,12 @@ def test_evidence_is_chosen_by_family(monkeypatch):
         template = FEATURES["payout_method_count"]
         monkeypatch.setitem(FEATURES, "payout_new_signal", Feature(
             name="payout_new_signal", stage=template.stage, family="payout",
-            description="x", reason="x", expression=template.expression))
+            description="x", reason="x"))
         monkeypatch.setitem(ev._COLLECTORS, "custom", lambda con, t, ids: {
             a: ev.Evidence(notes=[f"custom {a}"]) for a in ids})
         monkeypatch.setitem(FEATURES, "custom_signal", Feature(
             name="custom_signal", stage=template.stage, family="custom", description="x",
-            reason="x", expression=template.expression))
+            reason="x"))
         added = collect_evidence(engine, AS_OF, ["a"], ["payout_new_signal", "custom_signal"])
     a = found["a"]
     assert a["payout_method_count"] == a["payout_shared_account_count"]

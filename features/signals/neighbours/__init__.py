@@ -21,7 +21,7 @@ relation).
 
 from __future__ import annotations
 
-from ...registry import Family, StageContext, feature_pattern, stage
+from ...registry import Family, FeaturePattern, StageContext, stage
 from ..access import access_links
 from ..base import confirmed_accounts
 from ..payout import payout_links
@@ -29,8 +29,17 @@ from ..portfolio import portfolio_pair_edges
 from . import aggregates, naming, relations
 
 
+NEIGHBOUR_PATTERNS = tuple(
+    FeaturePattern(a.pattern, description=a.description, reason=a.reason,
+                   direction=a.direction, fill=a.fill, words=naming.signal_words,
+                   placeholders=naming.PLACEHOLDERS)
+    for a in naming.AGGREGATES
+)
+
+
 @stage(needs=("accounts",), after=(confirmed_accounts, payout_links, access_links,
-                                   portfolio_pair_edges), reads_base_features=True)
+                                   portfolio_pair_edges),
+       patterns=NEIGHBOUR_PATTERNS, reads_base_features=True)
 def neighbour_aggregates(ctx: StageContext) -> str:
     """Per account, one column per relation, aggregate and signal (see the module)."""
     base = ctx.base_features
@@ -45,11 +54,4 @@ def neighbour_aggregates(ctx: StageContext) -> str:
     return aggregates.wide_sql(ctx, stats, naming.column_names(found, signal_names))
 
 
-PATTERNS = tuple(
-    feature_pattern(neighbour_aggregates, a.pattern, description=a.description,
-                    reason=a.reason, direction=a.direction, fill=a.fill,
-                    words=naming.signal_words, placeholders=naming.PLACEHOLDERS)
-    for a in naming.AGGREGATES
-)
-
-FAMILY = Family(naming.FAMILY, stages=(neighbour_aggregates,), patterns=PATTERNS)
+FAMILY = Family(naming.FAMILY, stages=(neighbour_aggregates,))

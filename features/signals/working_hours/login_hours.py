@@ -9,75 +9,50 @@ session (``session_claimed_hour_slots``) with the same shape SQL as the activity
 
 from __future__ import annotations
 
-from ...dialect import Dialect
-from ...registry import StageContext, feature, stage
+from ...registry import FeatureSpec, StageContext, stage
 from .hours import SESSION_SLOTS_TABLE, session_hours
 from .rhythm import rhythm_sql
 
 
-@stage(needs=("accounts", "sessions"), after=(session_hours,))
+LOGIN_HOUR_FEATURES = (
+    FeatureSpec("session_claimed_night_ratio",
+                "Share of sessions starting between 00:00 and 06:00 claimed-local time "
+                "(DST-correct).",
+                reason="{value:.0%} of logins fall between midnight and 6 a.m. in the claimed "
+                       "time zone {claimed_timezone}"),
+    FeatureSpec("session_claimed_business_hours_ratio",
+                "Share of sessions starting between 09:00 and 18:00 claimed-local time.",
+                reason="only {value:.0%} of logins fall in 9:00-18:00 business hours of the "
+                       "claimed time zone {claimed_timezone}", direction=-1),
+    FeatureSpec("session_implied_offset_gap_hours",
+                "Hours (0..12) between the circular mean claimed-local login hour and 13:30 (NULL",
+                reason="logins are centred {value:.1f} hours away from a 9:00-18:00 day in the "
+                       "claimed time zone {claimed_timezone}"),
+    FeatureSpec("session_claimed_weekend_ratio",
+                "Share of sessions starting on claimed-local Saturdays and Sundays.",
+                reason="{value:.0%} of logins were on Saturdays and Sundays in the claimed time "
+                       "zone {claimed_timezone}"),
+    FeatureSpec("session_claimed_morning_ratio",
+                "Share of sessions starting between 06:00 and 09:00 claimed-local time.",
+                reason="{value:.0%} of logins fall between 6 and 9 a.m. in the claimed time zone "
+                       "{claimed_timezone}", direction=0),
+    FeatureSpec("session_active_days_per_week",
+                "Days with a session start per active (claimed-local, Monday-based) week, on "
+                "average.",
+                reason="logged in on {value:.1f} days per active week", direction=0),
+    FeatureSpec("session_longest_break_days",
+                "Most days in a row without a login inside the login span (NULL under 10 login "
+                "days).",
+                reason="its longest break between logins was {value:.0f} days", direction=0),
+    FeatureSpec("session_active_week_ratio",
+                "Weeks with a login over the weeks from the first to the last login week.",
+                reason="logged in during {value:.0%} of the weeks from its first to its last "
+                       "login", direction=0),
+)
+
+
+@stage(needs=("accounts", "sessions"), after=(session_hours,), features=LOGIN_HOUR_FEATURES)
 def login_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour and week profile of its session starts."""
-    return rhythm_sql(SESSION_SLOTS_TABLE, "session_count")
-
-
-@feature(login_hours,
-         reason="{value:.0%} of logins fall between midnight and 6 a.m. in the claimed time "
-                "zone {claimed_timezone}")
-def session_claimed_night_ratio(d: Dialect) -> str:
-    """Share of sessions starting between 00:00 and 06:00 claimed-local time (DST-correct)."""
-    return "night_ratio"
-
-
-@feature(login_hours, direction=-1,
-         reason="only {value:.0%} of logins fall in 9:00-18:00 business hours of the claimed "
-                "time zone {claimed_timezone}")
-def session_claimed_business_hours_ratio(d: Dialect) -> str:
-    """Share of sessions starting between 09:00 and 18:00 claimed-local time."""
-    return "business_ratio"
-
-
-@feature(login_hours,
-         reason="logins are centred {value:.1f} hours away from a 9:00-18:00 day in the "
-                "claimed time zone {claimed_timezone}")
-def session_implied_offset_gap_hours(d: Dialect) -> str:
-    """Hours (0..12) between the circular mean claimed-local login hour and 13:30 (NULL
-    under 10 sessions)."""
-    return "offset_gap_hours"
-
-
-@feature(login_hours,
-         reason="{value:.0%} of logins were on Saturdays and Sundays in the claimed time zone "
-                "{claimed_timezone}")
-def session_claimed_weekend_ratio(d: Dialect) -> str:
-    """Share of sessions starting on claimed-local Saturdays and Sundays."""
-    return "weekend_ratio"
-
-
-@feature(login_hours, direction=0,
-         reason="{value:.0%} of logins fall between 6 and 9 a.m. in the claimed time zone "
-                "{claimed_timezone}")
-def session_claimed_morning_ratio(d: Dialect) -> str:
-    """Share of sessions starting between 06:00 and 09:00 claimed-local time."""
-    return "morning_ratio"
-
-
-@feature(login_hours, direction=0,
-         reason="logged in on {value:.1f} days per active week")
-def session_active_days_per_week(d: Dialect) -> str:
-    """Days with a session start per active (claimed-local, Monday-based) week, on average."""
-    return "week_days_mean"
-
-
-@feature(login_hours, direction=0,
-         reason="its longest break between logins was {value:.0f} days")
-def session_longest_break_days(d: Dialect) -> str:
-    """Most days in a row without a login inside the login span (NULL under 10 login days)."""
-    return "longest_break_days"
-
-
-@feature(login_hours, direction=0,
-         reason="logged in during {value:.0%} of the weeks from its first to its last login")
-def session_active_week_ratio(d: Dialect) -> str:
-    """Weeks with a login over the weeks from the first to the last login week."""
-    return "active_week_ratio"
+    return rhythm_sql(SESSION_SLOTS_TABLE, "session_count",
+                      [f.name for f in LOGIN_HOUR_FEATURES], prefix="session_")

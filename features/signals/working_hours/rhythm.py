@@ -13,8 +13,9 @@ session start times (login times) when an export has no ``activity`` table.
 
 from __future__ import annotations
 
-from ...dialect import Dialect
-from ...registry import StageContext, feature, stage
+from collections.abc import Sequence
+
+from ...registry import FeatureSpec, StageContext, stage
 from .hours import (BUSINESS_END_HOUR, BUSINESS_START_HOUR, MIN_ACTIVITY_FOR_OFFSET,
                     NIGHT_END_HOUR, SLOTS_TABLE, WORKDAY_CENTER_HOUR, activity_hours,
                     circular_hours_between)
@@ -25,13 +26,45 @@ EVENING_START_HOUR = 18  # the claimed-local evening is 18:00-24:00
 MIN_ACTIVE_DAYS_FOR_BREAKS = 10  # below this the longest break says little
 # Day 0 (1970-01-01) was a Thursday: (day + 3) % 7 is 0 on Mondays, 5 and 6 on weekends.
 _WEEKDAY_SHIFT = 3
+_CENTER = f"({WORKDAY_CENTER_HOUR} * pi() / 12)"
+# What rhythm_sql can emit, over its CTEs h (hours), s (spans) and w (weekly); a stage
+# names each column it wants ``<prefix><measure>``.
+_MEASURES = {
+    "claimed_night_ratio": "CAST(h.night_n AS DOUBLE) / h.total_n",
+    "claimed_business_hours_ratio": "CAST(h.business_n AS DOUBLE) / h.total_n",
+    "implied_offset_gap_hours": f"""CASE WHEN h.total_n >= {MIN_ACTIVITY_FOR_OFFSET}
+                THEN {circular_hours_between('h.sin_sum', 'h.cos_sum',
+                                             f'sin({_CENTER})', f'cos({_CENTER})')}
+           END""",
+    "active_days_per_week": "w.week_days_mean",
+    "claimed_weekend_ratio": "CAST(s.weekend_n AS DOUBLE) / h.total_n",
+    "claimed_morning_ratio": "CAST(h.morning_n AS DOUBLE) / h.total_n",
+    "claimed_evening_ratio": "CAST(h.evening_n AS DOUBLE) / h.total_n",
+    "longest_break_days": f"""CASE WHEN s.active_days >= {MIN_ACTIVE_DAYS_FOR_BREAKS}
+                THEN s.longest_gap_days END""",
+    "active_week_ratio": "CAST(w.active_weeks AS DOUBLE) / w.span_weeks",
+}
+RHYTHM_MEASURES = tuple(_MEASURES)
 
 
-def rhythm_sql(slots: str, count: str) -> str:
+def _measure_columns(names: Sequence[str], prefix: str) -> str:
+    """The select list of :func:`rhythm_sql`: each name's measure, named as it."""
+    columns = []
+    for name in names:
+        measure = name[len(prefix):] if name.startswith(prefix) else None
+        if measure not in _MEASURES:
+            raise ValueError(f"rhythm column {name!r} is not {prefix!r} followed by one of "
+                             f"{', '.join(RHYTHM_MEASURES)}")
+        columns.append(f"{_MEASURES[measure]} AS {name}")
+    return ",\n           ".join(columns)
+
+
+def rhythm_sql(slots: str, count: str, names: Sequence[str], prefix: str) -> str:
     """Per account, from a claimed-local hour slot table ``slots`` (account_id, local_slot
-    = claimed-local hours since 1970, ``count`` = events in that hour): the shares of
-    events at night, in business hours, in the early morning, in the evening and on
-    weekends, the circular mean hour's distance from 13:30, active days per active week,
+    = claimed-local hours since 1970, ``count`` = events in that hour): one column per
+    name of ``names``, each ``prefix`` followed by one of :data:`RHYTHM_MEASURES`: the
+    shares of events at night, in business hours, in the early morning, in the evening and
+    on weekends, the circular mean hour's distance from 13:30, active days per active week,
     the share of weeks with any event and the longest break between active days."""
     hour = "local_slot % 24"
     angle = f"((CAST({hour} AS DOUBLE) + 0.5) * pi() / 12)"
@@ -42,7 +75,6 @@ def rhythm_sql(slots: str, count: str) -> str:
     evening = f"{hour} >= {EVENING_START_HOUR}"
     night = f"{hour} < {NIGHT_END_HOUR}"
     business = f"{hour} >= {BUSINESS_START_HOUR} AND {hour} < {BUSINESS_END_HOUR}"
-    center = f"({WORKDAY_CENTER_HOUR} * pi() / 12)"
     return f"""
     WITH hours AS (
         SELECT account_id, sum({count}) AS total_n,
@@ -80,65 +112,41 @@ def rhythm_sql(slots: str, count: str) -> str:
                avg(CAST(week_days AS DOUBLE)) AS week_days_mean
         FROM weeks GROUP BY account_id
     )
-    SELECT h.account_id, h.total_n,
-           CAST(h.night_n AS DOUBLE) / h.total_n AS night_ratio,
-           CAST(h.business_n AS DOUBLE) / h.total_n AS business_ratio,
-           CASE WHEN h.total_n >= {MIN_ACTIVITY_FOR_OFFSET}
-                THEN {circular_hours_between('h.sin_sum', 'h.cos_sum',
-                                             f'sin({center})', f'cos({center})')}
-           END AS offset_gap_hours,
-           w.week_days_mean,
-           CAST(s.weekend_n AS DOUBLE) / h.total_n AS weekend_ratio,
-           CAST(h.morning_n AS DOUBLE) / h.total_n AS morning_ratio,
-           CAST(h.evening_n AS DOUBLE) / h.total_n AS evening_ratio,
-           CASE WHEN s.active_days >= {MIN_ACTIVE_DAYS_FOR_BREAKS}
-                THEN s.longest_gap_days END AS longest_break_days,
-           CAST(w.active_weeks AS DOUBLE) / w.span_weeks AS active_week_ratio
+    SELECT h.account_id, {_measure_columns(names, prefix)}
     FROM hours AS h
     JOIN spans AS s ON s.account_id = h.account_id
     JOIN weekly AS w ON w.account_id = h.account_id
     """
 
 
-@stage(needs=("accounts", "activity"), after=(activity_hours,))
+ACTIVITY_RHYTHM_FEATURES = (
+    FeatureSpec("activity_claimed_weekend_ratio",
+                "Share of work actions on claimed-local Saturdays and Sundays (DST-correct).",
+                reason="{value:.0%} of work activity happened on Saturdays and Sundays in the "
+                       "claimed time zone {claimed_timezone}"),
+    FeatureSpec("activity_claimed_morning_ratio",
+                "Share of work actions between 06:00 and 09:00 claimed-local time.",
+                reason="{value:.0%} of work activity falls between 6 and 9 a.m. in the claimed "
+                       "time zone {claimed_timezone}", direction=0),
+    FeatureSpec("activity_claimed_evening_ratio",
+                "Share of work actions between 18:00 and 24:00 claimed-local time.",
+                reason="{value:.0%} of work activity falls between 6 p.m. and midnight in the "
+                       "claimed time zone {claimed_timezone}", direction=0),
+    FeatureSpec("activity_longest_break_days",
+                "Most days in a row without work inside the active span (NULL under 10 active "
+                "days).",
+                reason="its longest break between active days was {value:.0f} days", direction=0),
+    FeatureSpec("activity_active_week_ratio",
+                "Active weeks over the weeks from the first to the last active week (no weeks "
+                "off: 1).",
+                reason="worked in {value:.0%} of the weeks from its first to its last active week",
+                direction=0),
+)
+
+
+@stage(needs=("accounts", "activity"), after=(activity_hours,),
+       features=ACTIVITY_RHYTHM_FEATURES)
 def activity_rhythm(ctx: StageContext) -> str:
     """Per account: the weekly shape of its work actions in claimed-local time."""
-    return rhythm_sql(SLOTS_TABLE, "activity_count")
-
-
-@feature(activity_rhythm,
-         reason="{value:.0%} of work activity happened on Saturdays and Sundays in the "
-                "claimed time zone {claimed_timezone}")
-def activity_claimed_weekend_ratio(d: Dialect) -> str:
-    """Share of work actions on claimed-local Saturdays and Sundays (DST-correct)."""
-    return "weekend_ratio"
-
-
-@feature(activity_rhythm, direction=0,
-         reason="{value:.0%} of work activity falls between 6 and 9 a.m. in the claimed "
-                "time zone {claimed_timezone}")
-def activity_claimed_morning_ratio(d: Dialect) -> str:
-    """Share of work actions between 06:00 and 09:00 claimed-local time."""
-    return "morning_ratio"
-
-
-@feature(activity_rhythm, direction=0,
-         reason="{value:.0%} of work activity falls between 6 p.m. and midnight in the "
-                "claimed time zone {claimed_timezone}")
-def activity_claimed_evening_ratio(d: Dialect) -> str:
-    """Share of work actions between 18:00 and 24:00 claimed-local time."""
-    return "evening_ratio"
-
-
-@feature(activity_rhythm, direction=0,
-         reason="its longest break between active days was {value:.0f} days")
-def activity_longest_break_days(d: Dialect) -> str:
-    """Most days in a row without work inside the active span (NULL under 10 active days)."""
-    return "longest_break_days"
-
-
-@feature(activity_rhythm, direction=0,
-         reason="worked in {value:.0%} of the weeks from its first to its last active week")
-def activity_active_week_ratio(d: Dialect) -> str:
-    """Active weeks over the weeks from the first to the last active week (no weeks off: 1)."""
-    return "active_week_ratio"
+    return rhythm_sql(SLOTS_TABLE, "activity_count",
+                      [f.name for f in ACTIVITY_RHYTHM_FEATURES], prefix="activity_")
