@@ -74,7 +74,7 @@ ACCESS_FEATURES = (
                 reason="logged in from {value:.0f} different IP countries", fill=0),
     FeatureSpec("ip_country_change_per_30d_ratio",
                 "IP-country changes between consecutive sessions per 30 days (spans under 30 "
-                "days count",
+                "days count as 30).",
                 reason="the IP country changed {value:.1f} times per 30 days between sessions"),
     FeatureSpec("session_count",
                 "Login sessions before T.",

@@ -22,7 +22,7 @@ ROUTE_FEATURES = (
                        "address"),
     FeatureSpec("is_usual_ip_country_abroad",
                 "1 when the account's most common session IP country (ties: first code) is not "
-                "the",
+                "the claimed country; NULL when no session country is known.",
                 reason="usually logs in from a country other than the claimed country "
                        "{claimed_country}", direction=0),
 )

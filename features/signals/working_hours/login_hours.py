@@ -25,7 +25,8 @@ LOGIN_HOUR_FEATURES = (
                 reason="only {value:.0%} of logins fall in 9:00-18:00 business hours of the "
                        "claimed time zone {claimed_timezone}", direction=-1),
     FeatureSpec("session_implied_offset_gap_hours",
-                "Hours (0..12) between the circular mean claimed-local login hour and 13:30 (NULL",
+                "Hours (0..12) between the circular mean claimed-local login hour and 13:30 "
+                "(NULL under 10 sessions).",
                 reason="logins are centred {value:.1f} hours away from a 9:00-18:00 day in the "
                        "claimed time zone {claimed_timezone}"),
     FeatureSpec("session_claimed_weekend_ratio",
