@@ -19,11 +19,15 @@ holding its stages, their features and its evidence collector side by side::
         return (f"SELECT account_id, count(*) AS payout_shared_account_count "
                 f"FROM {ctx.table('payout_methods')} ...")
 
-    FAMILY = Family("payout", stages=(payout_links,))
+    def payout_evidence(con, as_of, ids) -> dict[str, Evidence]:
+        ...  # which other accounts use the same destinations
+
+    FAMILY = Family("payout", stages=(payout_links,), evidence=payout_evidence)
 
 Dependencies between stages are the stage objects themselves (``after=``), so the order in
 which families are imported or registered never matters (see :mod:`.registry`).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,11 +35,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import pyarrow as pa
 
 from .dialect import Dialect
+
+if TYPE_CHECKING:  # the evidence types are the scoring layer's
+    from accountrisk.scoring.models import Evidence
 
 Kind = Literal["number", "category"]
 
@@ -229,17 +236,37 @@ class FeaturePattern:
                        direction=self.direction, fill=self.fill)
 
 
+# collector(con, as_of, account_ids) -> {account_id: Evidence}: what a reviewer checks behind
+# a reason (DuckDB connection, naive-UTC as-of time; see accountrisk.scoring.evidence). A
+# family that reads other families' evidence is also given family=, a function from a
+# family name to that family's {account_id: Evidence}.
+EvidenceCollector = Callable[..., "dict[str, Evidence]"]
+# narrow(feature, evidence) -> the part of the family's evidence one feature is about.
+EvidenceNarrowing = Callable[[str, "Evidence"], "Evidence"]
+
+
 @dataclass(frozen=True)
 class Family:
-    """A signal family: its stages, with the features and feature patterns they emit.
+    """A signal family: its stages with the features they emit, and the evidence behind
+    its reasons.
 
-    ``name`` is the family of each of its features (docs, evidence). Families are
-    registered as a set (:func:`~accountrisk.features.registry.build_registry`): their
-    order never matters.
+    ``name`` is the family of each of its features (docs, evidence). ``evidence`` collects
+    what a reviewer checks behind a reason of any of its features (see
+    :data:`EvidenceCollector`); ``narrow`` keeps what one feature is about, for features
+    without a declared ``focus``; ``evidence_reads`` names the families whose evidence the
+    collector reads (it gets ``family=``); ``kept_tables`` are the helper tables its
+    evidence reads when ``build_features_for_evidence`` kept them.
+
+    Families are registered as a set (:func:`~accountrisk.features.registry.build_registry`):
+    their order never matters.
     """
 
     name: str
     stages: tuple[Stage, ...]
+    evidence: EvidenceCollector | None = None
+    narrow: EvidenceNarrowing | None = None
+    evidence_reads: tuple[str, ...] = ()
+    kept_tables: tuple[str, ...] = ()
 
     @property
     def features(self) -> tuple[FeatureSpec, ...]:

@@ -105,7 +105,8 @@ def build_registry(families: Iterable[Family]) -> Registry:
     """A registry of ``families``, the same whatever their order.
 
     Raises :class:`FeatureError` when two families, stages, features or patterns share a
-    name, or the stages' dependencies are unusable (see :meth:`Registry.ordered_stages`).
+    name, a family reads the evidence of one that is not registered, or the stages'
+    dependencies are unusable (see :meth:`Registry.ordered_stages`).
     """
     registry = Registry()
     for family in sorted(families, key=lambda f: f.name):
@@ -127,6 +128,11 @@ def build_registry(families: Iterable[Family]) -> Registry:
                                        "twice")
                 registry.patterns.append(replace(pattern, stage=declared.name,
                                                  family=family.name))
+    for family in registry.families.values():
+        unknown = [n for n in family.evidence_reads if n not in registry.families]
+        if unknown:
+            raise FeatureError(f"family {family.name!r} reads the evidence of {unknown}, "
+                               "which are not registered")
     registry.ordered_stages()  # fail now on unusable dependencies
     return registry
 

@@ -26,4 +26,6 @@ def confirmed_accounts(ctx: StageContext) -> str:
     return ""
 
 
-FAMILY = Family("base", stages=(confirmed_accounts,))
+# Kept by build_features_for_evidence with the other families' helper tables: the
+# confirmed accounts they were computed with.
+FAMILY = Family("base", stages=(confirmed_accounts,), kept_tables=("confirmed_accounts",))

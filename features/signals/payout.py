@@ -1,6 +1,20 @@
-"""Shared payout destinations: the money trail that links fronted identities."""
+"""Shared payout destinations: the money trail that links fronted identities.
+
+The whole family in one module: the stage's SQL (``payout_links``), the features it emits
+(``PAYOUT_FEATURES``), the evidence behind their reasons (``payout_evidence``: which other
+accounts use the same destinations) and ``FAMILY``, which ties them together.
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import duckdb
+
+from accountrisk.scoring.evidence_tools import (confirmed_sql, listed_accounts, more_note,
+                                                rows, shorten_token, tables)
+from accountrisk.scoring.models import Evidence, SharedToken
 
 from ..registry import Family, FeatureSpec, StageContext, stage
 from .base import confirmed_accounts
@@ -13,6 +27,9 @@ PAIRED_TOKEN_MAX_ACCOUNTS = 200
 # returns the same DOUBLE either way).
 _ONE = "CAST(1 AS DOUBLE)"
 _ZERO = "CAST(0 AS DOUBLE)"
+# Evidence lists the first users of a destination this widely shared; its counts stay exact.
+LISTED_USERS_PER_TOKEN = 200
+_IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
 def payout_usage_sql(ctx: StageContext) -> str:
@@ -51,6 +68,7 @@ PAYOUT_FEATURES = (
 
 @stage(needs=("accounts", "payout_methods"), after=(confirmed_accounts,), features=PAYOUT_FEATURES)
 def payout_links(ctx: StageContext) -> str:
+    """Per account: how many others share its payout destinations, and how it is paid."""
     d = ctx.d
     used = payout_usage_sql(ctx)
     recent = f"{d.days_between('m.added_at', ctx.as_of_sql)} <= {RECENT_DAYS}"
@@ -117,4 +135,81 @@ def payout_links(ctx: StageContext) -> str:
     """
 
 
-FAMILY = Family("payout", stages=(payout_links,))
+def payout_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
+                    ) -> dict[str, Evidence]:
+    """Other accounts using this account's payout destinations (methods on file or payouts)."""
+    present = tables(con)
+    if "payout_methods" not in present:
+        return {}
+    sources = [("payout_methods", "added_at")] + (
+        [("payouts", "paid_at")] if "payouts" in present else [])
+    # The account's own destinations first, then only their users: no pass over all pairs.
+    own = " UNION ".join(f"SELECT account_id, payout_token FROM {t} WHERE {c} < $t AND {_IDS}"
+                         for t, c in sources)
+    used = " UNION ".join(
+        f"SELECT account_id, payout_token FROM {t} WHERE {c} < $t "
+        f"AND payout_token IN (SELECT payout_token FROM own)" for t, c in sources)
+    params = {"t": as_of, "ids": ids}
+    # A destination used by crowds lists its first users only; its counts stay exact.
+    found = rows(con, f"""
+        WITH own AS ({own}),
+        used AS ({used}),
+        confirmed AS ({confirmed_sql(present)}),
+        users AS (
+            SELECT u.payout_token, u.account_id AS other_id,
+                   CASE WHEN c.account_id IS NULL THEN 0 ELSE 1 END AS is_confirmed,
+                   count(*) OVER (PARTITION BY u.payout_token) AS user_n,
+                   sum(CASE WHEN c.account_id IS NULL THEN 0 ELSE 1 END)
+                       OVER (PARTITION BY u.payout_token) AS confirmed_n,
+                   row_number() OVER (PARTITION BY u.payout_token
+                                      ORDER BY c.account_id IS NULL, u.account_id) AS pick
+            FROM used AS u LEFT JOIN confirmed AS c ON c.account_id = u.account_id
+        )
+        SELECT o.account_id, o.payout_token, s.other_id, s.is_confirmed, s.user_n,
+               s.confirmed_n
+        FROM own AS o JOIN users AS s ON s.payout_token = o.payout_token
+        WHERE s.pick <= {LISTED_USERS_PER_TOKEN} OR s.other_id = o.account_id
+        ORDER BY o.account_id, o.payout_token, s.other_id""", params)
+    methods = rows(con, f"""
+        SELECT account_id, payout_token, method, destination_country FROM payout_methods
+        WHERE added_at < $t AND {_IDS}""", params)
+    users: dict[str, set[str]] = defaultdict(set)
+    own_tokens: dict[str, set[str]] = defaultdict(set)
+    sizes: dict[str, tuple[int, int]] = {}
+    confirmed: set[str] = set()
+    for r in found:
+        users[r["payout_token"]].add(r["other_id"])
+        own_tokens[r["account_id"]].add(r["payout_token"])
+        sizes[r["payout_token"]] = (int(r["user_n"]), int(r["confirmed_n"]))
+        if r["is_confirmed"]:
+            confirmed.add(r["other_id"])
+    described = {(m["account_id"], m["payout_token"]):
+                 ", ".join(x for x in (m["method"], m["destination_country"]
+                                       and f"destination {m['destination_country']}") if x)
+                 for m in methods}
+    out = {}
+    for account, tokens in own_tokens.items():
+        others: dict[str, set[str]] = defaultdict(set)
+        shared = []
+        for token in sorted(tokens):
+            short = shorten_token(token, "pay")
+            other_users = users[token] - {account}
+            for other in other_users:
+                others[other].add(short)
+            user_n, confirmed_n = sizes[token]
+            own_confirmed = 1 if account in confirmed else 0
+            detail = described.get((account, token), "")
+            if user_n - 1 > PAIRED_TOKEN_MAX_ACCOUNTS:
+                detail = ", ".join(x for x in (detail, "a widely shared destination") if x)
+            shared.append(SharedToken(token=short, kind="payout", account_count=user_n - 1,
+                                      confirmed_count=confirmed_n - own_confirmed,
+                                      detail=detail))
+        listed, left_out = listed_accounts(others, "payout", confirmed)
+        shared.sort(key=lambda s: (-s.account_count, s.token))
+        out[account] = Evidence(accounts=listed, tokens=shared,
+                                notes=more_note(left_out, "accounts sharing payout "
+                                                           "destinations"))
+    return out
+
+
+FAMILY = Family("payout", stages=(payout_links,), evidence=payout_evidence)

@@ -6,12 +6,19 @@ new devices, a new payout destination and a different working day, all at once. 
 at least 90 days before that window have a history to compare; the rest stay NULL.
 
 Each part reads its own table and is NULL when that table is missing, so the stage needs
-only ``accounts``.
+only ``accounts``. The evidence (:func:`takeover_evidence`) lists the devices first used and
+the payout destinations first added in the window.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
+
+import duckdb
+
+from accountrisk.scoring.evidence_tools import plural, rows, shorten_token, tables
+from accountrisk.scoring.models import Evidence, SharedToken
 
 from ..dialect import Dialect
 from ..registry import Family, FeatureSpec, StageContext, stage
@@ -22,6 +29,7 @@ MIN_HISTORY_DAYS = 90  # account age before the window needed for a baseline
 MIN_ACTIVITY_PER_PERIOD = 5  # actions needed on each side for a mean hour
 NEW_DEVICE_RATIO_CHANGE = 0.5
 HOUR_SHIFT_CHANGE_HOURS = 4  # beyond a DST hour and ordinary drift
+_IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
 def _utc_angle(ts: str, d: Dialect) -> str:
@@ -135,4 +143,44 @@ def takeover_changes(ctx: StageContext) -> str:
     """
 
 
-FAMILY = Family("takeover", stages=(takeover_changes,))
+def takeover_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
+                      ) -> dict[str, Evidence]:
+    """Devices first used and payout destinations first added in the last window."""
+    present = tables(con)
+    window = as_of - timedelta(days=WINDOW_DAYS)
+    params = {"t": as_of, "w": window, "ids": ids}
+    parts = []
+    if "sessions" in present:
+        parts.append(f"""SELECT account_id, 'device' AS kind, device_token AS token,
+                min(started_at) AS first_seen FROM sessions
+            WHERE started_at < $t AND device_token IS NOT NULL AND {_IDS}
+            GROUP BY account_id, device_token""")
+    if "payout_methods" in present:
+        parts.append(f"""SELECT account_id, 'payout' AS kind, payout_token AS token,
+                min(added_at) AS first_seen
+            FROM payout_methods WHERE added_at < $t AND {_IDS}
+            GROUP BY account_id, payout_token""")
+    if not parts:
+        return {}
+    found = rows(con, " UNION ALL ".join(parts), params)
+    out = {}
+    for account in ids:
+        mine = [r for r in found if r["account_id"] == account]
+        new = [r for r in mine if r["first_seen"] >= window]
+        if not new:
+            continue
+        prefix = {"device": "dev", "payout": "pay"}
+        tokens = [SharedToken(token=shorten_token(r["token"], prefix[r["kind"]]),
+                              kind=r["kind"],
+                              detail=f"first seen {r['first_seen']:%Y-%m-%d}")
+                  for r in sorted(new, key=lambda r: r["first_seen"])]
+        kinds = Counter(r["kind"] for r in new)
+        older = Counter(r["kind"] for r in mine if r["first_seen"] < window)
+        noun = {"device": "device", "payout": "payout destination"}
+        notes = [f"{plural(kinds[k], 'new ' + noun[k])} in the last {WINDOW_DAYS} "
+                 f"days beside {older[k]} older" for k in sorted(kinds)]
+        out[account] = Evidence(tokens=tokens, notes=notes)
+    return out
+
+
+FAMILY = Family("takeover", stages=(takeover_changes,), evidence=takeover_evidence)

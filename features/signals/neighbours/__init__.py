@@ -16,7 +16,7 @@ its neighbours' counts, and no key signal reads a label.
 
 Helper tables (kept for evidence with ``build_features_for_evidence``): ``nbr_edges``,
 ``nbr_nodes`` (node numbers of account ids, decisions), ``nbr_relations`` (relation_id,
-relation).
+relation). The evidence (:mod:`.evidence`) lists an account's neighbours per relation.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..base import confirmed_accounts
 from ..payout import payout_links
 from ..portfolio import portfolio_pair_edges
 from . import aggregates, naming, relations
+from .evidence import EVIDENCE_READS, KEPT_TABLES, narrow, neighbour_evidence
 
 
 NEIGHBOUR_PATTERNS = tuple(
@@ -54,4 +55,5 @@ def neighbour_aggregates(ctx: StageContext) -> str:
     return aggregates.wide_sql(ctx, stats, naming.column_names(found, signal_names))
 
 
-FAMILY = Family(naming.FAMILY, stages=(neighbour_aggregates,))
+FAMILY = Family(naming.FAMILY, stages=(neighbour_aggregates,), evidence=neighbour_evidence,
+                narrow=narrow, evidence_reads=EVIDENCE_READS, kept_tables=KEPT_TABLES)

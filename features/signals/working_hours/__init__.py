@@ -5,12 +5,15 @@
   row into helper tables);
 - :mod:`.rhythm`: the shape of the working week (weekends, mornings, evenings, breaks);
 - :mod:`.login_hours`: the same hour and week signals from login times, for exports
-  without an ``activity`` table.
+  without an ``activity`` table;
+- :mod:`.evidence`: the claimed-zone hour histogram, browser clocks and IP countries behind
+  the reasons.
 """
 
 from __future__ import annotations
 
 from ...registry import Family
+from .evidence import hours_evidence
 from .hours import (BUSINESS_END_HOUR, BUSINESS_START_HOUR, HISTOGRAM_TABLE,
                     MIN_ACTIVITY_FOR_OFFSET, NIGHT_END_HOUR, SESSION_SLOTS_TABLE, SLOTS_TABLE,
                     WORKDAY_CENTER_HOUR, activity_hours, circular_hours_between,
@@ -26,4 +29,5 @@ __all__ = ["BUSINESS_END_HOUR", "BUSINESS_START_HOUR", "FAMILY", "HISTOGRAM_TABL
 
 FAMILY = Family("working_hours",
                 stages=(zone_offsets, activity_hours, session_hours, session_zone_mismatch,
-                        activity_rhythm, login_hours))
+                        activity_rhythm, login_hours),
+                evidence=hours_evidence, kept_tables=(HISTOGRAM_TABLE,))

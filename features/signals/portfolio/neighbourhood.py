@@ -27,8 +27,10 @@ import duckdb
 
 from accountrisk.features import neardup as nd
 from accountrisk.features.dialect import DUCKDB
-from accountrisk.features.registry import Stage
-from accountrisk.scoring._evidence_common import confirmed_sql, rows
+from accountrisk.scoring.evidence_tools import confirmed_sql, rows
+
+from ...registry import Stage
+from .stages import PORTFOLIO_STAGES
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 TABLES = ("portfolio_item_keys", "portfolio_item_matches", "profile_photo_account_pairs")
@@ -70,9 +72,7 @@ class _NeighbourhoodContext:
 
 def family_stages() -> list[Stage]:
     """The portfolio family's stages, each after the family stages it waits for."""
-    from accountrisk.features.signals import portfolio
-
-    own = {s.name: s for s in portfolio.FAMILY.stages}
+    own = {s.name: s for s in PORTFOLIO_STAGES}
     ordered: list[Stage] = []
 
     def visit(name: str) -> None:

@@ -3,7 +3,7 @@
 Fronted identities are often run by one team that recycles portfolio items (the same
 project link, the same screenshot re-encoded, the same description with a few words
 changed) and stock or re-used profile photos. The search itself is in
-:mod:`..neardup`: near-duplicate images by pHash distance, near-duplicate descriptions by
+:mod:`...neardup`: near-duplicate images by pHash distance, near-duplicate descriptions by
 shingle Jaccard, equal normalized links. Keys used (with their near-duplicates) by more than
 ``COMMON_KEY_ACCOUNTS`` accounts are stock images, templates or popular sites and are left
 out. Only items added before T count (a copy added later is invisible), and only accounts
@@ -23,9 +23,9 @@ Helper tables made here (read them with ``after=(portfolio_pair_edges,)``):
 
 from __future__ import annotations
 
-from .. import neardup as nd
-from ..registry import Family, FeatureSpec, StageContext, stage
-from .base import confirmed_accounts
+from ... import neardup as nd
+from ...registry import FeatureSpec, StageContext, stage
+from ..base import confirmed_accounts
 
 LINK_KINDS = ("portfolio_link", "portfolio_image", "portfolio_text", "profile_photo")
 _NO_PAIRS = "(SELECT key, key AS other_key FROM portfolio_item_keys WHERE 1 = 0)"
@@ -228,5 +228,4 @@ def portfolio_pair_edges(ctx: StageContext) -> str:
     return ""
 
 
-FAMILY = Family("portfolio",
-                stages=(portfolio_matches, profile_photo_matches, portfolio_pair_edges))
+PORTFOLIO_STAGES = (portfolio_matches, profile_photo_matches, portfolio_pair_edges)
