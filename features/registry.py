@@ -206,6 +206,7 @@ def signals_markdown() -> str:
         "Each name is the feature column, the model's feature and the key of its reason text.",
         "Direction: + larger means riskier, - larger means less risky, 0 no fixed direction.",
         "Every account_attributes column also becomes a feature `attr_<column>`.",
+        "To add a signal family, see [adding-a-signal.md](adding-a-signal.md).",
         "",
         "| signal | family | direction | description | reason template |",
         "|---|---|---|---|---|",

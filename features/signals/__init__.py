@@ -1,10 +1,11 @@
 """Every signal family, registered as one set: importing this package installs them as
 the default registry (:func:`~accountrisk.features.registry.install`).
 
-Adding a family: one module (or small package) here whose ``FAMILY`` lists its stages and
-features, added to :data:`FAMILIES`, plus its test under ``tests/signals/``. The order of
-:data:`FAMILIES` (and of the imports) does not matter: stages wait for the stage objects
-they name, and the registry orders them itself.
+Adding a family: one module (or small package) here holding its stage SQL, its features
+and its evidence collector, whose ``FAMILY`` is added to :data:`FAMILIES`, plus its test
+under ``tests/signals/`` (see ``docs/adding-a-signal.md``). The order of :data:`FAMILIES`
+(and of the imports) does not matter: stages wait for the stage objects they name, and the
+registry orders them itself.
 """
 
 from ..registry import install
