@@ -107,7 +107,8 @@ class StageContext(Protocol):
 
 @dataclass(frozen=True)
 class Stage:
-    """One per-account SQL query that a family of features reads."""
+    """One per-account SQL query of a family, with the features it emits and the stages
+    whose helper tables it reads."""
 
     name: str
     needs: tuple[str, ...]
