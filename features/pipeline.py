@@ -20,7 +20,7 @@ from . import contract
 from .dialect import Dialect
 from .engine import Engine
 from .errors import FeatureError
-from .registry import FEATURES, STAGES, Feature, Stage, describe_feature
+from .registry import Feature, Registry, Stage, default_registry
 
 Progress = Callable[[str, int, int], None]
 
@@ -52,6 +52,7 @@ class _Context:
     as_of: datetime
     available: frozenset[str]
     created: list[str] = field(default_factory=list)
+    running: frozenset[str] = frozenset()  # names of the stages this run includes
     base: str | None = None  # set once the first phase's table exists
     base_columns: tuple[str, ...] = ()
 
@@ -82,6 +83,9 @@ class _Context:
 
     def has(self, name: str) -> bool:
         return name in self.available
+
+    def runs(self, stage: Stage) -> bool:
+        return stage.name in self.running
 
     def create(self, name: str, sql: str) -> str:
         self.engine.create_table(name, sql)
@@ -121,34 +125,11 @@ def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str
     return f"SELECT {select} FROM {table.name}{where}"
 
 
-def _ordered_stages() -> list[Stage]:
-    ordered: list[Stage] = []
-    seen: set[str] = set()
-
-    def visit(stage: Stage, trail: tuple[str, ...]) -> None:
-        if stage.name in seen:
-            return
-        if stage.name in trail:
-            raise FeatureError(f"stages depend on each other in a cycle: {trail}")
-        for name in stage.after:
-            visit(STAGES[name], trail + (stage.name,))
-        seen.add(stage.name)
-        ordered.append(stage)
-
-    for stage in STAGES.values():
-        visit(stage, ())
-    for stage in ordered:
-        late = [n for n in stage.after if STAGES[n].reads_base_features]
-        if late and not stage.reads_base_features:
-            raise FeatureError(f"stage {stage.name!r} waits for {late}, which read the base "
-                               "features: it must read them too (reads_base_features=True)")
-    return ordered
-
-
 def _stage_sql(stage: Stage, features: list[Feature], ctx: _Context) -> str:
+    """The stage's query, reduced to ``account_id`` and its features' columns as DOUBLE."""
     inner = stage.build(ctx)
-    exprs = ", ".join(f"CAST({f.expression(ctx.d)} AS DOUBLE) AS {f.name}" for f in features)
-    return f"SELECT account_id, {exprs} FROM ({inner}) AS s"
+    columns = ", ".join(f"CAST({f.name} AS DOUBLE) AS {f.name}" for f in features)
+    return f"SELECT account_id, {columns} FROM ({inner}) AS s"
 
 
 def _attribute_columns(engine: Engine) -> list[tuple[str, str, bool]]:
@@ -163,16 +144,19 @@ def _attribute_columns(engine: Engine) -> list[tuple[str, str, bool]]:
 
 
 def build_features(engine: Engine, as_of: str | datetime, *,
-                   progress: Progress | None = None, keep: Sequence[str] = ()) -> pa.Table:
+                   progress: Progress | None = None, keep: Sequence[str] = (),
+                   registry: Registry | None = None) -> pa.Table:
     """Features of every account created before ``as_of``, one row per account.
 
     Only rows whose own timestamp is before ``as_of`` count, and labels decided before it.
     A contract table the folder did not have leaves its signals NULL for every account.
     Helper tables the stages made (pair and group tables) are dropped afterwards, except
     those named in ``keep`` (e.g. ``link_group_membership`` for the rings view), which stay
-    until the engine's connection closes.
+    until the engine's connection closes. ``registry`` defaults to every signal family
+    (:func:`~.registry.default_registry`).
     """
-    name = build_features_table(engine, as_of, progress=progress, keep=keep)
+    name = build_features_table(engine, as_of, progress=progress, keep=keep,
+                                registry=registry)
     try:
         return engine.arrow(f"SELECT * FROM {name} ORDER BY account_id")
     finally:
@@ -180,12 +164,12 @@ def build_features(engine: Engine, as_of: str | datetime, *,
 
 
 def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "features",
-                         progress: Progress | None = None, keep: Sequence[str] = ()) -> str:
+                         progress: Progress | None = None, keep: Sequence[str] = (),
+                         registry: Registry | None = None) -> str:
     """As :func:`build_features`, but the rows stay on the engine as the table ``name``
     (returned): on Spark they are not collected to the driver, so batch scoring can read
     them where they are. The caller drops the table."""
-    from . import signals  # noqa: F401  (registers every family)
-
+    registry = registry or default_registry()
     moment = parse_as_of(as_of)
     loaded = engine.tables()
     if "accounts" not in loaded:
@@ -199,22 +183,23 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
         engine.create_view(f"pit_{loaded_name}",
                            _point_in_time_sql(table, columns, ctx.as_of_sql))
 
-    stages = _ordered_stages()
+    stages = registry.ordered_stages()
     runnable = [s for s in stages if all(ctx.has(t) for t in s.needs)]
+    ctx.running = frozenset(s.name for s in runnable)
     first = [s for s in runnable if not s.reads_base_features]
     second = [s for s in runnable if s.reads_base_features]
     outputs: dict[str, str] = {}
     for i, stage in enumerate(first):
         if progress:
             progress(stage.name, i, len(runnable))
-        features = [f for f in FEATURES.values() if f.stage == stage.name]
+        features = [f for f in registry.features.values() if f.stage == stage.name]
         if features:
             outputs[stage.name] = ctx.create(f"stage_{stage.name}", _stage_sql(stage, features, ctx))
         else:
             stage.build(ctx)  # a stage that only makes helper tables for later stages
     if progress:
         progress("join", len(first), len(runnable))
-    base_sql, numeric = _base_sql(engine, ctx, outputs)
+    base_sql, numeric = _base_sql(engine, ctx, outputs, registry)
     if not second:
         engine.create_table(name, base_sql)
     else:
@@ -225,7 +210,7 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
             if progress:
                 progress(stage.name, i, len(runnable))
             table = ctx.create(f"stage_{stage.name}", f"SELECT * FROM ({stage.build(ctx)}) AS s")
-            joined.append((table, _run_time_features(engine, stage, table)))
+            joined.append((table, _run_time_features(engine, stage, table, registry)))
         if progress:
             progress("join", len(runnable), len(runnable))
         engine.create_table(name, _joined_sql(ctx.base, joined, engine))
@@ -234,7 +219,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     return name
 
 
-def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str]) -> tuple[str, list[str]]:
+def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str], registry: Registry
+              ) -> tuple[str, list[str]]:
     """The first phase's table: every static feature (NULL when its stage did not run) and
     every attribute column, per account created before T; and its numeric columns that
     this run computed."""
@@ -244,8 +230,8 @@ def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str]) -> tuple[s
     for stage_name, table_name in outputs.items():
         alias = f"j_{stage_name}"
         joins.append(f"LEFT JOIN {table_name} AS {alias} ON {alias}.account_id = a.account_id")
-    for f in FEATURES.values():
-        if STAGES[f.stage].reads_base_features:
+    for f in registry.features.values():
+        if registry.stages[f.stage].reads_base_features:
             continue  # joined on in the second phase
         if f.stage in outputs:
             value = f"j_{f.stage}.{f.name}"
@@ -266,14 +252,15 @@ def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str]) -> tuple[s
     return f"SELECT {', '.join(select)} FROM pit_accounts AS a {' '.join(joins)}", numeric
 
 
-def _run_time_features(engine: Engine, stage: Stage, table: str) -> list[Feature]:
+def _run_time_features(engine: Engine, stage: Stage, table: str, registry: Registry
+                       ) -> list[Feature]:
     """The features of a second-phase stage's output columns, each described by the
     registry (a static feature of the stage or a pattern of it)."""
     out = []
     for column, _ in engine.columns(table):
         if column == "account_id":
             continue
-        found = describe_feature(column)
+        found = registry.describe(column)
         if found is None or found.stage != stage.name:
             raise FeatureError(f"stage {stage.name!r} made column {column!r}, which no "
                                "feature or feature pattern of that stage describes")

@@ -1,291 +1,200 @@
-"""The feature registry: every signal with its name, description and reason template.
+"""The feature registry: the signal families, and the order their stages run in.
 
-A feature is a function whose name is its output column (Hamilton style). The same name is
-the model's feature name, its SHAP column and the key of its reason text, so they cannot
-drift apart. A *stage* is one SQL query per account that a family of features reads::
+Every family (a :class:`~.declarations.Family`: stages with the features they emit) is
+listed once in ``features/signals/__init__.py``; :func:`build_registry` turns such a list
+into a :class:`Registry`. Nothing depends on the list's order or on import order:
 
-    @stage(needs=("payout_methods",))
-    def payout_links(ctx: StageContext) -> str:
-        return f"SELECT account_id, count(*) AS shared_count FROM {ctx.table('payout_methods')} ..."
+- stages run in a topological order of their declared dependencies (``after=``, stage
+  objects), ties broken by stage name;
+- output columns come grouped by family, families in name order, each family's features
+  in its own declaration order.
 
-    @feature(payout_links, reason="shares payout accounts with {value:.0f} other accounts", fill=0)
-    def payout_shared_account_count(d: Dialect) -> str:
-        '''Other accounts using any of this account's payout destinations.'''
-        return "shared_count"
+``FEATURES``, ``STAGES`` and ``PATTERNS`` are the default registry's (every family in
+``features/signals/``), filled when that package is imported.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
-from datetime import datetime
-from typing import Literal, Protocol
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-import pyarrow as pa
+from .declarations import (Family, Feature, FeaturePattern, FeatureSpec, Stage,
+                           StageContext, stage)
+from .errors import FeatureError
 
-from .dialect import Dialect
+__all__ = ["FEATURES", "FEATURE_SET_VERSION", "PATTERNS", "STAGES", "Family", "Feature",
+           "FeaturePattern", "FeatureSpec", "Registry", "Stage", "StageContext",
+           "build_registry", "default_registry", "describe_feature", "feature_names",
+           "install", "match_feature", "pattern_rows", "registry_rows", "signals_markdown",
+           "stage"]
 
 FEATURE_SET_VERSION = "1"
 
 
-class StageContext(Protocol):
-    """What a stage's SQL builder may use; the pipeline provides it."""
+@dataclass
+class Registry:
+    """Registered families with their stages, features and feature patterns.
 
-    d: Dialect
-    as_of: datetime
-
-    @property
-    def as_of_sql(self) -> str: ...
-
-    def table(self, name: str) -> str:
-        """The point-in-time view of a contract table (rows dated before as-of)."""
-        ...
-
-    def has(self, name: str) -> bool:
-        """Whether the data folder had this contract table."""
-        ...
-
-    def create(self, name: str, sql: str) -> str:
-        """Materialize ``sql`` as a helper table other stages may read; returns its name."""
-        ...
-
-    def create_from_arrow(self, name: str, table: pa.Table) -> str:
-        """Materialize a small Arrow table computed in Python as a helper table."""
-        ...
-
-    def scalar(self, sql: str) -> object:
-        """The single value of a small query (e.g. a count that decides a Python loop)."""
-        ...
-
-    def arrow(self, sql: str) -> pa.Table:
-        """The rows of a small query (e.g. the inputs of a Python-built helper table)."""
-        ...
-
-    def whole_table(self, name: str) -> str:
-        """A loaded contract table with every row, whatever its date. Only for deciding
-        which columns exist (e.g. which link kinds get their own), so that every as-of time
-        of one folder gives the same columns; never for feature values."""
-        ...
-
-    @property
-    def base_features(self) -> str:
-        """The table of every per-account feature of the first phase (static features and
-        ``attr_*`` columns, one row per account); only for stages registered with
-        ``reads_base_features=True``, which run after it is built."""
-        ...
-
-    @property
-    def base_feature_columns(self) -> tuple[str, ...]:
-        """The numeric columns of :attr:`base_features` that this run computed (features
-        of stages whose tables were missing are left out, as are text attributes)."""
-        ...
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One per-account SQL query that a family of features reads."""
-
-    name: str
-    needs: tuple[str, ...]
-    build: Callable[[StageContext], str]
-    after: tuple[str, ...] = ()  # stages whose helper tables this one reads
-    # Second phase: the stage reads the other features of accounts (``ctx.base_features``),
-    # so it runs once the per-account base table is built, and its columns are joined on.
-    # Its output columns may depend on the folder; each must match a FeaturePattern.
-    reads_base_features: bool = False
-
-
-@dataclass(frozen=True)
-class Feature:
-    """One model feature: output column, meaning, reason text and how it is computed."""
-
-    name: str
-    stage: str
-    family: str
-    description: str
-    reason: str  # format string; ``{value}`` and context fields such as ``{claimed_timezone}``
-    expression: Callable[[Dialect], str]
-    # +1: larger means riskier (monotone constraint candidate); -1 the opposite; 0 unknown.
-    direction: int = 1
-    # Value when the account has no rows in the stage's tables (the table itself exists);
-    # None keeps NULL (unknown), as for ratios over nothing.
-    fill: float | None = None
-    kind: Literal["number", "category"] = "number"
-
-
-_PLACEHOLDER = re.compile(r"<([a-z_]+)>")
-
-
-@dataclass(frozen=True)
-class FeaturePattern:
-    """Features a stage names at run time, because the names depend on the folder (its
-    link kinds, its attribute columns), described once by a pattern.
-
-    ``pattern`` spells the names with ``<placeholders>``: ``nbr_<relation>_confirmed_ratio``.
-    ``description`` and ``reason`` use the same placeholders, plus any that ``words``
-    derives from the matched ones (``{"signal": ...}`` -> ``{"signal_words": ...}``); the
-    reason keeps ``{value...}`` for :func:`~accountrisk.training.predict.render_reason`.
-    A placeholder matches letters, digits and ``_``; when a name fits several ways the
-    shortest first placeholder wins, so a stage must choose names that resolve back to
-    what it meant (the neighbours stage checks this).
+    Build one with :func:`build_registry`. The containers are plain dicts and a list so
+    that tests can swap a stage or feature in and out; :meth:`ordered_stages` reads them
+    as they are when called.
     """
 
-    pattern: str
-    stage: str
-    family: str
-    description: str
-    reason: str
-    direction: int = 0  # as Feature.direction
-    fill: float | None = None  # as Feature.fill
-    words: Callable[[dict[str, str]], dict[str, str]] | None = None
-    placeholders: tuple[tuple[str, str], ...] = ()  # (placeholder, what it stands for)
+    families: dict[str, Family] = field(default_factory=dict)
+    stages: dict[str, Stage] = field(default_factory=dict)
+    features: dict[str, Feature] = field(default_factory=dict)
+    patterns: list[FeaturePattern] = field(default_factory=list)
 
-    @cached_property
-    def regex(self) -> re.Pattern[str]:
-        parts = _PLACEHOLDER.split(self.pattern)  # text, name, text, name, ..., text
-        body = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[A-Za-z0-9_]+?)"
-                       for i, p in enumerate(parts))
-        return re.compile(body)
+    def ordered_stages(self) -> list[Stage]:
+        """Every registered stage, each after the stages it waits for; stages that do not
+        depend on each other come in name order, so the order is the same whatever order
+        the families were registered in.
 
-    def match(self, name: str) -> dict[str, str] | None:
-        """The placeholders' values if ``name`` fits the pattern, else None."""
-        found = self.regex.fullmatch(name)
-        return found.groupdict() if found else None
+        Raises :class:`FeatureError` for a cycle, a stage waiting for one no registered
+        family has, or a first-phase stage waiting for a second-phase one.
+        """
+        ordered: list[Stage] = []
+        done: set[str] = set()
 
-    def resolve(self, name: str) -> Feature | None:
-        """The feature ``name`` as this pattern describes it, or None if it does not fit."""
-        fields = self.match(name)
-        if fields is None:
+        def visit(current: Stage, trail: tuple[str, ...]) -> None:
+            if current.name in done:
+                return
+            if current.name in trail:
+                raise FeatureError(f"stages depend on each other in a cycle: "
+                                   f"{trail[trail.index(current.name):] + (current.name,)}")
+            for before in sorted(current.after, key=lambda s: s.name):
+                registered = self.stages.get(before.name)
+                if registered is None:
+                    raise FeatureError(f"stage {current.name!r} waits for stage "
+                                       f"{before.name!r}, which no registered family has")
+                visit(registered, trail + (current.name,))
+            done.add(current.name)
+            ordered.append(current)
+
+        for name in sorted(self.stages):
+            visit(self.stages[name], ())
+        for current in ordered:
+            late = [s.name for s in current.after if self.stages[s.name].reads_base_features]
+            if late and not current.reads_base_features:
+                raise FeatureError(f"stage {current.name!r} waits for {late}, which read the "
+                                   "base features: it must read them too "
+                                   "(reads_base_features=True)")
+        return ordered
+
+    def match(self, name: str) -> tuple[FeaturePattern, dict[str, str]] | None:
+        """The pattern a run-time feature name fits, with its placeholders' values (the
+        shortest first placeholder wins, see :class:`FeaturePattern`); None if none fits."""
+        fits = [(len(next(iter(fields.values()), "")), i, p, fields)
+                for i, p in enumerate(self.patterns) if (fields := p.match(name)) is not None]
+        if not fits:
             return None
-        if self.words:
-            fields = {**fields, **self.words(fields)}
+        best = min(fits, key=lambda f: f[:2])
+        return best[2], best[3]
 
-        def filled(text: str) -> str:
-            return _PLACEHOLDER.sub(lambda m: fields.get(m.group(1), m.group(0)), text)
+    def describe(self, name: str) -> Feature | None:
+        """The entry for a feature column: a static feature, or one named at run time that
+        fits a :class:`FeaturePattern`; None for anything else (``attr_*``)."""
+        known = self.features.get(name)
+        if known is not None:
+            return known
+        found = self.match(name)
+        return found[0].resolve(name) if found else None
 
-        return Feature(name=name, stage=self.stage, family=self.family,
-                       description=filled(self.description), reason=filled(self.reason),
-                       expression=lambda d: name, direction=self.direction, fill=self.fill)
+
+def build_registry(families: Iterable[Family]) -> Registry:
+    """A registry of ``families``, the same whatever their order.
+
+    Raises :class:`FeatureError` when two families, stages, features or patterns share a
+    name, a family reads the evidence of one that is not registered, or the stages'
+    dependencies are unusable (see :meth:`Registry.ordered_stages`).
+    """
+    registry = Registry()
+    for family in sorted(families, key=lambda f: f.name):
+        if family.name in registry.families:
+            raise FeatureError(f"family {family.name!r} is registered twice")
+        registry.families[family.name] = family
+        for declared in family.stages:
+            if declared.name in registry.stages:
+                raise FeatureError(f"stage {declared.name!r} is registered twice")
+            registry.stages[declared.name] = declared
+            for spec in declared.features:
+                if spec.name in registry.features:
+                    raise FeatureError(f"feature {spec.name!r} is registered twice")
+                registry.features[spec.name] = Feature.declared(spec, stage=declared.name,
+                                                                family=family.name)
+            for pattern in declared.patterns:
+                if any(p.pattern == pattern.pattern for p in registry.patterns):
+                    raise FeatureError(f"feature pattern {pattern.pattern!r} is registered "
+                                       "twice")
+                registry.patterns.append(replace(pattern, stage=declared.name,
+                                                 family=family.name))
+    for family in registry.families.values():
+        unknown = [n for n in family.evidence_reads if n not in registry.families]
+        if unknown:
+            raise FeatureError(f"family {family.name!r} reads the evidence of {unknown}, "
+                               "which are not registered")
+    registry.ordered_stages()  # fail now on unusable dependencies
+    return registry
 
 
 STAGES: dict[str, Stage] = {}
 FEATURES: dict[str, Feature] = {}
 PATTERNS: list[FeaturePattern] = []
+_DEFAULT = Registry(stages=STAGES, features=FEATURES, patterns=PATTERNS)
 
 
-def stage(needs: tuple[str, ...] = (), after: tuple[str, ...] = (), *,
-          reads_base_features: bool = False):
-    """Register a stage; its name is the function's name. ``reads_base_features`` puts it
-    in the second phase (see :class:`Stage`)."""
-
-    def register(build: Callable[[StageContext], str]) -> Stage:
-        name = build.__name__
-        if name in STAGES:
-            raise ValueError(f"stage {name!r} is registered twice")
-        registered = Stage(name=name, needs=tuple(needs), build=build, after=tuple(after),
-                           reads_base_features=reads_base_features)
-        STAGES[name] = registered
-        return registered
-
-    return register
+def install(families: Iterable[Family]) -> Registry:
+    """Make ``families`` the default registry (``FEATURES``, ``STAGES`` and ``PATTERNS``
+    are updated in place); ``features/signals/__init__.py`` does it for every family."""
+    built = build_registry(families)
+    _DEFAULT.families.clear()
+    _DEFAULT.families.update(built.families)
+    STAGES.clear()
+    STAGES.update(built.stages)
+    FEATURES.clear()
+    FEATURES.update(built.features)
+    PATTERNS[:] = built.patterns
+    return _DEFAULT
 
 
-def feature(of: Stage, *, reason: str, direction: int = 1, fill: float | None = None,
-            family: str | None = None):
-    """Register a feature computed from stage ``of``; its name is the function's name and
-    its description the first line of the docstring."""
+def default_registry() -> Registry:
+    """The registry of every family in ``features/signals/``."""
+    from . import signals  # noqa: F401  (installs every family)
 
-    def register(expression: Callable[[Dialect], str]) -> Callable[[Dialect], str]:
-        name = expression.__name__
-        if name in FEATURES:
-            raise ValueError(f"feature {name!r} is registered twice")
-        doc = (expression.__doc__ or "").strip().splitlines()
-        if not doc:
-            raise ValueError(f"feature {name!r} needs a one-line docstring (its description)")
-        module_family = expression.__module__.rsplit(".", 1)[-1]
-        FEATURES[name] = Feature(
-            name=name,
-            stage=of.name,
-            family=family or module_family,
-            description=doc[0],
-            reason=reason,
-            expression=expression,
-            direction=direction,
-            fill=fill,
-        )
-        return expression
-
-    return register
-
-
-def feature_pattern(of: Stage, pattern: str, *, description: str, reason: str,
-                    direction: int = 0, fill: float | None = None, family: str,
-                    words: Callable[[dict[str, str]], dict[str, str]] | None = None,
-                    placeholders: tuple[tuple[str, str], ...] = ()) -> FeaturePattern:
-    """Register a pattern of run-time feature names made by stage ``of`` (see
-    :class:`FeaturePattern`)."""
-    if any(p.pattern == pattern for p in PATTERNS):
-        raise ValueError(f"feature pattern {pattern!r} is registered twice")
-    registered = FeaturePattern(pattern=pattern, stage=of.name, family=family,
-                                description=description, reason=reason,
-                                direction=direction, fill=fill, words=words,
-                                placeholders=tuple(placeholders))
-    PATTERNS.append(registered)
-    return registered
+    return _DEFAULT
 
 
 def match_feature(name: str) -> tuple[FeaturePattern, dict[str, str]] | None:
     """The pattern a run-time feature name fits, with its placeholders' values (the
     shortest first placeholder wins, see :class:`FeaturePattern`); None if none fits."""
-    from . import signals  # noqa: F401  (registers every family)
-
-    fits = [(len(next(iter(fields.values()), "")), i, p, fields)
-            for i, p in enumerate(PATTERNS) if (fields := p.match(name)) is not None]
-    if not fits:
-        return None
-    best = min(fits, key=lambda f: f[:2])
-    return best[2], best[3]
+    return default_registry().match(name)
 
 
 def describe_feature(name: str) -> Feature | None:
     """The registry's entry for a feature column: a static feature, or one named at run
     time that fits a :class:`FeaturePattern`; None for anything else (``attr_*``)."""
-    from . import signals  # noqa: F401  (registers every family)
-
-    known = FEATURES.get(name)
-    if known is not None:
-        return known
-    found = match_feature(name)
-    return found[0].resolve(name) if found else None
+    return default_registry().describe(name)
 
 
 def feature_names() -> list[str]:
     """Names of the static features, in output order (``attr_*`` columns follow them)."""
-    from . import signals  # noqa: F401  (registers every family)
-
-    return list(FEATURES)
+    return list(default_registry().features)
 
 
 def registry_rows() -> list[dict[str, object]]:
     """The registry as plain rows, for docs and model metadata."""
-    from . import signals  # noqa: F401
-
     return [
         {"name": f.name, "family": f.family, "description": f.description,
          "reason": f.reason, "direction": f.direction, "kind": f.kind}
-        for f in FEATURES.values()
+        for f in default_registry().features.values()
     ]
 
 
 def pattern_rows() -> list[dict[str, object]]:
     """The feature patterns as plain rows, for docs."""
-    from . import signals  # noqa: F401
-
     return [{"pattern": p.pattern, "family": p.family, "description": p.description,
              "reason": p.reason, "direction": p.direction,
-             "placeholders": dict(p.placeholders)} for p in PATTERNS]
+             "placeholders": dict(p.placeholders)} for p in default_registry().patterns]
 
 
 def signals_markdown() -> str:
@@ -297,6 +206,7 @@ def signals_markdown() -> str:
         "Each name is the feature column, the model's feature and the key of its reason text.",
         "Direction: + larger means riskier, - larger means less risky, 0 no fixed direction.",
         "Every account_attributes column also becomes a feature `attr_<column>`.",
+        "To add a signal family, see [adding-a-signal.md](adding-a-signal.md).",
         "",
         "| signal | family | direction | description | reason template |",
         "|---|---|---|---|---|",

@@ -13,8 +13,7 @@ from typing import Any
 
 import duckdb
 
-from accountrisk.scoring._evidence_common import rows, shorten_token, tables
-from accountrisk.scoring._evidence_families import hours_evidence
+from accountrisk.scoring.evidence_tools import rows, shorten_token, tables
 
 TIMELINE_TOKENS_PER_KIND = 12
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
@@ -102,6 +101,10 @@ def _shared_counts(con: duckdb.DuckDBPyConnection, present: set[str], moment: da
 def timelines(con: duckdb.DuckDBPyConnection, moment: datetime, ids: list[str]
               ) -> dict[str, dict[str, Any]]:
     """Each account's timeline (see :func:`accountrisk.scoring.evidence.collect_timeline`)."""
+    # The working-hours family's own evidence; imported here so that importing the scoring
+    # layer never has to import every signal family first.
+    from accountrisk.features.signals.working_hours.evidence import hours_evidence
+
     present = tables(con)
     created = {r["account_id"]: r["created_at"] for r in rows(
         con, f"SELECT account_id, created_at FROM accounts WHERE {_IDS}", {"ids": ids})}

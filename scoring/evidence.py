@@ -3,9 +3,9 @@
 A reviewer reads "shares payout destinations with 6 other accounts" and asks *which ones*.
 :func:`collect_evidence` answers for a few accounts at a time, point in time (only rows
 dated before as-of, labels decided before it), from the loaded contract tables of a DuckDB
-database. Evidence is chosen by the feature's *family* in the registry, so a new feature in
-a family gets its family's evidence with no change here; another family registers its own
-collector with :func:`register_collector`.
+database. Each signal family carries its own collector, next to its stage SQL
+(``Family.evidence`` in ``features/signals/``), so a new feature of a family gets its
+family's evidence with no change here, and a new family brings its own.
 
 Cheap per account: small bound queries for payouts, sessions and activity. Portfolio
 matches and link groups are global searches; they are read from the pipeline's own helper
@@ -22,88 +22,80 @@ calls on one connection with a lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from accountrisk.features.registry import FEATURES, describe_feature
-from accountrisk.scoring._evidence_common import (HELPER_TABLES, as_of_moment,
-                                                  build_features_for_evidence, connection,
-                                                  id_list, shorten_token)
-from accountrisk.scoring._evidence_families import (access_evidence, hours_evidence,
-                                                    payout_evidence, takeover_evidence)
+from accountrisk.features.declarations import EvidenceCollector, EvidenceNarrowing
+from accountrisk.features.pipeline import build_features, parse_as_of
+from accountrisk.features.registry import Family, Feature, default_registry
 from accountrisk.scoring import _timeline
-from accountrisk.scoring._evidence_graph import identity_evidence
-from accountrisk.scoring._evidence_neighbours import narrow as narrow_neighbours
-from accountrisk.scoring._evidence_neighbours import neighbour_evidence
-from accountrisk.scoring._evidence_portfolio import portfolio_evidence
+from accountrisk.scoring.evidence_tools import (as_of_moment, connection, id_list,
+                                                keep_helper_tables, shorten_token)
 from accountrisk.scoring.models import Evidence
 
 __all__ = ["HELPER_TABLES", "build_features_for_evidence", "collect_evidence",
            "collect_timeline", "collect_timelines", "account_profile", "account_profiles",
-           "register_collector", "shorten_token",
+           "helper_tables", "register_collector", "shorten_token",
            "without_evidence"]
 
-Collector = Callable[..., dict[str, Evidence]]
-Narrow = Callable[[str, Evidence], Evidence]
-_COLLECTORS: dict[str, Collector] = {
-    "payout": payout_evidence,
-    "access": access_evidence,
-    "working_hours": hours_evidence,
-    "portfolio": portfolio_evidence,
-    "takeover": takeover_evidence,
-    "identity_graph": identity_evidence,
-    "neighbours": neighbour_evidence,
-}
-# Collectors that fall back on other families' evidence (passed as ``family=``).
-_READ_FAMILIES = {identity_evidence, neighbour_evidence}
-# Per family, what of its evidence one feature shows (a reason about co_worked neighbours
-# lists those, not the payout neighbours).
-_NARROW: dict[str, Narrow] = {"neighbours": narrow_neighbours}
-# Features about the account alone, whose family's evidence (other accounts) says nothing
-# about them: they get no evidence.
-_WITHOUT_EVIDENCE = {"account_age_days"}
-# Features about one kind of link show only that kind of the family's evidence (a reason
-# "shows the same portfolio link as 1 other account" must not list the image matches).
-# Values are link kinds (LinkedAccount.link_kind, SharedToken.kind, MatchedItem.match).
-FOCUS: dict[str, frozenset[str]] = {
-    "residential_ip_shared_account_count": frozenset({"ip"}),
-    "device_shared_account_count": frozenset({"device"}),
-    "portfolio_link_shared_account_count": frozenset({"portfolio_link", "link"}),
-    "portfolio_image_near_duplicate_account_count": frozenset({"portfolio_image", "image"}),
-    "portfolio_text_near_duplicate_account_count": frozenset({"portfolio_text", "text"}),
-    "profile_photo_near_duplicate_account_count": frozenset({"profile_photo", "photo"}),
-}
 EMPTY = Evidence()
 TIMELINE_TOKENS_PER_KIND = _timeline.TIMELINE_TOKENS_PER_KIND
 
 
-def register_collector(family: str, collector: Collector, narrow: Narrow | None = None
-                       ) -> None:
+def helper_tables() -> tuple[str, ...]:
+    """The pipeline's helper tables that evidence and rings read when kept: every family's
+    ``kept_tables``."""
+    return tuple(t for f in default_registry().families.values() for t in f.kept_tables)
+
+
+def __getattr__(name: str) -> Any:
+    # HELPER_TABLES follows the registered families, which are known once they are imported.
+    if name == "HELPER_TABLES":
+        return helper_tables()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def build_features_for_evidence(engine: Any, as_of: str | datetime, *,
+                                progress: Any = None) -> Any:
+    """:func:`~accountrisk.features.pipeline.build_features`, keeping the helper tables
+    that evidence and rings read (renamed ``evidence__*``, with the as-of time recorded).
+
+    Call it instead of ``build_features`` when reasons will need evidence: evidence for
+    portfolio matches and link groups then comes from the very tables the features were
+    computed from, cheaply. The kept tables are temporary tables of this engine's
+    connection (other connections or cursors recompute instead).
+    """
+    moment = parse_as_of(as_of)
+    kept = helper_tables()
+    result = build_features(engine, moment, progress=progress, keep=kept)
+    keep_helper_tables(connection(engine), kept, moment)
+    return result
+
+
+def register_collector(family: str, collector: EvidenceCollector,
+                       narrow: EvidenceNarrowing | None = None) -> None:
     """Use ``collector(con, as_of, account_ids) -> {account_id: Evidence}`` for every
-    feature of ``family`` (the registry's family name: the signal module's name);
-    ``narrow(feature, evidence)``, if given, keeps what one feature is about."""
-    _COLLECTORS[family] = collector
-    if narrow is not None:
-        _NARROW[family] = narrow
-    else:
-        _NARROW.pop(family, None)
+    feature of the registered family ``family`` instead of its own collector;
+    ``narrow(feature, evidence)``, if given, keeps what one feature is about. A new family
+    declares its collector on its ``Family`` instead."""
+    registry = default_registry()
+    found = registry.families.get(family)
+    if found is None:
+        raise ValueError(f"no signal family is named {family!r}; families: "
+                         f"{', '.join(sorted(registry.families))}")
+    registry.families[family] = replace(found, evidence=collector, narrow=narrow)
 
 
 def without_evidence(feature: str) -> None:
-    """Give ``feature`` no evidence even though its family has some (it describes the
-    account alone, like its age)."""
-    _WITHOUT_EVIDENCE.add(feature)
-
-
-def _families(features: Iterable[str]) -> dict[str, str]:
-    from accountrisk.features import signals  # noqa: F401  (registers every family)
-
-    out = {}
-    for name in features:
-        known = describe_feature(name)  # neighbour aggregates are named at run time
-        if known is not None and name not in _WITHOUT_EVIDENCE:
-            out[name] = known.family
-    return out
+    """Give the registered feature ``feature`` no evidence even though its family has some
+    (it describes the account alone, like its age); a family declares this with
+    ``FeatureSpec(..., has_evidence=False)``."""
+    registry = default_registry()
+    known = registry.features.get(feature)
+    if known is None:
+        raise ValueError(f"{feature!r} is not a registered feature")
+    registry.features[feature] = replace(known, has_evidence=False)
 
 
 def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[str],
@@ -117,37 +109,59 @@ def collect_evidence(engine: Any, as_of: str | datetime, account_ids: Iterable[s
     ``attr_*`` column) or with nothing to show gets an empty Evidence. Features of one
     family share one Evidence object.
     """
-    from accountrisk.features import signals  # noqa: F401
-
+    registry = default_registry()
     con = connection(engine)
     moment = as_of_moment(as_of)
     ids = id_list(account_ids)
-    wanted = list(FEATURES) if features is None else list(features)
-    family_of = _families(wanted)
+    wanted = list(registry.features) if features is None else list(features)
     memo: dict[str, dict[str, Evidence]] = {}
 
-    def family(name: str) -> dict[str, Evidence]:
+    def family_evidence(name: str) -> dict[str, Evidence]:
         if name not in memo:
-            collector = _COLLECTORS.get(name)
-            if collector is None or not ids:
+            family = registry.families.get(name)
+            if family is None or family.evidence is None or not ids:
                 memo[name] = {}
-            elif collector in _READ_FAMILIES:
-                memo[name] = collector(con, moment, ids, family=family)
+            elif family.evidence_reads:
+                memo[name] = family.evidence(con, moment, ids,
+                                             family=_reading(family, family_evidence))
             else:
-                memo[name] = collector(con, moment, ids)
+                memo[name] = family.evidence(con, moment, ids)
         return memo[name]
 
     out: dict[str, dict[str, Evidence]] = {a: {} for a in ids}
     for feature in wanted:
-        found = family(family_of[feature]) if feature in family_of else {}
+        known = registry.describe(feature)  # neighbour aggregates are named at run time
+        if known is not None and not known.has_evidence:
+            known = None
+        found = family_evidence(known.family) if known is not None else {}
         for account in ids:
             evidence = found.get(account, EMPTY)
-            if feature in FOCUS and evidence is not EMPTY:
-                evidence = _narrowed(evidence, FOCUS[feature])
-            elif family_of.get(feature) in _NARROW and evidence is not EMPTY:
-                evidence = _NARROW[family_of[feature]](feature, evidence)
+            if known is not None and evidence is not EMPTY:
+                evidence = _focused(known, evidence, registry.families.get(known.family))
             out[account][feature] = evidence
     return out
+
+
+def _reading(family: Family, family_evidence: Callable[[str], dict[str, Evidence]]
+             ) -> Callable[[str], dict[str, Evidence]]:
+    """The ``family=`` a collector that reads other families' evidence gets: those its
+    family declares (``evidence_reads``), and no others."""
+    def read(name: str) -> dict[str, Evidence]:
+        if name not in family.evidence_reads:
+            raise ValueError(f"family {family.name!r} reads the evidence of {name!r}, which "
+                             "its Family.evidence_reads does not list")
+        return family_evidence(name)
+    return read
+
+
+def _focused(feature: Feature, evidence: Evidence, family: Family | None) -> Evidence:
+    """What of its family's evidence ``feature`` is about: its focus kinds, or what the
+    family's narrowing keeps (a reason about co_worked neighbours lists those only)."""
+    if feature.focus:
+        return _narrowed(evidence, feature.focus)
+    if family is not None and family.narrow is not None:
+        return family.narrow(feature.name, evidence)
+    return evidence
 
 
 def _narrowed(evidence: Evidence, kinds: frozenset[str]) -> Evidence:

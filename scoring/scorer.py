@@ -416,7 +416,7 @@ class RiskScorer:
 
 def _claimed(engine: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     """claimed_timezone/claimed_country of the accounts, for the reason sentences."""
-    from accountrisk.scoring._evidence_common import columns, connection, rows
+    from accountrisk.scoring.evidence_tools import columns, connection, rows
 
     con = connection(engine)
     wanted = [c for c in CONTEXT_COLUMNS if c in columns(con, "accounts")]

@@ -86,12 +86,11 @@ def spark_engine():
 def _registry_order_restored():
     """Tests that swap signals in and out of the registry leave it exactly as found
     (monkeypatch re-inserts deleted keys at the end, which would reorder the output)."""
-    from accountrisk.features import signals  # noqa: F401  (registers every family)
-    from accountrisk.features.registry import FEATURES, STAGES
+    from accountrisk.features.registry import FEATURES, STAGES, default_registry
 
-    features, stages = dict(FEATURES), dict(STAGES)
+    families = default_registry().families
+    saved = [(d, dict(d)) for d in (families, FEATURES, STAGES)]
     yield
-    FEATURES.clear()
-    FEATURES.update(features)
-    STAGES.clear()
-    STAGES.update(stages)
+    for registered, before in saved:
+        registered.clear()
+        registered.update(before)

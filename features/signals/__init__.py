@@ -1,10 +1,25 @@
-"""Every signal family. Importing this package registers their stages and features.
+"""Every signal family, registered as one set: importing this package installs them as
+the default registry (:func:`~accountrisk.features.registry.install`).
 
-Adding a signal: one small module here (a stage and its ``@feature`` functions), listed
-below, plus its test under ``tests/signals/``. Order matters only for output column order.
+Adding a family: one module (or small package) here holding its stage SQL, its features
+and its evidence collector, whose ``FAMILY`` is added to :data:`FAMILIES`, plus its test
+under ``tests/signals/`` (see ``docs/adding-a-signal.md``). The order of :data:`FAMILIES`
+(and of the imports) does not matter: stages wait for the stage objects they name, and the
+registry orders them itself.
 """
 
-from . import base  # noqa: F401  (helper tables first)
-from . import (payout, portfolio, working_hours, rhythm, login_hours,  # noqa: F401
-               access, routes, identity_graph, takeover)
-from . import neighbours  # noqa: F401  (second phase: reads the features above)
+from ..registry import install
+from . import access, base, identity_graph, neighbours, payout, portfolio, takeover, working_hours
+
+FAMILIES = (
+    access.FAMILY,
+    base.FAMILY,
+    identity_graph.FAMILY,
+    neighbours.FAMILY,
+    payout.FAMILY,
+    portfolio.FAMILY,
+    takeover.FAMILY,
+    working_hours.FAMILY,
+)
+
+REGISTRY = install(FAMILIES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import StageContext, stage
+from ..registry import Family, StageContext, stage
 
 
 @stage(needs=("accounts",))
@@ -24,3 +24,8 @@ def confirmed_accounts(ctx: StageContext) -> str:
         sql = f"SELECT account_id FROM {ctx.table('accounts')} WHERE 1 = 0"
     ctx.create("confirmed_accounts", sql)
     return ""
+
+
+# Kept by build_features_for_evidence with the other families' helper tables: the
+# confirmed accounts they were computed with.
+FAMILY = Family("base", stages=(confirmed_accounts,), kept_tables=("confirmed_accounts",))

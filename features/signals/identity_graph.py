@@ -18,14 +18,28 @@ group id is its smallest account id) for the rings command.
 Weak links add up: households, co-workers and shared addresses percolate into one giant
 group once there are enough of them. A group over ``GIANT_GROUP_ACCOUNTS`` is chained, not a
 ring, so its members' group features are NULL (unknown); their direct-link features stay.
+
+The evidence (:func:`identity_evidence`) shows the group and what links it, from the kept
+``link_edges`` and ``link_group_membership``; without them, the direct links only.
 """
 
 from __future__ import annotations
 
-from ..dialect import Dialect
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+import duckdb
+
+from accountrisk.scoring.evidence_tools import (MAX_LISTED_ACCOUNTS, confirmed_before, helper,
+                                                helpers_ready, plural, rows, tables)
+from accountrisk.scoring.models import Evidence, LinkedAccount
+
 from ..errors import FeatureError
-from ..registry import STAGES, StageContext, feature, stage
+from ..registry import Family, FeatureSpec, StageContext, stage
 from .access import access_links
+from .base import confirmed_accounts
+from .portfolio import portfolio_pair_edges
 
 PAYOUT_HUB_ACCOUNTS = 50
 LINK_HUB_ACCOUNTS = 50
@@ -33,18 +47,11 @@ MAX_ROUNDS = 50
 # A group larger than this is chained by percolation (households, co-workers, shared
 # addresses adding up), not a ring: its group features are unknown (NULL), not huge.
 GIANT_GROUP_ACCOUNTS = 1000
-PORTFOLIO_STAGE = "portfolio_pair_edges"  # makes portfolio_account_pairs
-
-# The portfolio family is optional: wait for it only if it exists (signals/__init__ imports
-# it before this module).
-_AFTER = ("confirmed_accounts", access_links.name) + (
-    (PORTFOLIO_STAGE,) if PORTFOLIO_STAGE in STAGES else ())
-
-
-def _stage_ran(ctx: StageContext, name: str) -> bool:
-    """Whether stage ``name`` exists and had every table it needs (so its tables exist)."""
-    found = STAGES.get(name)
-    return found is not None and all(ctx.has(t) for t in found.needs)
+KEPT_TABLES = ("link_edges", "link_group_membership")  # evidence and rings read them
+# Without kept tables, direct links come from these families' evidence.
+EVIDENCE_READS = ("payout", "access", "portfolio")
+_IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
+FamilyEvidence = Callable[[str], dict[str, Evidence]]
 
 
 def _payout_edges(ctx: StageContext) -> str | None:
@@ -94,10 +101,10 @@ def _marketplace_edges(ctx: StageContext) -> str | None:
 def _edges_sql(ctx: StageContext) -> str:
     """Every non-hub edge between two accounts created before T, both directions, distinct."""
     sources = [s for s in (_payout_edges(ctx), _marketplace_edges(ctx)) if s]
-    if _stage_ran(ctx, access_links.name):
+    if ctx.runs(access_links):
         sources.append("SELECT account_id, other_account_id, link_kind "
                        "FROM access_account_pairs")
-    if _stage_ran(ctx, PORTFOLIO_STAGE):
+    if ctx.runs(portfolio_pair_edges):
         sources.append("SELECT account_id, other_account_id, link_kind "
                        "FROM portfolio_account_pairs UNION ALL "
                        "SELECT other_account_id, account_id, link_kind "
@@ -164,7 +171,35 @@ def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
         "link kind that chains unrelated accounts, or raise MAX_ROUNDS")
 
 
-@stage(needs=("accounts",), after=_AFTER)
+IDENTITY_FEATURES = (
+    FeatureSpec("link_group_account_count",
+                "Accounts in this account's link group, itself included (1 alone; NULL if "
+                "chained).",
+                reason="belongs to a group of {value:.0f} accounts linked by shared payout "
+                       "destinations, IPs, devices, portfolios or marketplace relations"),
+    FeatureSpec("link_group_confirmed_account_count",
+                "Other members of the link group confirmed fraudulent before T.",
+                reason="its link group holds {value:.0f} other accounts already confirmed "
+                       "fraudulent"),
+    FeatureSpec("link_group_link_kind_count",
+                "Distinct kinds of link (payout, ip, device, portfolio, marketplace kinds) in "
+                "the group.",
+                reason="its link group is tied together by {value:.0f} different kinds of link"),
+    FeatureSpec("direct_link_account_count",
+                "Accounts directly linked to this one by any kind of link.",
+                reason="is directly linked to {value:.0f} other accounts", fill=0),
+    FeatureSpec("direct_link_confirmed_account_count",
+                "Directly linked accounts confirmed fraudulent before T.",
+                reason="is directly linked to {value:.0f} accounts already confirmed fraudulent",
+                fill=0),
+    FeatureSpec("account_age_days",
+                "Days from sign-up to T.",
+                reason="the account is {value:.0f} days old", direction=-1, has_evidence=False),
+)
+
+
+@stage(needs=("accounts",), after=(confirmed_accounts, access_links, portfolio_pair_edges),
+       features=IDENTITY_FEATURES)
 def identity_links(ctx: StageContext) -> str:
     """Direct links and connected link groups per account, plus account age."""
     edges = ctx.create("link_edges", _edges_sql(ctx))
@@ -190,15 +225,17 @@ def identity_links(ctx: StageContext) -> str:
         GROUP BY e.account_id
     )
     SELECT a.account_id,
-           CASE WHEN {giant} THEN NULL ELSE coalesce(g.account_n, 1) END AS group_account_n,
+           CASE WHEN {giant} THEN NULL ELSE coalesce(g.account_n, 1) END
+               AS link_group_account_count,
            CASE WHEN {giant} THEN NULL
                 ELSE coalesce(g.confirmed_n, 0)
                      - CASE WHEN g.group_id IS NOT NULL AND own.account_id IS NOT NULL
-                            THEN 1 ELSE 0 END END AS group_confirmed_n,
-           CASE WHEN {giant} THEN NULL ELSE coalesce(k.kind_n, 0) END AS group_kind_n,
-           coalesce(dl.account_n, 0) AS direct_n,
-           coalesce(dl.confirmed_n, 0) AS direct_confirmed_n,
-           {age} AS age_days
+                            THEN 1 ELSE 0 END END AS link_group_confirmed_account_count,
+           CASE WHEN {giant} THEN NULL ELSE coalesce(k.kind_n, 0) END
+               AS link_group_link_kind_count,
+           coalesce(dl.account_n, 0) AS direct_link_account_count,
+           coalesce(dl.confirmed_n, 0) AS direct_link_confirmed_account_count,
+           {age} AS account_age_days
     FROM {ctx.table('accounts')} AS a
     LEFT JOIN {groups} AS m ON m.account_id = a.account_id
     LEFT JOIN group_stats AS g ON g.group_id = m.group_id
@@ -208,42 +245,114 @@ def identity_links(ctx: StageContext) -> str:
     """
 
 
-@feature(identity_links,
-         reason="belongs to a group of {value:.0f} accounts linked by shared payout "
-                "destinations, IPs, devices, portfolios or marketplace relations")
-def link_group_account_count(d: Dialect) -> str:
-    """Accounts in this account's link group, itself included (1 alone; NULL if chained)."""
-    return "group_account_n"
+def identity_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
+                      family: FamilyEvidence | None = None) -> dict[str, Evidence]:
+    """Direct links (other account, kind) and the link group's size, confirmed members and
+    link kinds. Without kept helper tables the group is unknown and the direct links come
+    from the other families' evidence (``family(name)``) and the marketplace's own links."""
+    if helpers_ready(con, as_of, "link_edges", "link_group_membership"):
+        return _from_helpers(con, as_of, ids)
+    return _direct_only(con, as_of, ids, family)
 
 
-@feature(identity_links,
-         reason="its link group holds {value:.0f} other accounts already confirmed fraudulent")
-def link_group_confirmed_account_count(d: Dialect) -> str:
-    """Other members of the link group confirmed fraudulent before T."""
-    return "group_confirmed_n"
+def _from_helpers(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
+                  ) -> dict[str, Evidence]:
+    edges, groups = helper("link_edges"), helper("link_group_membership")
+    params = {"ids": ids, "giant": GIANT_GROUP_ACCOUNTS}
+    direct = rows(con, f"""SELECT account_id, other_account_id, link_kind FROM {edges}
+                           WHERE {_IDS}""", params)
+    membership = rows(con, f"""
+        WITH mine AS (SELECT account_id, group_id FROM {groups} WHERE {_IDS}),
+        sizes AS (SELECT group_id, count(*) AS member_n FROM {groups}
+                  WHERE group_id IN (SELECT group_id FROM mine) GROUP BY group_id)
+        SELECT m.account_id AS subject, g.account_id AS member, s.group_id, s.member_n
+        FROM mine AS m JOIN sizes AS s ON s.group_id = m.group_id
+        JOIN {groups} AS g ON g.group_id = m.group_id
+        WHERE s.member_n <= $giant OR g.account_id = m.account_id""", params)
+    kinds = rows(con, f"""
+        SELECT m.group_id, e.link_kind, count(*) / 2 AS edge_n
+        FROM {edges} AS e JOIN {groups} AS m ON m.account_id = e.account_id
+        WHERE m.group_id IN (SELECT group_id FROM {groups} WHERE {_IDS})
+        GROUP BY m.group_id, e.link_kind""", params)
+    members: dict[str, set[str]] = defaultdict(set)
+    group_of: dict[str, tuple[str, int]] = {}
+    for r in membership:
+        members[r["subject"]].add(r["member"])
+        group_of[r["subject"]] = (r["group_id"], int(r["member_n"]))
+    everyone = {r["other_account_id"] for r in direct} | {m for s in members.values() for m in s}
+    confirmed = confirmed_before(con, as_of, sorted(everyone))
+    kind_counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in kinds:
+        kind_counts[r["group_id"]][r["link_kind"]] = int(r["edge_n"])
+    out = {}
+    for account in ids:
+        links = defaultdict(set)
+        for r in direct:
+            if r["account_id"] == account:
+                links[r["other_account_id"]].add(r["link_kind"])
+        if account not in group_of and not links:
+            continue
+        listed = _listed(links, members.get(account, set()) - {account} - set(links),
+                         confirmed)
+        notes, counts = [], {}
+        if account in group_of:
+            group_id, size = group_of[account]
+            group_confirmed = len((members[account] - {account}) & confirmed)
+            if size > GIANT_GROUP_ACCOUNTS:
+                notes.append(f"its link group of {size} accounts is chained by everyday links "
+                             "(households, co-workers), not a ring; direct links shown")
+            else:
+                counts = {f"{k} links": n for k, n in sorted(kind_counts[group_id].items())}
+                notes.append(f"link group {group_id}: {size} accounts, "
+                             f"{plural(group_confirmed, 'other member')} confirmed fraudulent")
+        out[account] = Evidence(accounts=listed, counts=counts, notes=notes)
+    return out
 
 
-@feature(identity_links,
-         reason="its link group is tied together by {value:.0f} different kinds of link")
-def link_group_link_kind_count(d: Dialect) -> str:
-    """Distinct kinds of link (payout, ip, device, portfolio, marketplace kinds) in the group."""
-    return "group_kind_n"
+def _listed(links: dict[str, set[str]], indirect: set[str], confirmed: set[str]
+            ) -> list[LinkedAccount]:
+    """Confirmed accounts first, then direct links before the group's other members; one
+    entry per direct link kind. At most twice MAX_LISTED_ACCOUNTS entries."""
+    order = sorted(set(links) | indirect,
+                   key=lambda a: (a not in confirmed, a not in links, a))
+    out = [LinkedAccount(account_id=other, link_kind=kind, is_confirmed_fraud=other in confirmed)
+           for other in order for kind in sorted(links.get(other, {"same group"}))]
+    return out[:MAX_LISTED_ACCOUNTS * 2]
 
 
-@feature(identity_links, fill=0, reason="is directly linked to {value:.0f} other accounts")
-def direct_link_account_count(d: Dialect) -> str:
-    """Accounts directly linked to this one by any kind of link."""
-    return "direct_n"
+def _direct_only(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
+                 family: FamilyEvidence | None) -> dict[str, Evidence]:
+    links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    if family is not None:
+        for name in EVIDENCE_READS:
+            for account, evidence in family(name).items():
+                for linked in evidence.accounts:
+                    links[account][linked.account_id].add(linked.link_kind)
+    if "account_links" in tables(con):
+        found = rows(con, f"""
+            SELECT account_id, other_account_id, kind FROM account_links
+            WHERE (linked_at IS NULL OR linked_at < $t) AND {_IDS}
+            UNION
+            SELECT other_account_id, account_id, kind FROM account_links
+            WHERE (linked_at IS NULL OR linked_at < $t)
+              AND other_account_id IN (SELECT unnest($ids::VARCHAR[]))""",
+                     {"t": as_of, "ids": ids})
+        for r in found:
+            if r["account_id"] != r["other_account_id"]:
+                links[r["account_id"]][r["other_account_id"]].add(r["kind"])
+    confirmed = confirmed_before(con, as_of,
+                                 sorted({o for m in links.values() for o in m}))
+    out = {}
+    for account in ids:
+        if links.get(account):
+            kinds = Counter(k for ks in links[account].values() for k in ks)
+            out[account] = Evidence(
+                accounts=_listed(links[account], set(), confirmed),
+                counts={f"{k} links": n for k, n in sorted(kinds.items())},
+                notes=["direct links only: the link group is known when features are built "
+                       "with build_features_for_evidence"])
+    return out
 
 
-@feature(identity_links, fill=0,
-         reason="is directly linked to {value:.0f} accounts already confirmed fraudulent")
-def direct_link_confirmed_account_count(d: Dialect) -> str:
-    """Directly linked accounts confirmed fraudulent before T."""
-    return "direct_confirmed_n"
-
-
-@feature(identity_links, direction=-1, reason="the account is {value:.0f} days old")
-def account_age_days(d: Dialect) -> str:
-    """Days from sign-up to T."""
-    return "age_days"
+FAMILY = Family("identity_graph", stages=(identity_links,), evidence=identity_evidence,
+                evidence_reads=EVIDENCE_READS, kept_tables=KEPT_TABLES)

@@ -1,9 +1,23 @@
-"""Shared payout destinations: the money trail that links fronted identities."""
+"""Shared payout destinations: the money trail that links fronted identities.
+
+The whole family in one module: the stage's SQL (``payout_links``), the features it emits
+(``PAYOUT_FEATURES``), the evidence behind their reasons (``payout_evidence``: which other
+accounts use the same destinations) and ``FAMILY``, which ties them together.
+"""
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from collections import defaultdict
+from datetime import datetime
+
+import duckdb
+
+from accountrisk.scoring.evidence_tools import (confirmed_sql, listed_accounts, more_note,
+                                                rows, shorten_token, tables)
+from accountrisk.scoring.models import Evidence, SharedToken
+
+from ..registry import Family, FeatureSpec, StageContext, stage
+from .base import confirmed_accounts
 
 RECENT_DAYS = 90
 # Destinations shared by more accounts are not paired out account by account (that is
@@ -13,6 +27,9 @@ PAIRED_TOKEN_MAX_ACCOUNTS = 200
 # returns the same DOUBLE either way).
 _ONE = "CAST(1 AS DOUBLE)"
 _ZERO = "CAST(0 AS DOUBLE)"
+# Evidence lists the first users of a destination this widely shared; its counts stay exact.
+LISTED_USERS_PER_TOKEN = 200
+_IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
 def payout_usage_sql(ctx: StageContext) -> str:
@@ -23,8 +40,35 @@ def payout_usage_sql(ctx: StageContext) -> str:
     return used
 
 
-@stage(needs=("accounts", "payout_methods"), after=("confirmed_accounts",))
+PAYOUT_FEATURES = (
+    FeatureSpec("payout_shared_account_count",
+                "Other accounts that use any of this account's payout destinations.",
+                reason="shares payout destinations with {value:.0f} other accounts", fill=0),
+    FeatureSpec("payout_shared_confirmed_account_count",
+                "Accounts confirmed fraudulent before T that share a payout destination with "
+                "this one.",
+                reason="shares payout destinations with {value:.0f} accounts already confirmed "
+                       "fraudulent", fill=0),
+    FeatureSpec("payout_method_count",
+                "Distinct payout destinations this account has added.",
+                reason="has {value:.0f} payout destinations on file", fill=0),
+    FeatureSpec("payout_method_added_90d_count",
+                "Payout destinations added in the 90 days before T (method churn).",
+                reason=f"added {{value:.0f}} payout destinations in the {RECENT_DAYS} days before",
+                fill=0),
+    FeatureSpec("payout_crypto_method_ratio",
+                "Share of this account's payout destinations that are crypto wallets.",
+                reason="{value:.0%} of payout destinations are crypto wallets"),
+    FeatureSpec("payout_destination_mismatch_ratio",
+                "Share of payout destinations (with a known country) outside the claimed country.",
+                reason="{value:.0%} of payout destinations are in a country other than the "
+                       "claimed {claimed_country}"),
+)
+
+
+@stage(needs=("accounts", "payout_methods"), after=(confirmed_accounts,), features=PAYOUT_FEATURES)
 def payout_links(ctx: StageContext) -> str:
+    """Per account: how many others share its payout destinations, and how it is paid."""
     d = ctx.d
     used = payout_usage_sql(ctx)
     recent = f"{d.days_between('m.added_at', ctx.as_of_sql)} <= {RECENT_DAYS}"
@@ -81,49 +125,91 @@ def payout_links(ctx: StageContext) -> str:
         GROUP BY m.account_id
     )
     SELECT coalesce(m.account_id, s.account_id) AS account_id,
-           s.other_count, s.other_confirmed_count, m.method_count, m.crypto_ratio,
-           m.destination_mismatch_ratio, m.recent_added_count
+           s.other_count AS payout_shared_account_count,
+           s.other_confirmed_count AS payout_shared_confirmed_account_count,
+           m.method_count AS payout_method_count,
+           m.recent_added_count AS payout_method_added_90d_count,
+           m.crypto_ratio AS payout_crypto_method_ratio,
+           m.destination_mismatch_ratio AS payout_destination_mismatch_ratio
     FROM methods AS m FULL OUTER JOIN shared AS s ON s.account_id = m.account_id
     """
 
 
-@feature(payout_links, reason="shares payout destinations with {value:.0f} other accounts",
-         fill=0)
-def payout_shared_account_count(d: Dialect) -> str:
-    """Other accounts that use any of this account's payout destinations."""
-    return "other_count"
+def payout_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
+                    ) -> dict[str, Evidence]:
+    """Other accounts using this account's payout destinations (methods on file or payouts)."""
+    present = tables(con)
+    if "payout_methods" not in present:
+        return {}
+    sources = [("payout_methods", "added_at")] + (
+        [("payouts", "paid_at")] if "payouts" in present else [])
+    # The account's own destinations first, then only their users: no pass over all pairs.
+    own = " UNION ".join(f"SELECT account_id, payout_token FROM {t} WHERE {c} < $t AND {_IDS}"
+                         for t, c in sources)
+    used = " UNION ".join(
+        f"SELECT account_id, payout_token FROM {t} WHERE {c} < $t "
+        f"AND payout_token IN (SELECT payout_token FROM own)" for t, c in sources)
+    params = {"t": as_of, "ids": ids}
+    # A destination used by crowds lists its first users only; its counts stay exact.
+    found = rows(con, f"""
+        WITH own AS ({own}),
+        used AS ({used}),
+        confirmed AS ({confirmed_sql(present)}),
+        users AS (
+            SELECT u.payout_token, u.account_id AS other_id,
+                   CASE WHEN c.account_id IS NULL THEN 0 ELSE 1 END AS is_confirmed,
+                   count(*) OVER (PARTITION BY u.payout_token) AS user_n,
+                   sum(CASE WHEN c.account_id IS NULL THEN 0 ELSE 1 END)
+                       OVER (PARTITION BY u.payout_token) AS confirmed_n,
+                   row_number() OVER (PARTITION BY u.payout_token
+                                      ORDER BY c.account_id IS NULL, u.account_id) AS pick
+            FROM used AS u LEFT JOIN confirmed AS c ON c.account_id = u.account_id
+        )
+        SELECT o.account_id, o.payout_token, s.other_id, s.is_confirmed, s.user_n,
+               s.confirmed_n
+        FROM own AS o JOIN users AS s ON s.payout_token = o.payout_token
+        WHERE s.pick <= {LISTED_USERS_PER_TOKEN} OR s.other_id = o.account_id
+        ORDER BY o.account_id, o.payout_token, s.other_id""", params)
+    methods = rows(con, f"""
+        SELECT account_id, payout_token, method, destination_country FROM payout_methods
+        WHERE added_at < $t AND {_IDS}""", params)
+    users: dict[str, set[str]] = defaultdict(set)
+    own_tokens: dict[str, set[str]] = defaultdict(set)
+    sizes: dict[str, tuple[int, int]] = {}
+    confirmed: set[str] = set()
+    for r in found:
+        users[r["payout_token"]].add(r["other_id"])
+        own_tokens[r["account_id"]].add(r["payout_token"])
+        sizes[r["payout_token"]] = (int(r["user_n"]), int(r["confirmed_n"]))
+        if r["is_confirmed"]:
+            confirmed.add(r["other_id"])
+    described = {(m["account_id"], m["payout_token"]):
+                 ", ".join(x for x in (m["method"], m["destination_country"]
+                                       and f"destination {m['destination_country']}") if x)
+                 for m in methods}
+    out = {}
+    for account, tokens in own_tokens.items():
+        others: dict[str, set[str]] = defaultdict(set)
+        shared = []
+        for token in sorted(tokens):
+            short = shorten_token(token, "pay")
+            other_users = users[token] - {account}
+            for other in other_users:
+                others[other].add(short)
+            user_n, confirmed_n = sizes[token]
+            own_confirmed = 1 if account in confirmed else 0
+            detail = described.get((account, token), "")
+            if user_n - 1 > PAIRED_TOKEN_MAX_ACCOUNTS:
+                detail = ", ".join(x for x in (detail, "a widely shared destination") if x)
+            shared.append(SharedToken(token=short, kind="payout", account_count=user_n - 1,
+                                      confirmed_count=confirmed_n - own_confirmed,
+                                      detail=detail))
+        listed, left_out = listed_accounts(others, "payout", confirmed)
+        shared.sort(key=lambda s: (-s.account_count, s.token))
+        out[account] = Evidence(accounts=listed, tokens=shared,
+                                notes=more_note(left_out, "accounts sharing payout "
+                                                           "destinations"))
+    return out
 
 
-@feature(payout_links, fill=0,
-         reason="shares payout destinations with {value:.0f} accounts already confirmed "
-                "fraudulent")
-def payout_shared_confirmed_account_count(d: Dialect) -> str:
-    """Accounts confirmed fraudulent before T that share a payout destination with this one."""
-    return "other_confirmed_count"
-
-
-@feature(payout_links, fill=0, reason="has {value:.0f} payout destinations on file")
-def payout_method_count(d: Dialect) -> str:
-    """Distinct payout destinations this account has added."""
-    return "method_count"
-
-
-@feature(payout_links, fill=0,
-         reason=f"added {{value:.0f}} payout destinations in the {RECENT_DAYS} days before")
-def payout_method_added_90d_count(d: Dialect) -> str:
-    """Payout destinations added in the 90 days before T (method churn)."""
-    return "recent_added_count"
-
-
-@feature(payout_links, reason="{value:.0%} of payout destinations are crypto wallets")
-def payout_crypto_method_ratio(d: Dialect) -> str:
-    """Share of this account's payout destinations that are crypto wallets."""
-    return "crypto_ratio"
-
-
-@feature(payout_links,
-         reason="{value:.0%} of payout destinations are in a country other than the claimed "
-                "{claimed_country}")
-def payout_destination_mismatch_ratio(d: Dialect) -> str:
-    """Share of payout destinations (with a known country) outside the claimed country."""
-    return "destination_mismatch_ratio"
+FAMILY = Family("payout", stages=(payout_links,), evidence=payout_evidence)

@@ -6,22 +6,30 @@ new devices, a new payout destination and a different working day, all at once. 
 at least 90 days before that window have a history to compare; the rest stay NULL.
 
 Each part reads its own table and is NULL when that table is missing, so the stage needs
-only ``accounts``.
+only ``accounts``. The evidence (:func:`takeover_evidence`) lists the devices first used and
+the payout destinations first added in the window.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
+
+import duckdb
+
+from accountrisk.scoring.evidence_tools import plural, rows, shorten_token, tables
+from accountrisk.scoring.models import Evidence, SharedToken
 
 from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
-from .working_hours import circular_hours_between
+from ..registry import Family, FeatureSpec, StageContext, stage
+from .working_hours.hours import circular_hours_between
 
 WINDOW_DAYS = 30
 MIN_HISTORY_DAYS = 90  # account age before the window needed for a baseline
 MIN_ACTIVITY_PER_PERIOD = 5  # actions needed on each side for a mean hour
 NEW_DEVICE_RATIO_CHANGE = 0.5
 HOUR_SHIFT_CHANGE_HOURS = 4  # beyond a DST hour and ordinary drift
+_IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
 def _utc_angle(ts: str, d: Dialect) -> str:
@@ -29,7 +37,31 @@ def _utc_angle(ts: str, d: Dialect) -> str:
     return f"(CAST({d.hour_of_day(ts)} * 60 + minute({ts}) AS DOUBLE) * pi() / 720)"
 
 
-@stage(needs=("accounts",))
+TAKEOVER_FEATURES = (
+    FeatureSpec("recent_new_device_session_ratio",
+                "Share of last-30-day sessions on devices unseen before (aged accounts with a "
+                "baseline).",
+                reason=f"{{value:.0%}} of sessions in the last {WINDOW_DAYS} days were on "
+                       "devices this account had never used before"),
+    FeatureSpec("has_recent_new_payout_method",
+                "1 when an aged account added a new payout destination in the last 30 days "
+                "beside old ones.",
+                reason=f"added a new payout destination in the last {WINDOW_DAYS} days although "
+                       "it already had others"),
+    FeatureSpec("recent_activity_hour_shift_hours",
+                "Hours (0..12, circular) between the mean UTC activity hour of the last 30 days "
+                "and before.",
+                reason=f"its working hours moved by {{value:.1f}} hours in the last {WINDOW_DAYS} "
+                       "days"),
+    FeatureSpec("takeover_change_count",
+                "How many of new devices (>= 50%), new payout and hour shift (>= 4 h) hold "
+                "(0..3).",
+                reason=f"{{value:.0f}} of 3 takeover signs (new devices, new payout destination, "
+                       f"shifted hours) appeared together in the last {WINDOW_DAYS} days"),
+)
+
+
+@stage(needs=("accounts",), features=TAKEOVER_FEATURES)
 def takeover_changes(ctx: StageContext) -> str:
     """Per aged account: what changed in the last 30 days against its earlier history."""
     d = ctx.d
@@ -100,41 +132,55 @@ def takeover_changes(ctx: StageContext) -> str:
         SELECT g.account_id, {', '.join(columns)}
         FROM aged AS g {' '.join(joins)}
     )
-    SELECT account_id, new_device_ratio, new_payout, hour_shift_hours,
+    SELECT account_id, new_device_ratio AS recent_new_device_session_ratio,
+           new_payout AS has_recent_new_payout_method,
+           hour_shift_hours AS recent_activity_hour_shift_hours,
            CASE WHEN new_device_ratio >= {NEW_DEVICE_RATIO_CHANGE} THEN 1 ELSE 0 END
            + CASE WHEN new_payout = 1 THEN 1 ELSE 0 END
            + CASE WHEN hour_shift_hours >= {HOUR_SHIFT_CHANGE_HOURS} THEN 1 ELSE 0 END
-               AS change_count
+               AS takeover_change_count
     FROM changes
     """
 
 
-@feature(takeover_changes,
-         reason=f"{{value:.0%}} of sessions in the last {WINDOW_DAYS} days were on devices "
-                "this account had never used before")
-def recent_new_device_session_ratio(d: Dialect) -> str:
-    """Share of last-30-day sessions on devices unseen before (aged accounts with a baseline)."""
-    return "new_device_ratio"
+def takeover_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
+                      ) -> dict[str, Evidence]:
+    """Devices first used and payout destinations first added in the last window."""
+    present = tables(con)
+    window = as_of - timedelta(days=WINDOW_DAYS)
+    params = {"t": as_of, "w": window, "ids": ids}
+    parts = []
+    if "sessions" in present:
+        parts.append(f"""SELECT account_id, 'device' AS kind, device_token AS token,
+                min(started_at) AS first_seen FROM sessions
+            WHERE started_at < $t AND device_token IS NOT NULL AND {_IDS}
+            GROUP BY account_id, device_token""")
+    if "payout_methods" in present:
+        parts.append(f"""SELECT account_id, 'payout' AS kind, payout_token AS token,
+                min(added_at) AS first_seen
+            FROM payout_methods WHERE added_at < $t AND {_IDS}
+            GROUP BY account_id, payout_token""")
+    if not parts:
+        return {}
+    found = rows(con, " UNION ALL ".join(parts), params)
+    out = {}
+    for account in ids:
+        mine = [r for r in found if r["account_id"] == account]
+        new = [r for r in mine if r["first_seen"] >= window]
+        if not new:
+            continue
+        prefix = {"device": "dev", "payout": "pay"}
+        tokens = [SharedToken(token=shorten_token(r["token"], prefix[r["kind"]]),
+                              kind=r["kind"],
+                              detail=f"first seen {r['first_seen']:%Y-%m-%d}")
+                  for r in sorted(new, key=lambda r: r["first_seen"])]
+        kinds = Counter(r["kind"] for r in new)
+        older = Counter(r["kind"] for r in mine if r["first_seen"] < window)
+        noun = {"device": "device", "payout": "payout destination"}
+        notes = [f"{plural(kinds[k], 'new ' + noun[k])} in the last {WINDOW_DAYS} "
+                 f"days beside {older[k]} older" for k in sorted(kinds)]
+        out[account] = Evidence(tokens=tokens, notes=notes)
+    return out
 
 
-@feature(takeover_changes,
-         reason=f"added a new payout destination in the last {WINDOW_DAYS} days although it "
-                "already had others")
-def has_recent_new_payout_method(d: Dialect) -> str:
-    """1 when an aged account added a new payout destination in the last 30 days beside old ones."""
-    return "new_payout"
-
-
-@feature(takeover_changes,
-         reason=f"its working hours moved by {{value:.1f}} hours in the last {WINDOW_DAYS} days")
-def recent_activity_hour_shift_hours(d: Dialect) -> str:
-    """Hours (0..12, circular) between the mean UTC activity hour of the last 30 days and before."""
-    return "hour_shift_hours"
-
-
-@feature(takeover_changes,
-         reason=f"{{value:.0f}} of 3 takeover signs (new devices, new payout destination, "
-                f"shifted hours) appeared together in the last {WINDOW_DAYS} days")
-def takeover_change_count(d: Dialect) -> str:
-    """How many of new devices (>= 50%), new payout and hour shift (>= 4 h) hold (0..3)."""
-    return "change_count"
+FAMILY = Family("takeover", stages=(takeover_changes,), evidence=takeover_evidence)

@@ -1,8 +1,10 @@
 from datetime import datetime
 
+import pytest
+
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
-from accountrisk.features.registry import FEATURES, Feature
+from accountrisk.features.registry import FEATURES, Family, Feature, default_registry
 from accountrisk.features.signals import access
 from accountrisk.scoring import evidence as ev
 from accountrisk.scoring.evidence import (build_features_for_evidence, collect_evidence,
@@ -203,12 +205,13 @@ def test_evidence_is_chosen_by_family(monkeypatch):
         template = FEATURES["payout_method_count"]
         monkeypatch.setitem(FEATURES, "payout_new_signal", Feature(
             name="payout_new_signal", stage=template.stage, family="payout",
-            description="x", reason="x", expression=template.expression))
-        monkeypatch.setitem(ev._COLLECTORS, "custom", lambda con, t, ids: {
-            a: ev.Evidence(notes=[f"custom {a}"]) for a in ids})
+            description="x", reason="x"))
+        monkeypatch.setitem(default_registry().families, "custom", Family(
+            "custom", stages=(), evidence=lambda con, t, ids: {
+                a: ev.Evidence(notes=[f"custom {a}"]) for a in ids}))
         monkeypatch.setitem(FEATURES, "custom_signal", Feature(
             name="custom_signal", stage=template.stage, family="custom", description="x",
-            reason="x", expression=template.expression))
+            reason="x"))
         added = collect_evidence(engine, AS_OF, ["a"], ["payout_new_signal", "custom_signal"])
     a = found["a"]
     assert a["payout_method_count"] == a["payout_shared_account_count"]
@@ -217,6 +220,31 @@ def test_evidence_is_chosen_by_family(monkeypatch):
     assert all(e == ev.Evidence() for e in found["nobody"].values())
     assert added["a"]["payout_new_signal"] == a["payout_method_count"]
     assert added["a"]["custom_signal"].notes == ["custom a"]
+
+
+def test_a_registered_collector_replaces_its_familys_own():
+    def mine(con, t, ids):
+        return {a: ev.Evidence(notes=["mine"]) for a in ids}
+
+    ev.register_collector("payout", mine)  # the conftest fixture restores the registry
+    with load(payout_methods=[{"account_id": "a", "payout_token": "p1"}]) as engine:
+        found = one(engine, "a", "payout_method_count")
+    assert found.notes == ["mine"]
+    with pytest.raises(ValueError, match="no signal family is named 'nope'"):
+        ev.register_collector("nope", mine)
+
+
+def test_a_collector_reads_only_the_families_it_declares(monkeypatch):
+    def nosy(con, t, ids, family):
+        return family("access")
+
+    registry = default_registry()
+    monkeypatch.setitem(registry.families, "payout", Family(
+        "payout", stages=registry.families["payout"].stages, evidence=nosy,
+        evidence_reads=("portfolio",)))
+    with load(payout_methods=[{"account_id": "a", "payout_token": "p1"}]) as engine:
+        with pytest.raises(ValueError, match="reads the evidence of 'access'"):
+            one(engine, "a", "payout_method_count")
 
 
 def test_missing_tables_give_empty_evidence_and_hostile_ids_are_just_data():

@@ -7,7 +7,7 @@ import pytest
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_folder
 from accountrisk.synthetic import generate
-from accountrisk.scoring._evidence_common import MAX_LISTED_ACCOUNTS
+from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
 
 AS_OF = "2026-09-01"
@@ -79,7 +79,7 @@ def test_evidence_matches_feature_counts_recomputed_and_from_kept_tables(market,
     finally:
         cursor.close()
     # Recomputed text matches are approximate by design (boilerplate needs corpus-wide
-    # document frequencies; see scoring/_evidence_neighbourhood.py): only the kept-table
+    # document frequencies; see features/signals/portfolio/neighbourhood.py): only the kept-table
     # path must name exactly the counted accounts for descriptions.
     _check(sample, recomputed, skip=("portfolio_text_near_duplicate_account_count",))
     kinds_seen = defaultdict(int)

@@ -7,7 +7,7 @@ import pytest
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
-from accountrisk.scoring._evidence_common import MAX_LISTED_ACCOUNTS
+from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
 from tests.conftest import NOW, make_tables
 

@@ -12,6 +12,7 @@ from accountrisk.features.signals import identity_graph
 from accountrisk.features.signals.identity_graph import (LINK_HUB_ACCOUNTS,
                                                          PAYOUT_HUB_ACCOUNTS,
                                                          connected_groups)
+from accountrisk.features.signals.portfolio import portfolio_pair_edges
 from tests.conftest import NOW, compute, make_tables
 
 
@@ -110,7 +111,8 @@ def test_hub_payout_token_and_hub_marketplace_account_do_not_link():
 
 
 def test_portfolio_pairs_join_the_graph_when_the_portfolio_stage_ran(monkeypatch):
-    fake = Stage(name=identity_graph.PORTFOLIO_STAGE, needs=("accounts",), build=lambda c: "")
+    # Stands in for the portfolio stage, so that only the pairs made below are read.
+    fake = Stage(name=portfolio_pair_edges.name, needs=("accounts",), build=lambda c: "")
     monkeypatch.setitem(STAGES, fake.name, fake)
 
     def pairs(engine):
@@ -196,8 +198,8 @@ def test_access_and_graph_signals_agree_on_spark(monkeypatch, spark_engine):
     for name in [n for n, f in FEATURES.items() if f.stage not in keep]:
         monkeypatch.delitem(FEATURES, name)
     # Stands in for the portfolio stage, which does not run without portfolio items.
-    monkeypatch.setitem(STAGES, identity_graph.PORTFOLIO_STAGE, Stage(
-        identity_graph.PORTFOLIO_STAGE, needs=("portfolio_items",), build=lambda c: ""))
+    monkeypatch.setitem(STAGES, portfolio_pair_edges.name, Stage(
+        portfolio_pair_edges.name, needs=("portfolio_items",), build=lambda c: ""))
     day = datetime(2025, 6, 1)
     sessions = [{"account_id": f"f{i}", "ip_token": "farm", "ip_type": "residential",
                  "device_token": f"dev{i % 2}", "remote_access_tool": "anydesk" if i else None,

@@ -245,7 +245,7 @@ def test_base_features_are_the_same_with_and_without_the_second_phase(monkeypatc
 
 def test_a_first_phase_stage_cannot_wait_for_a_second_phase_stage(monkeypatch):
     monkeypatch.setitem(STAGES, "early", Stage("early", ("accounts",), lambda c: "",
-                                               after=("neighbour_aggregates",)))
+                                               after=(STAGES["neighbour_aggregates"],)))
     with DuckDBEngine() as engine:
         assert load_tables(make_tables(accounts=[{"account_id": "a"}]), engine,
                            now=NOW).usable

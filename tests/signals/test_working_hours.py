@@ -238,9 +238,9 @@ def spark_stage_features(engine, tables, as_of, stage_names, now=NOW):
 
         def add_helpers(name: str) -> None:
             for helper in STAGES[name].after:
-                add_helpers(helper)
-                if helper not in helpers:
-                    helpers.append(helper)
+                add_helpers(helper.name)
+                if helper.name not in helpers:
+                    helpers.append(helper.name)
 
         for name in stage_names:
             add_helpers(name)

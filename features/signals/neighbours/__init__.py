@@ -16,19 +16,31 @@ its neighbours' counts, and no key signal reads a label.
 
 Helper tables (kept for evidence with ``build_features_for_evidence``): ``nbr_edges``,
 ``nbr_nodes`` (node numbers of account ids, decisions), ``nbr_relations`` (relation_id,
-relation).
+relation). The evidence (:mod:`.evidence`) lists an account's neighbours per relation.
 """
 
 from __future__ import annotations
 
-from ...registry import STAGES, StageContext, feature_pattern, stage
+from ...registry import Family, FeaturePattern, StageContext, stage
+from ..access import access_links
+from ..base import confirmed_accounts
+from ..payout import payout_links
+from ..portfolio import portfolio_pair_edges
 from . import aggregates, naming, relations
-
-_AFTER = ("confirmed_accounts", "payout_links", "access_links") + (
-    (relations.PORTFOLIO_STAGE,) if relations.PORTFOLIO_STAGE in STAGES else ())
+from .evidence import EVIDENCE_READS, KEPT_TABLES, narrow, neighbour_evidence
 
 
-@stage(needs=("accounts",), after=_AFTER, reads_base_features=True)
+NEIGHBOUR_PATTERNS = tuple(
+    FeaturePattern(a.pattern, description=a.description, reason=a.reason,
+                   direction=a.direction, fill=a.fill, words=naming.signal_words,
+                   placeholders=naming.PLACEHOLDERS)
+    for a in naming.AGGREGATES
+)
+
+
+@stage(needs=("accounts",), after=(confirmed_accounts, payout_links, access_links,
+                                   portfolio_pair_edges),
+       patterns=NEIGHBOUR_PATTERNS, reads_base_features=True)
 def neighbour_aggregates(ctx: StageContext) -> str:
     """Per account, one column per relation, aggregate and signal (see the module)."""
     base = ctx.base_features
@@ -43,10 +55,5 @@ def neighbour_aggregates(ctx: StageContext) -> str:
     return aggregates.wide_sql(ctx, stats, naming.column_names(found, signal_names))
 
 
-PATTERNS = [
-    feature_pattern(neighbour_aggregates, a.pattern, description=a.description,
-                    reason=a.reason, direction=a.direction, fill=a.fill,
-                    family=naming.FAMILY, words=naming.signal_words,
-                    placeholders=naming.PLACEHOLDERS)
-    for a in naming.AGGREGATES
-]
+FAMILY = Family(naming.FAMILY, stages=(neighbour_aggregates,), evidence=neighbour_evidence,
+                narrow=narrow, evidence_reads=EVIDENCE_READS, kept_tables=KEPT_TABLES)

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ...registry import STAGES, StageContext
+from ...registry import StageContext
 from ..access import access_links
 from ..payout import PAIRED_TOKEN_MAX_ACCOUNTS, payout_links, payout_usage_sql
+from ..portfolio import portfolio_pair_edges
 
 MAX_OWN_KINDS = 4
 OTHER_LINKS = "other_link"
 PAYOUT, ACCESS, PORTFOLIO = "payout", "access", "portfolio"
-PORTFOLIO_STAGE = "portfolio_pair_edges"  # makes portfolio_account_pairs
 RESERVED = (OTHER_LINKS, PAYOUT, ACCESS, PORTFOLIO)
 EDGES = "nbr_edges"
 ONE_WAY = "nbr_ties"
@@ -88,12 +88,6 @@ def link_relations(kind_counts: list[tuple[str, int]], start: int = 0) -> list[R
     return out
 
 
-def stage_ran(ctx: StageContext, name: str) -> bool:
-    """Whether stage ``name`` exists and had every table it needs (so its tables exist)."""
-    found = STAGES.get(name)
-    return found is not None and all(ctx.has(t) for t in found.needs)
-
-
 def relations(ctx: StageContext) -> list[Relation]:
     """The relations this folder has, in feature order: link kinds, payout, access,
     portfolio."""
@@ -102,9 +96,9 @@ def relations(ctx: StageContext) -> list[Relation]:
         counts = ctx.arrow(f"SELECT kind, count(*) AS n FROM {ctx.whole_table('account_links')}"
                            " GROUP BY kind").to_pylist()
         out += link_relations([(r["kind"], int(r["n"])) for r in counts])
-    for name, stage_name in ((PAYOUT, payout_links.name), (ACCESS, access_links.name),
-                             (PORTFOLIO, PORTFOLIO_STAGE)):
-        if stage_ran(ctx, stage_name):
+    for name, stage in ((PAYOUT, payout_links), (ACCESS, access_links),
+                        (PORTFOLIO, portfolio_pair_edges)):
+        if ctx.runs(stage):
             out.append(Relation(len(out), name))
     return out
 

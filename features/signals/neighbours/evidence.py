@@ -21,15 +21,18 @@ from datetime import datetime
 
 import duckdb
 
-from accountrisk.features.signals.neighbours import naming
-from accountrisk.features.signals.neighbours.relations import (ACCESS, PORTFOLIO,
-                                                              link_relations)
-from accountrisk.features.signals.payout import PAIRED_TOKEN_MAX_ACCOUNTS
-from accountrisk.scoring._evidence_common import (MAX_LISTED_ACCOUNTS, decisions_before,
-                                                  helper, helpers_ready, plural, rows,
-                                                  tables)
+from accountrisk.scoring.evidence_tools import (MAX_LISTED_ACCOUNTS, decisions_before, helper,
+                                                helpers_ready, plural, rows, tables)
 from accountrisk.scoring.models import Evidence, LinkedAccount
 
+from ..payout import PAIRED_TOKEN_MAX_ACCOUNTS
+from . import naming
+from .relations import ACCESS, PORTFOLIO, link_relations
+
+# Kept by build_features_for_evidence: the neighbours exactly as the features saw them.
+KEPT_TABLES = ("nbr_edges", "nbr_nodes", "nbr_relations")
+# Without kept tables, access and portfolio neighbours come from those families' evidence.
+EVIDENCE_READS = (ACCESS, PORTFOLIO)
 FamilyEvidence = Callable[[str], dict[str, Evidence]]
 Ties = dict[str, dict[str, dict[str, float]]]  # account -> relation -> neighbour -> weight
 _IDS = "IN (SELECT unnest($ids::VARCHAR[]))"
@@ -38,7 +41,7 @@ _IDS = "IN (SELECT unnest($ids::VARCHAR[]))"
 def neighbour_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
                        family: FamilyEvidence | None = None) -> dict[str, Evidence]:
     """Each account's neighbours in every relation, with counts and decisions."""
-    if helpers_ready(con, as_of, "nbr_edges", "nbr_nodes", "nbr_relations"):
+    if helpers_ready(con, as_of, *KEPT_TABLES):
         ties, partial = _kept(con, ids), set()
     else:
         ties, partial = _recomputed(con, as_of, ids, family)
@@ -148,8 +151,8 @@ def _recomputed(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
             ties[r["subject"]]["payout"][r["other"]] = float(r["shared"])
     partial = set()
     if family is not None:
-        for relation, name in ((ACCESS, "access"), (PORTFOLIO, "portfolio")):
-            for account, evidence in family(name).items():
+        for relation in EVIDENCE_READS:  # each relation is named after its family
+            for account, evidence in family(relation).items():
                 kinds: dict[str, set[str]] = defaultdict(set)
                 for linked in evidence.accounts:
                     kinds[linked.account_id].add(linked.link_kind)

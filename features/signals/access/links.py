@@ -14,8 +14,8 @@ non-hub links only) for the identity-link graph.
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from ...registry import FeatureSpec, StageContext, stage
+from ..base import confirmed_accounts
 
 # A token used by more accounts than this (before T) is a hub (VPN exit, carrier NAT, kiosk).
 HUB_ACCOUNTS = 20
@@ -39,7 +39,50 @@ def _ratio(part: str, whole: str) -> str:
     return f"CASE WHEN {whole} > 0 THEN CAST({part} AS DOUBLE) / {whole} END"
 
 
-@stage(needs=("accounts", "sessions"), after=("confirmed_accounts",))
+ACCESS_FEATURES = (
+    FeatureSpec("residential_ip_shared_account_count",
+                "Other accounts on one of its home, mobile or unknown-type IPs within 30 days "
+                "(no hubs).",
+                reason="shares a home or mobile IP address with {value:.0f} other accounts",
+                fill=0, focus=("ip",)),
+    FeatureSpec("device_shared_account_count",
+                "Other accounts seen on the same device fingerprint (devices used by crowds "
+                "excluded).",
+                reason="shares a device with {value:.0f} other accounts",
+                fill=0, focus=("device",)),
+    FeatureSpec("shared_access_confirmed_account_count",
+                "Accounts confirmed fraudulent before T sharing a non-hub IP or a device with "
+                "this one.",
+                reason="shares an IP address or device with {value:.0f} accounts already "
+                       "confirmed fraudulent", fill=0),
+    FeatureSpec("remote_access_session_ratio",
+                "Share of sessions in which a remote-desktop or KVM tool was detected.",
+                reason="{value:.0%} of sessions ran through a remote-desktop tool"),
+    FeatureSpec("anonymizer_session_ratio",
+                "Share of sessions (with a known IP type) from VPN, proxy or Tor addresses.",
+                reason="{value:.0%} of sessions came through a VPN, proxy or Tor"),
+    FeatureSpec("hosting_session_ratio",
+                "Share of sessions (with a known IP type) from hosting (data-center) addresses.",
+                reason="{value:.0%} of sessions came from data-center addresses"),
+    FeatureSpec("hub_ip_session_ratio",
+                "Share of sessions on hub IPs (used by crowds of accounts, or "
+                "VPN/proxy/hosting/Tor).",
+                reason="{value:.0%} of sessions came from addresses shared by many accounts",
+                direction=0),
+    FeatureSpec("ip_country_distinct_count",
+                "Distinct countries the session IP addresses were located in.",
+                reason="logged in from {value:.0f} different IP countries", fill=0),
+    FeatureSpec("ip_country_change_per_30d_ratio",
+                "IP-country changes between consecutive sessions per 30 days (spans under 30 "
+                "days count as 30).",
+                reason="the IP country changed {value:.1f} times per 30 days between sessions"),
+    FeatureSpec("session_count",
+                "Login sessions before T.",
+                reason="had {value:.0f} sessions", direction=0, fill=0),
+)
+
+
+@stage(needs=("accounts", "sessions"), after=(confirmed_accounts,), features=ACCESS_FEATURES)
 def access_links(ctx: StageContext) -> str:
     """Per-account session mix plus the non-hub IP and device links between accounts."""
     d = ctx.d
@@ -126,86 +169,21 @@ def access_links(ctx: StageContext) -> str:
                {d.days_between("min(started_at)", "max(started_at)")} AS span_days
         FROM ordered GROUP BY account_id
     )
-    SELECT m.account_id, m.session_n,
-           coalesce(l.ip_shared_n, 0) AS ip_shared_n,
-           coalesce(l.device_shared_n, 0) AS device_shared_n,
-           coalesce(l.confirmed_shared_n, 0) AS confirmed_shared_n,
-           {_ratio("m.remote_n", "m.session_n")} AS remote_ratio,
-           {_ratio("m.anonymizer_n", "m.typed_n")} AS anonymizer_ratio,
-           {_ratio("m.hosting_n", "m.typed_n")} AS hosting_ratio,
-           {_ratio("m.hub_session_n", "m.session_n")} AS hub_ratio,
-           coalesce(ch.country_n, 0) AS country_n,
+    SELECT m.account_id,
+           coalesce(l.ip_shared_n, 0) AS residential_ip_shared_account_count,
+           coalesce(l.device_shared_n, 0) AS device_shared_account_count,
+           coalesce(l.confirmed_shared_n, 0) AS shared_access_confirmed_account_count,
+           {_ratio("m.remote_n", "m.session_n")} AS remote_access_session_ratio,
+           {_ratio("m.anonymizer_n", "m.typed_n")} AS anonymizer_session_ratio,
+           {_ratio("m.hosting_n", "m.typed_n")} AS hosting_session_ratio,
+           {_ratio("m.hub_session_n", "m.session_n")} AS hub_ip_session_ratio,
+           coalesce(ch.country_n, 0) AS ip_country_distinct_count,
            CASE WHEN ch.account_id IS NOT NULL
                 THEN CAST(ch.change_n AS DOUBLE) * 30
                      / CASE WHEN ch.span_days > 30 THEN CAST(ch.span_days AS DOUBLE) ELSE 30 END
-           END AS country_change_rate
+           END AS ip_country_change_per_30d_ratio,
+           m.session_n AS session_count
     FROM mix AS m
     LEFT JOIN links AS l ON l.account_id = m.account_id
     LEFT JOIN churn AS ch ON ch.account_id = m.account_id
     """
-
-
-@feature(access_links, fill=0,
-         reason="shares a home or mobile IP address with {value:.0f} other accounts")
-def residential_ip_shared_account_count(d: Dialect) -> str:
-    """Other accounts on one of its home, mobile or unknown-type IPs within 30 days (no hubs)."""
-    return "ip_shared_n"
-
-
-@feature(access_links, fill=0, reason="shares a device with {value:.0f} other accounts")
-def device_shared_account_count(d: Dialect) -> str:
-    """Other accounts seen on the same device fingerprint (devices used by crowds excluded)."""
-    return "device_shared_n"
-
-
-@feature(access_links, fill=0,
-         reason="shares an IP address or device with {value:.0f} accounts already confirmed "
-                "fraudulent")
-def shared_access_confirmed_account_count(d: Dialect) -> str:
-    """Accounts confirmed fraudulent before T sharing a non-hub IP or a device with this one."""
-    return "confirmed_shared_n"
-
-
-@feature(access_links, reason="{value:.0%} of sessions ran through a remote-desktop tool")
-def remote_access_session_ratio(d: Dialect) -> str:
-    """Share of sessions in which a remote-desktop or KVM tool was detected."""
-    return "remote_ratio"
-
-
-@feature(access_links, reason="{value:.0%} of sessions came through a VPN, proxy or Tor")
-def anonymizer_session_ratio(d: Dialect) -> str:
-    """Share of sessions (with a known IP type) from VPN, proxy or Tor addresses."""
-    return "anonymizer_ratio"
-
-
-@feature(access_links, reason="{value:.0%} of sessions came from data-center addresses")
-def hosting_session_ratio(d: Dialect) -> str:
-    """Share of sessions (with a known IP type) from hosting (data-center) addresses."""
-    return "hosting_ratio"
-
-
-@feature(access_links, direction=0,
-         reason="{value:.0%} of sessions came from addresses shared by many accounts")
-def hub_ip_session_ratio(d: Dialect) -> str:
-    """Share of sessions on hub IPs (used by crowds of accounts, or VPN/proxy/hosting/Tor)."""
-    return "hub_ratio"
-
-
-@feature(access_links, fill=0, reason="logged in from {value:.0f} different IP countries")
-def ip_country_distinct_count(d: Dialect) -> str:
-    """Distinct countries the session IP addresses were located in."""
-    return "country_n"
-
-
-@feature(access_links,
-         reason="the IP country changed {value:.1f} times per 30 days between sessions")
-def ip_country_change_per_30d_ratio(d: Dialect) -> str:
-    """IP-country changes between consecutive sessions per 30 days (spans under 30 days count
-    as 30)."""
-    return "country_change_rate"
-
-
-@feature(access_links, fill=0, direction=0, reason="had {value:.0f} sessions")
-def session_count(d: Dialect) -> str:
-    """Login sessions before T."""
-    return "session_n"

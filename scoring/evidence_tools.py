@@ -1,10 +1,10 @@
 """Shared plumbing of the evidence collectors: connections, bound queries, tokens, labels.
 
-Evidence queries run on DuckDB only (they serve the embedded scorer, not the portable
-feature SQL). Account ids, tokens and times are always bound parameters; the only text
-formatted into SQL is our own table and column names and constants.
+Each signal family's collector (``features/signals/<family>``) and the scoring layer use
+these. Evidence queries run on DuckDB only (they serve the embedded scorer, not the
+portable feature SQL). Account ids, tokens and times are always bound parameters; the only
+text formatted into SQL is our own table and column names and constants.
 """
-
 from __future__ import annotations
 
 import re
@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from accountrisk.features.pipeline import build_features, parse_as_of
-from accountrisk.features.signals import working_hours
+from accountrisk.features.pipeline import parse_as_of
+from accountrisk.scoring.models import LinkedAccount
 
 # At most this many other accounts are listed behind one reason; the rest are counted.
 MAX_LISTED_ACCOUNTS = 25
@@ -23,14 +23,9 @@ MAX_LISTED_ACCOUNTS = 25
 MAX_LISTED_ITEMS = 40
 TOKEN_SHOWN_CHARS = 4
 
-# Helper tables of the feature pipeline that evidence and rings read when they are kept,
-# under their own names (``evidence__<name>``) so a later pipeline run cannot replace them.
-HELPER_TABLES = (
-    "confirmed_accounts", "link_edges", "link_group_membership",
-    working_hours.HISTOGRAM_TABLE, "portfolio_item_keys", "portfolio_item_matches",
-    "portfolio_text_pairs", "profile_photo_account_pairs",
-    "nbr_edges", "nbr_nodes", "nbr_relations",
-)
+# Helper tables of the feature pipeline that evidence and rings read when they are kept
+# (each family lists its own: Family.kept_tables) live on under their own names
+# (``evidence__<name>``), so a later pipeline run cannot replace them.
 HELPER_PREFIX = "evidence__"
 _MARKER = HELPER_PREFIX + "as_of"
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
@@ -173,24 +168,30 @@ def helpers_ready(con: duckdb.DuckDBPyConnection, as_of: datetime, *names: str) 
     return all(helper(n) in present for n in names)
 
 
-def build_features_for_evidence(engine: Any, as_of: str | datetime, *,
-                                progress: Any = None) -> Any:
-    """:func:`~accountrisk.features.pipeline.build_features`, keeping the helper tables
-    that evidence and rings read (renamed ``evidence__*``, with the as-of time recorded).
-
-    Call it instead of ``build_features`` when reasons will need evidence: evidence for
-    portfolio matches and link groups then comes from the very tables the features were
-    computed from, cheaply. The kept tables are temporary tables of this engine's
-    connection (other connections or cursors recompute instead).
-    """
-    moment = parse_as_of(as_of)
-    con = connection(engine)
-    result = build_features(engine, moment, progress=progress, keep=HELPER_TABLES)
+def keep_helper_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str],
+                       as_of: datetime) -> None:
+    """Rename the pipeline's helper tables ``names`` that exist to their kept names and
+    record ``as_of`` as their time (see :func:`helpers_ready`)."""
     present = tables(con)
-    for name in HELPER_TABLES:
+    for name in names:
         con.execute(f"DROP TABLE IF EXISTS {helper(name)}")
         if name in present:
             con.execute(f"ALTER TABLE {name} RENAME TO {helper(name)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_MARKER} (as_of TIMESTAMP)")
-    con.execute(f"INSERT INTO {_MARKER} VALUES ($t)", {"t": moment})
-    return result
+    con.execute(f"INSERT INTO {_MARKER} VALUES ($t)", {"t": as_of})
+
+
+def listed_accounts(others: dict[str, set[str]], kind: str, confirmed: set[str]
+                    ) -> tuple[list[LinkedAccount], int]:
+    """LinkedAccounts of ``others`` (account -> shortened tokens shared), confirmed ones
+    first, then by id, at most MAX_LISTED_ACCOUNTS; and how many were left out."""
+    order = sorted(others, key=lambda a: (a not in confirmed, a))
+    shown = [LinkedAccount(account_id=a, shared=sorted(others[a]), link_kind=kind,
+                           is_confirmed_fraud=a in confirmed)
+             for a in order[:MAX_LISTED_ACCOUNTS]]
+    return shown, max(0, len(order) - MAX_LISTED_ACCOUNTS)
+
+
+def more_note(left_out: int, what: str) -> list[str]:
+    """``["3 more <what> not listed"]``, or no note when nothing was left out."""
+    return [f"{left_out} more {what} not listed"] if left_out else []

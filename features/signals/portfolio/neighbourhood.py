@@ -27,11 +27,12 @@ import duckdb
 
 from accountrisk.features import neardup as nd
 from accountrisk.features.dialect import DUCKDB
-from accountrisk.features.registry import STAGES
-from accountrisk.scoring._evidence_common import confirmed_sql, rows
+from accountrisk.scoring.evidence_tools import confirmed_sql, rows
+
+from ...registry import Stage
+from .stages import PORTFOLIO_STAGES
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
-FAMILY = "portfolio"
 TABLES = ("portfolio_item_keys", "portfolio_item_matches", "profile_photo_account_pairs")
 _SEPARATOR = "[^a-z0-9]+"
 # Past this many candidate descriptions (templated texts share most phrases) shingling them
@@ -69,15 +70,15 @@ class _NeighbourhoodContext:
         return found[0][0] if found else None
 
 
-def family_stages() -> list[Any]:
+def family_stages() -> list[Stage]:
     """The portfolio family's stages, each after the family stages it waits for."""
-    own = {n: s for n, s in STAGES.items() if s.build.__module__.rsplit(".", 1)[-1] == FAMILY}
-    ordered: list[Any] = []
+    own = {s.name: s for s in PORTFOLIO_STAGES}
+    ordered: list[Stage] = []
 
     def visit(name: str) -> None:
         if name in own and own[name] not in ordered:
             for before in own[name].after:
-                visit(before)
+                visit(before.name)
             ordered.append(own[name])
 
     for name in own:

@@ -2,8 +2,8 @@
 
 The matching is the portfolio family's own: with the helper tables kept by
 :func:`~accountrisk.scoring.evidence.build_features_for_evidence` it reads them (exactly the
-matches the features counted); otherwise :mod:`._evidence_neighbourhood` recomputes them
-around the requested accounts.
+matches the features counted); otherwise :mod:`.neighbourhood` recomputes them around the
+requested accounts.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import duckdb
 
 from accountrisk.features import neardup as nd
 from accountrisk.features.dialect import DUCKDB
-from accountrisk.scoring import _evidence_neighbourhood as neighbourhood
-from accountrisk.scoring._evidence_common import (MAX_LISTED_ACCOUNTS, MAX_LISTED_ITEMS,
-                                                  confirmed_before, helper, helpers_ready,
-                                                  plural, rows, tables)
+from accountrisk.scoring.evidence_tools import (MAX_LISTED_ACCOUNTS, MAX_LISTED_ITEMS,
+                                                confirmed_before, helper, helpers_ready,
+                                                plural, rows, tables)
 from accountrisk.scoring.models import Evidence, LinkedAccount, MatchedItem
+
+from . import neighbourhood
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 _MATCH = {"portfolio_link": "link", "portfolio_image": "image", "portfolio_text": "text"}
@@ -29,6 +30,8 @@ _MATCH = {"portfolio_link": "link", "portfolio_image": "image", "portfolio_text"
 # account_id, added_at), key matches (link_kind, key, account_id, other_account_id, ...) and
 # photo account pairs. Near-duplicate pairs of keys are re-checked here, not read.
 _TABLES = neighbourhood.TABLES
+# Kept by build_features_for_evidence: those, and the near-copied description pairs.
+KEPT_TABLES = (*_TABLES, "portfolio_text_pairs")
 TEXTS_NOT_LISTED = ("near-copied descriptions are not listed: build the features with "
                     "build_features_for_evidence to see them")
 
@@ -39,7 +42,7 @@ def portfolio_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: lis
     and item, which came first, and how close the match is."""
     present = tables(con)
     if helpers_ready(con, as_of, "profile_photo_account_pairs"):
-        names = {n: helper(n) for n in (*_TABLES, "portfolio_text_pairs")}
+        names = {n: helper(n) for n in KEPT_TABLES}
         names = {n: t for n, t in names.items() if t in present}
         return _collect(con, as_of, ids, names)
     cursor = con.cursor()

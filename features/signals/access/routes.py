@@ -5,18 +5,30 @@ proxy of its own, a rented data-center server, a facilitator's line or a residen
 in the claimed country. An honest VPN user tunnels too, and a digital nomad really lives
 abroad; so the tunnelled share is one graded signal among others, and where an account
 *usually* logs in from is told apart from the odd trip. These signals read the
-per-(IP, account) table ``access_ip_accounts`` that :mod:`.access` made, and the sessions'
+per-(IP, account) table ``access_ip_accounts`` that :mod:`.links` made, and the sessions'
 IP countries.
 """
 
 from __future__ import annotations
 
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
-from .access import IP_ACCOUNTS_TABLE
+from ...registry import FeatureSpec, StageContext, stage
+from .links import IP_ACCOUNTS_TABLE, access_links
 
 
-@stage(needs=("accounts", "sessions"), after=("access_links",))
+ROUTE_FEATURES = (
+    FeatureSpec("routed_session_ratio",
+                "Share of sessions (IP type known) from VPN, proxy, Tor or hosting addresses.",
+                reason="{value:.0%} of sessions came through a VPN, proxy, Tor or data-center "
+                       "address"),
+    FeatureSpec("is_usual_ip_country_abroad",
+                "1 when the account's most common session IP country (ties: first code) is not "
+                "the claimed country; NULL when no session country is known.",
+                reason="usually logs in from a country other than the claimed country "
+                       "{claimed_country}", direction=0),
+)
+
+
+@stage(needs=("accounts", "sessions"), after=(access_links,), features=ROUTE_FEATURES)
 def session_routes(ctx: StageContext) -> str:
     """Per account: the tunnelled share of sessions and whether it usually logs in from
     abroad."""
@@ -41,23 +53,7 @@ def session_routes(ctx: StageContext) -> str:
     )
     SELECT t.account_id,
            CASE WHEN t.typed_n > 0 THEN CAST(t.routed_n AS DOUBLE) / t.typed_n END
-               AS routed_ratio,
-           u.usual_abroad
+               AS routed_session_ratio,
+           u.usual_abroad AS is_usual_ip_country_abroad
     FROM tunnels AS t LEFT JOIN usual AS u ON u.account_id = t.account_id
     """
-
-
-@feature(session_routes, family="access",
-         reason="{value:.0%} of sessions came through a VPN, proxy, Tor or data-center address")
-def routed_session_ratio(d: Dialect) -> str:
-    """Share of sessions (IP type known) from VPN, proxy, Tor or hosting addresses."""
-    return "routed_ratio"
-
-
-@feature(session_routes, family="access", direction=0,
-         reason="usually logs in from a country other than the claimed country "
-                "{claimed_country}")
-def is_usual_ip_country_abroad(d: Dialect) -> str:
-    """1 when the account's most common session IP country (ties: first code) is not the
-    claimed country; NULL when no session country is known."""
-    return "usual_abroad"

@@ -8,16 +8,15 @@ hours; sessions add the browser's own clock offset and the IP's country.
 Time zones are converted once per row: activity is first reduced to an "hour calendar"
 (account, claimed-local clock hour since 1970, actions), materialized as a helper table
 that every activity signal and the reviewers' hour histogram read. The UTC offsets come
-from Python's tz database on every engine (:mod:`..zone_offsets`): the helper stage
+from Python's tz database on every engine (:mod:`...zone_offsets`): the helper stage
 ``zone_offsets`` makes the ``zone_day_offsets`` table that the conversions join.
 """
 
 from __future__ import annotations
 
-from .. import zone_offsets as zo
-from ..dialect import Dialect
-from ..reference import iana_zone_names
-from ..registry import StageContext, feature, stage
+from ... import zone_offsets as zo
+from ...reference import iana_zone_names
+from ...registry import FeatureSpec, StageContext, stage
 
 NIGHT_END_HOUR = 6  # night is 00:00-06:00 claimed-local time
 BUSINESS_START_HOUR = 9  # business hours are 09:00-18:00 claimed-local time
@@ -75,7 +74,45 @@ def zone_offsets(ctx: StageContext) -> str:
     return ""
 
 
-@stage(needs=("accounts", "activity"), after=("zone_offsets",))
+ACTIVITY_HOUR_FEATURES = (
+    FeatureSpec("activity_count",
+                "Work actions (activity rows) before T; the volume the hour signals rest on.",
+                reason="{value:.0f} work actions on record", direction=0, fill=0),
+    FeatureSpec("activity_claimed_night_ratio",
+                "Share of work actions between 00:00 and 06:00 claimed-local time (DST-correct).",
+                reason="{value:.0%} of work activity falls between midnight and 6 a.m. in the "
+                       "claimed time zone {claimed_timezone}"),
+    FeatureSpec("activity_claimed_business_hours_ratio",
+                "Share of work actions between 09:00 and 18:00 claimed-local time (any weekday).",
+                reason="only {value:.0%} of work activity falls in 9:00-18:00 business hours of "
+                       "the claimed time zone {claimed_timezone}", direction=-1),
+    # The circular mean of the claimed-local activity hour is compared with 13:30, the middle
+    # of a 09:00-18:00 day: the same as the circular distance between the offset that puts
+    # the mean UTC activity hour at 13:30 and the claimed offset at those times. NULL with
+    # fewer than 10 actions.
+    FeatureSpec("activity_implied_offset_gap_hours",
+                "Hours (0..12) between the UTC offset the activity implies and the claimed "
+                "zone's.",
+                reason="working hours are centred {value:.1f} hours away from a 9:00-18:00 day "
+                       "in the claimed time zone {claimed_timezone}"),
+    FeatureSpec("activity_active_hours_per_day",
+                "Distinct clock hours with activity per active (claimed-local) day, on average.",
+                reason="active in {value:.1f} different clock hours per active day"),
+    FeatureSpec("activity_active_hours_per_week",
+                "Distinct (day, hour) slots with activity per active (claimed-local) week, on "
+                "average.",
+                reason="active in {value:.0f} distinct hours per active week"),
+    FeatureSpec("activity_active_days_per_week",
+                "Days with activity per active (claimed-local, Monday-based) week, on average.",
+                reason="active on {value:.1f} days per active week"),
+    FeatureSpec("activity_hour_coverage_count",
+                "Distinct clock hours of the day (0..24) ever active; grows with volume too.",
+                reason="has worked in {value:.0f} of the 24 hours of the day", direction=0, fill=0),
+)
+
+
+@stage(needs=("accounts", "activity"), after=(zone_offsets,),
+       features=ACTIVITY_HOUR_FEATURES)
 def activity_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour profile of its work actions."""
     d = ctx.d
@@ -129,19 +166,23 @@ def activity_hours(ctx: StageContext) -> str:
                CAST(sum(week_hours) AS DOUBLE) / sum(week_days) AS day_hours_mean
         FROM weeks GROUP BY account_id
     )
-    SELECT h.account_id, h.total_count, h.hour_coverage,
-           CAST(h.night_count AS DOUBLE) / h.total_count AS night_ratio,
-           CAST(h.business_count AS DOUBLE) / h.total_count AS business_ratio,
+    SELECT h.account_id, h.total_count AS activity_count,
+           CAST(h.night_count AS DOUBLE) / h.total_count AS activity_claimed_night_ratio,
+           CAST(h.business_count AS DOUBLE) / h.total_count
+               AS activity_claimed_business_hours_ratio,
            CASE WHEN h.total_count >= {MIN_ACTIVITY_FOR_OFFSET}
                 THEN {circular_hours_between('h.sin_sum', 'h.cos_sum',
                                              f'sin({center})', f'cos({center})')}
-           END AS offset_gap_hours,
-           w.day_hours_mean, w.week_hours_mean, w.week_days_mean
+           END AS activity_implied_offset_gap_hours,
+           w.day_hours_mean AS activity_active_hours_per_day,
+           w.week_hours_mean AS activity_active_hours_per_week,
+           w.week_days_mean AS activity_active_days_per_week,
+           h.hour_coverage AS activity_hour_coverage_count
     FROM hours AS h JOIN weekly AS w ON w.account_id = h.account_id
     """
 
 
-@stage(needs=("accounts", "sessions"), after=("zone_offsets",))
+@stage(needs=("accounts", "sessions"), after=(zone_offsets,))
 def session_hours(ctx: StageContext) -> str:
     """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
     the claimed and the browser's UTC offsets (one time-zone conversion per session)."""
@@ -170,7 +211,31 @@ def offset_gap_hours_sql(browser: str, claimed: str) -> str:
     return f"(least({apart}, 1440 - {apart}) / 60)"
 
 
-@stage(needs=("accounts", "sessions"), after=("session_hours",))
+SESSION_ZONE_FEATURES = (
+    FeatureSpec("browser_offset_mismatch_session_ratio",
+                "Share of sessions (browser offset known) whose offset is not the claimed zone's "
+                "then.",
+                reason="{value:.0%} of sessions had a browser clock offset that does not match "
+                       "the claimed time zone {claimed_timezone}"),
+    FeatureSpec("browser_offset_gap_mean_hours",
+                "Mean hours (0..12, circular) between browser offset and the claimed zone's "
+                "offset.",
+                reason="the browser clock is on average {value:.1f} hours off the claimed time "
+                       "zone {claimed_timezone}"),
+    FeatureSpec("browser_offset_gap_distinct_count",
+                "Distinct differences between browser offset and claimed offset (DST moves both).",
+                reason="the browser clock was set {value:.0f} different ways relative to the "
+                       "claimed time zone {claimed_timezone}", direction=0),
+    FeatureSpec("ip_country_mismatch_session_ratio",
+                "Share of sessions (IP country known) whose IP country is not the claimed "
+                "country.",
+                reason="{value:.0%} of sessions came from IP addresses outside the claimed "
+                       "country {claimed_country}"),
+)
+
+
+@stage(needs=("accounts", "sessions"), after=(session_hours,),
+       features=SESSION_ZONE_FEATURES)
 def session_zone_mismatch(ctx: StageContext) -> str:
     """Per account: how often the browser clock and the IP disagree with the profile."""
     browser, claimed = "browser_utc_offset_min", "claimed_offset_min"
@@ -197,102 +262,11 @@ def session_zone_mismatch(ctx: StageContext) -> str:
     )
     SELECT p.account_id,
            CASE WHEN c.known_n > 0 THEN CAST(c.mismatch_n AS DOUBLE) / c.known_n END
-               AS browser_mismatch_ratio,
-           CASE WHEN c.known_n > 0 THEN c.gap_hours_sum / c.known_n END AS browser_gap_hours,
-           CASE WHEN c.known_n > 0 THEN c.gap_distinct_n END AS browser_gap_distinct_n,
-           p.ip_mismatch_ratio
+               AS browser_offset_mismatch_session_ratio,
+           CASE WHEN c.known_n > 0 THEN c.gap_hours_sum / c.known_n END
+               AS browser_offset_gap_mean_hours,
+           CASE WHEN c.known_n > 0 THEN c.gap_distinct_n END
+               AS browser_offset_gap_distinct_count,
+           p.ip_mismatch_ratio AS ip_country_mismatch_session_ratio
     FROM place AS p LEFT JOIN clock AS c ON c.account_id = p.account_id
     """
-
-
-@feature(activity_hours, direction=0, fill=0, reason="{value:.0f} work actions on record")
-def activity_count(d: Dialect) -> str:
-    """Work actions (activity rows) before T; the volume the hour signals rest on."""
-    return "total_count"
-
-
-@feature(activity_hours,
-         reason="{value:.0%} of work activity falls between midnight and 6 a.m. in the claimed "
-                "time zone {claimed_timezone}")
-def activity_claimed_night_ratio(d: Dialect) -> str:
-    """Share of work actions between 00:00 and 06:00 claimed-local time (DST-correct)."""
-    return "night_ratio"
-
-
-@feature(activity_hours, direction=-1,
-         reason="only {value:.0%} of work activity falls in 9:00-18:00 business hours of the "
-                "claimed time zone {claimed_timezone}")
-def activity_claimed_business_hours_ratio(d: Dialect) -> str:
-    """Share of work actions between 09:00 and 18:00 claimed-local time (any weekday)."""
-    return "business_ratio"
-
-
-@feature(activity_hours,
-         reason="working hours are centred {value:.1f} hours away from a 9:00-18:00 day in "
-                "the claimed time zone {claimed_timezone}")
-def activity_implied_offset_gap_hours(d: Dialect) -> str:
-    """Hours (0..12) between the UTC offset the activity implies and the claimed zone's.
-
-    The circular mean of the claimed-local activity hour is compared with 13:30, the middle
-    of a 09:00-18:00 day: the same as the circular distance between the offset that puts the
-    mean UTC activity hour at 13:30 and the claimed offset at those times. NULL with fewer
-    than 10 actions.
-    """
-    return "offset_gap_hours"
-
-
-@feature(activity_hours, reason="active in {value:.1f} different clock hours per active day")
-def activity_active_hours_per_day(d: Dialect) -> str:
-    """Distinct clock hours with activity per active (claimed-local) day, on average."""
-    return "day_hours_mean"
-
-
-@feature(activity_hours, reason="active in {value:.0f} distinct hours per active week")
-def activity_active_hours_per_week(d: Dialect) -> str:
-    """Distinct (day, hour) slots with activity per active (claimed-local) week, on average."""
-    return "week_hours_mean"
-
-
-@feature(activity_hours, reason="active on {value:.1f} days per active week")
-def activity_active_days_per_week(d: Dialect) -> str:
-    """Days with activity per active (claimed-local, Monday-based) week, on average."""
-    return "week_days_mean"
-
-
-@feature(activity_hours, direction=0, fill=0,
-         reason="has worked in {value:.0f} of the 24 hours of the day")
-def activity_hour_coverage_count(d: Dialect) -> str:
-    """Distinct clock hours of the day (0..24) ever active; grows with volume too."""
-    return "hour_coverage"
-
-
-@feature(session_zone_mismatch,
-         reason="{value:.0%} of sessions had a browser clock offset that does not match the "
-                "claimed time zone {claimed_timezone}")
-def browser_offset_mismatch_session_ratio(d: Dialect) -> str:
-    """Share of sessions (browser offset known) whose offset is not the claimed zone's then."""
-    return "browser_mismatch_ratio"
-
-
-@feature(session_zone_mismatch,
-         reason="the browser clock is on average {value:.1f} hours off the claimed time zone "
-                "{claimed_timezone}")
-def browser_offset_gap_mean_hours(d: Dialect) -> str:
-    """Mean hours (0..12, circular) between browser offset and the claimed zone's offset."""
-    return "browser_gap_hours"
-
-
-@feature(session_zone_mismatch, direction=0,
-         reason="the browser clock was set {value:.0f} different ways relative to the claimed "
-                "time zone {claimed_timezone}")
-def browser_offset_gap_distinct_count(d: Dialect) -> str:
-    """Distinct differences between browser offset and claimed offset (DST moves both)."""
-    return "browser_gap_distinct_n"
-
-
-@feature(session_zone_mismatch,
-         reason="{value:.0%} of sessions came from IP addresses outside the claimed country "
-                "{claimed_country}")
-def ip_country_mismatch_session_ratio(d: Dialect) -> str:
-    """Share of sessions (IP country known) whose IP country is not the claimed country."""
-    return "ip_mismatch_ratio"

@@ -3,13 +3,13 @@
 Fronted identities are often run by one team that recycles portfolio items (the same
 project link, the same screenshot re-encoded, the same description with a few words
 changed) and stock or re-used profile photos. The search itself is in
-:mod:`..neardup`: near-duplicate images by pHash distance, near-duplicate descriptions by
+:mod:`...neardup`: near-duplicate images by pHash distance, near-duplicate descriptions by
 shingle Jaccard, equal normalized links. Keys used (with their near-duplicates) by more than
 ``COMMON_KEY_ACCOUNTS`` accounts are stock images, templates or popular sites and are left
 out. Only items added before T count (a copy added later is invisible), and only accounts
 created before T.
 
-Helper tables made here (read them with ``after=("portfolio_pair_edges",)``):
+Helper tables made here (read them with ``after=(portfolio_pair_edges,)``):
 
 ``portfolio_account_pairs(account_id, other_account_id, link_kind)``
     Identity-graph edges: two accounts showing a shared or near-duplicate item, or
@@ -23,9 +23,9 @@ Helper tables made here (read them with ``after=("portfolio_pair_edges",)``):
 
 from __future__ import annotations
 
-from .. import neardup as nd
-from ..dialect import Dialect
-from ..registry import StageContext, feature, stage
+from ... import neardup as nd
+from ...registry import FeatureSpec, StageContext, stage
+from ..base import confirmed_accounts
 
 LINK_KINDS = ("portfolio_link", "portfolio_image", "portfolio_text", "profile_photo")
 _NO_PAIRS = "(SELECT key, key AS other_key FROM portfolio_item_keys WHERE 1 = 0)"
@@ -41,9 +41,17 @@ def _hash_pairs(ctx: StageContext, hashes: str, column: str, out: str) -> str:
         UNION ALL SELECT other_phash AS key, phash AS other_key FROM {once}""")
 
 
+PROFILE_PHOTO_FEATURES = (
+    FeatureSpec("profile_photo_near_duplicate_account_count",
+                "Other accounts whose profile photo is a near-duplicate (NULL without a photo).",
+                reason="has the same profile photo as {value:.0f} other accounts",
+                focus=("profile_photo", "photo")),
+)
+
+
 # Photos and item images are searched apart: no feature compares a photo with an item, and
 # random band collisions grow with the square of the hashes searched together.
-@stage(needs=("accounts",))
+@stage(needs=("accounts",), features=PROFILE_PHOTO_FEATURES)
 def profile_photo_matches(ctx: StageContext) -> str:
     pairs = _hash_pairs(ctx, ctx.table("accounts"), "profile_photo_phash",
                         "profile_photo_hash_pairs")
@@ -56,7 +64,7 @@ def profile_photo_matches(ctx: StageContext) -> str:
     return f"""
     SELECT a.account_id,
            CASE WHEN a.profile_photo_phash IS NULL THEN NULL
-                ELSE coalesce(p.other_count, 0) END AS photo_other_count
+                ELSE coalesce(p.other_count, 0) END AS profile_photo_near_duplicate_account_count
     FROM {ctx.table('accounts')} AS a
     LEFT JOIN (SELECT account_id, count(*) AS other_count FROM profile_photo_account_pairs
                GROUP BY account_id) AS p ON p.account_id = a.account_id
@@ -105,7 +113,36 @@ def _text_docs_sql(ctx: StageContext) -> str:
            WHERE word_count >= {nd.MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
 
 
-@stage(needs=("accounts", "portfolio_items"), after=("confirmed_accounts",))
+PORTFOLIO_FEATURES = (
+    FeatureSpec("portfolio_item_count",
+                "Portfolio items this account added before T.",
+                reason="shows {value:.0f} portfolio items", direction=0, fill=0),
+    FeatureSpec("portfolio_link_shared_account_count",
+                "Other accounts showing one of this account's portfolio links (normalized).",
+                reason="shows the same portfolio link as {value:.0f} other accounts",
+                fill=0, focus=("portfolio_link", "link")),
+    FeatureSpec("portfolio_image_near_duplicate_account_count",
+                "Other accounts with a near-duplicate portfolio image (pHash within 5 bits).",
+                reason="shows the same portfolio image as {value:.0f} other accounts",
+                fill=0, focus=("portfolio_image", "image")),
+    FeatureSpec("portfolio_text_near_duplicate_account_count",
+                "Other accounts with a near-duplicate portfolio description (shingle Jaccard >= "
+                "0.5).",
+                reason="shows a near-copy of a portfolio description used by {value:.0f} other "
+                       "accounts", fill=0, focus=("portfolio_text", "text")),
+    FeatureSpec("portfolio_copy_newer_ratio",
+                "Of items matching another account's item, the share this account added later.",
+                reason="added {value:.0%} of its reused portfolio items after another account did"),
+    FeatureSpec("portfolio_confirmed_match_account_count",
+                "Accounts confirmed fraudulent before T sharing a (near-)duplicate portfolio "
+                "item.",
+                reason="shares portfolio items with {value:.0f} accounts already confirmed "
+                       "fraudulent", fill=0),
+)
+
+
+@stage(needs=("accounts", "portfolio_items"), after=(confirmed_accounts,),
+       features=PORTFOLIO_FEATURES)
 def portfolio_matches(ctx: StageContext) -> str:
     images = _hash_pairs(ctx, ctx.table("portfolio_items"), "image_phash",
                          "portfolio_image_hash_pairs")
@@ -166,15 +203,19 @@ def portfolio_matches(ctx: StageContext) -> str:
         SELECT account_id, count(*) AS item_count
         FROM {ctx.table('portfolio_items')} GROUP BY account_id
     )
-    SELECT i.account_id, i.item_count, c.link_other_count, c.image_other_count,
-           c.text_other_count, c.confirmed_other_count, p.copy_newer_ratio
+    SELECT i.account_id, i.item_count AS portfolio_item_count,
+           coalesce(c.link_other_count, 0) AS portfolio_link_shared_account_count,
+           coalesce(c.image_other_count, 0) AS portfolio_image_near_duplicate_account_count,
+           coalesce(c.text_other_count, 0) AS portfolio_text_near_duplicate_account_count,
+           p.copy_newer_ratio AS portfolio_copy_newer_ratio,
+           coalesce(c.confirmed_other_count, 0) AS portfolio_confirmed_match_account_count
     FROM items AS i
     LEFT JOIN counts AS c ON c.account_id = i.account_id
     LEFT JOIN copies AS p ON p.account_id = i.account_id
     """
 
 
-@stage(needs=("accounts",), after=("profile_photo_matches", "portfolio_matches"))
+@stage(needs=("accounts",), after=(profile_photo_matches, portfolio_matches))
 def portfolio_pair_edges(ctx: StageContext) -> str:
     """Makes ``portfolio_account_pairs`` (see the module docstring)."""
     edges = ("SELECT account_id, other_account_id, 'profile_photo' AS link_kind "
@@ -187,52 +228,4 @@ def portfolio_pair_edges(ctx: StageContext) -> str:
     return ""
 
 
-@feature(portfolio_matches, fill=0, direction=0,
-         reason="shows {value:.0f} portfolio items")
-def portfolio_item_count(d: Dialect) -> str:
-    """Portfolio items this account added before T."""
-    return "item_count"
-
-
-@feature(portfolio_matches, fill=0,
-         reason="shows the same portfolio link as {value:.0f} other accounts")
-def portfolio_link_shared_account_count(d: Dialect) -> str:
-    """Other accounts showing one of this account's portfolio links (normalized)."""
-    return "coalesce(link_other_count, 0)"
-
-
-@feature(portfolio_matches, fill=0,
-         reason="shows the same portfolio image as {value:.0f} other accounts")
-def portfolio_image_near_duplicate_account_count(d: Dialect) -> str:
-    """Other accounts with a near-duplicate portfolio image (pHash within 5 bits)."""
-    return "coalesce(image_other_count, 0)"
-
-
-@feature(portfolio_matches, fill=0,
-         reason="shows a near-copy of a portfolio description used by {value:.0f} other "
-                "accounts")
-def portfolio_text_near_duplicate_account_count(d: Dialect) -> str:
-    """Other accounts with a near-duplicate portfolio description (shingle Jaccard >= 0.5)."""
-    return "coalesce(text_other_count, 0)"
-
-
-@feature(portfolio_matches,
-         reason="added {value:.0%} of its reused portfolio items after another account did")
-def portfolio_copy_newer_ratio(d: Dialect) -> str:
-    """Of items matching another account's item, the share this account added later."""
-    return "copy_newer_ratio"
-
-
-@feature(portfolio_matches, fill=0,
-         reason="shares portfolio items with {value:.0f} accounts already confirmed "
-                "fraudulent")
-def portfolio_confirmed_match_account_count(d: Dialect) -> str:
-    """Accounts confirmed fraudulent before T sharing a (near-)duplicate portfolio item."""
-    return "coalesce(confirmed_other_count, 0)"
-
-
-@feature(profile_photo_matches,
-         reason="has the same profile photo as {value:.0f} other accounts")
-def profile_photo_near_duplicate_account_count(d: Dialect) -> str:
-    """Other accounts whose profile photo is a near-duplicate (NULL without a photo)."""
-    return "photo_other_count"
+PORTFOLIO_STAGES = (portfolio_matches, profile_photo_matches, portfolio_pair_edges)
