@@ -30,11 +30,11 @@ def compute_features(data_dir: str | Path, as_of: str | datetime, *,
     """
     moment = parse_as_of(as_of)  # fail on a bad time before any work
 
-    def load_progress(step: str, done: int, total: int) -> None:
+    def load_progress(step: str, done: float, total: float) -> None:
         if progress:
             progress(step, done * 0.3 / max(total, 1), 1.0)
 
-    def feature_progress(step: str, done: int, total: int) -> None:
+    def feature_progress(step: str, done: float, total: float) -> None:
         if progress:
             progress(step, 0.3 + done * 0.7 / max(total, 1), 1.0)
 

@@ -13,7 +13,7 @@ Code takes a dialect from its engine (``engine.dialect``) or by name (:func:`dia
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from .errors import UsageError
@@ -42,7 +42,7 @@ class Dialect(ABC):
     def timestamp_literal(self, moment: datetime) -> str:
         """A TIMESTAMP literal for a validated UTC datetime (not marketplace data)."""
         if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
         return f"TIMESTAMP '{moment.isoformat(sep=' ', timespec='microseconds')}'"
 
     @abstractmethod
@@ -71,7 +71,8 @@ class Dialect(ABC):
     # Spark reads a literal such as 1.0 as a DECIMAL and averages DECIMALs as a DECIMAL
     # rounded to a few places, where DuckDB returns a DOUBLE: a ratio would differ between
     # engines in the last digits. These helpers keep every fraction a DOUBLE on both.
-    def double(self, expr: str) -> str:
+    @staticmethod
+    def double(expr: str) -> str:
         """``expr`` as DOUBLE (write ``double("1")``, never a ``1.0`` literal, in SQL that
         is averaged or divided: Spark keeps a decimal literal DECIMAL and rounds)."""
         return f"CAST({expr} AS DOUBLE)"
@@ -86,17 +87,19 @@ class Dialect(ABC):
         """The number 0 as DOUBLE, for shares taken with ``avg`` (see :meth:`double`)."""
         return self.double("0")
 
-    def flag(self, condition: str) -> str:
+    @staticmethod
+    def flag(condition: str) -> str:
         """1 where ``condition`` holds, else 0 (also when it is NULL), as an integer: sum
         it for an exact count, max it for "any". For a share taken with ``avg``, write
         ``CASE WHEN condition THEN {d.one} ELSE {d.zero} END`` so it stays DOUBLE."""
         return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
-    def ratio(self, part: str, whole: str) -> str:
+    @staticmethod
+    def ratio(part: str, whole: str) -> str:
         """``part / whole`` as DOUBLE, NULL when ``whole`` is not positive (unknown, not
         zero). The DOUBLE cast comes first so integer counts never divide as integers or
         DECIMALs (see :meth:`double`); ``whole`` may be any expression."""
-        return f"CASE WHEN ({whole}) > 0 THEN {self.double(part)} / ({whole}) END"
+        return f"CASE WHEN ({whole}) > 0 THEN {Dialect.double(part)} / ({whole}) END"
 
     # -- parameters, types and identifiers ---------------------------------------------------
     @abstractmethod

@@ -77,7 +77,7 @@ class DuckDBEngine:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> "DuckDBEngine":
+    def __enter__(self) -> DuckDBEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:

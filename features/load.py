@@ -9,7 +9,7 @@ quarantined rows are kept, with their reasons, in the ``quarantine`` table.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,14 +18,25 @@ import pyarrow.parquet as pq
 from . import contract
 from .dialect import DUCKDB, Dialect
 from .engine import DuckDBEngine
-from .load_steps import LoadSteps, Sources
-from .load_steps import DuckDBSteps  # noqa: F401  (it lived here; importers keep working)
+from .load_steps import (
+    DuckDBSteps,  # noqa: F401  (it lived here; importers keep working)
+    LoadSteps,
+    Sources,
+)
 from .reference import COUNTRY_CODES, iana_zone_names
-from .validate import (FIXES, Problem, ValidationReport, attribute_fits, describe_type,
-                       row_checks, type_fits, ATTRIBUTE_NAME)
+from .validate import (
+    ATTRIBUTE_NAME,
+    FIXES,
+    Problem,
+    ValidationReport,
+    attribute_fits,
+    describe_type,
+    row_checks,
+    type_fits,
+)
 
 EXAMPLES_PER_KIND = 5
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, float, float], None]  # step, done, total (fractions allowed)
 _WIDE = {"int64": "BIGINT", "int32": "BIGINT", "int8": "BIGINT", "float64": "DOUBLE"}
 
 
@@ -33,8 +44,8 @@ def load_folder(data_dir: str | Path, engine: DuckDBEngine, **options) -> Valida
     """Validate the contract folder ``data_dir`` and load its clean rows into ``engine``."""
     report = ValidationReport()
     found = folder_schemas(data_dir, report)
-    sources = {name: (schema, "read_parquet($path, file_row_number = true)", str(path))
-               for name, (schema, path) in found.items()}
+    sources: Sources = {name: (schema, "read_parquet($path, file_row_number = true)",
+                               str(path)) for name, (schema, path) in found.items()}
     if not Path(data_dir).is_dir():
         return report
     return _load(sources, engine, report, **options)
@@ -161,9 +172,9 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
                            "accounts.parquet is missing; it is the one required table",
                            "write accounts.parquet with account_id, created_at, "
                            "claimed_country, claimed_timezone"))
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     params = {"now": moment + timedelta(days=1)}
     # A zone is valid when Python's tz database knows it: no engine converts zones, every
     # engine reads the offsets built from it (zone_offsets.py).
@@ -252,10 +263,10 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
     steps.add_quarantine(t.name, union, params if d.param("now") in union else {})
     by_table = {"t": t.name}
     in_table = f"table_name = {d.param('t')}"
-    total = steps.scalar(f"SELECT count(*) FROM {raw}")
-    bad_rows = steps.scalar(
-        f"SELECT count(DISTINCT row_number) FROM quarantine WHERE {in_table}", by_table)
-    report.loaded_rows[t.name] = int(total) - int(bad_rows)
+    total = int(steps.scalar(f"SELECT count(*) FROM {raw}"))  # type: ignore[call-overload]
+    bad_rows = int(steps.scalar(  # type: ignore[call-overload]
+        f"SELECT count(DISTINCT row_number) FROM quarantine WHERE {in_table}", by_table))
+    report.loaded_rows[t.name] = total - bad_rows
     if t.name == "accounts":
         steps.temp_table("accounts_valid_ids",
                          "SELECT account_id FROM _raw_accounts WHERE _row NOT IN "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -22,7 +22,7 @@ from .engine import Engine
 from .errors import FeatureError
 from .registry import Feature, Registry, Stage, default_registry
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, float, float], None]  # step, done, total (fractions allowed)
 
 ATTRIBUTE_PREFIX = "attr_"
 
@@ -39,7 +39,7 @@ def parse_as_of(text: str | datetime) -> datetime:
                 f"as-of time {text!r} is not an ISO date or date-time; "
                 "write it like 2026-06-01 or 2026-06-01T12:00:00Z") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
@@ -194,7 +194,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
             progress(stage.name, i, len(runnable))
         features = [f for f in registry.features.values() if f.stage == stage.name]
         if features:
-            outputs[stage.name] = ctx.create(f"stage_{stage.name}", _stage_sql(stage, features, ctx))
+            outputs[stage.name] = ctx.create(f"stage_{stage.name}",
+                                             _stage_sql(stage, features, ctx))
         else:
             stage.build(ctx)  # a stage that only makes helper tables for later stages
     if progress:
@@ -209,8 +210,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
         for i, stage in enumerate(second, start=len(first)):
             if progress:
                 progress(stage.name, i, len(runnable))
-            table = ctx.create(f"stage_{stage.name}", f"SELECT * FROM ({stage.build(ctx)}) AS s")
-            joined.append((table, _run_time_features(engine, stage, table, registry)))
+            made = ctx.create(f"stage_{stage.name}", f"SELECT * FROM ({stage.build(ctx)}) AS s")
+            joined.append((made, _run_time_features(engine, stage, made, registry)))
         if progress:
             progress("join", len(runnable), len(runnable))
         engine.create_table(name, _joined_sql(ctx.base, joined, engine))

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from .declarations import (Family, Feature, FeaturePattern, FeatureSpec, Stage,
-                           StageContext, stage)
+from .declarations import Family, Feature, FeaturePattern, FeatureSpec, Stage, StageContext, stage
 from .errors import FeatureError
 
 __all__ = ["FEATURES", "FEATURE_SET_VERSION", "PATTERNS", "STAGES", "Family", "Feature",
@@ -181,7 +181,7 @@ def feature_names() -> list[str]:
     return list(default_registry().features)
 
 
-def registry_rows() -> list[dict[str, object]]:
+def registry_rows() -> list[dict[str, Any]]:
     """The registry as plain rows, for docs and model metadata."""
     return [
         {"name": f.name, "family": f.family, "description": f.description,
@@ -190,7 +190,7 @@ def registry_rows() -> list[dict[str, object]]:
     ]
 
 
-def pattern_rows() -> list[dict[str, object]]:
+def pattern_rows() -> list[dict[str, Any]]:
     """The feature patterns as plain rows, for docs."""
     return [{"pattern": p.pattern, "family": p.family, "description": p.description,
              "reason": p.reason, "direction": p.direction,
@@ -238,6 +238,6 @@ def signals_markdown() -> str:
                          f"{sign[int(row['direction'])]} | {description} | {reason} |")
         meanings: dict[str, str] = {}
         for row in patterns:
-            meanings.update(row["placeholders"])  # type: ignore[arg-type]
+            meanings.update(row["placeholders"])
         lines += [""] + [f"- `<{k}>`: {v}." for k, v in meanings.items()]
     return "\n".join(lines) + "\n"

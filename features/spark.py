@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,7 @@ LOCAL_DRIVER_MEMORY = "4g"
 
 
 def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
-                  config: dict[str, str] | None = None) -> "SparkSession":
+                  config: dict[str, str] | None = None) -> SparkSession:
     """A Spark session set up for the feature pipeline (UTC, no UI, Arrow transfers).
 
     ``master`` is ``local[N]`` or a cluster URL; ``config`` adds or overrides settings.
@@ -101,7 +101,7 @@ class SparkEngine:
 
     dialect: Dialect = SPARK
 
-    def __init__(self, session: "SparkSession | None" = None, *, master: str = "local[2]",
+    def __init__(self, session: SparkSession | None = None, *, master: str = "local[2]",
                  config: dict[str, str] | None = None) -> None:
         if session is None:
             active = _pyspark_sql().SparkSession.getActiveSession()
@@ -118,7 +118,7 @@ class SparkEngine:
         if self._owns:
             self.spark.stop()
 
-    def __enter__(self) -> "SparkEngine":
+    def __enter__(self) -> SparkEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -133,7 +133,7 @@ class SparkEngine:
         return [(name, _TYPE_NAMES.get(kind, kind.upper()))
                 for name, kind in self.spark.table(table).dtypes]
 
-    def sql(self, sql: str, params: dict | None = None) -> "DataFrame":
+    def sql(self, sql: str, params: dict | None = None) -> DataFrame:
         """A DataFrame of ``sql``; ``params`` bind its ``:name`` markers."""
         if params:
             return self.spark.sql(sql, args=_spark_args(params))
@@ -142,7 +142,7 @@ class SparkEngine:
     def create_table(self, name: str, sql: str, params: dict | None = None) -> None:
         self.register(name, self.sql(sql, params))
 
-    def register(self, name: str, frame: "DataFrame") -> None:
+    def register(self, name: str, frame: DataFrame) -> None:
         """Materialize ``frame`` and make it the view ``name`` (cuts the plan's lineage)."""
         done = frame.localCheckpoint()
         done.createOrReplaceTempView(name)
@@ -188,7 +188,7 @@ def _spark_args(params: dict) -> dict:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if hasattr(value, "tzinfo") and hasattr(value, "hour") and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         out[key] = value
     return out
 
@@ -266,7 +266,7 @@ def load_folder_spark(data_dir: str | Path, engine: SparkEngine,
     return load_sources(sources, engine.load_steps(), report, **options)
 
 
-def _read_parquet(engine: SparkEngine, schema: pa.Schema, path: Path) -> "DataFrame":
+def _read_parquet(engine: SparkEngine, schema: pa.Schema, path: Path) -> DataFrame:
     """A Parquet file with its 0-based row numbers as ``file_row_number`` (as DuckDB's)."""
     if any(pa.types.is_timestamp(f.type) and f.type.unit == "ns" for f in schema):
         # Spark does not read nanosecond timestamps; DuckDB keeps their microseconds.
@@ -277,7 +277,7 @@ def _read_parquet(engine: SparkEngine, schema: pa.Schema, path: Path) -> "DataFr
     return frame.selectExpr("*", "_metadata.row_index AS file_row_number")
 
 
-def _arrow_frame(engine: SparkEngine, table: pa.Table) -> "DataFrame":
+def _arrow_frame(engine: SparkEngine, table: pa.Table) -> DataFrame:
     """A DataFrame of an Arrow table; naive timestamps are UTC, dictionaries decoded."""
     columns = []
     for column in table.columns:

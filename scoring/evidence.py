@@ -30,11 +30,16 @@ from accountrisk.features.declarations import EvidenceCollector, EvidenceNarrowi
 from accountrisk.features.pipeline import build_features, parse_as_of
 from accountrisk.features.registry import Family, Feature, default_registry
 from accountrisk.scoring import _timeline
-from accountrisk.scoring.evidence_tools import (as_of_moment, connection, id_list,
-                                                keep_helper_tables, shorten_token)
+from accountrisk.scoring.evidence_tools import (
+    as_of_moment,
+    connection,
+    id_list,
+    keep_helper_tables,
+    shorten_token,
+)
 from accountrisk.scoring.models import Evidence
 
-__all__ = ["HELPER_TABLES", "build_features_for_evidence", "collect_evidence",
+__all__ = ["HELPER_TABLES", "build_features_for_evidence", "collect_evidence",  # noqa: F822 (module __getattr__)
            "collect_timeline", "collect_timelines", "account_profile", "account_profiles",
            "helper_tables", "register_collector", "shorten_token",
            "without_evidence"]

@@ -20,9 +20,16 @@ import pyarrow.compute as pc
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.signals.identity_graph import GIANT_GROUP_ACCOUNTS, KEPT_TABLES
 from accountrisk.scoring.evidence import build_features_for_evidence
-from accountrisk.scoring.evidence_tools import (as_of_moment, bound, confirmed_sql,
-                                                connection, helper, helpers_ready, rows,
-                                                tables)
+from accountrisk.scoring.evidence_tools import (
+    as_of_moment,
+    bound,
+    confirmed_sql,
+    connection,
+    helper,
+    helpers_ready,
+    rows,
+    tables,
+)
 
 RING_TABLES = KEPT_TABLES  # the identity graph's link edges and groups
 MAX_DRAWN_MEMBERS = 40

@@ -31,8 +31,15 @@ from datetime import datetime
 
 import duckdb
 
-from accountrisk.scoring.evidence_tools import (MAX_LISTED_ACCOUNTS, confirmed_before, helper,
-                                                helpers_ready, plural, rows, tables)
+from accountrisk.scoring.evidence_tools import (
+    MAX_LISTED_ACCOUNTS,
+    confirmed_before,
+    helper,
+    helpers_ready,
+    plural,
+    rows,
+    tables,
+)
 from accountrisk.scoring.models import Evidence, LinkedAccount
 
 from ..errors import FeatureError

@@ -12,10 +12,17 @@ from datetime import datetime
 
 import duckdb
 
-from accountrisk.scoring.evidence_tools import (confirmed_sql, listed_accounts, more_note,
-                                                rows, shorten_token, tables)
+from accountrisk.scoring.evidence_tools import (
+    confirmed_sql,
+    listed_accounts,
+    more_note,
+    rows,
+    shorten_token,
+    tables,
+)
 from accountrisk.scoring.models import Evidence, SharedToken
 
+from ..dialect import Dialect
 from ..registry import Family, FeatureSpec, StageContext, stage
 from .base import confirmed_accounts
 
@@ -23,10 +30,8 @@ RECENT_DAYS = 90
 # Destinations shared by more accounts are not paired out account by account (that is
 # quadratic); their user count stands in as a lower bound of the distinct others.
 PAIRED_TOKEN_MAX_ACCOUNTS = 200
-# DOUBLE, not 1.0/0.0 literals: Spark averages DECIMAL literals as a rounded DECIMAL (DuckDB
-# returns the same DOUBLE either way).
-_ONE = "CAST(1 AS DOUBLE)"
-_ZERO = "CAST(0 AS DOUBLE)"
+_ONE = Dialect.double("1")  # not 1.0: see Dialect.double
+_ZERO = Dialect.double("0")
 # Evidence lists the first users of a destination this widely shared; its counts stay exact.
 LISTED_USERS_PER_TOKEN = 200
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"

@@ -7,8 +7,12 @@ from accountrisk.features.load import load_tables
 from accountrisk.features.registry import FEATURES, Family, Feature, default_registry
 from accountrisk.features.signals import access
 from accountrisk.scoring import evidence as ev
-from accountrisk.scoring.evidence import (build_features_for_evidence, collect_evidence,
-                                          collect_timeline, shorten_token)
+from accountrisk.scoring.evidence import (
+    build_features_for_evidence,
+    collect_evidence,
+    collect_timeline,
+    shorten_token,
+)
 from tests.conftest import NOW, make_tables
 
 AS_OF = "2025-12-01"

@@ -6,9 +6,9 @@ import pytest
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_folder
-from accountrisk.synthetic import generate
-from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
+from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
+from accountrisk.synthetic import generate
 
 AS_OF = "2026-09-01"
 # feature -> link kinds of the evidence accounts it counts
@@ -123,8 +123,12 @@ def test_neighbour_evidence_lists_the_neighbours_the_features_aggregated(market,
 def test_case_report_reads_for_many_accounts_equal_one_at_a_time(market):
     """The queue reads profiles and timelines for all its accounts in one pass: each account
     gets exactly what it gets alone (no rows of another account mixed in)."""
-    from accountrisk.scoring.evidence import (account_profile, account_profiles,
-                                              collect_timeline, collect_timelines)
+    from accountrisk.scoring.evidence import (
+        account_profile,
+        account_profiles,
+        collect_timeline,
+        collect_timelines,
+    )
 
     ids = [r[0] for r in market.con.execute(
         "SELECT account_id FROM accounts ORDER BY account_id LIMIT 40").fetchall()]

@@ -7,8 +7,8 @@ import pytest
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
-from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.evidence import build_features_for_evidence, collect_evidence
+from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from tests.conftest import NOW, make_tables
 
 AS_OF = "2025-12-01"

@@ -9,9 +9,11 @@ from accountrisk.features.load import load_tables
 from accountrisk.features.pipeline import _Context, build_features, parse_as_of
 from accountrisk.features.registry import STAGES, Stage
 from accountrisk.features.signals import identity_graph
-from accountrisk.features.signals.identity_graph import (LINK_HUB_ACCOUNTS,
-                                                         PAYOUT_HUB_ACCOUNTS,
-                                                         connected_groups)
+from accountrisk.features.signals.identity_graph import (
+    LINK_HUB_ACCOUNTS,
+    PAYOUT_HUB_ACCOUNTS,
+    connected_groups,
+)
 from accountrisk.features.signals.portfolio import portfolio_pair_edges
 from tests.conftest import NOW, compute, make_tables
 

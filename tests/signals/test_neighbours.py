@@ -13,8 +13,13 @@ from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.errors import FeatureError
 from accountrisk.features.load import load_tables
 from accountrisk.features.pipeline import build_features
-from accountrisk.features.registry import (FEATURES, STAGES, Stage, describe_feature,
-                                           signals_markdown)
+from accountrisk.features.registry import (
+    FEATURES,
+    STAGES,
+    Stage,
+    describe_feature,
+    signals_markdown,
+)
 from accountrisk.features.signals.neighbours import naming
 from accountrisk.features.signals.neighbours.relations import link_relations, sanitized
 from accountrisk.features.signals.payout import PAIRED_TOKEN_MAX_ACCOUNTS
@@ -174,7 +179,7 @@ def test_relation_names_are_identifiers_and_read_back():
         "nbr_a_b_account_count", "nbr_a_b_2_account_count", "nbr_link_kind_2_account_count"]
     assert naming.relation_of("nbr_a_b_2_mean_attr_mean_x") == "a_b_2"
     assert naming.relation_of("payout_shared_account_count") is None
-    for relation, name, aggregate, signal in columns:
+    for _relation, name, _aggregate, _signal in columns:
         assert describe_feature(name).description, name
 
 

@@ -5,8 +5,7 @@ import pytest
 from accountrisk.features import contract
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
-from accountrisk.features.pipeline import (_Context, _point_in_time_sql, _stage_sql,
-                                              build_features)
+from accountrisk.features.pipeline import _Context, _point_in_time_sql, _stage_sql, build_features
 from accountrisk.features.registry import FEATURES, STAGES
 from tests.conftest import NOW, compute, make_tables
 

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from ...registry import Family
 from .evidence import access_evidence
-from .links import (ANONYMIZER_IP_TYPES, HUB_ACCOUNTS, HUB_IP_TYPES, IP_ACCOUNTS_TABLE,
-                    IP_OVERLAP_DAYS, LINKING_IP_TYPES, access_links)
+from .links import (
+                    ANONYMIZER_IP_TYPES,
+                    HUB_ACCOUNTS,
+                    HUB_IP_TYPES,
+                    IP_ACCOUNTS_TABLE,
+                    IP_OVERLAP_DAYS,
+                    LINKING_IP_TYPES,
+                    access_links,
+)
 from .routes import session_routes
 
 __all__ = ["ANONYMIZER_IP_TYPES", "FAMILY", "HUB_ACCOUNTS", "HUB_IP_TYPES",

@@ -13,9 +13,16 @@ from typing import Any
 
 import duckdb
 
-from accountrisk.features.dialect import DUCKDB
-from accountrisk.scoring.evidence_tools import (confirmed_before, listed_accounts, more_note,
-                                                plural, rows, shorten_token, tables)
+from accountrisk.features.dialect import DUCKDB, Dialect
+from accountrisk.scoring.evidence_tools import (
+    confirmed_before,
+    listed_accounts,
+    more_note,
+    plural,
+    rows,
+    shorten_token,
+    tables,
+)
 from accountrisk.scoring.models import Evidence, SharedToken
 
 from .links import HUB_ACCOUNTS, HUB_IP_TYPES, IP_OVERLAP_DAYS, LINKING_IP_TYPES
@@ -23,8 +30,9 @@ from .links import HUB_ACCOUNTS, HUB_IP_TYPES, IP_OVERLAP_DAYS, LINKING_IP_TYPES
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
-def _flag(condition: str) -> str:
-    return f"max(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+def _any(condition: str) -> str:
+    """1 if ``condition`` held on any row of the group, else 0."""
+    return f"max({Dialect.flag(condition)})"
 
 
 def access_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
@@ -43,8 +51,8 @@ def access_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[s
     ips = rows(con, f"""
         WITH per_account AS (
             SELECT ip_token, account_id, count(*) AS session_n,
-                   {_flag(f"ip_type IN {HUB_IP_TYPES}")} AS hub_type,
-                   {_flag(f"ip_type IS NOT NULL AND ip_type NOT IN {LINKING_IP_TYPES}")}
+                   {_any(f"ip_type IN {HUB_IP_TYPES}")} AS hub_type,
+                   {_any(f"ip_type IS NOT NULL AND ip_type NOT IN {LINKING_IP_TYPES}")}
                        AS nonlinking_type,
                    min({day}) AS first_day, max({day}) AS last_day
             FROM sessions
@@ -109,15 +117,16 @@ def access_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[s
                     token=short, kind="ip", account_count=len(near),
                     confirmed_count=len(near & confirmed),
                     detail=f"{plural(int(mine['session_n']), 'session')} of this account"))
-        for token, users in device_users.items():
-            if account not in users or not 1 < len(users) <= HUB_ACCOUNTS:
+        for token, device_accounts in device_users.items():
+            if account not in device_accounts or not 1 < len(device_accounts) <= HUB_ACCOUNTS:
                 continue
             short = shorten_token(token, "dev")
-            near = users - {account}
-            for other in near:
+            near_device = device_accounts - {account}
+            for other in near_device:
                 dev_others[other].add(short)
-            shared.append(SharedToken(token=short, kind="device", account_count=len(near),
-                                      confirmed_count=len(near & confirmed)))
+            shared.append(SharedToken(token=short, kind="device",
+                                      account_count=len(near_device),
+                                      confirmed_count=len(near_device & confirmed)))
         ip_listed, ip_left = listed_accounts(ip_others, "ip", confirmed)
         dev_listed, dev_left = listed_accounts(dev_others, "device", confirmed)
         counts = {f"{r['what']}: {r['name']}": int(r["n"])

@@ -14,6 +14,7 @@ non-hub links only) for the identity-link graph.
 
 from __future__ import annotations
 
+from ...dialect import Dialect
 from ...registry import FeatureSpec, StageContext, stage
 from ..base import confirmed_accounts
 
@@ -28,15 +29,6 @@ ANONYMIZER_IP_TYPES = "('vpn', 'proxy', 'tor')"
 # coworking spaces, where unrelated people share an address by design.
 LINKING_IP_TYPES = "('residential', 'mobile', 'unknown')"
 IP_ACCOUNTS_TABLE = "access_ip_accounts"  # helper: one row per (IP, account) with its mix
-
-
-def _flag(condition: str) -> str:
-    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
-
-
-def _ratio(part: str, whole: str) -> str:
-    """``part / whole`` as DOUBLE, NULL when ``whole`` is 0 (unknown, not zero)."""
-    return f"CASE WHEN {whole} > 0 THEN CAST({part} AS DOUBLE) / {whole} END"
 
 
 ACCESS_FEATURES = (
@@ -92,13 +84,14 @@ def access_links(ctx: StageContext) -> str:
     ip_accounts = ctx.create(IP_ACCOUNTS_TABLE, f"""
         WITH per_account AS (
             SELECT ip_token, account_id, count(*) AS session_n,
-                   sum({_flag("remote_access_tool IS NOT NULL AND remote_access_tool <> ''")})
+                   sum({Dialect.flag(
+                       "remote_access_tool IS NOT NULL AND remote_access_tool <> ''")})
                        AS remote_n,
-                   sum({_flag(f"ip_type IN {ANONYMIZER_IP_TYPES}")}) AS anonymizer_n,
-                   sum({_flag("ip_type = 'hosting'")}) AS hosting_n,
-                   sum({_flag("ip_type IS NOT NULL")}) AS typed_n,
-                   max({_flag(f"ip_type IN {HUB_IP_TYPES}")}) AS hub_type,
-                   max({_flag(f"ip_type IS NOT NULL AND ip_type NOT IN {LINKING_IP_TYPES}")})
+                   sum({Dialect.flag(f"ip_type IN {ANONYMIZER_IP_TYPES}")}) AS anonymizer_n,
+                   sum({Dialect.flag("ip_type = 'hosting'")}) AS hosting_n,
+                   sum({Dialect.flag("ip_type IS NOT NULL")}) AS typed_n,
+                   max({Dialect.flag(f"ip_type IN {HUB_IP_TYPES}")}) AS hub_type,
+                   max({Dialect.flag(f"ip_type IS NOT NULL AND ip_type NOT IN {LINKING_IP_TYPES}")})
                        AS nonlinking_type,
                    min({day}) AS first_day, max({day}) AS last_day
             FROM {sessions}
@@ -111,8 +104,8 @@ def access_links(ctx: StageContext) -> str:
         )
         SELECT a.ip_token, a.account_id, a.session_n, a.remote_n, a.anonymizer_n,
                a.hosting_n, a.typed_n, a.first_day, a.last_day,
-               {_flag(f"t.account_n > {HUB_ACCOUNTS} OR t.hub_type = 1")} AS is_hub,
-               {_flag(f"t.account_n > 1 AND t.account_n <= {HUB_ACCOUNTS} "
+               {Dialect.flag(f"t.account_n > {HUB_ACCOUNTS} OR t.hub_type = 1")} AS is_hub,
+               {Dialect.flag(f"t.account_n > 1 AND t.account_n <= {HUB_ACCOUNTS} "
                       "AND t.hub_type = 0 AND t.nonlinking_type = 0")} AS is_linking
         FROM per_account AS a JOIN per_token AS t ON t.ip_token = a.ip_token""")
     device_accounts = f"""
@@ -165,7 +158,7 @@ def access_links(ctx: StageContext) -> str:
     ),
     churn AS (
         SELECT account_id, count(DISTINCT ip_country) AS country_n,
-               sum({_flag("ip_country <> previous_country")}) AS change_n,
+               sum({Dialect.flag("ip_country <> previous_country")}) AS change_n,
                {d.days_between("min(started_at)", "max(started_at)")} AS span_days
         FROM ordered GROUP BY account_id
     )
@@ -173,10 +166,10 @@ def access_links(ctx: StageContext) -> str:
            coalesce(l.ip_shared_n, 0) AS residential_ip_shared_account_count,
            coalesce(l.device_shared_n, 0) AS device_shared_account_count,
            coalesce(l.confirmed_shared_n, 0) AS shared_access_confirmed_account_count,
-           {_ratio("m.remote_n", "m.session_n")} AS remote_access_session_ratio,
-           {_ratio("m.anonymizer_n", "m.typed_n")} AS anonymizer_session_ratio,
-           {_ratio("m.hosting_n", "m.typed_n")} AS hosting_session_ratio,
-           {_ratio("m.hub_session_n", "m.session_n")} AS hub_ip_session_ratio,
+           {Dialect.ratio("m.remote_n", "m.session_n")} AS remote_access_session_ratio,
+           {Dialect.ratio("m.anonymizer_n", "m.typed_n")} AS anonymizer_session_ratio,
+           {Dialect.ratio("m.hosting_n", "m.typed_n")} AS hosting_session_ratio,
+           {Dialect.ratio("m.hub_session_n", "m.session_n")} AS hub_ip_session_ratio,
            coalesce(ch.country_n, 0) AS ip_country_distinct_count,
            CASE WHEN ch.account_id IS NOT NULL
                 THEN CAST(ch.change_n AS DOUBLE) * 30

@@ -14,7 +14,6 @@ from __future__ import annotations
 from ...registry import FeatureSpec, StageContext, stage
 from .links import IP_ACCOUNTS_TABLE, access_links
 
-
 ROUTE_FEATURES = (
     FeatureSpec("routed_session_ratio",
                 "Share of sessions (IP type known) from VPN, proxy, Tor or hosting addresses.",

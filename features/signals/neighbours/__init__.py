@@ -29,7 +29,6 @@ from ..portfolio import portfolio_pair_edges
 from . import aggregates, naming, relations
 from .evidence import EVIDENCE_READS, KEPT_TABLES, narrow, neighbour_evidence
 
-
 NEIGHBOUR_PATTERNS = tuple(
     FeaturePattern(a.pattern, description=a.description, reason=a.reason,
                    direction=a.direction, fill=a.fill, words=naming.signal_words,

@@ -15,6 +15,7 @@ degree is too large.
 
 from __future__ import annotations
 
+from ...dialect import Dialect
 from ...registry import StageContext
 from .naming import Aggregate
 from .relations import EDGES, NODES, Relation
@@ -22,15 +23,6 @@ from .relations import EDGES, NODES, Relation
 PASS_ONE = "nbr_pass1"
 PASS_TWO = "nbr_pass2"
 STATS = "nbr_stats"
-
-
-def _flag(condition: str) -> str:
-    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
-
-
-def _ratio(part: str, whole: str) -> str:
-    """``part / whole`` as DOUBLE, NULL when ``whole`` is 0."""
-    return f"CASE WHEN ({whole}) > 0 THEN CAST({part} AS DOUBLE) / ({whole}) END"
 
 
 def build_statistics(ctx: StageContext, signal_count: int) -> str:
@@ -53,8 +45,8 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
     per_signal = "".join(f",\n               {c}" for c in first)
     ctx.create(PASS_ONE, f"""
         SELECT e.relation_id, e.node, count(*) AS account_n, sum(e.weight) AS link_n,
-               sum({_flag("b.label = 1")}) AS confirmed_n,
-               sum({_flag("b.label = 0")}) AS cleared_n{per_signal}
+               sum({Dialect.flag("b.label = 1")}) AS confirmed_n,
+               sum({Dialect.flag("b.label = 0")}) AS cleared_n{per_signal}
         FROM {EDGES} AS e JOIN {NODES} AS b ON b.node = e.other_node
         GROUP BY e.relation_id, e.node""")
     deviations = "".join(f",\n               {c}" for c in second)
@@ -62,7 +54,7 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
     # when it is confirmed, and (q.account_n - 1) leaves it out of the paths.
     ctx.create(PASS_TWO, f"""
         SELECT e.relation_id, e.node,
-               sum(q.confirmed_n - {_flag("o.label = 1")}) AS two_hop_confirmed_n,
+               sum(q.confirmed_n - {Dialect.flag("o.label = 1")}) AS two_hop_confirmed_n,
                sum(q.account_n - 1) AS two_hop_n{deviations}
         FROM {EDGES} AS e
         JOIN {PASS_ONE} AS p ON p.relation_id = e.relation_id AND p.node = e.node
@@ -73,11 +65,11 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
     statistics = "".join(f",\n               {c}" for c in final)
     return ctx.create(STATS, f"""
         SELECT p.relation_id, p.node, p.account_n, p.link_n,
-               {_ratio("p.confirmed_n", "p.account_n")} AS confirmed_ratio,
-               {_ratio("p.cleared_n", "p.account_n")} AS cleared_ratio,
-               {_ratio("p.confirmed_n", "p.confirmed_n + p.cleared_n")}
+               {Dialect.ratio("p.confirmed_n", "p.account_n")} AS confirmed_ratio,
+               {Dialect.ratio("p.cleared_n", "p.account_n")} AS cleared_ratio,
+               {Dialect.ratio("p.confirmed_n", "p.confirmed_n + p.cleared_n")}
                    AS decided_confirmed_ratio,
-               {_ratio("t.two_hop_confirmed_n", "t.two_hop_n")}
+               {Dialect.ratio("t.two_hop_confirmed_n", "t.two_hop_n")}
                    AS two_hop_confirmed_ratio{statistics}
         FROM {PASS_ONE} AS p
         JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.node = p.node""")

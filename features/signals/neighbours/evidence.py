@@ -21,8 +21,15 @@ from datetime import datetime
 
 import duckdb
 
-from accountrisk.scoring.evidence_tools import (MAX_LISTED_ACCOUNTS, decisions_before, helper,
-                                                helpers_ready, plural, rows, tables)
+from accountrisk.scoring.evidence_tools import (
+    MAX_LISTED_ACCOUNTS,
+    decisions_before,
+    helper,
+    helpers_ready,
+    plural,
+    rows,
+    tables,
+)
 from accountrisk.scoring.models import Evidence, LinkedAccount
 
 from ..payout import PAIRED_TOKEN_MAX_ACCOUNTS
@@ -42,7 +49,7 @@ def neighbour_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: lis
                        family: FamilyEvidence | None = None) -> dict[str, Evidence]:
     """Each account's neighbours in every relation, with counts and decisions."""
     if helpers_ready(con, as_of, *KEPT_TABLES):
-        ties, partial = _kept(con, ids), set()
+        ties, partial = _kept(con, ids), set[str]()
     else:
         ties, partial = _recomputed(con, as_of, ids, family)
     others = sorted({o for by in ties.values() for n in by.values() for o in n})
@@ -153,10 +160,10 @@ def _recomputed(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
     if family is not None:
         for relation in EVIDENCE_READS:  # each relation is named after its family
             for account, evidence in family(relation).items():
-                kinds: dict[str, set[str]] = defaultdict(set)
+                kinds_by_other: dict[str, set[str]] = defaultdict(set)
                 for linked in evidence.accounts:
-                    kinds[linked.account_id].add(linked.link_kind)
-                for other, shared in kinds.items():
+                    kinds_by_other[linked.account_id].add(linked.link_kind)
+                for other, shared in kinds_by_other.items():
                     ties[account][relation][other] = float(len(shared))
                     partial.add(relation)
     return ties, partial

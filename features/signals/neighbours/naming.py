@@ -174,7 +174,7 @@ def column_names(found: list[Relation], signal_names: list[str]
                  ) -> list[tuple[Relation, str, Aggregate, int | None]]:
     """Every output column of :func:`named` relations: (relation, column name, aggregate,
     signal index or None)."""
-    out = []
+    out: list[tuple[Relation, str, Aggregate, int | None]] = []
     for relation in found:
         for aggregate in AGGREGATES:
             if aggregate.per_signal:

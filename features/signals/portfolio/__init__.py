@@ -11,8 +11,13 @@ from __future__ import annotations
 
 from ...registry import Family
 from .evidence import KEPT_TABLES, portfolio_evidence
-from .stages import (LINK_KINDS, PORTFOLIO_STAGES, portfolio_matches, portfolio_pair_edges,
-                     profile_photo_matches)
+from .stages import (
+                     LINK_KINDS,
+                     PORTFOLIO_STAGES,
+                     portfolio_matches,
+                     portfolio_pair_edges,
+                     profile_photo_matches,
+)
 
 __all__ = ["FAMILY", "LINK_KINDS", "portfolio_matches", "portfolio_pair_edges",
            "profile_photo_matches"]

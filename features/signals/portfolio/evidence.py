@@ -17,9 +17,16 @@ import duckdb
 
 from accountrisk.features import neardup as nd
 from accountrisk.features.dialect import DUCKDB
-from accountrisk.scoring.evidence_tools import (MAX_LISTED_ACCOUNTS, MAX_LISTED_ITEMS,
-                                                confirmed_before, helper, helpers_ready,
-                                                plural, rows, tables)
+from accountrisk.scoring.evidence_tools import (
+    MAX_LISTED_ACCOUNTS,
+    MAX_LISTED_ITEMS,
+    confirmed_before,
+    helper,
+    helpers_ready,
+    plural,
+    rows,
+    tables,
+)
 from accountrisk.scoring.models import Evidence, LinkedAccount, MatchedItem
 
 from . import neighbourhood
@@ -203,8 +210,8 @@ def _evidence(mine: list[dict[str, Any]], confirmed: set[str], titles: dict[str,
                               link_kind=kind, is_confirmed_fraud=other in confirmed)
                 for other, kind in order[:MAX_LISTED_ACCOUNTS]]
     notes = []
-    newer = sum(1 for i in items if i.this_is_newer)
-    if newer:
+    newer_count = sum(1 for i in items if i.this_is_newer)
+    if newer_count:
         notes.append(f"{newer} of {len(items)} matches: this account's copy came later")
     if len(order) > MAX_LISTED_ACCOUNTS:
         notes.append(f"{len(order) - MAX_LISTED_ACCOUNTS} more matching accounts not listed")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -29,7 +29,7 @@ from accountrisk.features import neardup as nd
 from accountrisk.features.dialect import DUCKDB
 from accountrisk.scoring.evidence_tools import confirmed_sql, rows
 
-from ...registry import Stage
+from ...registry import Stage, StageContext
 from .stages import PORTFOLIO_STAGES
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
@@ -137,7 +137,8 @@ def recompute(cur: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
                 {"t": as_of} if "labels" in present else {})
     for stage in family_stages():
         if all(ctx.has(t) for t in stage.needs):
-            stage.build(ctx)
+            # It provides what the portfolio stages read, not the whole StageContext.
+            stage.build(cast(StageContext, ctx))
     return {n: n for n in TABLES if n in ctx.created}
 
 
@@ -145,7 +146,7 @@ def _phrase_pattern(texts: list[str]) -> str | None:
     """A regular expression matching any description that can be a near-copy of one of
     ``texts`` (normalized): it contains one of the ``half + 1`` chosen shingles of each, as a
     phrase. Shingles with the longest words are chosen: they are the rarest."""
-    phrases = set()
+    phrases: set[str] = set()
     for text in texts:
         words = text.split(" ")
         if len(words) < nd.MIN_TEXT_WORDS:

@@ -24,6 +24,7 @@ Helper tables made here (read them with ``after=(portfolio_pair_edges,)``):
 from __future__ import annotations
 
 from ... import neardup as nd
+from ...dialect import Dialect
 from ...registry import FeatureSpec, StageContext, stage
 from ..base import confirmed_accounts
 
@@ -167,8 +168,8 @@ def portfolio_matches(ctx: StageContext) -> str:
                      f"other_first_added_at FROM {done}")
     ctx.create("portfolio_item_matches", " UNION ALL ".join(parts))
     # DOUBLE, not a 1.0 literal: Spark would average a DECIMAL and round the ratio.
-    newer = ("CASE WHEN i.added_at > i.other_first_added_at THEN CAST(1 AS DOUBLE) "
-             "ELSE CAST(0 AS DOUBLE) END")
+    newer = (f"CASE WHEN i.added_at > i.other_first_added_at THEN {Dialect.double('1')} "
+             f"ELSE {Dialect.double('0')} END")
     return f"""
     WITH counts AS (
         SELECT m.account_id,

@@ -14,10 +14,21 @@ from __future__ import annotations
 
 from ...registry import Family
 from .evidence import hours_evidence
-from .hours import (BUSINESS_END_HOUR, BUSINESS_START_HOUR, HISTOGRAM_TABLE,
-                    MIN_ACTIVITY_FOR_OFFSET, NIGHT_END_HOUR, SESSION_SLOTS_TABLE, SLOTS_TABLE,
-                    WORKDAY_CENTER_HOUR, activity_hours, circular_hours_between,
-                    session_hours, session_zone_mismatch, zone_offsets)
+from .hours import (
+                    BUSINESS_END_HOUR,
+                    BUSINESS_START_HOUR,
+                    HISTOGRAM_TABLE,
+                    MIN_ACTIVITY_FOR_OFFSET,
+                    NIGHT_END_HOUR,
+                    SESSION_SLOTS_TABLE,
+                    SLOTS_TABLE,
+                    WORKDAY_CENTER_HOUR,
+                    activity_hours,
+                    circular_hours_between,
+                    session_hours,
+                    session_zone_mismatch,
+                    zone_offsets,
+)
 from .login_hours import login_hours
 from .rhythm import activity_rhythm, rhythm_sql
 

@@ -15,6 +15,7 @@ from Python's tz database on every engine (:mod:`...zone_offsets`): the helper s
 from __future__ import annotations
 
 from ... import zone_offsets as zo
+from ...dialect import Dialect
 from ...reference import iana_zone_names
 from ...registry import FeatureSpec, StageContext, stage
 
@@ -31,8 +32,8 @@ SLOTS_TABLE = "activity_claimed_hour_slots"
 HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
 SESSION_SLOTS_TABLE = "session_claimed_hour_slots"
 
-_ONE = "CAST(1 AS DOUBLE)"
-_ZERO = "CAST(0 AS DOUBLE)"
+_ONE = Dialect.double("1")  # not 1.0: see Dialect.double
+_ZERO = Dialect.double("0")
 
 
 def _hour_angle(hour: str) -> str:

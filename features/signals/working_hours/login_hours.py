@@ -13,7 +13,6 @@ from ...registry import FeatureSpec, StageContext, stage
 from .hours import SESSION_SLOTS_TABLE, session_hours
 from .rhythm import rhythm_sql
 
-
 LOGIN_HOUR_FEATURES = (
     FeatureSpec("session_claimed_night_ratio",
                 "Share of sessions starting between 00:00 and 06:00 claimed-local time "

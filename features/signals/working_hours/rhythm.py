@@ -16,9 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ...registry import FeatureSpec, StageContext, stage
-from .hours import (BUSINESS_END_HOUR, BUSINESS_START_HOUR, MIN_ACTIVITY_FOR_OFFSET,
-                    NIGHT_END_HOUR, SLOTS_TABLE, WORKDAY_CENTER_HOUR, activity_hours,
-                    circular_hours_between)
+from .hours import (
+    BUSINESS_END_HOUR,
+    BUSINESS_START_HOUR,
+    MIN_ACTIVITY_FOR_OFFSET,
+    NIGHT_END_HOUR,
+    SLOTS_TABLE,
+    WORKDAY_CENTER_HOUR,
+    activity_hours,
+    circular_hours_between,
+)
 
 MORNING_START_HOUR = 6  # the claimed-local early morning is 06:00-09:00
 MORNING_END_HOUR = 9
