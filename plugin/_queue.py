@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..features.errors import UsageError
 from ..scoring.batch import ScoreBatch
 from .report_files import write_reports
 
@@ -42,7 +43,7 @@ def write_table(table: pa.Table, out: Path) -> None:
 
         pcsv.write_csv(table, out)
     else:
-        raise ValueError(f"{out}: the output must end in .parquet or .csv")
+        raise UsageError(f"{out}: the output must end in .parquet or .csv")
 
 
 def write_queue(engine: Any, scorer: Any, as_of: str | datetime, out: Path, chosen: Any, *,

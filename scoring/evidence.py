@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from accountrisk.features.declarations import EvidenceCollector, EvidenceNarrowing
+from accountrisk.features.errors import UsageError
 from accountrisk.features.pipeline import build_features, parse_as_of
 from accountrisk.features.registry import Family, Feature, default_registry
 from accountrisk.scoring import _timeline
@@ -87,7 +88,7 @@ def register_collector(family: str, collector: EvidenceCollector,
     registry = default_registry()
     found = registry.families.get(family)
     if found is None:
-        raise ValueError(f"no signal family is named {family!r}; families: "
+        raise UsageError(f"no signal family is named {family!r}; families: "
                          f"{', '.join(sorted(registry.families))}")
     registry.families[family] = replace(found, evidence=collector, narrow=narrow)
 
@@ -99,7 +100,7 @@ def without_evidence(feature: str) -> None:
     registry = default_registry()
     known = registry.features.get(feature)
     if known is None:
-        raise ValueError(f"{feature!r} is not a registered feature")
+        raise UsageError(f"{feature!r} is not a registered feature")
     registry.features[feature] = replace(known, has_evidence=False)
 
 
@@ -153,7 +154,7 @@ def _reading(family: Family, family_evidence: Callable[[str], dict[str, Evidence
     family declares (``evidence_reads``), and no others."""
     def read(name: str) -> dict[str, Evidence]:
         if name not in family.evidence_reads:
-            raise ValueError(f"family {family.name!r} reads the evidence of {name!r}, which "
+            raise UsageError(f"family {family.name!r} reads the evidence of {name!r}, which "
                              "its Family.evidence_reads does not list")
         return family_evidence(name)
     return read

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from accountrisk.features.errors import UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.models import LinkedAccount
 
@@ -36,7 +37,7 @@ def connection(engine: Any) -> duckdb.DuckDBPyConnection:
     """The DuckDB connection of an engine (``DuckDBEngine``) or a connection/cursor itself."""
     con = getattr(engine, "con", engine)
     if not isinstance(con, duckdb.DuckDBPyConnection):
-        raise TypeError("evidence needs a DuckDBEngine or a DuckDB connection, "
+        raise UsageError("evidence needs a DuckDBEngine or a DuckDB connection, "
                         f"not {type(engine).__name__}")
     return con
 

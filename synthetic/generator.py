@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..features.contract import ACTIVITY_KINDS, CONTRACT_VERSION, IP_TYPES, LABEL_SOURCES
+from ..features.errors import UsageError
 from . import geo, modes, tables
 from .calendar import zone_table
 from .cells import cell_decisions, cell_personas, cell_plan
@@ -83,11 +84,11 @@ class _Progress:
 def check_arguments(accounts: int, seed: int, fronted_share: float) -> None:
     """Reject sizes, seeds and shares the generator cannot honour."""
     if accounts < 1:
-        raise ValueError("accounts must be at least 1")
+        raise UsageError("accounts must be at least 1")
     if seed < 0:
-        raise ValueError("seed must be a non-negative integer")
+        raise UsageError("seed must be a non-negative integer")
     if not 0.0 <= fronted_share < 0.5:
-        raise ValueError("fronted_share must be in [0, 0.5)")
+        raise UsageError("fronted_share must be in [0, 0.5)")
 
 
 class World:

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from ..features.errors import UsageError
+
 MODES = ("classic", "realistic", "behaviour", "platform", "thin")
 
 # share of fronted (in ``platform``: banned) accounts when the caller gives none
@@ -48,5 +50,5 @@ MODE_TABLES = {
 def resolve(mode: str, fronted_share: float | None) -> float:
     """The fronted share a run uses: the caller's, else the mode's default."""
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+        raise UsageError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     return DEFAULT_FRONTED_SHARE[mode] if fronted_share is None else float(fronted_share)

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.errors import UsageError
 from accountrisk.features.load import load_folder
 from accountrisk.synthetic import MODES, generate
 
@@ -143,7 +144,7 @@ def test_classic_is_the_default_mode(pairs, tmp_path):
 
 
 def test_unknown_mode_is_rejected(tmp_path):
-    with pytest.raises(ValueError, match="mode must be one of"):
+    with pytest.raises(UsageError, match="mode must be one of"):
         generate(tmp_path, accounts=100, mode="lively")
 
 

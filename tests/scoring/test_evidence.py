@@ -3,6 +3,7 @@ from datetime import datetime
 import pytest
 
 from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.errors import UsageError
 from accountrisk.features.load import load_tables
 from accountrisk.features.registry import FEATURES, Family, Feature, default_registry
 from accountrisk.features.signals import access
@@ -234,7 +235,7 @@ def test_a_registered_collector_replaces_its_familys_own():
     with load(payout_methods=[{"account_id": "a", "payout_token": "p1"}]) as engine:
         found = one(engine, "a", "payout_method_count")
     assert found.notes == ["mine"]
-    with pytest.raises(ValueError, match="no signal family is named 'nope'"):
+    with pytest.raises(UsageError, match="no signal family is named 'nope'"):
         ev.register_collector("nope", mine)
 
 
@@ -247,7 +248,7 @@ def test_a_collector_reads_only_the_families_it_declares(monkeypatch):
         "payout", stages=registry.families["payout"].stages, evidence=nosy,
         evidence_reads=("portfolio",)))
     with load(payout_methods=[{"account_id": "a", "payout_token": "p1"}]) as engine:
-        with pytest.raises(ValueError, match="reads the evidence of 'access'"):
+        with pytest.raises(UsageError, match="reads the evidence of 'access'"):
             one(engine, "a", "payout_method_count")
 
 
