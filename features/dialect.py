@@ -95,6 +95,16 @@ class Dialect(ABC):
         return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
     @staticmethod
+    def exact_sum(expr: str) -> str:
+        """``sum(expr)`` as DOUBLE, the same whatever order the rows are added in: each
+        value is rounded to 18 decimals and added as a DECIMAL (exact), where a DOUBLE sum
+        of fractions varies in its last bits with the threads' split of the rows. For sums
+        of non-integer values (angles, weighted means), so that features are bit-identical
+        from run to run and between thread counts. The sum must stay below 1e20 in
+        magnitude: give it bounded terms (sines, values scaled into [-1, 1])."""
+        return f"CAST(sum(CAST({expr} AS DECIMAL(38, 18))) AS DOUBLE)"
+
+    @staticmethod
     def ratio(part: str, whole: str) -> str:
         """``part / whole`` as DOUBLE, NULL when ``whole`` is not positive (unknown, not
         zero). The DOUBLE cast comes first so integer counts never divide as integers or

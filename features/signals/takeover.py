@@ -109,14 +109,15 @@ def takeover_changes(ctx: StageContext) -> str:
     if ctx.has("activity"):
         angle = _utc_angle("ts", d)
         recent = f"ts >= {window}"
+        exact = Dialect.exact_sum
         parts.append(f"""hour_change AS (
             SELECT account_id,
                    sum(CASE WHEN {recent} THEN 1 ELSE 0 END) AS recent_count,
                    sum(CASE WHEN {recent} THEN 0 ELSE 1 END) AS earlier_count,
-                   sum(CASE WHEN {recent} THEN sin({angle}) ELSE 0 END) AS recent_sin,
-                   sum(CASE WHEN {recent} THEN cos({angle}) ELSE 0 END) AS recent_cos,
-                   sum(CASE WHEN {recent} THEN 0 ELSE sin({angle}) END) AS earlier_sin,
-                   sum(CASE WHEN {recent} THEN 0 ELSE cos({angle}) END) AS earlier_cos
+                   {exact(f"CASE WHEN {recent} THEN sin({angle}) ELSE 0 END")} AS recent_sin,
+                   {exact(f"CASE WHEN {recent} THEN cos({angle}) ELSE 0 END")} AS recent_cos,
+                   {exact(f"CASE WHEN {recent} THEN 0 ELSE sin({angle}) END")} AS earlier_sin,
+                   {exact(f"CASE WHEN {recent} THEN 0 ELSE cos({angle}) END")} AS earlier_cos
             FROM {ctx.table('activity')} GROUP BY account_id)""")
         joins.append("LEFT JOIN hour_change AS hc ON hc.account_id = g.account_id")
         shift = circular_hours_between("hc.recent_sin", "hc.recent_cos",

@@ -9,6 +9,10 @@ materialized) and the weighted squared deviations from the pass-1 mean. Two pass
 ``E[x^2] - E[x]^2``: the one-pass formula cancels catastrophically for near-equal values
 and would make engines disagree; equal values give exactly 0.
 
+Sums of fractions are exact (:meth:`Dialect.exact_sum`) so that every run gives the same bits:
+values enter them scaled into [-1, 1], by the signal's largest magnitude over all accounts
+(means) or by the group's range (deviations).
+
 Every query is a GROUP BY over edges: time and memory grow with the number of edges, and no
 degree is too large.
 """
@@ -32,23 +36,30 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
     first = []
     second = []
     final = []
+    scales = []
     for i in range(signal_count):
         x = f"b.s_{i}"
+        scales.append(f"coalesce(nullif(max(abs(s_{i})), 0), 1) AS scale_{i}")
         first += [f"sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS w_{i}",
-                  f"sum(e.weight * {x}) / sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) "
-                  f"AS mean_{i}",
+                  f"z.scale_{i} * {Dialect.exact_sum(f'e.weight * ({x} / z.scale_{i})')} "
+                  f"/ sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS mean_{i}",
                   f"max({x}) AS max_{i}", f"min({x}) AS min_{i}"]
-        second.append(f"sum(e.weight * ({x} - p.mean_{i}) * ({x} - p.mean_{i})) AS sq_{i}")
+        deviation = f"({x} - p.mean_{i}) / (p.max_{i} - p.min_{i})"
+        spread = f"CASE WHEN p.max_{i} > p.min_{i} THEN e.weight * {deviation} * {deviation} END"
+        second.append(f"{Dialect.exact_sum(spread)} AS sq_{i}")
         final += [f"p.mean_{i}", f"p.max_{i}",
                   f"CASE WHEN p.max_{i} = p.min_{i} THEN CAST(0 AS DOUBLE) "
-                  f"ELSE sqrt(t.sq_{i} / p.w_{i}) END AS std_{i}"]
+                  f"ELSE (p.max_{i} - p.min_{i}) * sqrt(t.sq_{i} / p.w_{i}) END AS std_{i}"]
+    scale_table = ctx.create("nbr_scales", "SELECT " + (", ".join(scales) or "1 AS scale_none")
+                             + f" FROM {NODES}")
     per_signal = "".join(f",\n               {c}" for c in first)
     ctx.create(PASS_ONE, f"""
         SELECT e.relation_id, e.node, count(*) AS account_n, sum(e.weight) AS link_n,
                sum({Dialect.flag("b.label = 1")}) AS confirmed_n,
                sum({Dialect.flag("b.label = 0")}) AS cleared_n{per_signal}
         FROM {EDGES} AS e JOIN {NODES} AS b ON b.node = e.other_node
-        GROUP BY e.relation_id, e.node""")
+        CROSS JOIN {scale_table} AS z
+        GROUP BY e.relation_id, e.node{"".join(f", z.scale_{i}" for i in range(signal_count))}""")
     deviations = "".join(f",\n               {c}" for c in second)
     # The account's own label enters only to be taken out again: q.confirmed_n counts it
     # when it is confirmed, and (q.account_n - 1) leaves it out of the paths.

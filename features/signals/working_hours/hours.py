@@ -147,8 +147,8 @@ def activity_hours(ctx: StageContext) -> str:
                count(*) AS hour_coverage,
                sum(CASE WHEN {night} THEN activity_count ELSE 0 END) AS night_count,
                sum(CASE WHEN {business} THEN activity_count ELSE 0 END) AS business_count,
-               sum(activity_count * sin({angle})) AS sin_sum,
-               sum(activity_count * cos({angle})) AS cos_sum
+               {Dialect.exact_sum(f"activity_count * sin({angle})")} AS sin_sum,
+               {Dialect.exact_sum(f"activity_count * cos({angle})")} AS cos_sum
         FROM {HISTOGRAM_TABLE} GROUP BY account_id
     ),
     days AS (

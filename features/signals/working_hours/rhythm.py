@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...dialect import Dialect
 from ...registry import FeatureSpec, StageContext, stage
 from .hours import (
     BUSINESS_END_HOUR,
@@ -89,8 +90,8 @@ def rhythm_sql(slots: str, count: str, names: Sequence[str], prefix: str) -> str
                sum(CASE WHEN {business} THEN {count} ELSE 0 END) AS business_n,
                sum(CASE WHEN {morning} THEN {count} ELSE 0 END) AS morning_n,
                sum(CASE WHEN {evening} THEN {count} ELSE 0 END) AS evening_n,
-               sum({count} * sin({angle})) AS sin_sum,
-               sum({count} * cos({angle})) AS cos_sum
+               {Dialect.exact_sum(f"{count} * sin({angle})")} AS sin_sum,
+               {Dialect.exact_sum(f"{count} * cos({angle})")} AS cos_sum
         FROM {slots} GROUP BY account_id
     ),
     days AS (
