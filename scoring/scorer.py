@@ -13,7 +13,6 @@ every use of a DuckDB connection goes through one lock per scorer.
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -24,10 +23,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accountrisk.features.errors import AccountRiskError, BundleError, ModelLoadError, UsageError
+from accountrisk.features.errors import BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring._feature_rows import check_feature_rows
-from accountrisk.scoring._registry_probe import check_reachable
+from accountrisk.scoring._registry import load_registered
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
 from accountrisk.training.bundle import Bundle, Kind, read_bundle
@@ -89,7 +88,8 @@ class RiskScorer:
         is missing, corrupt or incompatible."""
         text = str(uri_or_path)
         if text.startswith("models:/"):
-            return cls._load_registered(text, threads, registry)
+            bundle, version = load_registered(text, registry)
+            return cls(bundle, version=version, threads=threads)
         path = Path(text)
         if not path.exists():
             raise ModelLoadError(f"no model at {path}: give a model directory written by "
@@ -102,45 +102,6 @@ class RiskScorer:
             raise ModelLoadError(f"{path} could not be read as a model directory: "
                                  f"{error}") from error
         return cls(bundle, version=path.resolve().name, threads=threads)
-
-    @classmethod
-    def _load_registered(cls, uri: str, threads: int, registry: str | None) -> RiskScorer:
-        """A registered version, read through a client of its own: the host application's
-        MLflow tracking and registry URIs stay as they were."""
-        try:
-            import mlflow
-            from mlflow import MlflowClient
-        except ImportError:
-            raise ModelLoadError(
-                f"{uri} is an MLflow registry URI, and MLflow is not installed: "
-                "pip install 'accountrisk[mlflow]', or give a model directory") from None
-        from accountrisk.training.tracking import tracking_uri
-
-        store = registry or tracking_uri()
-        check_reachable(store, uri)
-        body = uri[len("models:/"):]
-        client = MlflowClient(tracking_uri=store, registry_uri=store)
-        try:
-            if "@" in body:
-                name, alias = body.split("@", 1)
-                version = str(client.get_model_version_by_alias(name, alias).version)
-            else:
-                name, version = body.rsplit("/", 1)
-                client.get_model_version(name, version)
-            source = client.get_model_version_download_uri(name, version)
-            with tempfile.TemporaryDirectory() as tmp:
-                local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source,
-                                                                 dst_path=tmp))
-                found = sorted(p.parent for p in local.rglob("checksums.json"))
-                if not found:
-                    raise ModelLoadError(f"{uri} holds no model directory (checksums.json)")
-                bundle = read_bundle(found[0])
-        except AccountRiskError:
-            raise
-        except Exception as error:
-            raise ModelLoadError(f"could not load {uri} from the MLflow registry at "
-                                 f"{store}: {error}") from error
-        return cls(bundle, version=f"{name}/{version}", threads=threads)
 
     # -- properties ----------------------------------------------------------------------
     @property

@@ -1,0 +1,82 @@
+"""Models read from an MLflow registry; a registry that does not answer fails in seconds.
+
+A registered version is read through a client of its own, so the host application's MLflow
+tracking and registry URIs stay as they were. MLflow's HTTP client retries with backoff
+(minutes in all) before it gives up on a tracking server that is down. Loading a model is
+often on a service's start-up path, so a remote store is first probed with one TCP
+connection bounded by ``ACCOUNTRISK_REGISTRY_TIMEOUT`` (default 10 s). A server that
+accepts connections but never answers is still bounded only by MLflow's own
+``MLFLOW_HTTP_REQUEST_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+from accountrisk.features.errors import AccountRiskError, ModelLoadError
+from accountrisk.training.bundle import Bundle, read_bundle
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def check_reachable(store: str, model_uri: str) -> None:
+    """Raise :class:`ModelLoadError` when the http(s) tracking server ``store`` cannot be
+    reached within the timeout; other stores (sqlite, files, databricks) are not probed."""
+    parsed = urlparse(store)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return
+    timeout = float(os.environ.get("ACCOUNTRISK_REGISTRY_TIMEOUT", DEFAULT_TIMEOUT_S))
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            pass
+    except OSError as error:
+        raise ModelLoadError(
+            f"could not load {model_uri}: the MLflow tracking server at {store} did not "
+            f"accept a connection within {timeout:g} s ({error}). Check that the server "
+            "runs and that MLFLOW_TRACKING_URI (or the registry you passed) points at it, "
+            "or load a model directory instead") from None
+
+
+def load_registered(uri: str, registry: str | None) -> tuple[Bundle, str]:
+    """The verified bundle of registry URI ``uri`` (``models:/name@alias`` or
+    ``models:/name/version``) and its ``name/version``, from ``registry`` (default: the
+    tracking URI). Every failure is a :class:`ModelLoadError` naming the URI."""
+    try:
+        import mlflow
+        from mlflow import MlflowClient
+    except ImportError:
+        raise ModelLoadError(
+            f"{uri} is an MLflow registry URI, and MLflow is not installed: "
+            "pip install 'accountrisk[mlflow]', or give a model directory") from None
+    from accountrisk.training.tracking import tracking_uri
+
+    store = registry or tracking_uri()
+    check_reachable(store, uri)
+    body = uri[len("models:/"):]
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    try:
+        if "@" in body:
+            name, alias = body.split("@", 1)
+            version = str(client.get_model_version_by_alias(name, alias).version)
+        else:
+            name, version = body.rsplit("/", 1)
+            client.get_model_version(name, version)
+        source = client.get_model_version_download_uri(name, version)
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source,
+                                                             dst_path=tmp))
+            found = sorted(p.parent for p in local.rglob("checksums.json"))
+            if not found:
+                raise ModelLoadError(f"{uri} holds no model directory (checksums.json)")
+            bundle = read_bundle(found[0])
+    except AccountRiskError:
+        raise
+    except Exception as error:
+        raise ModelLoadError(f"could not load {uri} from the MLflow registry at "
+                             f"{store}: {error}") from error
+    return bundle, f"{name}/{version}"
