@@ -218,6 +218,27 @@ def test_an_unreachable_tracking_server_fails_in_seconds(monkeypatch):
     assert "MLFLOW_TRACKING_URI" in message
 
 
+def test_a_tracking_server_that_never_answers_fails_within_the_timeout(monkeypatch):
+    import os
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        store = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("ACCOUNTRISK_REGISTRY_TIMEOUT", "1")
+        monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
+        monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+        started = time.monotonic()
+        with pytest.raises(ModelLoadError, match="could not load models:/accountrisk@champion"):
+            RiskScorer.load("models:/accountrisk@champion", registry=store)
+        assert time.monotonic() - started < 30  # MLflow alone: minutes of retries
+    # the host's MLflow environment is as it was
+    assert "MLFLOW_HTTP_REQUEST_TIMEOUT" not in os.environ
+    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ
+
+
 def test_load_from_registry(trained, tmp_path, monkeypatch, features):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     from accountrisk.training.tracking import log_training_run
