@@ -18,7 +18,7 @@ from .engine import Engine
 from .errors import UsageError
 from .load import Progress
 from .validate import require_usable
-from .workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
+from .workspace import DEFAULT_WORKDIR, ensure_loaded, open_database, open_loaded_read_only
 
 ENGINES = tuple(DIALECTS)
 DEFAULT_ENGINE = DUCKDB.name
@@ -50,6 +50,13 @@ def open_engine(kind: str = DEFAULT_ENGINE, *, data_dir: str | Path | None = Non
 def _open_duckdb(*, data_dir: str | Path | None, workdir: str | Path,
                  memory_limit: str | None, threads: int | None, progress: Progress | None,
                  **_spark_options: object) -> Iterator[Engine]:
+    if data_dir is not None:
+        reader = open_loaded_read_only(workdir, data_dir, memory_limit=memory_limit,
+                                       threads=threads)
+        if reader is not None:  # already loaded: read-only, other readers welcome
+            with reader as duck:
+                yield duck
+            return
     with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
         if data_dir is not None:
             # The work directory keeps a usable load of the same folder: reuse it.

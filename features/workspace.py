@@ -66,6 +66,33 @@ def open_database(workdir: str | Path = DEFAULT_WORKDIR, *, memory_limit: str | 
             time.sleep(min(LOCK_POLL_S, max(0.0, deadline - time.monotonic())))
 
 
+def open_loaded_read_only(workdir: str | Path, data_dir: str | Path, *,
+                          memory_limit: str | None = None, threads: int | None = None,
+                          max_quarantine_ratio: float = 0.5) -> DuckDBEngine | None:
+    """The work directory's database opened read-only, when it already holds a usable load
+    of this very folder: commands that only read it (features, score, explain, queue,
+    rings; their own tables are temporary) then share it with each other. None when it does
+    not hold the folder, or a writer holds it now (the caller opens it for writing)."""
+    path = Path(workdir) / DATABASE_NAME
+    if not path.exists():
+        return None
+    limit = memory_limit or os.environ.get("ACCOUNTRISK_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    try:
+        engine = DuckDBEngine(path, memory_limit=limit, threads=threads, read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = engine.con.execute(
+            "SELECT report FROM load_state WHERE fingerprint = $f AND max_quarantine_ratio = $r",
+            {"f": folder_fingerprint(data_dir), "r": max_quarantine_ratio}).fetchall()
+    except duckdb.Error:  # no load_state yet
+        rows = []
+    if rows and report_from_json(rows[0][0]).usable:
+        return engine
+    engine.close()
+    return None
+
+
 def folder_fingerprint(data_dir: str | Path) -> str:
     """A hash of the folder's Parquet files' names, sizes and modification times."""
     digest = hashlib.sha256()

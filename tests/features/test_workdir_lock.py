@@ -61,3 +61,29 @@ def test_the_cli_says_so_without_a_traceback(tmp_path):
     said = " ".join((done.stderr + done.stdout).split())  # the console wraps long lines
     assert "is in use by another process" in said and "another --workdir" in said
     assert "Traceback" not in done.stderr
+
+
+def test_readers_of_a_loaded_folder_share_the_work_directory(tmp_path, monkeypatch):
+    """A folder already loaded is read read-only: a second command reading it runs while
+    another reader holds the directory, where a writer would have to wait."""
+    from accountrisk.features.api import compute_features
+    from accountrisk.synthetic import generate
+
+    data, work = tmp_path / "data", tmp_path / "work"
+    summary = generate(data, accounts=150, seed=2)
+    as_of = summary.get("end") or summary["parameters"]["end"]
+    compute_features(data, as_of, workdir=work)  # loads it (a writer)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+         "read_only=True); print('held', flush=True); time.sleep(60)",
+         str(work / DATABASE_NAME)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "held"
+        monkeypatch.setenv("ACCOUNTRISK_LOCK_TIMEOUT", "0")  # a writer would fail at once
+        features = compute_features(data, as_of, workdir=work)
+        assert features.num_rows > 0
+        with pytest.raises(UsageError, match="in use"):
+            open_database(work)  # the writer's way in is still held by the reader
+    finally:
+        reader.kill()
+        reader.wait()
