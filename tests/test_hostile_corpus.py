@@ -115,3 +115,28 @@ def test_the_corpus_on_spark(spark_engine):
     tables, sizes = _tables()
     report = load_tables_spark(tables, spark_engine, now=NOW)
     _check(report, sizes, lambda sql: tuple(spark_engine.sql(sql).collect()[0]))
+
+
+def test_validate_on_the_corpus_folder_exits_0_and_names_every_fault(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    tables, _ = _tables()
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, table in tables.items():  # as an export writes them: every column nullable
+        nullable = pa.schema([f.with_nullable(True) for f in table.schema])
+        pq.write_table(table.cast(nullable), folder / f"{name}.parquet")
+    done = subprocess.run([str(Path(sys.executable).parent / "accountrisk"), "validate",
+                           str(folder), "--workdir", str(tmp_path / "work")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "400"})
+    assert done.returncode == 0, done.stdout + done.stderr  # usable: faults quarantined
+    said = done.stdout + done.stderr
+    assert "Traceback" not in said
+    for table, _, column, _ in FAULTS:
+        assert f"[quarantine] {table}.{column} row " in said, (table, column)

@@ -50,3 +50,13 @@ def test_validate_says_so_without_a_traceback(damaged, tmp_path):
     said = " ".join((done.stdout + done.stderr).split())
     assert "[reject] sessions: sessions.parquet could not be read" in said
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.spark
+def test_the_damaged_table_is_rejected_on_spark(damaged, spark_engine):
+    from accountrisk.features.spark import load_folder_spark
+
+    report = load_folder_spark(damaged, spark_engine)
+    rejected = report.rejections()
+    assert [(p.table, p.reason) for p in rejected] == [("sessions", "unreadable_file")]
+    assert report.loaded_rows.get("accounts")
