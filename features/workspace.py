@@ -33,6 +33,11 @@ LOCK_POLL_S = 0.5
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")
 
 
+def _memory_limit(given: str | None) -> str:
+    """DuckDB's memory limit: the caller's, else ACCOUNTRISK_MEMORY_LIMIT, else the default."""
+    return given or os.environ.get("ACCOUNTRISK_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+
+
 def open_database(workdir: str | Path = DEFAULT_WORKDIR, *, memory_limit: str | None = None,
                   threads: int | None = None, wait_seconds: float | None = None
                   ) -> DuckDBEngine:
@@ -42,7 +47,7 @@ def open_database(workdir: str | Path = DEFAULT_WORKDIR, *, memory_limit: str | 
     ``wait_seconds`` (default: ``ACCOUNTRISK_LOCK_TIMEOUT``, else 30 s), saying so on stderr,
     then raises :class:`UsageError` naming the holder's PID and the fix."""
     path = Path(workdir) / DATABASE_NAME
-    limit = memory_limit or os.environ.get("ACCOUNTRISK_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    limit = _memory_limit(memory_limit)
     if wait_seconds is None:
         wait_seconds = float(os.environ.get("ACCOUNTRISK_LOCK_TIMEOUT", DEFAULT_LOCK_WAIT_S))
     deadline, told = time.monotonic() + wait_seconds, False
@@ -76,7 +81,7 @@ def open_loaded_read_only(workdir: str | Path, data_dir: str | Path, *,
     path = Path(workdir) / DATABASE_NAME
     if not path.exists():
         return None
-    limit = memory_limit or os.environ.get("ACCOUNTRISK_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    limit = _memory_limit(memory_limit)
     try:
         engine = DuckDBEngine(path, memory_limit=limit, threads=threads, read_only=True)
     except duckdb.Error:
