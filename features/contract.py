@@ -1,4 +1,4 @@
-"""The marketplace data contract (version 1), as code.
+"""The marketplace data contract (version 1.1), as code.
 
 This module is the single source of the contract in ``docs/data-contract.md``: the tables,
 their columns, which are required, their types and the value rules. Loading, validation,
@@ -12,7 +12,9 @@ from typing import Literal
 
 import pyarrow as pa
 
-CONTRACT_VERSION = 1
+# 1.1 adds the optional client-side tables contracts, proposals and reviews; every
+# version-1 folder is a valid 1.1 folder.
+CONTRACT_VERSION = "1.1"
 
 # Kinds of column. Each kind fixes the Arrow type the column is loaded as and the value
 # checks validation runs on it.
@@ -109,6 +111,13 @@ class Table:
     @property
     def required_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.required)
+
+    @property
+    def account_columns(self) -> tuple[str, ...]:
+        """Columns that name an account (each must be in ``accounts``); the first is the
+        account a quarantined row is reported under."""
+        return tuple(c.name for c in self.columns if c.kind == "id" and (
+            c.name == "account_id" or c.name.endswith("_account_id")))
 
 
 IP_TYPES = ("residential", "mobile", "business", "hosting", "vpn", "proxy", "tor", "unknown")
@@ -219,6 +228,49 @@ TABLES: tuple[Table, ...] = (
         ),
         time_column="linked_at",
         meaning="undirected relations between two accounts",
+    ),
+    Table(
+        "contracts",
+        (
+            Column("contract_id", "id", True, "unique per contract"),
+            Column("freelancer_account_id", "id", True, "the hired account"),
+            Column("client_account_id", "id", True, "the hiring account (an account too)"),
+            Column("started_at", "timestamp", True),
+            Column("ended_at", "timestamp", False, "null while running"),
+            Column("billed_usd", "float64", False, "total billed up to the export",
+                   min_value=0.0),
+        ),
+        unique_key=("contract_id",),
+        time_column="started_at",
+        meaning="work a client hired a freelancer for (1.1)",
+    ),
+    Table(
+        "proposals",
+        (
+            Column("proposal_id", "id", True, "unique per proposal"),
+            _ACCOUNT,
+            Column("job_id", "id", True, "the job posting; its client is not required"),
+            Column("submitted_at", "timestamp", True),
+            Column("cover_text", "text", False, "the proposal's free text"),
+            Column("bid_usd", "float64", False, min_value=0.0),
+        ),
+        unique_key=("proposal_id",),
+        time_column="submitted_at",
+        meaning="bids freelancers sent to jobs (1.1)",
+    ),
+    Table(
+        "reviews",
+        (
+            Column("review_id", "id", True, "unique per review"),
+            Column("subject_account_id", "id", True, "who it is about"),
+            Column("author_account_id", "id", True, "who wrote it"),
+            Column("contract_id", "id", False, "the contract reviewed, when known"),
+            Column("rating", "float64", True, "1 to 5", min_value=1.0, max_value=5.0),
+            Column("created_at", "timestamp", True),
+        ),
+        unique_key=("review_id",),
+        time_column="created_at",
+        meaning="ratings left after a contract (1.1)",
     ),
     Table(
         "labels",

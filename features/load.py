@@ -235,26 +235,25 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
     d = steps.d
     raw = f"_raw_{t.name}"
     present = {c.name for c in t.columns}
+    owner = t.account_columns[0] if t.account_columns else f"CAST(NULL AS {d.string_type})"
     selects = []
     messages: dict[tuple[str, str], str] = {}
     for column, reason, predicate, message in row_checks(t, present, d):
         messages[(column, reason)] = message
-        selects.append(f"SELECT _row, account_id, '{column}' AS column_name, "
+        selects.append(f"SELECT _row, {owner} AS account_id, '{column}' AS column_name, "
                        f"{d.text_prefix(column, 200)} AS value, '{reason}' AS reason "
                        f"FROM {raw} WHERE {predicate}")
     if t.unique_key:
         key = ", ".join(t.unique_key)
         selects.append(
-            f"SELECT _row, account_id, '{t.unique_key[0]}', "
+            f"SELECT _row, {owner}, '{t.unique_key[0]}', "
             f"{d.text_prefix(t.unique_key[0], 200)}, 'duplicate_key' FROM {raw} "
             f"WHERE ({key}) IN (SELECT {key} FROM {raw} GROUP BY {key} HAVING count(*) > 1)")
         messages[(t.unique_key[0], "duplicate_key")] = "key appears on more than one row"
     if t.name != "accounts" and check_accounts:  # else accounts is the problem to report
-        for column in ("account_id", "other_account_id"):
-            if column not in present:
-                continue
+        for column in t.account_columns:
             selects.append(
-                f"SELECT _row, account_id, '{column}', left({column}, 200), 'unknown_account' "
+                f"SELECT _row, {owner}, '{column}', left({column}, 200), 'unknown_account' "
                 f"FROM {raw} WHERE {column} IS NOT NULL AND {column} NOT IN "
                 f"(SELECT account_id FROM accounts_valid_ids)")
             messages[(column, "unknown_account")] = \

@@ -119,7 +119,7 @@ def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str
         conditions.append(condition)
     if table.name != "accounts":
         existing = f"(SELECT account_id FROM accounts WHERE created_at < {as_of_sql})"
-        conditions += [f"{name} IN {existing}" for name in ("account_id", "other_account_id")
+        conditions += [f"{name} IN {existing}" for name in table.account_columns
                        if name in columns]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     return f"SELECT {select} FROM {table.name}{where}"

@@ -8,6 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from accountrisk.features import contract
 from accountrisk.features.contract import arrow_schema
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
@@ -26,6 +27,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "portfolio_items": {"added_at": datetime(2025, 2, 1)},
     "account_links": {"kind": "messaged"},
     "labels": {"label": 1, "decided_at": datetime(2025, 5, 1), "source": "review"},
+    "contracts": {"started_at": datetime(2025, 4, 1), "billed_usd": 500.0},
+    "proposals": {"job_id": "job-default", "submitted_at": datetime(2025, 3, 15)},
+    "reviews": {"rating": 5.0, "created_at": datetime(2025, 5, 15)},
 }
 
 NOW = datetime(2026, 1, 1)
@@ -43,8 +47,8 @@ def make_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def make_tables(**tables: list[dict[str, Any]]) -> dict[str, pa.Table]:
     """Contract tables from partial rows; accounts named in other tables are added."""
     tables = dict(tables)
-    named = {r["account_id"] for rows in tables.values() for r in rows if "account_id" in r}
-    named |= {r["other_account_id"] for r in tables.get("account_links", [])}
+    named = {r[column] for name, rows in tables.items() for r in rows
+             for column in contract.table(name).account_columns if r.get(column) is not None}
     have = {r["account_id"] for r in tables.get("accounts", [])}
     tables["accounts"] = list(tables.get("accounts", [])) + [
         {"account_id": a} for a in sorted(named - have)]
