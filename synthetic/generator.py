@@ -15,6 +15,7 @@ from ..features.errors import UsageError
 from . import geo, modes, tables
 from .calendar import zone_table
 from .cells import cell_decisions, cell_personas, cell_plan
+from .clients import write_client_side
 from .frame import Cols, Window, iso_utc
 from .labels import apply_bans, decide_labels
 from .lookalikes import assign_lookalikes
@@ -31,6 +32,7 @@ from .population import (
 )
 from .randomness import (
     PART_CELLS,
+    PART_CLIENTS,
     PART_KEYS,
     PART_LABELS,
     PART_LOOKALIKES,
@@ -316,6 +318,11 @@ def _generate_marketplace(
         tell("portfolio", 1.0)
         rows["account_attributes"] = tables.write_attributes(world, out, ids, payout_count)
         rows["account_links"] = tables.write_links(world, out, ids)
+    if "contracts" in written:
+        rows.update(write_client_side(world.plan, win, child_rng(world.seed, PART_CLIENTS), out,
+                                      ids))
+    else:
+        (out / "collaborators.parquet").unlink(missing_ok=True)
     rows["labels"] = tables.write_labels(world, out, ids)
     rows["ground_truth"] = tables.write_ground_truth(world, out, ids)
     tell("tables", 1.0)

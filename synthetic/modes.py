@@ -9,6 +9,8 @@
 - ``platform``: a crowd-work platform in the style of the public Tolokers graph: per-account
   attributes and one dense ``co_worked`` relation, nothing else.
 - ``thin``: the classic world exported thinly (accounts, sessions and labels only).
+
+The full export (classic, realistic, behaviour) includes contract 1.1's client side.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ _FULL = (
     "portfolio_items",
     "account_attributes",
     "account_links",
+    "contracts",
+    "proposals",
+    "reviews",
     "labels",
 )
 # contract tables each mode writes (ground_truth.parquet and generation.json always)

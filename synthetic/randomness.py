@@ -27,6 +27,7 @@ PART_KEYS = 11
 PART_TEXT = 12
 PART_CELLS = 13  # behaviour mode: isolated fronted cells
 PART_PLATFORM = 14  # platform mode: the crowd-work graph
+PART_CLIENTS = 15  # contract 1.1: contracts, proposals, reviews
 
 # Entity namespaces: the top byte of a 64-bit entity id says what kind of thing it is.
 NS_HOME_IP = 1

@@ -28,8 +28,13 @@ ALL_TABLES = {
     "portfolio_items",
     "account_attributes",
     "account_links",
+    "contracts",
+    "proposals",
+    "reviews",
     "labels",
 }
+# the full export also writes the truth of client roles (not a contract table)
+FULL_EXTRA_FILES = {"collaborators.parquet"}
 MODE_TABLES = {
     "classic": ALL_TABLES,
     "realistic": ALL_TABLES,
@@ -46,7 +51,7 @@ CLASSIC_GOLDEN = {
     "account_links.parquet": "582f71f954250344",
     "accounts.parquet": "5885037ce8139f22",
     "activity.parquet": "2a3314eb3f780111",
-    "generation.json": "b08a67f6c895a402",
+    "generation.json": "d50a50022e60c80e",  # contract 1.1: version and new row counts
     "ground_truth.parquet": "9aab23ca8baf94f2",
     "labels.parquet": "25630c56349a9767",
     "payout_methods.parquet": "59fe7ec9cee3a37e",
@@ -104,6 +109,8 @@ def test_same_arguments_give_the_same_bytes(pairs, mode):
 def test_only_the_modes_tables_are_written(pairs, mode):
     folder, _ = pairs[mode]
     expected = {f"{t}.parquet" for t in MODE_TABLES[mode]} | EXTRA_FILES
+    if "contracts" in MODE_TABLES[mode]:
+        expected |= FULL_EXTRA_FILES
     assert {p.name for p in folder.iterdir()} == expected
     summary = json.loads((folder / "generation.json").read_text())
     assert set(summary["rows"]) == MODE_TABLES[mode] | {"ground_truth"}
@@ -133,8 +140,13 @@ def test_ground_truth_keeps_its_schema(pairs, mode):
 
 
 def test_classic_output_is_unchanged(tmp_path):
+    """The version-1 tables are what they were before modes and the client side existed;
+    generation.json changed once, for contract 1.1 (its version and new row counts)."""
     generate(tmp_path, accounts=2000, seed=3)
-    assert {p.name: content_digest(p) for p in sorted(tmp_path.iterdir())} == CLASSIC_GOLDEN
+    got = {p.name: content_digest(p) for p in sorted(tmp_path.iterdir())}
+    assert {k: v for k, v in got.items() if k in CLASSIC_GOLDEN} == CLASSIC_GOLDEN
+    assert set(got) - set(CLASSIC_GOLDEN) == {"contracts.parquet", "proposals.parquet",
+                                               "reviews.parquet", "collaborators.parquet"}
 
 
 def test_classic_is_the_default_mode(pairs, tmp_path):

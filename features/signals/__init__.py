@@ -9,11 +9,22 @@ registry orders them itself.
 """
 
 from ..registry import install
-from . import access, base, identity_graph, neighbours, payout, portfolio, takeover, working_hours
+from . import (
+    access,
+    base,
+    client_side,
+    identity_graph,
+    neighbours,
+    payout,
+    portfolio,
+    takeover,
+    working_hours,
+)
 
 FAMILIES = (
     access.FAMILY,
     base.FAMILY,
+    client_side.FAMILY,
     identity_graph.FAMILY,
     neighbours.FAMILY,
     payout.FAMILY,
