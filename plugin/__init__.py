@@ -20,9 +20,11 @@ from ..features.errors import (
     TrainingError,
     UsageError,
 )
+from ..scoring.facilitators import Facilitator, ServedAccount, rank_facilitators
 from ..scoring.models import AccountScore, Evidence, Reason
 from ..scoring.scorer import RiskScorer, ScoreBatch
 
 __all__ = ["AccountRiskError", "AccountScore", "BundleError", "ContractError", "Evidence",
-           "FeatureError", "FeatureSetMismatch", "ModelLoadError", "Reason", "RiskScorer",
-           "ScoreBatch", "TrackingError", "TrainingError", "UsageError", "compute_features"]
+           "Facilitator", "FeatureError", "FeatureSetMismatch", "ModelLoadError", "Reason",
+           "RiskScorer", "ScoreBatch", "ServedAccount", "TrackingError", "TrainingError",
+           "UsageError", "compute_features", "rank_facilitators"]
