@@ -36,10 +36,15 @@ def case_inputs(engine: Any, as_of: Any, account_id: str, *, scores: Any = None
     loaded contract tables (the ring only when the link tables were kept by
     ``build_features_for_evidence`` for this as-of)."""
     from accountrisk.scoring.evidence import account_profile, collect_timeline
+    from accountrisk.scoring.evidence_tools import as_of_moment, connection
+    from accountrisk.scoring.facilitators import entities_of_accounts
 
+    moment = as_of_moment(as_of)
     return {"account": account_profile(engine, as_of, account_id),
             "timeline": collect_timeline(engine, as_of, account_id),
-            "ring": _read_ring(engine, as_of, account_id, scores)}
+            "ring": _read_ring(engine, as_of, account_id, scores),
+            "entities": entities_of_accounts(connection(engine), moment,
+                                             [account_id]).get(account_id)}
 
 
 def _read_ring(engine: Any, as_of: Any, account_id: str, scores: Any
@@ -55,14 +60,17 @@ def _read_ring(engine: Any, as_of: Any, account_id: str, scores: Any
 def _read_batch(engine: Any, scores: Sequence[AccountScore]) -> dict[str, dict[str, Any]]:
     """Profiles and timelines of every account of ``scores``, one pass per as-of."""
     from accountrisk.scoring.evidence import account_profiles, collect_timelines
+    from accountrisk.scoring.evidence_tools import connection
+    from accountrisk.scoring.facilitators import entities_of_accounts
 
-    read: dict[str, dict[str, Any]] = {"account": {}, "timeline": {}}
+    read: dict[str, dict[str, Any]] = {"account": {}, "timeline": {}, "entities": {}}
     by_time: dict[Any, list[str]] = {}
     for s in scores:
         by_time.setdefault(s.as_of, []).append(s.account_id)
     for as_of, ids in by_time.items():
         read["account"].update(account_profiles(engine, as_of, ids))
         read["timeline"].update(collect_timelines(engine, as_of, ids))
+        read["entities"].update(entities_of_accounts(connection(engine), as_of, ids))
     return read
 
 
@@ -88,11 +96,13 @@ def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine:
     # Looked up per ring member; converting the queue's list for every page is quadratic.
     score_of = {s.account_id: (s.score, s.band) for s in scores}
     for s in scores:
-        inputs: dict[str, Any] = {"account": None, "timeline": None, "ring": None}
+        inputs: dict[str, Any] = {"account": None, "timeline": None, "ring": None,
+                                  "entities": None}
         if engine is not None:
             inputs = {"account": read["account"].get(s.account_id, {}),
                       "timeline": read["timeline"].get(s.account_id),
-                      "ring": _read_ring(engine, s.as_of, s.account_id, score_of)}
+                      "ring": _read_ring(engine, s.as_of, s.account_id, score_of),
+                      "entities": read["entities"].get(s.account_id)}
         for key, given in (("account", accounts), ("timeline", timelines), ("ring", rings)):
             if given is not None and s.account_id in given:
                 inputs[key] = given[s.account_id]

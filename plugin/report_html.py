@@ -282,14 +282,27 @@ def _timeline(timeline: Mapping[str, Any] | None) -> str:
             + (f'<p class="note">{esc(more)}</p>' if more else "") + "</section>")
 
 
+def _entities(entities: Sequence[Mapping[str, Any]] | None) -> str:
+    if not entities:
+        return ""
+    from accountrisk.scoring.facilitators import describe_entity
+
+    items = "".join(f"<li>{esc(describe_entity(e))}</li>" for e in entities)
+    return ('<section id="entities"><h2>What it shares, and whom that serves</h2>'
+            f'<ul class="reasons">{items}</ul><p class="note">The entities ranked across the '
+            "marketplace: <code>accountrisk facilitators</code>.</p></section>")
+
+
 def render_case_report(score: AccountScore, *, account: Mapping[str, Any] | None,
                        timeline: Mapping[str, Any] | None, ring: Mapping[str, Any] | None,
                        expected_log_odds: float | None,
                        links: Mapping[str, str] | None = None,
-                       index_href: str | None = None) -> str:
+                       index_href: str | None = None,
+                       entities: Sequence[Mapping[str, Any]] | None = None) -> str:
     """One self-contained HTML case file: score and band, reasons with their evidence, the
     SHAP waterfall, working hours in the claimed zone, the link group and the token
-    timeline. ``links`` maps account ids to other case files (linked where shown);
+    timeline, and the entities it shares (payout destinations, IPs, devices, clients) with
+    the accounts they serve. ``links`` maps account ids to other case files (linked where shown);
     ``index_href`` adds a link back to the queue."""
     account = dict(account or {})
     up = [r for r in score.reasons if r.direction == "raises"]
@@ -305,7 +318,8 @@ def render_case_report(score: AccountScore, *, account: Mapping[str, Any] | None
             f"</ul></section>"
             f'<section id="waterfall"><h2>How the score adds up</h2>'
             f"{_waterfall(score, expected_log_odds)}</section>"
-            f"{_hours(score, timeline)}{_ring(ring, links)}{_timeline(timeline)}</main>"
+            f"{_hours(score, timeline)}{_ring(ring, links)}{_entities(entities)}"
+            f"{_timeline(timeline)}</main>"
             f'<footer>model {esc(score.model_version)} ({esc(score.model_kind)}) · feature set '
             f"{esc(score.feature_set_version)} · as of {esc(fmt_time(score.as_of))} · tokens are "
             "shortened keyed hashes; raw IPs, devices and bank details are never stored."

@@ -99,3 +99,25 @@ def test_facilitators_command_and_api_agree(tmp_path):
                                    "--model", str(tmp_path / "model"), "--out",
                                    str(tmp_path / "f.txt")])
     assert bad.exit_code != 0
+
+
+def test_the_case_report_says_whom_its_entities_serve():
+    from accountrisk.plugin.report_html import render_case_report
+    from accountrisk.scoring.facilitators import entities_of_accounts
+    from accountrisk.scoring.models import AccountScore
+
+    tables, _ = _market()
+    with DuckDBEngine() as engine:
+        assert load_tables(tables, engine, now=NOW).usable
+        found = entities_of_accounts(engine.con, AS_OF, ["f1", "o001"])
+    assert "o001" not in found  # it shares nothing
+    payout = next(e for e in found["f1"] if e["kind"] == "payout")
+    assert (payout["account_count"], payout["confirmed_count"]) == (4, 1)
+    client = next(e for e in found["f1"] if e["kind"] == "client")
+    assert client["entity"] == "boss" and client["money_usd"] == 120.0
+    score = AccountScore(account_id="f1", score=0.9, band="high", model_version="1",
+                         feature_set_version="1", as_of=AS_OF)
+    page = render_case_report(score, account=None, timeline=None, ring=None,
+                              expected_log_odds=None, entities=found["f1"])
+    assert "serves 4 accounts (this one included), 1 of them confirmed fraudulent" in page
+    assert "farm-pay" not in page  # tokens are shortened
