@@ -99,7 +99,8 @@ class ParquetSource:
         local = Path(path) if self.uri.is_local else None
 
         def read() -> pa.RecordBatchReader:
-            return numbered(pq.ParquetFile(path, filesystem=self.fs).iter_batches_reader())
+            return numbered(ds.dataset(path, filesystem=self.fs, format="parquet")
+                            .scanner().to_reader())
 
         return FoundTable(t.name, schema, t.file_name, read,
                           local_file=local, files=(path,))

@@ -61,4 +61,5 @@ def object_etag(filesystem: pafs.FileSystem, path: str) -> str:
     """The object's ETag (from its metadata; a HEAD request), or '' when none is given."""
     with filesystem.open_input_stream(path) as stream:
         metadata = stream.metadata()
-    return str(metadata.get(b"ETag", metadata.get("ETag", b"")) or "")
+    value = metadata.get("ETag", metadata.get(b"ETag", b""))
+    return value.decode() if isinstance(value, bytes) else str(value or "")
