@@ -200,7 +200,7 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
             # rows are read: a rejection of that table, the others still checked.
             label = (labels or {}).get(t.name, t.file_name)
             report.add(Problem("reject", t.name, None, "unreadable_file",
-                               f"{label} could not be read: {_first_line(error)}",
+                               f"{label} could not be read: {first_line(error)}",
                                f"re-export {label} (a file is damaged or truncated), then "
                                "validate again"))
             continue
@@ -219,7 +219,7 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
     return report
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
     """An engine error's first line, without the engine's exception class."""
     text = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return text[:300]

@@ -8,7 +8,6 @@ S3 objects' keys, sizes and ETags; PostgreSQL tables' row counts and latest time
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re

@@ -20,6 +20,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from .. import contract
+from ..errors import UsageError
 from ..validate import Problem, ValidationReport
 from .base import Fingerprint, FoundTable, numbered
 from .s3 import object_etag, s3_filesystem
@@ -46,7 +47,13 @@ class ParquetSource:
 
     def exists(self) -> bool:
         """Whether the folder (or, on S3, any object under the prefix) exists."""
-        info = self.fs.get_file_info(self.root)
+        try:
+            info = self.fs.get_file_info(self.root)
+        except OSError as error:  # unreachable endpoint, refused credentials
+            raise UsageError(f"cannot read {self.uri.shown}: "
+                             f"{(str(error).splitlines() or ['?'])[0][:300]} (the endpoint and "
+                             "credentials come from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
+                             "AWS_SECRET_ACCESS_KEY, AWS_REGION)") from None
         return info.type == pafs.FileType.Directory
 
     def tables(self, report: ValidationReport) -> dict[str, FoundTable] | None:

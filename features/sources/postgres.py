@@ -142,8 +142,7 @@ def _closing(cursor: Any, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
 
     def batches():  # noqa: ANN202
         try:
-            for batch in reader:
-                yield batch
+            yield from reader
         finally:
             cursor.close()
 
