@@ -102,8 +102,8 @@ def configure_s3a(engine: SparkEngine) -> None:
 
 def hadoop_version(engine: SparkEngine) -> str:
     """The Hadoop version Spark runs on (the hadoop-aws jar must match it)."""
+    jvm: Any = engine.spark.sparkContext._jvm
     try:
-        return str(engine.spark.sparkContext._jvm.org.apache.hadoop.util.VersionInfo
-                   .getVersion())
+        return str(jvm.org.apache.hadoop.util.VersionInfo.getVersion())
     except Exception:  # noqa: BLE001 (a remote or Connect session has no JVM handle)
         return "<Spark's Hadoop version>"
