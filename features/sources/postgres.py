@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from .. import contract
 from ..errors import UsageError
-from ..validate import ValidationReport
+from ..validate import Problem, ValidationReport
 from .base import Fingerprint, FoundTable, lazy_reader, numbered
 from .uri import SourceURI, libpq_uri
 
@@ -87,6 +87,13 @@ class PostgresSource:
 
     def tables(self, report: ValidationReport) -> dict[str, FoundTable] | None:
         kinds = self.table_kinds()
+        if "accounts" not in kinds:
+            report.add(Problem("reject", "accounts", None, "missing_table",
+                               f"{self.uri.schema}.accounts is missing (no table or view of "
+                               "that name); it is the one required table",
+                               "create the table or view accounts with account_id, "
+                               "created_at, claimed_country, claimed_timezone, or name the "
+                               "schema holding the tables with ?schema="))
         found: dict[str, FoundTable] = {}
         for t in contract.TABLES:
             if t.name not in kinds:

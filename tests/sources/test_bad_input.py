@@ -135,3 +135,9 @@ def test_an_unreachable_database_is_a_usage_error_without_the_password(postgres)
 def test_a_missing_s3_prefix_is_a_missing_folder(aws):
     report = load("s3://marketplace-data/no-such-prefix/")
     assert rejected(report) == [("accounts", None, "no_folder")]
+
+
+def test_a_schema_without_accounts_names_the_missing_table(postgres):
+    report = load(postgres.uri(schema="no_such_schema"))
+    assert rejected(report) == [("accounts", None, "missing_table")]
+    assert "no_such_schema.accounts is missing" in report.rejections()[0].message
