@@ -100,6 +100,13 @@ def write_partitioned(local: Path, folder: Path) -> Path:
     return folder
 
 
+def report_keys(report) -> list[tuple]:  # noqa: ANN001 (a ValidationReport)
+    """Each finding as (severity, table, column, reason, row, account); notes apart (a
+    partition folder's extra key is a note of its own)."""
+    return sorted((p.severity, p.table, p.column or "", p.reason, p.row or -1,
+                   p.account_id or "") for p in report.problems if p.severity != "note")
+
+
 def upload(folder: Path, client, prefix: str) -> str:  # noqa: ANN001 (a boto3 client)
     """Every file under ``folder`` as objects under ``prefix``; the ``s3://`` URI."""
     buckets = {b["Name"] for b in client.list_buckets()["Buckets"]}
@@ -112,9 +119,16 @@ def upload(folder: Path, client, prefix: str) -> str:  # noqa: ANN001 (a boto3 c
 
 
 def plain(table: pa.Table) -> pa.Table:
-    """Dictionary columns decoded (a database column holds plain values)."""
-    columns = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c
-               for c in table.columns]
+    """Dictionary columns decoded (a database column holds plain values) and NUL characters
+    dropped from strings (PostgreSQL text cannot hold them; the generator's hostile names
+    have some in large marketplaces)."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.replace_substring(column, "\x00", "")
+        columns.append(column)
     return pa.table(columns, names=table.column_names)
 
 

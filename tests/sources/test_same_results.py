@@ -17,18 +17,11 @@ from accountrisk.plugin.cli import app
 from accountrisk.scoring.scorer import RiskScorer
 from accountrisk.training.api import train
 from tests.servers import PG_PASSWORD
-from tests.sources.market import AS_OF, PLANTED
+from tests.sources.market import AS_OF, PLANTED, report_keys
 
 OTHERS = ("partitioned", "s3", "postgres")
 NOW = datetime(2026, 12, 1)
 runner = CliRunner()
-
-
-def report_keys(report) -> list[tuple]:
-    """Each finding as (severity, table, column, reason, row, account); notes apart (a
-    partition folder's extra key is a note of its own)."""
-    return sorted((p.severity, p.table, p.column or "", p.reason, p.row or -1,
-                   p.account_id or "") for p in report.problems if p.severity != "note")
 
 
 def load(uri: str):

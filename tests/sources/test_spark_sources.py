@@ -12,8 +12,7 @@ from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.errors import FeatureError
 from accountrisk.features.load import load_folder
 from accountrisk.features.pipeline import build_features
-from tests.sources.market import AS_OF, write_local, write_partitioned
-from tests.sources.test_same_results import report_keys
+from tests.sources.market import AS_OF, report_keys, write_local, write_partitioned
 from tests.test_spark_engine import mismatches
 
 pytestmark = pytest.mark.spark
