@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from accountrisk.features import contract
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.errors import UsageError
 from accountrisk.features.load import load_folder
@@ -117,9 +118,8 @@ def test_a_partition_value_is_checked_as_the_contract_column(local, tmp_path):
 
 def test_a_schema_with_only_accounts_loads_the_rest_as_not_supplied(local, postgres):
     ingest(local, postgres.uri(), schema="thin")
-    execute(postgres.uri(), *[f"DROP TABLE thin.{name}" for name in (
-        "sessions", "activity", "payout_methods", "payouts", "portfolio_items",
-        "account_attributes", "account_links", "labels")])
+    execute(postgres.uri(), *[f"DROP TABLE IF EXISTS thin.{t.name}"
+                              for t in contract.TABLES if t.name != "accounts"])
     report = load(postgres.uri(schema="thin"))
     assert report.usable and list(report.loaded_rows) == ["accounts"]
 
