@@ -1,4 +1,5 @@
-"""Load a contract folder (or in-memory Arrow tables) into DuckDB, validating once.
+"""Load a contract source (a folder, dataset folders, ``s3://``, ``postgresql://``; see
+:mod:`.sources`) or in-memory Arrow tables into DuckDB, validating once.
 
 Every problem is found in one pass and reported together (see :mod:`.validate` for what is
 rejected and what is quarantined). Clean rows land in tables named as the contract's, with
