@@ -19,7 +19,8 @@ def compute_features(data_dir: str | Path, as_of: str | datetime, *,
                      engine: Literal["duckdb", "spark"] = "duckdb",
                      master: str | None = None) -> pa.Table:
     """Validate and load ``data_dir`` (reusing the work directory's database when it holds
-    the same folder), then compute every signal as of ``as_of``.
+    the same data), then compute every signal as of ``as_of``. ``data_dir`` is a folder,
+    an ``s3://bucket/prefix/`` or a ``postgresql://`` URI (see :mod:`.sources`).
 
     ``engine="spark"`` runs the same signal definitions on Apache Spark (``master``, default
     ``local[2]``; needs ``pip install "accountrisk[spark]"`` and Java); the work directory,

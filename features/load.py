@@ -1,4 +1,5 @@
-"""Load a contract folder (or in-memory Arrow tables) into DuckDB, validating once.
+"""Load a contract source (a folder, dataset folders, ``s3://``, ``postgresql://``; see
+:mod:`.sources`) or in-memory Arrow tables into DuckDB, validating once.
 
 Every problem is found in one pass and reported together (see :mod:`.validate` for what is
 rejected and what is quarantined). Clean rows land in tables named as the contract's, with
@@ -13,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import contract
 from .dialect import DUCKDB, Dialect
@@ -24,6 +24,7 @@ from .load_steps import (
     Sources,
 )
 from .reference import COUNTRY_CODES, iana_zone_names
+from .sources import FoundTable, close_source, open_source
 from .validate import (
     ATTRIBUTE_NAME,
     FIXES,
@@ -41,45 +42,38 @@ _WIDE = {"int64": "BIGINT", "int32": "BIGINT", "int8": "BIGINT", "float64": "DOU
 
 
 def load_folder(data_dir: str | Path, engine: DuckDBEngine, **options) -> ValidationReport:
-    """Validate the contract folder ``data_dir`` and load its clean rows into ``engine``."""
+    """Validate the contract source ``data_dir`` and load its clean rows into ``engine``.
+
+    ``data_dir`` is a folder (a ``<table>.parquet`` file or a ``<table>/`` dataset folder
+    per table), an ``s3://bucket/prefix/`` or a ``postgresql://`` URI (see
+    :mod:`.sources`). A single local file is read by DuckDB itself; every other table is
+    streamed into DuckDB as Arrow batches. The same validation either way."""
     report = ValidationReport()
-    found = folder_schemas(data_dir, report)
-    sources: Sources = {name: (schema, "read_parquet($path, file_row_number = true)",
-                               str(path)) for name, (schema, path) in found.items()}
-    if not Path(data_dir).is_dir():
-        return report
-    return _load(sources, engine, report, **options)
+    source = open_source(data_dir)
+    try:
+        found = source.tables(report)
+        if found is None:
+            return report
+        sources: Sources = {}
+        for name, table in found.items():
+            if table.local_file is not None:
+                sources[name] = (table.schema, "read_parquet($path, file_row_number = true)",
+                                 str(table.local_file))
+            else:
+                engine.con.register(f"_arrow_{name}", table.read())
+                sources[name] = (table.schema, f"_arrow_{name}", None)
+        labels = {name: table.label for name, table in found.items()}
+        return _load(sources, engine, report, labels=labels, **options)
+    finally:
+        close_source(source)
 
 
 def folder_schemas(data_dir: str | Path, report: ValidationReport
-                   ) -> dict[str, tuple[pa.Schema, Path]]:
-    """(Parquet schema, path) of each readable contract table in ``data_dir``; a missing
-    folder, unreadable files and extra files are added to ``report``."""
-    folder = Path(data_dir)
-    found: dict[str, tuple[pa.Schema, Path]] = {}
-    if not folder.is_dir():
-        report.add(Problem("reject", "accounts", None, "no_folder",
-                           f"data folder {str(folder)!r} does not exist",
-                           "pass the folder holding accounts.parquet and the other tables"))
-        return found
-    for t in contract.TABLES:
-        path = folder / t.file_name
-        if not path.exists():
-            continue
-        try:
-            schema = pq.read_schema(path)
-        except Exception as exc:  # pyarrow raises several types for unreadable files
-            report.add(Problem("reject", t.name, None, "unreadable",
-                               f"{t.file_name} is not a readable Parquet file ({exc})",
-                               f"write {t.file_name} as Parquet"))
-            continue
-        found[t.name] = (schema, path)
-    known = {t.file_name for t in contract.TABLES}
-    for extra in sorted(p.name for p in folder.glob("*.parquet") if p.name not in known):
-        report.add(Problem("note", extra.removesuffix(".parquet"), None, "extra_file",
-                           f"{extra} is not a contract table and is ignored",
-                           "nothing to do, or rename it if it was meant as a contract table"))
-    return found
+                   ) -> dict[str, FoundTable] | None:
+    """The contract tables the source ``data_dir`` supplies (schema, label, reader); a
+    missing source (None), unreadable or ambiguous tables and extra files are added to
+    ``report``."""
+    return open_source(data_dir).tables(report)
 
 
 def load_tables(tables: Mapping[str, pa.Table], engine: DuckDBEngine,
@@ -162,10 +156,12 @@ def _load(sources: Sources, engine: DuckDBEngine, report: ValidationReport,
 
 def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *,
                  now: datetime | None = None, max_quarantine_ratio: float = 0.5,
-                 progress: Progress | None = None) -> ValidationReport:
+                 progress: Progress | None = None,
+                 labels: Mapping[str, str] | None = None) -> ValidationReport:
     """Validate and load ``sources`` (name: (schema, SELECT-able source, path parameter))
     through ``steps``, the engine's load steps (``engine.load_steps()``); the same rules on
-    every engine."""
+    every engine. ``labels`` name each table's data in messages (default
+    ``<table>.parquet``)."""
     d = steps.d
     if "accounts" not in sources and not report.rejections():
         report.add(Problem("reject", "accounts", None, "missing_table",
@@ -203,10 +199,11 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
         except Exception as error:  # noqa: BLE001 (any engine's read error is the file's)
             # A damaged file (a corrupt page behind an intact footer) fails only when its
             # rows are read: a rejection of that table, the others still checked.
+            label = (labels or {}).get(t.name, t.file_name)
             report.add(Problem("reject", t.name, None, "unreadable_file",
-                               f"{t.name}.parquet could not be read: {_first_line(error)}",
-                               f"re-export {t.name}.parquet (the file is damaged or "
-                               "truncated), then validate again"))
+                               f"{label} could not be read: {first_line(error)}",
+                               f"re-export {label} (a file is damaged or truncated), then "
+                               "validate again"))
             continue
         read.append((t, attributes))
         _quarantine_rows(t, attributes, steps, params, report, max_quarantine_ratio,
@@ -223,7 +220,7 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
     return report
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
     """An engine error's first line, without the engine's exception class."""
     text = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return text[:300]

@@ -23,10 +23,11 @@ import pyarrow as pa
 
 from . import contract
 from .dialect import SPARK, Dialect
-from .errors import FeatureError
-from .load import Progress, folder_schemas, load_sources, numbered_tables
+from .errors import AccountRiskError, FeatureError
+from .load import Progress, first_line, load_sources, numbered_tables
 from .load_steps import LoadSteps, Sources
-from .validate import ValidationReport
+from .sources import close_source, open_source
+from .validate import Problem, ValidationReport
 
 if TYPE_CHECKING:  # pyspark is an optional extra
     from pyspark.sql import DataFrame, SparkSession
@@ -250,31 +251,36 @@ class SparkSteps:
 
 def load_folder_spark(data_dir: str | Path, engine: SparkEngine,
                       **options) -> ValidationReport:
-    """:func:`.load.load_folder` on Spark: validate the contract folder ``data_dir`` and load
-    its clean rows as views named as the contract's tables (quarantined rows in
+    """:func:`.load.load_folder` on Spark: validate the contract source ``data_dir`` (a
+    folder, dataset folders, ``s3://`` or ``postgresql://``; see :mod:`.sources.spark`)
+    and load its clean rows as views named as the contract's tables (quarantined rows in
     ``quarantine``). Options: ``now``, ``max_quarantine_ratio``, ``progress``."""
+    from .sources.spark import spark_frame
+
     report = ValidationReport()
-    found = folder_schemas(data_dir, report)
-    if not Path(data_dir).is_dir():
-        return report
-    sources: Sources = {}
-    for name, (schema, path) in found.items():
-        frame = _read_parquet(engine, schema, path)
-        engine.spark.catalog.dropTempView(f"_src_{name}")
-        frame.createOrReplaceTempView(f"_src_{name}")
-        sources[name] = (schema, f"_src_{name}", None)
-    return load_sources(sources, engine.load_steps(), report, **options)
-
-
-def _read_parquet(engine: SparkEngine, schema: pa.Schema, path: Path) -> DataFrame:
-    """A Parquet file with its 0-based row numbers as ``file_row_number`` (as DuckDB's)."""
-    if any(pa.types.is_timestamp(f.type) and f.type.unit == "ns" for f in schema):
-        # Spark does not read nanosecond timestamps; DuckDB keeps their microseconds.
-        import pyarrow.parquet as pq
-        table = numbered_tables({"t": pq.read_table(path)}, ValidationReport())
-        return _arrow_frame(engine, table["t"])
-    frame = engine.spark.read.parquet(str(path))
-    return frame.selectExpr("*", "_metadata.row_index AS file_row_number")
+    source = open_source(data_dir)
+    try:
+        found = source.tables(report)
+        if found is None:
+            return report
+        sources: Sources = {}
+        for name, table in found.items():
+            try:
+                frame = spark_frame(engine, source.uri, table)
+            except AccountRiskError:
+                raise
+            except Exception as error:  # noqa: BLE001 (a table read on the driver failed)
+                report.add(Problem("reject", name, None, "unreadable_file",
+                                   f"{table.label} could not be read: {first_line(error)}",
+                                   f"re-export {table.label}, then validate again"))
+                continue
+            engine.spark.catalog.dropTempView(f"_src_{name}")
+            frame.createOrReplaceTempView(f"_src_{name}")
+            sources[name] = (table.schema, f"_src_{name}", None)
+        labels = {name: table.label for name, table in found.items()}
+        return load_sources(sources, engine.load_steps(), report, labels=labels, **options)
+    finally:
+        close_source(source)
 
 
 def _arrow_frame(engine: SparkEngine, table: pa.Table) -> DataFrame:

@@ -199,6 +199,9 @@ def row_checks(table: Table, columns: set[str], d: Dialect = DUCKDB
 def require_usable(report: ValidationReport, data_dir: str | Path) -> None:
     """Raise :class:`ContractError` listing every rejection when ``report`` is unusable."""
     if not report.usable:
+        from .sources.uri import mask_password  # a URI's password never reaches a message
+
+        data_dir = mask_password(str(data_dir))
         lines = "\n".join(p.render() for p in report.rejections())
         raise ContractError(f"{data_dir} does not meet the data contract; run "
                             f"`accountrisk validate {data_dir}` for the full list.\n{lines}",

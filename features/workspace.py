@@ -1,12 +1,13 @@
 """The embedded work directory: one DuckDB file that holds the loaded, validated folder.
 
-Loading a large folder takes a while, so the database remembers which folder (by a
-fingerprint of its files' names, sizes and modification times) it holds and reuses it.
+Loading a large source takes a while, so the database remembers which source it holds (by
+a fingerprint of what the source offers: local files' names, sizes and modification times;
+S3 objects' keys, sizes and ETags; PostgreSQL tables' row counts and latest times, see
+:mod:`.sources`) and reuses it. A source that cannot tell is loaded again, saying so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import duckdb
 from .engine import DuckDBEngine
 from .errors import UsageError
 from .load import Progress, load_folder
+from .sources import Fingerprint, close_source, open_source, parse_source
 from .validate import Problem, ValidationReport
 
 DEFAULT_WORKDIR = Path("accountrisk-work")
@@ -86,11 +88,14 @@ def open_loaded_read_only(workdir: str | Path, data_dir: str | Path, *,
         engine = DuckDBEngine(path, memory_limit=limit, threads=threads, read_only=True)
     except duckdb.Error:
         return None
+    fingerprint = source_fingerprint(data_dir).value
     try:
         rows = engine.con.execute(
             "SELECT report FROM load_state WHERE fingerprint = $f AND max_quarantine_ratio = $r",
-            {"f": folder_fingerprint(data_dir), "r": max_quarantine_ratio}).fetchall()
+            {"f": fingerprint, "r": max_quarantine_ratio}).fetchall()
     except duckdb.Error:  # no load_state yet
+        rows = []
+    if fingerprint is None:
         rows = []
     if rows and report_from_json(rows[0][0]).usable:
         return engine
@@ -98,35 +103,50 @@ def open_loaded_read_only(workdir: str | Path, data_dir: str | Path, *,
     return None
 
 
+def source_fingerprint(data_dir: str | Path) -> Fingerprint:
+    """What the source ``data_dir`` offers to tell whether it changed (see :mod:`.sources`):
+    a hash of its Parquet files' names, sizes and modification times (S3: keys, sizes and
+    ETags; PostgreSQL: each table's row count and latest time), or why it cannot tell."""
+    source = open_source(data_dir)
+    try:
+        return source.fingerprint()
+    finally:
+        close_source(source)
+
+
 def folder_fingerprint(data_dir: str | Path) -> str:
-    """A hash of the folder's Parquet files' names, sizes and modification times."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(data_dir).glob("*.parquet")):
-        stat = path.stat()
-        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+    """:func:`source_fingerprint` as text (``unknown: <why>`` when the source cannot tell)."""
+    found = source_fingerprint(data_dir)
+    return found.value or f"unknown: {found.unknown_because}"
 
 
 def ensure_loaded(engine: DuckDBEngine, data_dir: str | Path, *, force: bool = False,
                   max_quarantine_ratio: float = 0.5, progress: Progress | None = None
                   ) -> ValidationReport:
-    """Validate and load ``data_dir`` unless the database already holds this very folder."""
-    fingerprint = folder_fingerprint(data_dir)
+    """Validate and load ``data_dir`` unless the database already holds this very source.
+    When the source cannot tell whether it changed, it is loaded again (said on stderr)."""
+    uri = parse_source(data_dir)
+    fingerprint = source_fingerprint(data_dir)
     engine.execute("CREATE TABLE IF NOT EXISTS load_state (fingerprint VARCHAR, "
                    "data_dir VARCHAR, max_quarantine_ratio DOUBLE, report VARCHAR)")
-    if not force:
+    if fingerprint.value is None:
+        print(f"cannot tell whether {uri.shown} changed since it was loaded "
+              f"({fingerprint.unknown_because}); loading it again", file=sys.stderr,
+              flush=True)
+    elif not force:
         rows = engine.con.execute(
             "SELECT report FROM load_state WHERE fingerprint = $f AND max_quarantine_ratio = $r",
-            {"f": fingerprint, "r": max_quarantine_ratio}).fetchall()
+            {"f": fingerprint.value, "r": max_quarantine_ratio}).fetchall()
         if rows:
             return report_from_json(rows[0][0])
     engine.execute("DELETE FROM load_state")
     report = load_folder(data_dir, engine, max_quarantine_ratio=max_quarantine_ratio,
                          progress=progress)
-    if report.usable:
+    if report.usable and fingerprint.value is not None:
+        where = str(uri.path.resolve()) if uri.path is not None else uri.shown
         engine.execute("INSERT INTO load_state VALUES ($f, $d, $r, $j)",
-                       {"f": fingerprint, "d": str(Path(data_dir).resolve()),
-                        "r": max_quarantine_ratio, "j": report_to_json(report)})
+                       {"f": fingerprint.value, "d": where, "r": max_quarantine_ratio,
+                        "j": report_to_json(report)})
     return report
 
 

@@ -28,7 +28,7 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def _engine(data_dir: Path, workdir: Path, memory_limit: str | None) -> Iterator[Any]:
+def _engine(data_dir: str, workdir: Path, memory_limit: str | None) -> Iterator[Any]:
     from ..features.engines import open_engine
 
     with open_engine("duckdb", data_dir=data_dir, workdir=workdir,
@@ -104,16 +104,17 @@ def score(
     sys.stdout.write(f"{out}\n")
 
 
-def _score_on_spark(data_dir: Path, scorer: Any, as_of: str, out: Path, explain: Any,
+def _score_on_spark(data_dir: str, scorer: Any, as_of: str, out: Path, explain: Any,
                     master: str | None) -> Any:
     """Validate, load, compute features and score on Spark with a loaded scorer (a missing
     or corrupt model failed before Spark started); write ``out``."""
     from ..features.engines import open_engine
     from ..features.pipeline import build_features_table
+    from ..features.sources import shown
     from ..features.spark import SparkEngine
     from ..scoring.spark_batch import score_spark, write_scores
 
-    _say(f"loading {data_dir} on Spark")
+    _say(f"loading {shown(data_dir)} on Spark")
     with open_engine("spark", data_dir=data_dir, master=master) as opened:
         spark = cast(SparkEngine, opened)  # the engine of kind "spark"
         _say("computing features on Spark")
@@ -139,6 +140,7 @@ def explain(
     memory_limit: MemoryLimit = None,
 ) -> None:
     """Score one account and show its reasons with their evidence."""
+    from ..features.sources import shown
     from ..scoring.scorer import reason_text
     from .report_files import case_inputs
     from .report_html import render_case_report
@@ -149,7 +151,7 @@ def explain(
             batch = scorer.score_database(engine, as_of, reasons_for=False,
                                           explain_accounts=[account_id])
             if account_id not in batch.explained:
-                raise AccountRiskError(f"account {account_id!r} is not in {data_dir}")
+                raise AccountRiskError(f"account {account_id!r} is not in {shown(data_dir)}")
             result = batch.explained[account_id]
             if html is not None:
                 inputs = case_inputs(engine, as_of, account_id, scores=batch.frame)

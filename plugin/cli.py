@@ -19,8 +19,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DataDir = Annotated[Path, typer.Argument(help="Folder of contract Parquet files "
-                                                "(accounts.parquet, sessions.parquet, ...).")]
+# Text, not a Path: a Path would fold the "//" of s3:// and postgresql:// URIs.
+DataDir = Annotated[str, typer.Argument(
+    help="Where the contract tables are: a folder (accounts.parquet, sessions.parquet or "
+         "dataset folders such as sessions/dt=.../), s3://bucket/prefix/ or "
+         "postgresql://user@host:port/database[?schema=name]. See docs/sources.md.")]
 Workdir = Annotated[Path, typer.Option(
     "--workdir", envvar="ACCOUNTRISK_WORKDIR",
     help="Work directory holding the embedded DuckDB database.")]

@@ -364,8 +364,8 @@ class RiskScorer:
                      reasons_for: Explain = "elevated",
                      explain_accounts: Iterable[str] | None = None, evidence: bool = True,
                      memory_limit: str | None = None) -> ScoreBatch:
-        """Validate and load a contract folder into ``workdir``'s database, then
-        :meth:`score_database`."""
+        """Validate and load a contract source (a folder, ``s3://`` prefix or
+        ``postgresql://`` URI) into ``workdir``'s database, then :meth:`score_database`."""
         from accountrisk.features.engines import open_engine
 
         self.explain_selection(reasons_for)  # a wrong band fails before the slow part

@@ -98,3 +98,25 @@ def _registry_order_restored():
     for registered, before in saved:
         registered.clear()
         registered.update(before)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server on 127.0.0.1 for the whole run (tests/servers.py); skipped only
+    when the server binaries are not installed (.ci/run installs them)."""
+    from tests.servers import postgres_bin_dir, postgres_server
+
+    if postgres_bin_dir() is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """moto's S3 server on 127.0.0.1 for the whole run (tests/servers.py)."""
+    pytest.importorskip("moto", reason='the S3 tests need moto: pip install ".[test]"')
+    from tests.servers import s3_server
+
+    with s3_server() as server:
+        yield server

@@ -19,6 +19,7 @@ from typing import Any
 from ..features.engines import check_engine, open_engine
 from ..features.errors import UsageError
 from ..features.pipeline import parse_as_of
+from ..features.sources import shown
 from ..features.workspace import DEFAULT_WORKDIR, folder_fingerprint
 from . import evaluation as ev
 from . import model as lgbm
@@ -57,7 +58,7 @@ def prepare(data_dir: str | Path, as_of: str | datetime, *,
     (``master``, default ``local[2]``); fitting stays on this machine."""
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
-    say(f"loading {data_dir}" + (" on Spark" if engine == "spark" else ""))
+    say(f"loading {shown(data_dir)}" + (" on Spark" if engine == "spark" else ""))
     with open_engine(engine, data_dir=data_dir, workdir=workdir, memory_limit=memory_limit,
                      master=master) as opened:
         return build_training_set(opened, moment, snapshot_days=snapshot_days,
@@ -112,7 +113,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
         "snapshots": [s.isoformat() for s in ts.snapshots],
         "snapshot_days": snapshot_days, "seed": seed,
         "unlabelled": unlabelled, "unlabelled_weight": unlabelled_weight,
-        "folder": str(data_dir), "folder_fingerprint": folder_fingerprint(data_dir),
+        "folder": shown(data_dir), "folder_fingerprint": folder_fingerprint(data_dir),
         "data_fingerprint": fingerprint(ts.rows, ["account_id", *ts.features, "_snapshot",
                                                   "_label", "_holdout", "_weight"])}
     directory = Path(model_dir) if model_dir else (

@@ -78,9 +78,12 @@ def honest_probabilities(raw: np.ndarray, y: np.ndarray, calibration: dict | Non
 def load_ground_truth(data_dir: str | Path) -> dict[str, tuple[bool, object]] | None:
     """account -> (is_fronted, ring id or None) from a generated folder's ground truth; None
     for a real marketplace's folder (no such file). Used for reporting only, never training."""
-    path = Path(data_dir) / GROUND_TRUTH_FILE
-    if not path.is_file():
+    from ..features.sources import parse_source
+
+    folder = parse_source(data_dir).path  # only a local folder has a ground truth file
+    if folder is None or not (folder / GROUND_TRUTH_FILE).is_file():
         return None
+    path = folder / GROUND_TRUTH_FILE
     table = pq.read_table(path, columns=["account_id", "is_fronted", "ring_id"])
     ids = table.column("account_id").to_pylist()
     fronted = table.column("is_fronted").to_pylist()

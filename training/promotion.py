@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from ..features.errors import TrainingError
 from ..features.pipeline import parse_as_of
+from ..features.sources import shown
 from ..features.validate import require_usable
 from ..features.workspace import DEFAULT_WORKDIR, ensure_loaded, open_database
 from .bundle import Bundle
@@ -116,7 +117,7 @@ def promote(data_dir: str | Path, as_of: str | datetime | None = None, *,
             latest = engine.scalar("SELECT max(decided_at) FROM labels") \
                 if "labels" in engine.tables() else None
             if latest is None:
-                raise TrainingError(f"{data_dir} has no labels: nothing to compare on")
+                raise TrainingError(f"{shown(data_dir)} has no labels: nothing to compare on")
             moment = cast(datetime, latest) + timedelta(seconds=1)  # a TIMESTAMP column
         else:
             moment = parse_as_of(as_of)
