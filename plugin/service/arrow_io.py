@@ -29,9 +29,15 @@ def rows_table(rows: Sequence[Mapping[str, Any]], features: Sequence[str],
     ``account_id`` and context columns as text, categorical features as text, the other
     features as float64 (a flag as 1.0/0.0); columns the model does not read are dropped.
     A value of the wrong kind is a :class:`ContractError` naming its column and rows."""
-    wanted = set(features) | {"account_id", *CONTEXT_COLUMNS}
-    names = [n for n in dict.fromkeys(k for row in rows for k in row) if n in wanted]
+    wanted = [*dict.fromkeys(["account_id", *features, *CONTEXT_COLUMNS])]
     text = {"account_id", *CONTEXT_COLUMNS, *categories}
+    given = set().union(*rows)
+    names = [n for n in wanted if n in given]
+    schema = pa.schema([(n, pa.string() if n in text else pa.float64()) for n in names])
+    try:  # in one conversion when every value fits; else column by column, naming rows
+        return pa.Table.from_pylist(list(rows), schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
     columns: dict[str, pa.Array] = {}
     problems: list[str] = []
     for name in names:
@@ -42,8 +48,6 @@ def rows_table(rows: Sequence[Mapping[str, Any]], features: Sequence[str],
                 columns[name] = pa.array(values, pa.string())
             else:
                 problems.append(_wrong(name, values, rows, _is_text, "text"))
-        elif kinds <= _NUMBER_KINDS:
-            columns[name] = pa.array(values, pa.float64())
         elif kinds <= _NUMBER_KINDS | {bool}:
             columns[name] = pa.array([None if v is None else float(v) for v in values],
                                      pa.float64())

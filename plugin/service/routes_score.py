@@ -1,6 +1,6 @@
 """``POST /v1/score`` (feature rows in JSON or Arrow, scores out in either) and
-``GET /v1/model``. Scoring is :meth:`RiskScorer.score_features` itself, run off the event
-loop; the answer holds one result per row, in the order of the rows."""
+``GET /v1/model``. Scoring is :meth:`RiskScorer.score_features` itself (large batches off
+the event loop); the answer holds one result per row, in the order of the rows."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from .state import Service
 
 router = APIRouter()
 JSON = "application/json"
+# Up to this many rows scoring takes about a millisecond: it runs on the event loop, as a
+# hop to the thread pool (and the GIL handed back and forth) would cost about as much.
+INLINE_ROWS = 64
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in (
         (401, "no API key, or a wrong one"),
@@ -105,6 +108,8 @@ async def score(request: Request) -> Response:
     else:
         raise UnsupportedBody(f"the request body is {media}",
                               f"send {JSON} or {ARROW_STREAM} (with the Content-Type header)")
+    if table.num_rows <= INLINE_ROWS:
+        return _score(service, scorer, table, as_of, explain, arrow_out)
     return await run_in_threadpool(_score, service, scorer, table, as_of, explain, arrow_out)
 
 
