@@ -63,11 +63,13 @@ class DataStore:
         then hold the work directory open read-only."""
         from accountrisk.features.engines import open_engine
 
-        options = {"data_dir": self.source, "workdir": self.workdir,
-                   "memory_limit": self.memory_limit}
-        with open_engine("duckdb", **options):  # loads it, or finds it loaded
+        def opened() -> Any:
+            return open_engine("duckdb", data_dir=self.source, workdir=self.workdir,
+                               memory_limit=self.memory_limit)
+
+        with opened():  # loads it (as a writer), or finds it loaded
             pass
-        self._engine = self._stack.enter_context(open_engine("duckdb", **options))
+        self._engine = self._stack.enter_context(opened())  # now read-only
 
     def close(self) -> None:
         """Release the work directory."""
@@ -142,6 +144,8 @@ class DataStore:
             ranked = every.filter(pc.is_in(every.column("band"), value_set=allowed)) \
                 .sort_by([("score", "descending"), ("account_id", "ascending")])
             ids = ranked.column("account_id").slice(0, limit).to_pylist()
+            if not ids:
+                return chosen, 0, []
             explained = scorer.score_database(self._engine, moment, ids, reasons_for=False,
                                               explain_accounts=ids, features=features)
         return chosen, ranked.num_rows, [explained.explained[a] for a in ids]

@@ -30,7 +30,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    service: Service = request.app.state.service
+    return service
 
 
 @router.get("/v1/accounts/{account_id}", response_model=AccountScore, responses=_ERRORS)

@@ -37,7 +37,8 @@ class UnsupportedBody(ServiceError):
 
 
 def _service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    service: Service = request.app.state.service
+    return service
 
 
 def _explain_flag(text: str | None) -> bool | str:
