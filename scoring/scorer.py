@@ -25,7 +25,12 @@ import pyarrow.compute as pc
 
 from accountrisk.features.errors import BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
-from accountrisk.scoring._feature_rows import check_feature_rows
+from accountrisk.scoring._feature_rows import (
+    FEW_ROWS,
+    category_codes,
+    check_feature_rows,
+    few_rows_matrix,
+)
 from accountrisk.scoring._registry import load_registered
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
@@ -75,6 +80,7 @@ class RiskScorer:
                               if b.get("raw_threshold") is not None), key=lambda b: b["share"])
         self._expected: float | None = None
         self._prior = bundle.prior
+        self._codes: dict[str, dict[str, float]] | None = None  # category -> code, built once
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
@@ -140,12 +146,13 @@ class RiskScorer:
 
     def _matrix(self, data: pa.Table) -> np.ndarray:
         """The model's matrix (as :func:`feature_matrix`), with category codes looked up in
-        Arrow instead of per value in Python."""
-        names = set(data.column_names)
-        if any(f not in names for f in self.features) or any(
-                pa.types.is_string(data.schema.field(f).type) != (f in self.categories)
-                for f in self.features):
+        Arrow instead of per value in Python (a few rows: through Python values at once)."""
+        kinds = dict(zip(data.schema.names, data.schema.types))
+        if any(f not in kinds or pa.types.is_string(kinds[f]) != (f in self.categories)
+               for f in self.features):
             return feature_matrix(data, self.features, self.categories)  # raises or handles
+        if data.num_rows <= FEW_ROWS:
+            return self._few_rows_matrix(data)
         out = np.empty((data.num_rows, len(self.features)), dtype=np.float64)
         for j, name in enumerate(self.features):
             values = data.column(name)
@@ -154,6 +161,11 @@ class RiskScorer:
                                                                 pa.string()))
             out[:, j] = values.cast(pa.float64()).to_numpy()
         return out
+
+    def _few_rows_matrix(self, data: pa.Table) -> np.ndarray:
+        if self._codes is None:
+            self._codes = category_codes(self.categories)
+        return few_rows_matrix(data, self.features, self._codes)
 
     def _raw(self, data: pa.Table, x: np.ndarray | None) -> np.ndarray:
         if self.kind == "rules":
