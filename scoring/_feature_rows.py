@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +26,10 @@ ROWS_NAMED = 5  # rows listed per problem; the count says how many there are
 FEW_ROWS = 64
 
 
-def check_feature_rows(data: pa.Table, features: Sequence[str]) -> None:
-    """Raise :class:`ContractError` listing every problem of ``data`` (see the module doc)."""
+def check_feature_rows(data: pa.Table, features: Sequence[str],
+                       values: list[dict[str, Any]] | None = None) -> None:
+    """Raise :class:`ContractError` listing every problem of ``data`` (see the module doc).
+    ``values``: the rows of ``data`` as Python values (:func:`few_rows_values`), if made."""
     problems: list[str] = []
     if "account_id" not in data.column_names:
         problems.append("column account_id is missing: give each row the id of the account "
@@ -41,7 +44,7 @@ def check_feature_rows(data: pa.Table, features: Sequence[str]) -> None:
     kinds = dict(zip(data.schema.names, data.schema.types))
     numeric = [name for name in features  # the matrix builder reports missing features
                if name in kinds and _is_numeric(kinds[name])]
-    for name in numeric if _any_non_finite(data, numeric) else ():
+    for name in numeric if _any_non_finite(data, numeric, values) else ():
         column = data.column(name)
         values = column.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         bad = np.flatnonzero(~np.isfinite(values))
@@ -63,12 +66,15 @@ def _is_numeric(kind: pa.DataType) -> bool:
     return bool(pa.types.is_floating(kind) or pa.types.is_decimal(kind))
 
 
-def _any_non_finite(data: pa.Table, names: Sequence[str]) -> bool:
+def _any_non_finite(data: pa.Table, names: Sequence[str],
+                    values: list[dict[str, Any]] | None) -> bool:
     """Whether a NaN or infinity is in any of the columns ``names`` (NULL is not); the
     quick look before the per-column search that names the rows."""
-    if data.num_rows <= FEW_ROWS:
-        return any(value is not None and not math.isfinite(value)
-                   for row in data.select(list(names)).to_pylist() for value in row.values())
+    if values is None and data.num_rows <= FEW_ROWS:
+        values = data.select(list(names)).to_pylist()
+    if values is not None:
+        return any(row[name] is not None and not math.isfinite(row[name])
+                   for row in values for name in names)
     for name in names:
         column = data.column(name)
         if not pa.types.is_floating(column.type):
@@ -91,15 +97,23 @@ def category_codes(categories: Mapping[str, Sequence[str]]) -> dict[str, dict[st
             for name, values in categories.items()}
 
 
-def few_rows_matrix(data: pa.Table, features: Sequence[str],
+def few_rows_values(data: pa.Table, features: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The features of up to ``FEW_ROWS`` rows as Python values (None for more rows, or
+    when a feature is missing): one conversion that the check and the matrix share, where
+    two Arrow calls per feature cost milliseconds for one account of a wide model."""
+    if data.num_rows > FEW_ROWS or not set(features) <= set(data.schema.names):
+        return None
+    return data.select(list(features)).to_pylist()
+
+
+def few_rows_matrix(values: list[dict[str, Any]], features: Sequence[str],
                     codes: Mapping[str, Mapping[str, float]]) -> np.ndarray:
-    """The model matrix of a handful of rows (the same values as
+    """The model matrix of :func:`few_rows_values` (the same values as
     :func:`~accountrisk.training.matrix.feature_matrix`: NULL and an unknown category are
-    NaN) from one conversion to Python values; two Arrow calls per feature cost
-    milliseconds for one account of a wide model."""
+    NaN)."""
     nan = float("nan")
-    rows = [[nan if value is None else
-             (codes[name].get(value, nan) if name in codes else float(value))
-             for name, value in row.items()]
-            for row in data.select(list(features)).to_pylist()]
+    rows = [[nan if row[name] is None else
+             (codes[name].get(row[name], nan) if name in codes else float(row[name]))
+             for name in features]
+            for row in values]
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(features))

@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 from accountrisk.features.errors import BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring._feature_rows import (
-    FEW_ROWS,
     category_codes,
     check_feature_rows,
     few_rows_matrix,
+    few_rows_values,
 )
 from accountrisk.scoring._registry import load_registered
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
@@ -144,15 +144,17 @@ class RiskScorer:
             code[raw >= self._bands[k]["raw_threshold"]] = k
         return code
 
-    def _matrix(self, data: pa.Table) -> np.ndarray:
+    def _matrix(self, data: pa.Table, few: list[dict[str, Any]] | None = None) -> np.ndarray:
         """The model's matrix (as :func:`feature_matrix`), with category codes looked up in
         Arrow instead of per value in Python (a few rows: through Python values at once)."""
         kinds = dict(zip(data.schema.names, data.schema.types))
         if any(f not in kinds or pa.types.is_string(kinds[f]) != (f in self.categories)
                for f in self.features):
             return feature_matrix(data, self.features, self.categories)  # raises or handles
-        if data.num_rows <= FEW_ROWS:
-            return self._few_rows_matrix(data)
+        if few is not None:
+            if self._codes is None:
+                self._codes = category_codes(self.categories)
+            return few_rows_matrix(few, self.features, self._codes)
         out = np.empty((data.num_rows, len(self.features)), dtype=np.float64)
         for j, name in enumerate(self.features):
             values = data.column(name)
@@ -161,11 +163,6 @@ class RiskScorer:
                                                                 pa.string()))
             out[:, j] = values.cast(pa.float64()).to_numpy()
         return out
-
-    def _few_rows_matrix(self, data: pa.Table) -> np.ndarray:
-        if self._codes is None:
-            self._codes = category_codes(self.categories)
-        return few_rows_matrix(data, self.features, self._codes)
 
     def _raw(self, data: pa.Table, x: np.ndarray | None) -> np.ndarray:
         if self.kind == "rules":
@@ -238,7 +235,8 @@ class RiskScorer:
         sentences (a mapping, or a function of the explained account ids returning one)."""
         data = _to_arrow(table)
         moment = parse_as_of(as_of)
-        check_feature_rows(data, self.features)
+        few = few_rows_values(data, self.features)
+        check_feature_rows(data, self.features, few)
         n = data.num_rows
         id_column = data.column("account_id").cast(pa.string())
         cache: list[list[str]] = []
@@ -248,7 +246,7 @@ class RiskScorer:
                 cache.append(id_column.to_pylist())
             return cache[0]
 
-        x = self._matrix(data) if self.kind == "model" else None
+        x = self._matrix(data, few) if self.kind == "model" else None
         contrib = None
         if (explain is True or explain == "all") and x is not None and n:
             contrib = self._contributions(x)

@@ -9,6 +9,7 @@ JSON and an Arrow request are rejected with the same messages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ def rows_table(rows: Sequence[Mapping[str, Any]], features: Sequence[str],
     text = {"account_id", *CONTEXT_COLUMNS, *categories}
     given = set().union(*rows)
     names = [n for n in wanted if n in given]
-    schema = pa.schema([(n, pa.string() if n in text else pa.float64()) for n in names])
+    schema = _schema(tuple((n, n in text) for n in names))
     try:  # in one conversion when every value fits; else column by column, naming rows
         return pa.Table.from_pylist(list(rows), schema=schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -57,6 +58,12 @@ def rows_table(rows: Sequence[Mapping[str, Any]], features: Sequence[str],
         raise ContractError("feature rows rejected, nothing was scored:\n- "
                             + "\n- ".join(problems))
     return pa.table(columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _schema(columns: tuple[tuple[str, bool], ...]) -> pa.Schema:
+    """The Arrow schema of JSON rows: (name, is text) per column; built once per shape."""
+    return pa.schema([(n, pa.string() if text else pa.float64()) for n, text in columns])
 
 
 def _is_text(value: Any) -> bool:
