@@ -27,9 +27,9 @@ FEW_ROWS = 64
 
 
 def check_feature_rows(data: pa.Table, features: Sequence[str],
-                       values: list[dict[str, Any]] | None = None) -> None:
+                       few: list[dict[str, Any]] | None = None) -> None:
     """Raise :class:`ContractError` listing every problem of ``data`` (see the module doc).
-    ``values``: the rows of ``data`` as Python values (:func:`few_rows_values`), if made."""
+    ``few``: the rows of ``data`` as Python values (:func:`few_rows_values`), if made."""
     problems: list[str] = []
     if "account_id" not in data.column_names:
         problems.append("column account_id is missing: give each row the id of the account "
@@ -44,7 +44,7 @@ def check_feature_rows(data: pa.Table, features: Sequence[str],
     kinds = dict(zip(data.schema.names, data.schema.types))
     numeric = [name for name in features  # the matrix builder reports missing features
                if name in kinds and _is_numeric(kinds[name])]
-    for name in numeric if _any_non_finite(data, numeric, values) else ():
+    for name in numeric if _any_non_finite(data, numeric, few) else ():
         column = data.column(name)
         values = column.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         bad = np.flatnonzero(~np.isfinite(values))
@@ -67,14 +67,14 @@ def _is_numeric(kind: pa.DataType) -> bool:
 
 
 def _any_non_finite(data: pa.Table, names: Sequence[str],
-                    values: list[dict[str, Any]] | None) -> bool:
+                    few: list[dict[str, Any]] | None) -> bool:
     """Whether a NaN or infinity is in any of the columns ``names`` (NULL is not); the
     quick look before the per-column search that names the rows."""
-    if values is None and data.num_rows <= FEW_ROWS:
-        values = data.select(list(names)).to_pylist()
-    if values is not None:
+    if few is None and data.num_rows <= FEW_ROWS:
+        few = data.select(list(names)).to_pylist()
+    if few is not None:
         return any(row[name] is not None and not math.isfinite(row[name])
-                   for row in values for name in names)
+                   for row in few for name in names)
     for name in names:
         column = data.column(name)
         if not pa.types.is_floating(column.type):
