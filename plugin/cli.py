@@ -210,4 +210,9 @@ def main() -> None:
 
 
 # The training and scoring commands live in their own modules and register on `app`.
-from . import _facilitator_command, _score_commands, _train_commands  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    _facilitator_command,
+    _score_commands,
+    _serve_command,
+    _train_commands,
+)

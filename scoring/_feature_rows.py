@@ -1,4 +1,5 @@
-"""The boundary check of feature rows handed to :meth:`RiskScorer.score_features`.
+"""The boundary check of feature rows handed to :meth:`RiskScorer.score_features`, and the
+matrix of a handful of rows.
 
 Rows come from a backend, not from the pipeline, so they are checked once here and every
 problem is reported together: a missing ``account_id`` (scores must say whose they are) and
@@ -8,7 +9,9 @@ the model treats it as missing, as the pipeline's own NULLs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,10 +20,16 @@ import pyarrow.compute as pc
 from accountrisk.features.errors import ContractError
 
 ROWS_NAMED = 5  # rows listed per problem; the count says how many there are
+# Up to this many rows the quick look goes through Python values: one conversion of the
+# table instead of a few Arrow calls per column (a single account's 100+ features cost
+# milliseconds that way, where scoring it costs a fraction of one).
+FEW_ROWS = 64
 
 
-def check_feature_rows(data: pa.Table, features: Sequence[str]) -> None:
-    """Raise :class:`ContractError` listing every problem of ``data`` (see the module doc)."""
+def check_feature_rows(data: pa.Table, features: Sequence[str],
+                       few: list[dict[str, Any]] | None = None) -> None:
+    """Raise :class:`ContractError` listing every problem of ``data`` (see the module doc).
+    ``few``: the rows of ``data`` as Python values (:func:`few_rows_values`), if made."""
     problems: list[str] = []
     if "account_id" not in data.column_names:
         problems.append("column account_id is missing: give each row the id of the account "
@@ -32,12 +41,11 @@ def check_feature_rows(data: pa.Table, features: Sequence[str]) -> None:
         if len(missing):
             problems.append(f"account_id is NULL in {len(missing):,} rows (rows "
                             f"{_rows(missing)}): every row needs its account's id")
-    for name in features:
-        if name not in data.column_names:
-            continue  # the matrix builder reports missing features with the fix
+    kinds = dict(zip(data.schema.names, data.schema.types))
+    numeric = [name for name in features  # the matrix builder reports missing features
+               if name in kinds and _is_numeric(kinds[name])]
+    for name in numeric if _any_non_finite(data, numeric, few) else ():
         column = data.column(name)
-        if not (pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)):
-            continue
         values = column.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
@@ -54,7 +62,58 @@ def check_feature_rows(data: pa.Table, features: Sequence[str]) -> None:
                             + "\n- ".join(problems))
 
 
+def _is_numeric(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_floating(kind) or pa.types.is_decimal(kind))
+
+
+def _any_non_finite(data: pa.Table, names: Sequence[str],
+                    few: list[dict[str, Any]] | None) -> bool:
+    """Whether a NaN or infinity is in any of the columns ``names`` (NULL is not); the
+    quick look before the per-column search that names the rows."""
+    if few is None and data.num_rows <= FEW_ROWS:
+        few = data.select(list(names)).to_pylist()
+    if few is not None:
+        return any(row[name] is not None and not math.isfinite(row[name])
+                   for row in few for name in names)
+    for name in names:
+        column = data.column(name)
+        if not pa.types.is_floating(column.type):
+            return True  # decimals: let the full check decide
+        values = column.to_numpy(zero_copy_only=False)  # NULL reads as NaN here
+        if np.count_nonzero(~np.isfinite(values)) > column.null_count:
+            return True
+    return False
+
+
 def _rows(positions: np.ndarray) -> str:
     shown = ", ".join(str(int(p)) for p in positions[:ROWS_NAMED])
     return shown + (f" and {len(positions) - ROWS_NAMED:,} more"
                     if len(positions) > ROWS_NAMED else "")
+
+
+def category_codes(categories: Mapping[str, Sequence[str]]) -> dict[str, dict[str, float]]:
+    """Per categorical feature, each category's code (its position, as LightGBM reads it)."""
+    return {name: {value: float(k) for k, value in enumerate(values)}
+            for name, values in categories.items()}
+
+
+def few_rows_values(data: pa.Table, features: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The features of up to ``FEW_ROWS`` rows as Python values (None for more rows, or
+    when a feature is missing): one conversion that the check and the matrix share, where
+    two Arrow calls per feature cost milliseconds for one account of a wide model."""
+    if data.num_rows > FEW_ROWS or not set(features) <= set(data.schema.names):
+        return None
+    return data.select(list(features)).to_pylist()
+
+
+def few_rows_matrix(values: list[dict[str, Any]], features: Sequence[str],
+                    codes: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+    """The model matrix of :func:`few_rows_values` (the same values as
+    :func:`~accountrisk.training.matrix.feature_matrix`: NULL and an unknown category are
+    NaN)."""
+    nan = float("nan")
+    rows = [[nan if row[name] is None else
+             (codes[name].get(row[name], nan) if name in codes else float(row[name]))
+             for name in features]
+            for row in values]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(features))

@@ -106,3 +106,30 @@ def load_registered(uri: str, registry: str | None) -> tuple[Bundle, str]:
             raise ModelLoadError(f"could not load {uri} from the MLflow registry at "
                                  f"{store}: {error}") from error
     return bundle, f"{name}/{version}"
+
+
+def registered_version(uri: str, registry: str | None) -> str:
+    """The ``name/version`` registry URI ``uri`` points at now (an alias resolved), without
+    downloading the model; bounded like :func:`load_registered`. Every failure is a
+    :class:`ModelLoadError` naming the URI (a service polling its champion's alias uses it)."""
+    try:
+        from mlflow import MlflowClient
+    except ImportError:
+        raise ModelLoadError(f"{uri} is an MLflow registry URI, and MLflow is not "
+                             "installed: pip install 'accountrisk[mlflow]'") from None
+    from accountrisk.training.tracking import tracking_uri
+
+    store = registry or tracking_uri()
+    check_reachable(store, uri)
+    body = uri[len("models:/"):]
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    with _bounded_requests(registry_timeout()):
+        try:
+            if "@" in body:
+                name, alias = body.split("@", 1)
+                return f"{name}/{client.get_model_version_by_alias(name, alias).version}"
+            name, version = body.rsplit("/", 1)
+            return f"{name}/{client.get_model_version(name, version).version}"
+        except Exception as error:
+            raise ModelLoadError(f"could not look up {uri} in the MLflow registry at "
+                                 f"{store}: {error}") from error

@@ -25,7 +25,12 @@ import pyarrow.compute as pc
 
 from accountrisk.features.errors import BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
-from accountrisk.scoring._feature_rows import check_feature_rows
+from accountrisk.scoring._feature_rows import (
+    category_codes,
+    check_feature_rows,
+    few_rows_matrix,
+    few_rows_values,
+)
 from accountrisk.scoring._registry import load_registered
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
@@ -75,6 +80,7 @@ class RiskScorer:
                               if b.get("raw_threshold") is not None), key=lambda b: b["share"])
         self._expected: float | None = None
         self._prior = bundle.prior
+        self._codes: dict[str, dict[str, float]] | None = None  # category -> code, built once
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
@@ -138,14 +144,17 @@ class RiskScorer:
             code[raw >= self._bands[k]["raw_threshold"]] = k
         return code
 
-    def _matrix(self, data: pa.Table) -> np.ndarray:
+    def _matrix(self, data: pa.Table, few: list[dict[str, Any]] | None = None) -> np.ndarray:
         """The model's matrix (as :func:`feature_matrix`), with category codes looked up in
-        Arrow instead of per value in Python."""
-        names = set(data.column_names)
-        if any(f not in names for f in self.features) or any(
-                pa.types.is_string(data.schema.field(f).type) != (f in self.categories)
-                for f in self.features):
+        Arrow instead of per value in Python (a few rows: through Python values at once)."""
+        kinds = dict(zip(data.schema.names, data.schema.types))
+        if any(f not in kinds or pa.types.is_string(kinds[f]) != (f in self.categories)
+               for f in self.features):
             return feature_matrix(data, self.features, self.categories)  # raises or handles
+        if few is not None:
+            if self._codes is None:
+                self._codes = category_codes(self.categories)
+            return few_rows_matrix(few, self.features, self._codes)
         out = np.empty((data.num_rows, len(self.features)), dtype=np.float64)
         for j, name in enumerate(self.features):
             values = data.column(name)
@@ -226,7 +235,8 @@ class RiskScorer:
         sentences (a mapping, or a function of the explained account ids returning one)."""
         data = _to_arrow(table)
         moment = parse_as_of(as_of)
-        check_feature_rows(data, self.features)
+        few = few_rows_values(data, self.features)
+        check_feature_rows(data, self.features, few)
         n = data.num_rows
         id_column = data.column("account_id").cast(pa.string())
         cache: list[list[str]] = []
@@ -236,7 +246,7 @@ class RiskScorer:
                 cache.append(id_column.to_pylist())
             return cache[0]
 
-        x = self._matrix(data) if self.kind == "model" else None
+        x = self._matrix(data, few) if self.kind == "model" else None
         contrib = None
         if (explain is True or explain == "all") and x is not None and n:
             contrib = self._contributions(x)

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,20 +82,37 @@ def _version_by_alias(client: Any, alias: str) -> str | None:
 
 
 def _signature(metadata: Mapping[str, Any]):
+    """Inputs: account_id and every feature required (a missing column is refused before
+    scoring), the reason sentences' context optional; the pyfunc's output columns; the
+    ``as_of`` parameter stamped on the reasons."""
     from mlflow.models import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema, TensorSpec
+    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
 
     categories = metadata.get("categories") or {}
-    inputs: list[ColSpec | TensorSpec] = [ColSpec("string", "account_id", required=False)]
-    inputs += [ColSpec("string" if f in categories else "double", f, required=False)
+    inputs: list[ColSpec | TensorSpec] = [ColSpec("string", "account_id")]
+    inputs += [ColSpec("string" if f in categories else "double", f)
                for f in metadata["features"]]
     inputs += [ColSpec("string", c, required=False)
                for c in ("claimed_country", "claimed_timezone")]
     outputs: list[ColSpec | TensorSpec] = [
-        ColSpec("string", "account_id", required=False), ColSpec("double", "score"),
+        ColSpec("string", "account_id"), ColSpec("double", "score"),
         ColSpec("double", "raw_score"), ColSpec("string", "band"),
-        ColSpec("string", "reasons"), ColSpec("string", "top_features")]
-    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+        ColSpec("string", "reasons"), ColSpec("string", "top_features"),
+        ColSpec("string", "reasons_json")]
+    params = ParamSchema([ParamSpec("as_of", "string", "")])
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
+
+
+def _input_example(metadata: Mapping[str, Any]) -> Any:
+    """One made-up feature row (no real account's values): 0 for a number, the first
+    category for a categorical feature."""
+    import pandas as pd
+
+    categories = metadata.get("categories") or {}
+    row: dict[str, Any] = {"account_id": "example-account"}
+    for name in metadata["features"]:
+        row[name] = (categories[name] or [None])[0] if name in categories else 0.0
+    return pd.DataFrame([row])
 
 
 def _requirements() -> list[str]:
@@ -130,13 +146,11 @@ def log_training_run(bundle_dir: str | Path, metadata: Mapping[str, Any], *,
             mlflow.log_dict({"features": list(metadata["features"])}, "features.json")
             for plot in plots:
                 mlflow.log_artifact(str(plot), artifact_path="plots")
-            with warnings.catch_warnings():
-                # An input example would make MLflow load and run the model while logging.
-                warnings.filterwarnings("ignore", message=".*input example.*")
-                info = mlflow.pyfunc.log_model(
-                    name="model", python_model=code, artifacts={"bundle": str(bundle_dir)},
-                    pip_requirements=_requirements(), signature=_signature(metadata),
-                    registered_model_name=REGISTERED_MODEL)
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=code, artifacts={"bundle": str(bundle_dir)},
+                pip_requirements=_requirements(), signature=_signature(metadata),
+                input_example=_input_example(metadata),
+                registered_model_name=REGISTERED_MODEL)
             version = str(info.registered_model_version)
         client.set_registered_model_alias(REGISTERED_MODEL, CHALLENGER, version)
         first = _version_by_alias(client, CHAMPION) is None

@@ -84,7 +84,7 @@ def test_champion_loads_in_a_fresh_process(market, store):
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["kind"] == "model" and out["rows"] == 20
     assert out["columns"] == ["account_id", "score", "raw_score", "band", "reasons",
-                              "top_features"]
+                              "top_features", "reasons_json"]
     assert any(out["reasons"])
 
 

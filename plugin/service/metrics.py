@@ -1,0 +1,97 @@
+"""Prometheus metrics of one service: requests, latency, scores by band, the model.
+
+Each application has its own registry (two services in one process, as in tests, do not
+share counters). Requests are counted by route template (``/v1/accounts/{account_id}``),
+never by the raw path, so account ids do not become label values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+LATENCY_BUCKETS_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                           5.0, 10.0, 30.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ServiceMetrics:
+    """The service's counters, histogram and gauges in a registry of their own."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = CollectorRegistry()
+        self.requests = Counter("accountrisk_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("accountrisk_http_request_duration_seconds",
+                                 "Time from request to the end of the answer",
+                                 ["method", "route"], buckets=LATENCY_BUCKETS_SECONDS,
+                                 registry=self.registry)
+        self.scores = Counter("accountrisk_scores", "Accounts scored, by review band "
+                                                    "('none': below every band)",
+                              ["band"], registry=self.registry)
+        self.model = Gauge("accountrisk_model_info", "The model serving now (value 1)",
+                           ["model_version", "model_kind", "feature_set_version"],
+                           registry=self.registry)
+        self.reloads = Counter("accountrisk_model_reloads", "Champion reloads by outcome",
+                               ["outcome"], registry=self.registry)
+        self.reload_failed = Gauge("accountrisk_model_reload_failed",
+                                   "1 while the latest reload or alias check failed",
+                                   registry=self.registry)
+
+    def set_model(self, version: str, kind: str, feature_set_version: str) -> None:
+        """Label the serving model (the previous one's series is removed)."""
+        self.model.clear()
+        self.model.labels(version, kind, feature_set_version).set(1)
+
+    def count_bands(self, bands: pa.ChunkedArray | pa.Array) -> None:
+        """Count scored accounts by their band column."""
+        if len(bands) == 0:
+            return
+        for entry in pc.value_counts(bands).to_pylist():
+            self.scores.labels(entry["values"] or "none").inc(entry["counts"])
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_noting_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, path, str(status[0])).inc()
+            self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)

@@ -1,0 +1,96 @@
+"""`accountrisk serve` as a user runs it: a real process on a loopback port; it refuses to
+start without a key, warns loudly with --no-auth, and fails clearly on a bad model."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from accountrisk.scoring.models import AccountScore
+from accountrisk.scoring.scorer import RiskScorer
+from tests.service.conftest import T
+
+WAIT_S = 120.0
+CLI = Path(sys.executable).parent / "accountrisk"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "ACCOUNTRISK_API_KEY"}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="module")
+def cli():
+    if not CLI.exists():
+        pytest.skip("the accountrisk command is not installed beside this Python")
+    return str(CLI)
+
+
+def test_serve_over_the_real_command(cli, trained, tmp_path):
+    key_file = tmp_path / "api-key"
+    key_file.write_text("cli-key-3b1f7c\n")
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [cli, "serve", "--model", str(trained["model"]), "--data", str(trained["data"]),
+             "--workdir", str(trained["work"]), "--as-of", T, "--port", str(port),
+             "--api-key-file", str(key_file)],
+            stdout=out, stderr=subprocess.STDOUT, env=_env(), cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        headers = {"Authorization": "Bearer cli-key-3b1f7c"}
+        rows = trained["features"].slice(0, 5)
+        answer = httpx.post(url + "/v1/score", json={"as_of": T, "rows": rows.to_pylist()},
+                            headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        expected = RiskScorer.load(trained["model"]).score_features(rows, as_of=T)
+        assert [AccountScore.model_validate(s) for s in answer.json()["scores"]] == \
+            expected.scores
+        assert httpx.post(url + "/v1/score", json={"as_of": T, "rows": []}).status_code == 401
+        account = httpx.get(url + "/v1/accounts/acct0021", headers=headers, timeout=60)
+        assert account.status_code == 200 and account.json()["account_id"] == "acct0021"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "cli-key-3b1f7c" not in log.read_text()
+
+
+def test_serve_refuses_to_start_without_a_key(cli, trained):
+    done = subprocess.run([cli, "serve", "--model", str(trained["model"])],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 1
+    assert "no API key" in done.stdout + done.stderr
+    assert "ACCOUNTRISK_API_KEY" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_no_auth_warns_loudly_and_a_missing_model_fails_clearly(cli, tmp_path):
+    done = subprocess.run([cli, "serve", "--no-auth", "--model", str(tmp_path / "none")],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "WARNING: --no-auth" in output
+    assert "no model at" in output and "Traceback" not in output
