@@ -207,4 +207,8 @@ def main() -> None:
 
 
 # The training and scoring commands live in their own modules and register on `app`.
-from . import _score_commands, _train_commands  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    _review_commands,  # noqa: E402,F401
+    _score_commands,
+    _train_commands,
+)
