@@ -78,3 +78,62 @@ def review(
             f"{made.model_version})" if made.score is not None else "")
     sys.stdout.write(f"recorded: {made.account_id} {made.decision} by {made.reviewer} at "
                      f"{made.decided_at:%Y-%m-%d %H:%M} UTC{seen}\n")
+
+
+@app.command()
+def monitor(
+    data_dir: Annotated[Path, typer.Argument(help="Contract folder of today's population.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date or date-time, UTC.")],
+    model: Annotated[str, typer.Option(
+        "--model", envvar="ACCOUNTRISK_MODEL",
+        help="Model directory or registry URI.")] = "models:/accountrisk@champion",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the HTML page with plots here.")] = None,
+    psi_threshold: Annotated[float, typer.Option(
+        "--psi-threshold", help="PSI above which a top feature (or the score) has "
+                                "drifted.")] = 0.25,
+    top_features: Annotated[int, typer.Option(
+        "--top-features", help="How many of the model's most important features count "
+                               "as top.")] = 10,
+    mlflow: Annotated[bool, typer.Option(help="Log the numbers to MLflow.")] = True,
+    workdir: Workdir = DEFAULT_WORKDIR,
+) -> None:
+    """Drift of today's population from the model's training population: PSI per feature
+    and for the score, band shares, decisions since training.
+
+    Exit 0 when nothing crossed the threshold, 2 when a top feature's or the score's PSI
+    did, 1 on an error (including a model without reference distributions).
+    """
+    from ..training.monitor import log_monitor_run
+    from ..training.monitor import monitor as run
+    from ..training.monitor_page import render_monitor
+
+    try:
+        report = run(data_dir, as_of, model=model, workdir=workdir,
+                     psi_threshold=psi_threshold, top_features=top_features, say=_say)
+        if not report.comparable:
+            raise AccountRiskError(f"cannot compare: {report.reason}")
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(render_monitor(report), encoding="utf-8")
+        if mlflow:
+            log_monitor_run(report, out)
+    except AccountRiskError as error:
+        _fail(error)
+    lines = [f"{'feature':<48} {'PSI':>7}  top"]
+    for name in sorted(report.psi, key=lambda f: -report.psi[f])[:20]:
+        flag = "top" if name in report.top else ""
+        mark = " DRIFT" if name in report.drifted else ""
+        lines.append(f"{name:<48} {report.psi[name]:>7.3f}  {flag}{mark}")
+    lines.append(f"{'score':<48} {report.score_psi:>7.3f}"
+                 + ("  DRIFT" if "score" in report.drifted else ""))
+    for band, (then, now) in report.band_shares.items():
+        lines.append(f"band {band or 'none'}: {then:.1%} at training, {now:.1%} now")
+    rate = "n/a" if report.label_rate is None else f"{report.label_rate:.1%}"
+    precision = "n/a" if report.queue_precision is None else f"{report.queue_precision:.1%}"
+    lines.append(f"{report.label_decisions} labels since training (confirmed {rate}); queue "
+                 f"precision {precision} over {report.queue_decisions} decisions")
+    lines.append(f"drift: {', '.join(report.drifted)}" if report.drifted
+                 else "no drift above the threshold")
+    sys.stdout.write("\n".join(lines) + "\n")
+    raise typer.Exit(2 if report.drifted else 0)
