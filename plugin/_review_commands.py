@@ -137,3 +137,45 @@ def monitor(
                  else "no drift above the threshold")
     sys.stdout.write("\n".join(lines) + "\n")
     raise typer.Exit(2 if report.drifted else 0)
+
+
+@app.command()
+def retrain(
+    data_dir: Annotated[Path, typer.Argument(help="Contract folder to train on.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date or date-time, UTC; only "
+                                                       "decisions before it are used.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    snapshot_days: Annotated[int, typer.Option(
+        help="Days between feature snapshots of the training set.")] = 30,
+    min_gain: Annotated[float, typer.Option(
+        help="PR-AUC the challenger must gain over the champion.")] = 0.0,
+    workdir: Workdir = DEFAULT_WORKDIR,
+) -> None:
+    """Train a challenger, compare it with the champion, promote it only through the gate.
+
+    Safe from cron: one run at a time (retrain.lock in the work directory names the PID),
+    and a second run for the same --as-of does nothing. Exit codes: 0 promoted (or the
+    first model), 3 champion kept, 4 another retrain is running, 5 already done for this
+    as-of, 1 error. The comparison goes to an MLflow run; the model card to the version's
+    description.
+    """
+    from ..training.retrain import EXIT_LOCKED, RetrainLocked
+    from ..training.retrain import retrain as run
+
+    try:
+        result = run(data_dir, as_of, workdir=workdir, seed=seed, snapshot_days=snapshot_days,
+                     min_gain=min_gain, say=_say)
+    except RetrainLocked as error:
+        console_error(str(error))
+        raise typer.Exit(EXIT_LOCKED) from None
+    except AccountRiskError as error:
+        _fail(error)
+    sys.stdout.write(f"{result.outcome}: {result.message}\n")
+    raise typer.Exit(result.exit_code)
+
+
+def console_error(message: str) -> None:
+    """An error line on stderr, as the CLI prints them."""
+    from ._console import console
+
+    console.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
