@@ -58,7 +58,7 @@ def shares(values: np.ndarray, entry: Mapping[str, Any]) -> np.ndarray:
     return numeric_shares(np.asarray(values, dtype=np.float64), entry)
 
 
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
     """Population stability index of two share vectors over the same bins."""
     e = np.maximum(np.asarray(expected, dtype=np.float64), FLOOR)
     a = np.maximum(np.asarray(actual, dtype=np.float64), FLOOR)

@@ -54,11 +54,11 @@ def skip_decided(scores: Sequence[Any], workdir: str | Path, as_of: datetime,
         latest[d.account_id] = d
     kept, back = [], {}
     for s in scores:
-        d = latest.get(s.account_id)
-        if d is None:
+        last = latest.get(s.account_id)
+        if last is None:
             kept.append(s)
             continue
-        why = reopened_by(d, s, band_names)
+        why = reopened_by(last, s, band_names)
         if why is not None:
             kept.append(s)
             back[s.account_id] = why

@@ -156,7 +156,8 @@ class DuckDBDecisionStore:
         oldest first."""
         if not self.path.exists():
             return []
-        where, params = ["TRUE"], {}
+        where: list[str] = ["TRUE"]
+        params: dict[str, Any] = {}
         if account_ids is not None:
             where.append("list_contains($ids, account_id)")
             params["ids"] = sorted(set(account_ids))
