@@ -13,12 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from accountrisk.plugin.cli import app
-from accountrisk.synthetic import generate
-from accountrisk.training.api import train
 from accountrisk.training.bundle import METADATA_FILE, write_bundle
+from tests.review.conftest import GENERATED_AS_OF
 
 runner = CliRunner()
-T = "2026-10-01"
+T = GENERATED_AS_OF
 
 
 def _shift_hours(source, target, hours: int):
@@ -34,14 +33,9 @@ def _shift_hours(source, target, hours: int):
     return target
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("monitor")
-    data = root / "data"
-    generate(data, accounts=1500, seed=5, mode="classic", fronted_share=0.05)
-    train(data, T, model_dir=root / "model", workdir=root / "work", register=False,
-          plots=False, snapshot_days=90)
-    return root, data
+@pytest.fixture
+def trained(generated):
+    return generated
 
 
 def test_monitor_is_quiet_on_the_unchanged_marketplace(trained):
