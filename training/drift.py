@@ -1,7 +1,9 @@
 """Reference distributions and the population stability index (PSI).
 
 At training, the final snapshot's population (the accounts active at T, as scored) is
-summarised per feature (quantile bins, or category shares) and for the score; the model
+summarised per feature (quantile bins, or category shares) and for the score (the raw
+score, log-odds before calibration: calibration's steps give most accounts the very same
+probability, too coarse to bin); the model
 directory keeps that in ``metadata.json`` under ``reference``. Monitoring bins today's
 population the same way and compares: PSI = sum over bins of (now - then) * ln(now / then),
 shares floored at ``FLOOR`` so an empty bin does not give infinity. Missing values are a
@@ -66,10 +68,11 @@ def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.nda
 
 
 def reference_of(final: Any, features: Sequence[str], categories: Mapping[str, Any] | None,
-                 scores: np.ndarray, bands: Sequence[str],
+                 raw_scores: np.ndarray, bands: Sequence[str],
                  importance: Mapping[str, float] | None) -> dict[str, Any]:
     """The reference a model directory keeps: per-feature bins, the score's bins, band
-    shares and feature importance (None for a rules bundle), over ``final``'s rows."""
+    shares and feature importance (None for a rules bundle), over ``final``'s rows
+    (``raw_scores``: the model's raw scores of those rows)."""
     entries: dict[str, Any] = {}
     for name in features:
         values = column(final, name)
@@ -84,8 +87,8 @@ def reference_of(final: Any, features: Sequence[str], categories: Mapping[str, A
     band_counts: dict[str, int] = {}
     for b in bands:
         band_counts[b] = band_counts.get(b, 0) + 1
-    return {"version": REFERENCE_VERSION, "population": int(len(scores)),
-            "features": entries, "score": _numeric_entry(np.asarray(scores, np.float64)),
+    return {"version": REFERENCE_VERSION, "population": int(len(raw_scores)),
+            "features": entries, "raw_score": _numeric_entry(np.asarray(raw_scores, np.float64)),
             "band_shares": {b: n / max(1, len(bands)) for b, n in band_counts.items()},
             "importance": dict(importance) if importance is not None else None}
 
@@ -104,7 +107,7 @@ def training_reference(final: Any, metadata: Mapping[str, Any], booster: Any) ->
     from pathlib import Path
 
     from .bundle import Bundle
-    from .predict import bands, probabilities, raw_scores
+    from .predict import bands, raw_scores
 
     bundle = Bundle(path=Path("."), metadata=dict(metadata), booster=booster)
     raw = raw_scores(bundle, final)
@@ -114,4 +117,4 @@ def training_reference(final: Any, metadata: Mapping[str, Any], booster: Any) ->
         total = float(np.sum(gains)) or 1.0
         importance = {f: float(g) / total for f, g in zip(metadata["features"], gains)}
     return reference_of(final, metadata["features"], metadata.get("categories"),
-                        probabilities(bundle, raw), bands(bundle, raw), importance)
+                        raw, bands(bundle, raw), importance)

@@ -123,10 +123,9 @@ def monitor(data_dir: str | Path, as_of: str | datetime, *, model: str,
             now = drift.shares(column(table, name), entry)
             report.psi[name] = drift.psi(entry["shares"], now)
             report.bins[name] = (list(entry["shares"]), now.tolist())
-    scores = column(batch.frame, "score")
-    now_scores = drift.shares(scores, reference["score"])
-    report.score_psi = drift.psi(reference["score"]["shares"], now_scores)
-    report.bins["score"] = (list(reference["score"]["shares"]), now_scores.tolist())
+    now_scores = drift.shares(column(batch.frame, "raw_score"), reference["raw_score"])
+    report.score_psi = drift.psi(reference["raw_score"]["shares"], now_scores)
+    report.bins["score"] = (list(reference["raw_score"]["shares"]), now_scores.tolist())
     bands = batch.frame.column("band").to_pylist()
     for b in sorted(set(reference["band_shares"]) | set(bands)):
         report.band_shares[b] = (float(reference["band_shares"].get(b, 0.0)),

@@ -59,6 +59,7 @@ def test_monitor_flags_hours_shifted_by_six(trained, tmp_path, monkeypatch):
                                "--out", str(tmp_path / "drift.html")])
     assert done.exit_code == 2, done.output
     assert "DRIFT" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("drift: ")
     import mlflow
 
     runs = mlflow.search_runs(experiment_names=["accountrisk"])
@@ -76,3 +77,18 @@ def test_a_model_without_references_cannot_compare(trained, tmp_path):
                                "--no-mlflow"])
     assert done.exit_code == 1
     assert "cannot compare" in done.output and "no reference distributions" in done.output
+
+
+def test_psi_bins_missing_values_apart_and_is_zero_for_the_same_shares():
+    import numpy as np
+
+    from accountrisk.training import drift
+
+    values = np.array([1.0, 2.0, 3.0, 4.0, np.nan] * 20)
+    ref = drift.reference_of(pa.table({"x": values}), ["x"], None, values, [""] * 100, None)
+    entry = ref["features"]["x"]
+    assert entry["shares"][-1] == 0.2  # the missing bin
+    assert drift.psi(entry["shares"], drift.shares(values, entry)) == 0.0
+    moved = drift.shares(values + 2.5, entry)
+    assert drift.psi(entry["shares"], moved) > 0.25
+    assert drift.top_features(ref, 3) == ["x"]  # no importance (rules): every feature
