@@ -60,6 +60,12 @@ def write_queue(engine: Any, scorer: Any, as_of: str | datetime, out: Path, chos
     fill in (``accountrisk review --import``), and the scores shown are remembered."""
     from ..features.pipeline import parse_as_of
 
+    top = chosen if isinstance(chosen, int) and not isinstance(chosen, bool) else None
+    if workdir is not None and top is not None:
+        from ..training.review.queue_rule import decided_count
+
+        # Skipped accounts free their places: explain enough to still fill the top k.
+        chosen = top + min(decided_count(workdir, parse_as_of(as_of)), 10 * top)
     batch = scorer.score_database(engine, as_of, reasons_for=chosen)
     results = sorted(batch.explained.values(), key=lambda s: (-s.score, s.account_id))
     if workdir is not None:
@@ -70,6 +76,7 @@ def write_queue(engine: Any, scorer: Any, as_of: str | datetime, out: Path, chos
         if before > len(results) or back:
             say(f"{before - len(results):,} decided accounts left out (no score change or "
                 f"new evidence since their decision); {len(back):,} decided accounts back")
+        results = results[:top] if top is not None else results
     say(f"{len(results):,} accounts in the queue; writing case reports")
     reports = write_reports(out, results, engine=engine, workdir=workdir,
                             expected_log_odds=scorer.expected_log_odds, progress=progress)

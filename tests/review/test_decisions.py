@@ -155,6 +155,7 @@ def test_queue_skips_decided_accounts_until_the_score_changes(setup):
          "--workdir", work)
     again = pq.read_table(out2 / "queue.parquet").column("account_id").to_pylist()
     assert first not in again
+    assert len(again) == 3  # the next account takes the freed place
 
 
 def test_reopened_by_score_band_and_new_evidence():

@@ -63,3 +63,9 @@ def skip_decided(scores: Sequence[Any], workdir: str | Path, as_of: datetime,
             kept.append(s)
             back[s.account_id] = why
     return kept, back
+
+
+def decided_count(workdir: str | Path, as_of: datetime) -> int:
+    """How many accounts have a decision before ``as_of`` (at most that many can be
+    skipped)."""
+    return len({d.account_id for d in open_store(workdir).read(before=as_of)})
