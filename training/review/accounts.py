@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from ...features.workspace import DATABASE_NAME
+from .shown import shown_for
 from .store import DecisionError
 
 Known = set[str] | Callable[[list[str]], set[str]]
@@ -29,7 +30,7 @@ def loaded_accounts(workdir: str | Path, data_dir: str | Path | None = None) -> 
     if not path.exists():
         raise DecisionError(f"the work directory {workdir} has no loaded folder to check "
                             "account ids against; give --data DATA (or --workdir)")
-    return lambda ids: _from_database(path, ids)
+    return lambda ids: _from_database(path, ids, workdir)
 
 
 def _query(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
@@ -38,10 +39,15 @@ def _query(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _from_database(path: Path, ids: list[str]) -> set[str]:
+def _from_database(path: Path, ids: list[str], workdir: str | Path) -> set[str]:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
+        # A writer (a reload) holds the features database: accounts a queue showed are
+        # known all the same, so deciding on queued cases is never blocked.
+        shown = set(shown_for(workdir, ids))
+        if shown >= set(ids):
+            return shown
         raise DecisionError(f"the work directory database {path} cannot be read now "
                             f"({error}); retry when the command holding it is done, or give "
                             "--data DATA") from None
