@@ -62,3 +62,27 @@ def test_a_queued_account_is_decided_while_a_writer_holds_the_features_database(
         holder.communicate("\n", timeout=30)
     assert [(d.account_id, d.score, d.model_version) for d in open_store(tmp_path).read()] \
         == [("u1", 0.42, "7")]
+
+
+def test_label_rate_and_queue_precision_count_decisions_since_training(tmp_path):
+    from accountrisk.features.engine import DuckDBEngine
+    from accountrisk.training.monitor import _decisions_since
+    from accountrisk.training.review import Decision
+    from accountrisk.training.review.labels import overlay_decisions
+
+    when = datetime(2026, 9, 1)
+    store = open_store(tmp_path)
+    store.append([Decision("q1", "confirmed_fronting", "r", when, score=0.9, band="high"),
+                  Decision("q2", "cleared", "r", when, score=0.5, band="elevated"),
+                  Decision("q3", "cleared", "r", when, score=0.4, band="elevated"),
+                  Decision("q4", "escalated", "r", when, score=0.4, band="elevated"),
+                  Decision("n1", "confirmed_fronting", "r", when),  # not from a queue
+                  Decision("old", "cleared", "r", datetime(2026, 1, 1), score=0.3)])
+    with DuckDBEngine() as engine:
+        engine.execute("CREATE TABLE labels AS SELECT 'm1' AS account_id, 1::TINYINT AS label, "
+                       "TIMESTAMP '2026-09-02' AS decided_at, 'enforcement' AS source")
+        assert overlay_decisions(engine, tmp_path) == 5
+        labels, rate, queued, precision = _decisions_since(
+            engine, tmp_path, datetime(2026, 6, 1), datetime(2026, 10, 1))
+    assert (labels, queued) == (5, 3)  # m1, q1, q2, q3, n1; queued: q1, q2, q3
+    assert rate == 3 / 5 and precision == 1 / 3
