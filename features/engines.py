@@ -76,12 +76,14 @@ def _overlay_decisions(engine: Engine, workdir: str | Path) -> None:
 
 @contextmanager
 def _open_spark(*, data_dir: str | Path | None, master: str | None,
-                progress: Progress | None, **_duckdb_options: object) -> Iterator[Engine]:
+                progress: Progress | None, workdir: str | Path,
+                **_duckdb_options: object) -> Iterator[Engine]:
     from .spark import SparkEngine, load_folder_spark  # pyspark is an optional extra
 
     with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
         if data_dir is not None:
             require_usable(load_folder_spark(data_dir, spark, progress=progress), data_dir)
+            _overlay_decisions(spark, workdir)
         yield spark
 
 

@@ -34,6 +34,17 @@ def decision_labels(decisions: list[Decision]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=LABEL_SCHEMA)
 
 
+def _as_labels(table: pa.Table) -> pa.Table:
+    """Loaded ``labels`` rows in :data:`LABEL_SCHEMA` (times naive UTC)."""
+    decided = table.column("decided_at")
+    if getattr(decided.type, "tz", None) is not None:
+        decided = decided.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+    return pa.table({"account_id": table.column("account_id").cast(pa.string()),
+                     "label": table.column("label").cast(pa.int8()),
+                     "decided_at": decided.cast(pa.timestamp("us")),
+                     "source": table.column("source").cast(pa.string())}, schema=LABEL_SCHEMA)
+
+
 def _has_store(store: DecisionStore) -> bool:
     return not isinstance(store, DuckDBDecisionStore) or store.path.exists()
 
@@ -43,12 +54,18 @@ def overlay_decisions(engine: Any, workdir: str | Path | None = None, *,
     """Merge the store's decisions into ``labels`` on a DuckDB ``engine`` (see the module
     doc); return how many decision labels were added (0: nothing changed)."""
     store = store or open_store(workdir if workdir is not None else ".")
-    con = getattr(engine, "con", None)
-    if con is None or not _has_store(store):
+    if not _has_store(store):
         return 0
     rows = decision_labels(store.read())
     if rows.num_rows == 0:
         return 0
+    con = getattr(engine, "con", None)
+    if con is None:  # another engine (Spark): the merged rows replace its labels view
+        if "labels" in engine.tables():
+            own = engine.arrow("SELECT account_id, label, decided_at, source FROM labels")
+            rows = pa.concat_tables([_as_labels(own), rows])
+        engine.create_table_from_arrow("labels", rows)
+        return rows.num_rows
     catalog = con.execute("SELECT current_database()").fetchall()[0][0]
     loaded = "labels" in engine.tables()
     con.register("_review_decision_labels", rows)
