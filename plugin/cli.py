@@ -206,9 +206,6 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
-# The training and scoring commands live in their own modules and register on `app`.
-from . import (  # noqa: E402,F401
-    _review_commands,  # noqa: E402,F401
-    _score_commands,
-    _train_commands,
-)
+# The training, scoring and review-loop commands live in their own modules and register
+# on `app`.
+from . import _review_commands, _score_commands, _train_commands  # noqa: E402,F401

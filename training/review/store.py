@@ -202,6 +202,7 @@ def record_decision(account_id: str, decision: str, reviewer: str, *,
     :class:`~.shown.Shown` score of the account when known (its model version, score,
     band and reasons are stored with the decision).
     """
+    from ...features.pipeline import parse_as_of
     from .accounts import unknown_accounts
 
     check_decision(decision)
@@ -211,7 +212,8 @@ def record_decision(account_id: str, decision: str, reviewer: str, *,
         raise DecisionError(f"account {account_id!r} is not in the loaded work directory; "
                             "check the id, or load the folder that has it (--data DATA)")
     made = Decision(account_id=account_id, decision=decision, reviewer=reviewer.strip(),
-                    decided_at=decided_at or utc_now(), note=note or None,
+                    decided_at=parse_as_of(decided_at) if decided_at else utc_now(),
+                    note=note or None,
                     model_version=getattr(shown, "model_version", None),
                     score=getattr(shown, "score", None), band=getattr(shown, "band", None),
                     reason_features=tuple(getattr(shown, "reason_features", ()) or ()),
