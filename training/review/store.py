@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pyarrow as pa
 
 from ...features.errors import UsageError
 from ...features.workspace import DEFAULT_WORKDIR
@@ -135,19 +136,35 @@ class DuckDBDecisionStore:
         """Write every decision in one transaction; return how many."""
         for d in decisions:
             check_decision(d.decision)
-        rows = [[d.decision_id, d.account_id, d.decision, d.reviewer, d.note, d.decided_at,
-                 d.recorded_at, d.model_version, d.score, d.band, list(d.reason_features),
-                 d.source, d.batch] for d in decisions]
+        if not decisions:
+            return 0
+        rows = pa.table({
+            "decision_id": [d.decision_id for d in decisions],
+            "account_id": [d.account_id for d in decisions],
+            "decision": [d.decision for d in decisions],
+            "reviewer": [d.reviewer for d in decisions],
+            "note": pa.array([d.note for d in decisions], pa.string()),
+            "decided_at": pa.array([d.decided_at for d in decisions], pa.timestamp("us")),
+            "recorded_at": pa.array([d.recorded_at for d in decisions], pa.timestamp("us")),
+            "model_version": pa.array([d.model_version for d in decisions], pa.string()),
+            "score": pa.array([d.score for d in decisions], pa.float64()),
+            "band": pa.array([d.band for d in decisions], pa.string()),
+            "reason_features": pa.array([list(d.reason_features) for d in decisions],
+                                        pa.list_(pa.string())),
+            "source": [d.source for d in decisions],
+            "batch": pa.array([d.batch for d in decisions], pa.string())})
         with self._connect(write=True) as con:
+            con.register("_new_decisions", rows)
             con.execute("BEGIN TRANSACTION")
             try:
-                if rows:
-                    con.executemany(f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES "
-                                    f"({', '.join('?' for _ in COLUMNS)})", rows)
+                con.execute(f"INSERT INTO decisions ({', '.join(COLUMNS)}) SELECT "
+                            f"{', '.join(COLUMNS)} FROM _new_decisions")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            finally:
+                con.unregister("_new_decisions")
         return len(rows)
 
     def read(self, account_ids: Iterable[str] | None = None,
