@@ -73,6 +73,9 @@ class DuckDBEngine:
         if threads:
             self.con.execute("SET threads = $n", {"n": int(threads)})
         self.con.execute("SET TimeZone = 'UTC'")
+        # Contract tables a temporary table of the same name stands in for on this
+        # connection (reviewer decisions merged into ``labels``).
+        self.overlaid: set[str] = set()
 
     def close(self) -> None:
         self.con.close()
@@ -88,7 +91,7 @@ class DuckDBEngine:
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_schema = 'main' AND table_catalog <> 'temp'"
         ).fetchall()
-        return {r[0] for r in rows}
+        return {r[0] for r in rows} | self.overlaid
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         rows = self.con.execute(

@@ -55,23 +55,35 @@ def _open_duckdb(*, data_dir: str | Path | None, workdir: str | Path,
                                        threads=threads)
         if reader is not None:  # already loaded: read-only, other readers welcome
             with reader as duck:
+                _overlay_decisions(duck, workdir)
                 yield duck
             return
     with open_database(workdir, memory_limit=memory_limit, threads=threads) as duck:
         if data_dir is not None:
             # The work directory keeps a usable load of the same folder: reuse it.
             require_usable(ensure_loaded(duck, data_dir, progress=progress), data_dir)
+            _overlay_decisions(duck, workdir)
         yield duck
+
+
+def _overlay_decisions(engine: Engine, workdir: str | Path) -> None:
+    """Reviewer decisions of the work directory join the loaded ``labels`` (on this
+    connection only; see :mod:`accountrisk.training.review.labels`)."""
+    from ..training.review.labels import overlay_decisions
+
+    overlay_decisions(engine, workdir)
 
 
 @contextmanager
 def _open_spark(*, data_dir: str | Path | None, master: str | None,
-                progress: Progress | None, **_duckdb_options: object) -> Iterator[Engine]:
+                progress: Progress | None, workdir: str | Path,
+                **_duckdb_options: object) -> Iterator[Engine]:
     from .spark import SparkEngine, load_folder_spark  # pyspark is an optional extra
 
     with SparkEngine(master=master or DEFAULT_SPARK_MASTER) as spark:
         if data_dir is not None:
             require_usable(load_folder_spark(data_dir, spark, progress=progress), data_dir)
+            _overlay_decisions(spark, workdir)
         yield spark
 
 

@@ -142,7 +142,7 @@ def explain(
     """Score one account and show its reasons with their evidence."""
     from ..features.sources import shown
     from ..scoring.scorer import reason_text
-    from .report_files import case_inputs
+    from .report_files import case_decisions, case_inputs
     from .report_html import render_case_report
 
     try:
@@ -153,16 +153,20 @@ def explain(
             if account_id not in batch.explained:
                 raise AccountRiskError(f"account {account_id!r} is not in {shown(data_dir)}")
             result = batch.explained[account_id]
+            inputs = case_inputs(engine, as_of, account_id, scores=batch.frame) \
+                if html is not None else {}
+            history = case_decisions(workdir, engine, result, inputs.get("ring"))
             if html is not None:
-                inputs = case_inputs(engine, as_of, account_id, scores=batch.frame)
                 html.parent.mkdir(parents=True, exist_ok=True)
                 html.write_text(render_case_report(
-                    result, expected_log_odds=scorer.expected_log_odds, **inputs),
-                    encoding="utf-8")
+                    result, expected_log_odds=scorer.expected_log_odds, decisions=history,
+                    **inputs), encoding="utf-8")
     except AccountRiskError as error:
         _fail(error)
     if json_out:
-        sys.stdout.write(result.model_dump_json(indent=1) + "\n")
+        shown = {**json.loads(result.model_dump_json()), "decisions": history["account"],
+                 "linked_decisions": history["linked"]}
+        sys.stdout.write(json.dumps(shown, indent=1) + "\n")
     else:
         lines = [f"{result.account_id}: score {result.score:.3f}, band "
                  f"{result.band or 'none'} (model {result.model_version}, as of "
@@ -176,6 +180,8 @@ def explain(
             for token in r.evidence.tokens[:5]:
                 lines.append(f"      {token.kind} {token.token}: {token.account_count} other "
                              f"accounts, {token.confirmed_count} confirmed")
+        for d in history["account"] + history["linked"]:
+            lines.append(f"  decision: {d['sentence']}")
         sys.stdout.write("\n".join(lines) + "\n")
     if html is not None:
         _say(f"case report: {html}")
@@ -207,7 +213,8 @@ def queue(
         chosen = scorer.explain_selection(top if top is not None else (band or "elevated"))
         with _engine(data_dir, workdir, memory_limit) as engine, \
                 progress_bar("case reports") as update:
-            files = write_queue(engine, scorer, as_of, out, chosen, say=_say, progress=update)
+            files = write_queue(engine, scorer, as_of, out, chosen, say=_say, progress=update,
+                                workdir=workdir)
     except AccountRiskError as error:
         _fail(error)
     _say(f"queue: {files.files[0]}")

@@ -209,9 +209,11 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
-# The training and scoring commands live in their own modules and register on `app`.
+# The training, scoring, review-loop and service commands live in their own modules and
+# register on `app`.
 from . import (  # noqa: E402,F401
     _facilitator_command,
+    _review_commands,
     _score_commands,
     _serve_command,
     _train_commands,

@@ -74,18 +74,42 @@ def _read_batch(engine: Any, scores: Sequence[AccountScore]) -> dict[str, dict[s
     return read
 
 
+def _read_decisions(workdir: str | Path | None, scores: Sequence[AccountScore]
+                    ) -> list[Any] | None:
+    """Every decision of the work directory's store before the latest as-of (one read)."""
+    if workdir is None or not scores:
+        return None
+    from accountrisk.training.review.store import open_store
+
+    return open_store(workdir).read(before=max(s.as_of for s in scores))
+
+
+def case_decisions(workdir: str | Path, engine: Any, score: AccountScore,
+                   ring: Mapping[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Earlier decisions on ``score``'s account and its linked accounts (the link group
+    read from ``engine`` when ``ring`` is not given)."""
+    from accountrisk.training.review.history import decision_history, linked_ids
+
+    if ring is None and engine is not None:
+        ring = _read_ring(engine, score.as_of, score.account_id, None)
+    return decision_history(workdir, score.account_id, linked_ids(score, ring),
+                            before=score.as_of)
+
+
 def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine: Any = None,
                   accounts: Mapping[str, Mapping[str, Any]] | None = None,
                   timelines: Mapping[str, Mapping[str, Any]] | None = None,
                   rings: Mapping[str, Mapping[str, Any] | None] | None = None,
                   expected_log_odds: float | None = None,
                   title: str = "Review queue",
-                  progress: Callable[[str, float, float], None] | None = None) -> ReportFiles:
+                  progress: Callable[[str, float, float], None] | None = None,
+                  workdir: str | Path | None = None) -> ReportFiles:
     """Write ``index.html`` and one ``case-….html`` per score into ``folder``.
 
     Account rows, timelines and rings come from the mappings when given, else from
     ``engine`` (see :func:`case_inputs`), else are left out. ``progress(step, done,
-    total)`` is called after each page.
+    total)`` is called after each page. With ``workdir``, each page lists the earlier
+    decisions on the account and its linked accounts from that work directory's store.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -95,6 +119,7 @@ def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine:
     read = _read_batch(engine, scores) if engine is not None else {}
     # Looked up per ring member; converting the queue's list for every page is quadratic.
     score_of = {s.account_id: (s.score, s.band) for s in scores}
+    decided = _read_decisions(workdir, scores)
     for s in scores:
         inputs: dict[str, Any] = {"account": None, "timeline": None, "ring": None,
                                   "entities": None}
@@ -107,8 +132,14 @@ def write_reports(folder: str | Path, scores: Sequence[AccountScore], *, engine:
             if given is not None and s.account_id in given:
                 inputs[key] = given[s.account_id]
         profiles[s.account_id] = inputs["account"]
+        history = None
+        if decided is not None:
+            from accountrisk.training.review.history import history_of, linked_ids
+
+            history = history_of(decided, s.account_id, linked_ids(s, inputs["ring"]),
+                                 before=s.as_of)
         page = render_case_report(s, expected_log_odds=expected_log_odds, links=links,
-                                  index_href=INDEX_FILE, **inputs)
+                                  index_href=INDEX_FILE, decisions=history, **inputs)
         path = out / links[s.account_id]
         path.write_text(page, encoding="utf-8")
         files.cases[s.account_id] = path

@@ -293,16 +293,33 @@ def _entities(entities: Sequence[Mapping[str, Any]] | None) -> str:
             "marketplace: <code>accountrisk facilitators</code>.</p></section>")
 
 
+def _decisions(history: Mapping[str, Sequence[Mapping[str, Any]]] | None) -> str:
+    if not history or not (history.get("account") or history.get("linked")):
+        return ""
+    parts = []
+    for key, title in (("account", "This account"), ("linked", "Linked accounts")):
+        items = "".join(f"<li>{esc(d['sentence'])}</li>" for d in history.get(key, []))
+        if items:
+            parts.append(f"<h3>{title}</h3><ul class=\"tight\">{items}</ul>")
+    return ('<section id="decisions"><h2>Earlier decisions</h2>'
+            f'{"".join(parts)}</section>')
+
+
 def render_case_report(score: AccountScore, *, account: Mapping[str, Any] | None,
                        timeline: Mapping[str, Any] | None, ring: Mapping[str, Any] | None,
                        expected_log_odds: float | None,
                        links: Mapping[str, str] | None = None,
                        index_href: str | None = None,
-                       entities: Sequence[Mapping[str, Any]] | None = None) -> str:
-    """One self-contained HTML case file: score and band, reasons with their evidence, the
-    SHAP waterfall, working hours in the claimed zone, the link group and the token
-    timeline, and the entities it shares (payout destinations, IPs, devices, clients) with
-    the accounts they serve. ``links`` maps account ids to other case files (linked where shown);
+                       entities: Sequence[Mapping[str, Any]] | None = None,
+                       decisions: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+                       ) -> str:
+    """One self-contained HTML case file: score and band, earlier reviewer decisions on
+    the account and its linked accounts (``decisions``, see
+    :func:`accountrisk.training.review.history.decision_history`), reasons with their
+    evidence, the SHAP waterfall, working hours in the claimed zone, the link group, the
+    entities it shares (payout destinations, IPs, devices, clients) with the accounts they
+    serve, and the token timeline. ``links`` maps account ids to other case files (linked
+    where shown);
     ``index_href`` adds a link back to the queue."""
     account = dict(account or {})
     up = [r for r in score.reasons if r.direction == "raises"]
@@ -312,7 +329,7 @@ def render_case_report(score: AccountScore, *, account: Mapping[str, Any] | None
     if down:
         reasons += ('<h3>Pointing the other way</h3><ul class="reasons">'
                     + "".join(_reason(r, links, shown) for r in down) + "</ul>")
-    body = (f'{_header(score, account, index_href)}<main>'
+    body = (f'{_header(score, account, index_href)}<main>{_decisions(decisions)}'
             f'<section id="reasons"><h2>Why this account is flagged</h2>'
             f'<ul class="reasons">{reasons or "<li class=muted>No reasons were computed.</li>"}'
             f"</ul></section>"

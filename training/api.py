@@ -25,6 +25,7 @@ from . import evaluation as ev
 from . import model as lgbm
 from .bundle import write_bundle
 from .dataset import TrainingSet, build_training_set, describe, fingerprint
+from .drift import training_reference
 from .fitting import Built, fit_bundle
 from .matrix import feature_matrix
 from .promotion import PromoteResult, promote  # noqa: F401  (re-exported)
@@ -116,6 +117,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
         "folder": shown(data_dir), "folder_fingerprint": folder_fingerprint(data_dir),
         "data_fingerprint": fingerprint(ts.rows, ["account_id", *ts.features, "_snapshot",
                                                   "_label", "_holdout", "_weight"])}
+    metadata["reference"] = training_reference(ts.final, metadata, built.booster)
     directory = Path(model_dir) if model_dir else (
         Path(workdir) / "models" / f"{moment:%Y%m%dT%H%M%S}-seed{seed}")
     write_bundle(directory, metadata,

@@ -28,6 +28,7 @@ from .dataset import build_training_set, latest_decisions
 from .matrix import column
 from .metrics import evaluate
 from .predict import probabilities, raw_scores
+from .review.labels import overlay_decisions
 
 MIN_EACH = 5
 Say = Callable[[str], None]
@@ -113,6 +114,7 @@ def promote(data_dir: str | Path, as_of: str | datetime | None = None, *,
                "challenger": tracking.load_version(challenger)}
     with open_database(workdir) as engine:
         require_usable(ensure_loaded(engine, data_dir), data_dir)
+        overlay_decisions(engine, workdir)
         if as_of is None:
             latest = engine.scalar("SELECT max(decided_at) FROM labels") \
                 if "labels" in engine.tables() else None

@@ -203,3 +203,22 @@ def log_promotion(*, champion: str, challenger: str, metrics: Mapping[str, float
     if promoted:
         client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION, challenger)
     return run.info.run_id
+
+
+def describe_version(version: str, text: str) -> None:
+    """Set a registered version's description (its model card)."""
+    _, client = _client()
+    client.update_model_version(REGISTERED_MODEL, version, description=text)
+
+
+def log_retrain(*, run_name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
+                tags: Mapping[str, str], files: Sequence[Path]) -> str:
+    """A run holding a retrain's comparison (its one-page report as an artifact)."""
+    mlflow, _ = _client()
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_params({k: _param(v) for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        mlflow.set_tags(dict(tags))
+        for file in files:
+            mlflow.log_artifact(str(file))
+    return str(run.info.run_id)
