@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from accountrisk.features.errors import AccountRiskError
 
-from . import routes_data, routes_score
+from . import routes_data, routes_decisions, routes_score
 from .auth import KeyCheck
 from .data import DataStore
 from .errors import LOG, error_body, error_status, validation_message
@@ -87,6 +87,7 @@ def create_app(config: ServiceConfig, *, service: Service | None = None) -> Fast
     keyed = [Depends(_require_key)]
     app.include_router(routes_score.router, dependencies=keyed)
     app.include_router(routes_data.router, dependencies=keyed)
+    app.include_router(routes_decisions.router, dependencies=keyed)
     app.add_api_route("/metrics", _metrics, methods=["GET"], dependencies=keyed,
                       response_class=Response, summary="Prometheus metrics")
     _add_error_answers(app)
