@@ -164,9 +164,9 @@ def explain(
     except AccountRiskError as error:
         _fail(error)
     if json_out:
-        shown = {**json.loads(result.model_dump_json()), "decisions": history["account"],
-                 "linked_decisions": history["linked"]}
-        sys.stdout.write(json.dumps(shown, indent=1) + "\n")
+        answer = {**json.loads(result.model_dump_json()), "decisions": history["account"],
+                  "linked_decisions": history["linked"]}
+        sys.stdout.write(json.dumps(answer, indent=1) + "\n")
     else:
         lines = [f"{result.account_id}: score {result.score:.3f}, band "
                  f"{result.band or 'none'} (model {result.model_version}, as of "

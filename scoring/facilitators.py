@@ -19,6 +19,7 @@ Only the work directory's DuckDB database is read (contract tables, loaded and v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -299,7 +300,7 @@ def entities_of_accounts(con: Any, as_of: datetime, ids: list[str], *, limit: in
     return out
 
 
-def describe_entity(entity: dict[str, Any]) -> str:
+def describe_entity(entity: Mapping[str, Any]) -> str:
     """"its payout destination pay_3f9a… serves 12 accounts (this one included), 4 of them
     confirmed fraudulent"."""
     what = {"payout": "payout destination", "ip": "residential IP", "asn": "network",

@@ -9,6 +9,7 @@ database and survives reloads of the data folder. Another store (PostgreSQL) imp
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -202,7 +203,14 @@ def _decision(row: dict[str, Any]) -> Decision:
 
 
 def open_store(workdir: str | Path = DEFAULT_WORKDIR) -> DecisionStore:
-    """The work directory's decision store."""
+    """The decision store: PostgreSQL when ``ACCOUNTRISK_DECISION_STORE`` names a
+    ``postgresql://`` database (shared by every work directory), else the work directory's
+    own ``decisions.duckdb``."""
+    configured = os.environ.get("ACCOUNTRISK_DECISION_STORE", "").strip()
+    if configured:
+        from .pg_store import PostgresDecisionStore
+
+        return PostgresDecisionStore(configured)
     return DuckDBDecisionStore(Path(workdir) / STORE_FILE)
 
 
