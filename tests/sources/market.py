@@ -36,6 +36,7 @@ def write_local(folder: Path, accounts: int = 300, seed: int = 11) -> Path:
     by kind (the partition keys of :func:`write_partitioned`)."""
     generate(folder, accounts=accounts, seed=seed, fronted_share=0.08)
     (folder / "ground_truth.parquet").unlink()
+    (folder / "collaborators.parquet").unlink(missing_ok=True)  # the generator's truth, too
     (folder / "generation.json").unlink()
     sessions = pq.read_table(folder / "sessions.parquet")
     pq.write_table(_sorted_by(sessions, month_of(sessions, "started_at")),
