@@ -46,6 +46,14 @@ CONTRACT_FEATURES = (
 )
 
 
+# Link-group membership without chained giant groups (households and co-workers adding up):
+# sharing such a group says nothing about a client or a reviewer.
+RING_GROUPS = f"""(SELECT m.account_id, m.group_id FROM link_group_membership AS m
+                 JOIN (SELECT group_id FROM link_group_membership GROUP BY group_id
+                       HAVING count(*) <= {GIANT_GROUP_ACCOUNTS}) AS g
+                   ON g.group_id = m.group_id)"""
+
+
 def _hires_sql(ctx: StageContext) -> str:
     """(client, freelancer, billed_cents, contract_count) per pair, as of T."""
     return f"""
@@ -63,10 +71,7 @@ def client_contracts(ctx: StageContext) -> str:
     """Per freelancer: how much of its pay comes from clients tied to it or to its group."""
     d = ctx.d
     hires = ctx.create("client_hires", _hires_sql(ctx))
-    groups = f"""(SELECT m.account_id, m.group_id FROM link_group_membership AS m
-                 JOIN (SELECT group_id FROM link_group_membership GROUP BY group_id
-                       HAVING count(*) <= {GIANT_GROUP_ACCOUNTS}) AS g
-                   ON g.group_id = m.group_id)"""
+    groups = RING_GROUPS
     # every column of a hire the freelancer's ratios weigh, one row per (client, freelancer)
     ctx.create("client_hire_flags", f"""
     WITH linked AS (

@@ -9,7 +9,8 @@ marketplace, so reciprocity alone is not a signal here.
 from __future__ import annotations
 
 from ...registry import FeatureSpec, StageContext, stage
-from ..identity_graph import GIANT_GROUP_ACCOUNTS, identity_links
+from ..identity_graph import identity_links
+from .contracts import RING_GROUPS
 
 SHORT_CONTRACT_DAYS = 7
 REVIEW_FEATURES = (
@@ -34,10 +35,7 @@ REVIEW_FEATURES = (
 def rating_rings(ctx: StageContext) -> str:
     """Per reviewed account: linked authors and fast five-star praise."""
     d = ctx.d
-    groups = f"""(SELECT m.account_id, m.group_id FROM link_group_membership AS m
-                 JOIN (SELECT group_id FROM link_group_membership GROUP BY group_id
-                       HAVING count(*) <= {GIANT_GROUP_ACCOUNTS}) AS g
-                   ON g.group_id = m.group_id)"""
+    groups = RING_GROUPS
     if ctx.has("contracts"):
         short = (f"r.rating >= 5 AND k.ended_at < {ctx.as_of_sql} AND "
                  f"{d.days_between('k.started_at', 'k.ended_at')} < {SHORT_CONTRACT_DAYS}")
