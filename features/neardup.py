@@ -184,6 +184,17 @@ def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
             (out, exact)]
 
 
+def both_directions_sql(once: str) -> str:
+    """The text pairs of ``once`` (``doc_key < other_doc_key``) as string keys, each pair in
+    both directions: the ``pairs`` input of :func:`expand_matches_steps`."""
+    return f"""
+        SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key
+        FROM {once}
+        UNION ALL
+        SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
+        FROM {once}"""
+
+
 # -- links -----------------------------------------------------------------------------------
 def normalized_link_sql(d: Dialect, url: str) -> str:
     """A link without case, scheme, ``www.``, query string, fragment or trailing slashes.

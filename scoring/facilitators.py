@@ -26,13 +26,22 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from .evidence_tools import rows, shorten_token, tables
+from .evidence_tools import confirmed_sql, rows, shorten_token, tables
 
 EntityKind = Literal["payout", "ip", "asn", "device", "client"]
 KINDS: tuple[str, ...] = ("payout", "ip", "asn", "device", "client")
 LISTED_ACCOUNTS = 20
 MIN_ACCOUNTS = 2
 _SHORT = {"payout": "pay", "ip": "ip", "device": "dev"}
+_KIND_WORDS = {"payout": "payout destination", "ip": "residential IP", "asn": "network",
+               "device": "device", "client": "client"}
+
+
+def _shown(kind: str, key: str) -> str:
+    """An entity as a reviewer sees it: a shortened token, AS<number> or an account id."""
+    if kind in _SHORT:
+        return shorten_token(key, _SHORT[kind])
+    return f"AS{key}" if kind == "asn" else key
 
 
 class ServedAccount(BaseModel):
@@ -76,8 +85,7 @@ class Facilitator(BaseModel):
 
     def summary(self) -> str:
         """One line for a console or a case report."""
-        what = {"payout": "payout destination", "ip": "residential IP", "asn": "network",
-                "device": "device", "client": "client"}[self.kind]
+        what = _KIND_WORDS[self.kind]
         text = (f"{what} {self.entity} serves {self.account_count} accounts, "
                 f"{self.confirmed_count} confirmed, {self.banded_account_count} in a review "
                 f"band (excess risk {self.risk_mass:.2f}; honest share {self.honest_share:.0%})")
@@ -191,10 +199,8 @@ def _assemble(found: list[dict]) -> list[Facilitator]:
         if current is not None:
             kind = current["kind"]
             key = str(current["entity_key"])
-            shown = (shorten_token(key, _SHORT[kind]) if kind in _SHORT
-                     else f"AS{key}" if kind == "asn" else key)
             out.append(Facilitator(
-                kind=kind, entity=shown, entity_key=key,
+                kind=kind, entity=_shown(kind, key), entity_key=key,
                 account_count=int(current["account_count"]),
                 banded_account_count=int(current["banded_account_count"]),
                 confirmed_count=int(current["confirmed_count"]),
@@ -261,12 +267,7 @@ def entities_of_accounts(con: Any, as_of: datetime, ids: list[str], *, limit: in
     usage = _usage_sql(present, tuple(k for k in KINDS if k != "asn"))
     if not usage or not ids:
         return {}
-    confirmed = ("""SELECT account_id FROM (
-                      SELECT account_id, label, row_number() OVER (PARTITION BY account_id
-                          ORDER BY decided_at DESC, label DESC) AS pick
-                      FROM labels WHERE decided_at < $t) AS l WHERE pick = 1 AND label = 1"""
-                 if "labels" in present else
-                 "SELECT NULL::VARCHAR AS account_id WHERE FALSE")
+    confirmed = confirmed_sql(present)
     found = rows(con, f"""
         WITH used AS ({usage}),
         own AS (SELECT kind, entity_key, account_id FROM used
@@ -291,10 +292,8 @@ def entities_of_accounts(con: Any, as_of: datetime, ids: list[str], *, limit: in
     out: dict[str, list[dict[str, Any]]] = {}
     for r in found:
         kind, key = r["kind"], str(r["entity_key"])
-        shown = (shorten_token(key, _SHORT[kind]) if kind in _SHORT
-                 else f"AS{key}" if kind == "asn" else key)
         out.setdefault(r["account_id"], []).append({
-            "kind": kind, "entity": shown, "account_count": int(r["account_count"]),
+            "kind": kind, "entity": _shown(kind, key), "account_count": int(r["account_count"]),
             "confirmed_count": int(r["confirmed_count"]),
             "money_usd": None if r["money_usd"] is None else float(r["money_usd"])})
     return out
@@ -303,8 +302,7 @@ def entities_of_accounts(con: Any, as_of: datetime, ids: list[str], *, limit: in
 def describe_entity(entity: Mapping[str, Any]) -> str:
     """"its payout destination pay_3f9a… serves 12 accounts (this one included), 4 of them
     confirmed fraudulent"."""
-    what = {"payout": "payout destination", "ip": "residential IP", "asn": "network",
-            "device": "device", "client": "client"}[entity["kind"]]
+    what = _KIND_WORDS[entity["kind"]]
     verb = "hired" if entity["kind"] == "client" else "serves"
     text = (f"{what} {entity['entity']} {verb} {entity['account_count']} accounts (this one "
             f"included), {entity['confirmed_count']} of them confirmed fraudulent")

@@ -81,19 +81,19 @@ class PostgresDecisionStore:
              before: datetime | None = None) -> list[Decision]:
         """Decisions (of ``account_ids`` when given, decided before ``before`` when given),
         oldest first."""
+        # The ids travel as one JSON text parameter: no driver list binding, no SQL text.
+        where, params = ["TRUE"], []
+        if account_ids is not None:
+            params.append(json.dumps(sorted(set(account_ids))))
+            where.append(f"account_id IN (SELECT json_array_elements_text(${len(params)}::json))")
+        if before is not None:
+            params.append(before)
+            where.append(f"decided_at < ${len(params)}")
         with self._connect() as con, con.cursor() as cur:
             cur.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table} "
-                        "ORDER BY decided_at, recorded_at")
-            found = [dict(zip(COLUMNS, r)) for r in cur.fetchall()]
-        wanted = None if account_ids is None else set(account_ids)
-        out = []
-        for row in found:
-            if wanted is not None and row["account_id"] not in wanted:
-                continue
-            if before is not None and row["decided_at"] >= before:
-                continue
-            out.append(_decision(row))
-        return out
+                        f"WHERE {' AND '.join(where)} ORDER BY decided_at, recorded_at",
+                        tuple(params) or None)
+            return [_decision(dict(zip(COLUMNS, r))) for r in cur.fetchall()]
 
     def has_batch(self, batch: str) -> bool:
         """Whether a file with this digest was imported already."""

@@ -42,12 +42,7 @@ def proposal_templates(ctx: StageContext) -> str:
      FROM (SELECT doc_key, min(norm) AS norm FROM proposal_texts
            WHERE word_count >= {nd.MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
     once = nd.run_steps(ctx.create, nd.text_pairs_steps(d, docs, "proposal_text_once"))
-    ctx.create("proposal_text_pairs", f"""
-        SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key
-        FROM {once}
-        UNION ALL
-        SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
-        FROM {once}""")
+    ctx.create("proposal_text_pairs", nd.both_directions_sql(once))
     keys = f"""(SELECT CAST(doc_key AS STRING) AS key, account_id, submitted_at AS added_at
                FROM proposal_texts WHERE word_count >= {nd.MIN_TEXT_WORDS})"""
     matches = nd.run_steps(ctx.create, nd.expand_matches_steps(keys, "proposal_text_pairs",

@@ -151,12 +151,7 @@ def portfolio_matches(ctx: StageContext) -> str:
     ctx.create("portfolio_item_keys", _item_keys_sql(ctx))
     once = nd.run_steps(ctx.create,
                         nd.text_pairs_steps(ctx.d, _text_docs_sql(ctx), "portfolio_text_once"))
-    ctx.create("portfolio_text_pairs", f"""
-        SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key
-        FROM {once}
-        UNION ALL
-        SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
-        FROM {once}""")
+    ctx.create("portfolio_text_pairs", nd.both_directions_sql(once))
     pairs = {"portfolio_image": images, "portfolio_text": "portfolio_text_pairs",
              "portfolio_link": _NO_PAIRS}
     parts = []
