@@ -82,7 +82,8 @@ class PostgresDecisionStore:
         """Decisions (of ``account_ids`` when given, decided before ``before`` when given),
         oldest first."""
         # The ids travel as one JSON text parameter: no driver list binding, no SQL text.
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if account_ids is not None:
             params.append(json.dumps(sorted(set(account_ids))))
             where.append(f"account_id IN (SELECT json_array_elements_text(${len(params)}::json))")
