@@ -3,9 +3,11 @@
 For each size it generates a marketplace (cached under --data), then in fresh processes
 (so peak memory is each step's own):
   1. load + validate the folder into a new DuckDB work directory,
-  2. compute every signal as of the generation end (per-stage times recorded),
+  2. compute every signal as of the generation end (per-stage times recorded, as
+     `accountrisk features --profile` prints them),
   3. one plain pass: GROUP BY account over sessions and activity, straight from Parquet.
-It prints a table and the ratio (load + features) / plain pass.
+It prints, per size, the per-stage table, then one summary table with the ratios
+features / plain pass and (load + features) / plain pass.
 
     python benchmarks/features.py --sizes 100000 1000000
 """
@@ -20,31 +22,29 @@ import sys
 from pathlib import Path
 
 from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+from accountrisk.features.profile import StageProfile
 from accountrisk.features.workspace import DEFAULT_MEMORY_LIMIT
 
 CHILD = r"""
 import json, sys, time
 from accountrisk.features.workspace import open_database, ensure_loaded
 from accountrisk.features.pipeline import build_features
+from accountrisk.features.profile import StageProfile
 mode, data, work, as_of, limit = sys.argv[1:6]
 out = {}
 if mode == "features":
     with open_database(work, memory_limit=limit or None) as engine:
+        profile = StageProfile()
         t = time.perf_counter()
-        report = ensure_loaded(engine, data, force=True)
+        report = ensure_loaded(engine, data, force=True,
+                               progress=lambda step, done, total: profile("load: " + step))
         out["load_s"] = time.perf_counter() - t
         assert report.usable, [p.render() for p in report.rejections()]
-        stages, last = {}, [time.perf_counter(), None]
-        def progress(step, done, total):
-            now = time.perf_counter()
-            if last[1] is not None:
-                stages[last[1]] = stages.get(last[1], 0) + now - last[0]
-            last[0], last[1] = now, step
         t = time.perf_counter()
-        table = build_features(engine, as_of, progress=progress)
-        progress("end", 1, 1)
+        table = build_features(engine, as_of, progress=profile)
+        profile.stop()
         out["features_s"] = time.perf_counter() - t
-        out["stages"] = stages
+        out["stages"] = profile.seconds
         out["rows"] = table.num_rows
         out["columns"] = table.num_columns - 1
 else:
@@ -94,21 +94,21 @@ def main() -> None:
         rows.append((n, counts.get("sessions", 0), counts.get("activity", 0),
                      counts.get("portfolio_items", 0), gen_s, feat["load_s"],
                      feat["features_s"], feat["peak_rss_gb"], plain["plain_s"],
-                     total / plain["plain_s"]))
-        slow = sorted(feat["stages"].items(), key=lambda kv: -kv[1])[:6]
-        print(f"# {n:,} accounts, slowest stages: "
-              + ", ".join(f"{k} {v:.1f}s" for k, v in slow), flush=True)
+                     feat["features_s"] / plain["plain_s"], total / plain["plain_s"]))
+        profile = StageProfile(seconds=feat["stages"])
+        print(f"### {n:,} accounts: where the time went\n\n{profile.markdown()}\n",
+              flush=True)
 
     head = ("accounts", "sessions", "activity", "items", "generate_s", "load_s",
-            "features_s", "peak_rss_gb", "plain_pass_s", "ratio")
+            "features_s", "peak_rss_gb", "plain_pass_s", "features / plain",
+            "(load + features) / plain")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
         print(f"| {r[0]:,} | {r[1]:,} | {r[2]:,} | {r[3]:,} | {r[4]:.1f} | {r[5]:.1f} | "
-              f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x |")
+              f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x | {r[10]:.1f}x |")
     limit = args.memory_limit or "accountrisk default " + DEFAULT_MEMORY_LIMIT
-    print(f"(memory limit: {limit}; ratio = (load + features) "
-          "/ plain pass; peak RSS of the load + features process)")
+    print(f"(memory limit: {limit}; peak RSS of the load + features process)")
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
         _quarantine_rows(t, attributes, steps, params, report, max_quarantine_ratio,
                          check_accounts=read[0][0].name == "accounts")
     if progress:
-        progress("validate", len(readable), len(readable))
+        progress("write the clean tables", len(readable), len(readable))
 
     if report.usable:
         for t, attributes in read:

@@ -157,6 +157,8 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     """
     name = build_features_table(engine, as_of, progress=progress, keep=keep,
                                 registry=registry)
+    if progress:
+        progress("collect", 1, 1)
     try:
         return engine.arrow(f"SELECT * FROM {name} ORDER BY account_id")
     finally:

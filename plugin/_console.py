@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..features.profile import StageProfile
 from ..features.validate import ValidationReport
 
 console = Console(stderr=True, highlight=False)
@@ -58,3 +59,13 @@ def print_report(report: ValidationReport, *, examples: int = 5) -> None:
     verdict = "usable" if report.usable else "NOT usable"
     out.print(f"Folder is {verdict}: {len(report.rejections())} rejection(s), "
               f"{report.quarantined_total:,} quarantined value(s).", markup=False)
+
+
+def print_profile(profile: StageProfile) -> None:
+    """Where a feature pass spent its time, slowest step first."""
+    table = Table(title=f"Where the time went ({profile.total_seconds:.1f} s in all)")
+    for name in ("step", "seconds", "share"):
+        table.add_column(name, justify="left" if name == "step" else "right")
+    for step, seconds, share in profile.rows():
+        table.add_row(step, f"{seconds:.2f}", f"{share:.1%}")
+    out.print(table)

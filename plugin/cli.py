@@ -10,7 +10,7 @@ import typer
 
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
-from ._console import console, out, print_report, progress_bar
+from ._console import console, out, print_profile, print_report, progress_bar
 
 app = typer.Typer(
     name="accountrisk",
@@ -142,24 +142,32 @@ def features(
     threads: Threads = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,
+    profile: Annotated[bool, typer.Option("--profile", help="Print where the time went: "
+                                                             "seconds per load step and "
+                                                             "per signal stage.")] = False,
 ) -> None:
     """Write one row per account that exists before --as-of, one column per signal."""
     from ..features.api import compute_features
+    from ..features.profile import StageProfile
     from ._queue import write_table
 
     if master is not None and engine != "spark":
         raise typer.BadParameter("--master needs --engine spark", param_hint="--master")
     check_table_file(out_file)
+    timings = StageProfile() if profile else None
     try:
         with progress_bar("features") as update:
             result = compute_features(data_dir, as_of, workdir=workdir,
                                       memory_limit=memory_limit, threads=threads,
-                                      progress=update, engine=engine, master=master)
+                                      progress=update, engine=engine, master=master,
+                                      profile=timings)
     except AccountRiskError as error:
         _fail(error)
     write_table(result, out_file)
     out.print(f"Wrote {result.num_rows:,} accounts x {result.num_columns - 1} signals "
               f"to {out_file}", markup=False)
+    if timings is not None:
+        print_profile(timings)
 
 
 @app.command()

@@ -65,6 +65,34 @@ def test_features_writes_one_row_per_account_before_t(tmp_path):
     assert pq.read_table(out).equals(table)
 
 
+def test_features_profile_prints_every_load_step_and_stage(tmp_path):
+    data = small_folder(tmp_path / "data")
+    result = runner.invoke(app, ["features", str(data), "--as-of", "2025-01-04", "--out",
+                                 str(tmp_path / "f.parquet"), "--workdir",
+                                 str(tmp_path / "w"), "--profile"])
+    assert result.exit_code == 0, result.output
+    assert "Where the time went" in result.output
+    for step in ("load: validate accounts", "load: write the clean tables", "payout_links",
+                 "identity_links", "join", "collect"):
+        assert step in result.output, step
+
+
+def test_stage_profile_charges_each_interval_to_the_step_that_began_it(monkeypatch):
+    from accountrisk.features import profile as module
+
+    clock = iter([0.0, 1.0, 1.5, 4.0, 4.0])
+    monkeypatch.setattr(module.time, "perf_counter", lambda: next(clock))
+    timings = module.StageProfile()
+    timings("a")
+    timings("b")
+    timings("a")
+    timings.stop()
+    timings.stop()  # a second stop charges nothing
+    assert timings.seconds == {"a": 3.5, "b": 0.5}
+    assert [row[0] for row in timings.rows()] == ["a", "b"]
+    assert timings.markdown().splitlines()[-1] == "| total | 4.00 | 100.0% |"
+
+
 def test_features_rejects_a_bad_as_of_with_a_fix(tmp_path):
     data = small_folder(tmp_path / "data")
     result = runner.invoke(app, ["features", str(data), "--as-of", "yesterday", "--out",
