@@ -77,6 +77,18 @@ class StageContext(Protocol):
         """Materialize a small Arrow table computed in Python as a helper table."""
         ...
 
+    def once(self, name: str, sql: str) -> str:
+        """Materialize a per-row derivation that does not depend on T (it reads
+        :meth:`whole_table` rows or other ``once`` tables, never ``as_of``); a training set's
+        snapshots compute it once. Read its rows as of T through :meth:`point_in_time`."""
+        ...
+
+    def point_in_time(self, name: str, of: str) -> str:
+        """A view of the ``once`` table ``name`` holding the rows that exist as of T, by the
+        time and account columns of contract table ``of`` (which it must keep), exactly as
+        :meth:`table` filters ``of``."""
+        ...
+
     def scalar(self, sql: str) -> object:
         """The single value of a small query (e.g. a count that decides a Python loop)."""
         ...
@@ -88,7 +100,8 @@ class StageContext(Protocol):
     def whole_table(self, name: str) -> str:
         """A loaded contract table with every row, whatever its date. Only for deciding
         which columns exist (e.g. which link kinds get their own), so that every as-of time
-        of one folder gives the same columns; never for feature values."""
+        of one folder gives the same columns, and for :meth:`once` derivations; never for
+        feature values directly."""
         ...
 
     @property

@@ -47,8 +47,12 @@ distinct accounts is a stock image, template text or popular site, not evidence 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .dialect import Dialect
+
+if TYPE_CHECKING:
+    from .declarations import StageContext
 
 PHASH_MAX_DISTANCE_BITS = 5
 # (first hex character, hex characters): 20, 20 and 24 bits. 3 bands x 2 bits > 5 bits.
@@ -135,6 +139,20 @@ def text_key_sql(d: Dialect, normalized: str) -> str:
     return d.stable_hash(normalized)
 
 
+def text_shingles_sql(d: Dialect, docs: str) -> str:
+    """``(doc_key, shingle_hash)``: the distinct shingles of the first
+    :data:`MAX_TEXT_WORDS` words of each text of ``docs`` (a table or parenthesised
+    subquery with ``doc_key`` and ``words``, a list from :func:`text_words_sql`); texts under
+    :data:`MIN_TEXT_WORDS` words have none. A function of each text alone."""
+    shingles = d.list_distinct(d.word_shingles("words", SHINGLE_WORDS))
+    return f"""
+        SELECT doc_key, {d.fast_hash('shingle')} AS shingle_hash
+        FROM (SELECT doc_key, {d.explode(shingles)} AS shingle
+              FROM (SELECT doc_key, {d.list_head('words', MAX_TEXT_WORDS)} AS words
+                    FROM {docs} AS src
+                    WHERE {d.list_size('words')} >= {MIN_TEXT_WORDS}) AS head) AS x"""
+
+
 def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
     """Pairs of distinct texts with shingle Jaccard >= :data:`TEXT_JACCARD_MIN`, into ``out``.
 
@@ -144,13 +162,14 @@ def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
     ``out`` gets ``(doc_key, other_doc_key, jaccard)`` with ``doc_key < other_doc_key``,
     each pair once.
     """
-    shingles = d.list_distinct(d.word_shingles("words", SHINGLE_WORDS))
-    sh = f"""
-        SELECT doc_key, {d.fast_hash('shingle')} AS shingle_hash
-        FROM (SELECT doc_key, {d.explode(shingles)} AS shingle
-              FROM (SELECT doc_key, {d.list_head('words', MAX_TEXT_WORDS)} AS words
-                    FROM {docs} AS src
-                    WHERE {d.list_size('words')} >= {MIN_TEXT_WORDS}) AS head) AS x"""
+    return shingle_pairs_steps(f"({text_shingles_sql(d, docs)})", out)
+
+
+def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
+    """As :func:`text_pairs_steps`, from the texts' shingles already made by
+    :func:`text_shingles_sql` (``shingles``: a table or parenthesised subquery of
+    ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T)."""
+    sh = f"SELECT doc_key, shingle_hash FROM {shingles} AS src"
     # Only shingles in 2+ texts can make a pair; most are in one text only.
     postings = f"""
         SELECT s.doc_key, s.shingle_hash, df.doc_count
@@ -193,6 +212,36 @@ def both_directions_sql(once: str) -> str:
         UNION ALL
         SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
         FROM {once}"""
+
+
+def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str
+                     ) -> tuple[str, str]:
+    """Near-duplicate texts of column ``text`` of contract table ``of`` as of T.
+
+    Normalizing a text and cutting it into shingles depend on the text alone, so both are
+    made once for every row (:meth:`StageContext.once`; a training set's snapshots share
+    them) and only the rows that exist as of T are searched. ``keep`` lists the columns of
+    ``of`` to keep, its time and account columns included. Returns the view of its texts as
+    of T (``keep`` columns, ``doc_key``, ``norm``, ``word_count``) and the pairs table
+    (``doc_key``, ``other_doc_key``, ``jaccard``) of :func:`text_pairs_steps`.
+    """
+    d = ctx.d
+    # No filter on ``norm`` here: DuckDB would push it into the scan and run the regex twice.
+    rows = ctx.once(f"{name}_text_rows", f"""
+        SELECT {keep}, {text_key_sql(d, 'norm')} AS doc_key, norm,
+               {d.list_size(text_words_sql(d, 'norm'))} AS word_count
+        FROM (SELECT {keep}, {normalized_text_sql(d, text)} AS norm
+              FROM {ctx.whole_table(of)} WHERE {text} IS NOT NULL) AS t""")
+    docs = f"""
+        (SELECT doc_key, {text_words_sql(d, 'norm')} AS words
+         FROM (SELECT doc_key, min(norm) AS norm FROM {rows}
+               WHERE word_count >= {MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
+    shingles = ctx.once(f"{name}_text_shingles", text_shingles_sql(d, docs))
+    texts = ctx.point_in_time(rows, of)
+    present = f"""
+        (SELECT doc_key, shingle_hash FROM {shingles}
+         WHERE doc_key IN (SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS}))"""
+    return texts, run_steps(ctx.create, shingle_pairs_steps(present, f"{name}_text_once"))
 
 
 # -- links -----------------------------------------------------------------------------------

@@ -44,6 +44,21 @@ def parse_as_of(text: str | datetime) -> datetime:
 
 
 @dataclass
+class RowCache:
+    """Per-row derivations of the loaded tables that do not depend on T (normalized texts
+    and their shingles), kept on the engine between feature passes of one caller, so that
+    the snapshots of a training set compute them once. Only for a caller that does not
+    reload the data meanwhile; :meth:`drop` removes them."""
+
+    engine: Engine
+    names: list[str] = field(default_factory=list)
+
+    def drop(self) -> None:
+        self.engine.drop(self.names)
+        self.names.clear()
+
+
+@dataclass
 class _Context:
     """The StageContext handed to stage builders."""
 
@@ -55,6 +70,7 @@ class _Context:
     running: frozenset[str] = frozenset()  # names of the stages this run includes
     base: str | None = None  # set once the first phase's table exists
     base_columns: tuple[str, ...] = ()
+    cache: RowCache | None = None
 
     @property
     def as_of_sql(self) -> str:
@@ -92,6 +108,28 @@ class _Context:
         self.created.append(name)
         return name
 
+    def once(self, name: str, sql: str) -> str:
+        if self.cache is None:
+            return self.create(name, sql)
+        if name not in self.cache.names:
+            self.engine.create_table(name, sql)
+            self.cache.names.append(name)
+        return name
+
+    def point_in_time(self, name: str, of: str) -> str:
+        columns = [c for c, _ in self.engine.columns(name)]
+        table = contract.table(of)
+        missing = [c for c in (table.time_column, *table.account_columns)
+                   if c is not None and c not in columns]
+        if missing:
+            raise FeatureError(f"{name!r} must keep {', '.join(missing)} of {of!r} to be "
+                               "filtered as of T")
+        view = f"pit_{name}"
+        self.engine.create_view(view, _point_in_time_sql(table, columns, self.as_of_sql,
+                                                         source=name))
+        self.created.append(view)
+        return view
+
     def create_from_arrow(self, name: str, table: pa.Table) -> str:
         self.engine.create_table_from_arrow(name, table)
         self.created.append(name)
@@ -104,8 +142,10 @@ class _Context:
         return self.engine.arrow(sql)
 
 
-def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str) -> str:
-    """The rows of ``table`` that exist as of T: dated before T, and (real exports backfill)
+def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str, *,
+                       source: str | None = None) -> str:
+    """The rows of ``table`` (or of ``source``, a per-row derivation of it keeping its time
+    and account columns) that exist as of T: dated before T, and (real exports backfill)
     about accounts that exist before T, so a row dated before its account's creation
     counts only once the account exists. Features as of T are then the same on a folder
     and on that folder cut at T, where such rows would name unknown accounts."""
@@ -122,7 +162,7 @@ def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str
         conditions += [f"{name} IN {existing}" for name in table.account_columns
                        if name in columns]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {select} FROM {table.name}{where}"
+    return f"SELECT {select} FROM {source or table.name}{where}"
 
 
 def _stage_sql(stage: Stage, features: list[Feature], ctx: _Context) -> str:
@@ -145,7 +185,8 @@ def _attribute_columns(engine: Engine) -> list[tuple[str, str, bool]]:
 
 def build_features(engine: Engine, as_of: str | datetime, *,
                    progress: Progress | None = None, keep: Sequence[str] = (),
-                   registry: Registry | None = None) -> pa.Table:
+                   registry: Registry | None = None, cache: RowCache | None = None,
+                   accounts: str | None = None) -> pa.Table:
     """Features of every account created before ``as_of``, one row per account.
 
     Only rows whose own timestamp is before ``as_of`` count, and labels decided before it.
@@ -153,21 +194,28 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     Helper tables the stages made (pair and group tables) are dropped afterwards, except
     those named in ``keep`` (e.g. ``link_group_membership`` for the rings view), which stay
     until the engine's connection closes. ``registry`` defaults to every signal family
-    (:func:`~.registry.default_registry`).
+    (:func:`~.registry.default_registry`). ``cache`` keeps the stages' per-row derivations
+    for the next pass of the same caller (see :class:`RowCache`). ``accounts`` names a table
+    on the engine with an ``account_id`` column: only those accounts' rows are returned
+    (every signal is still computed over every account; only the rows handed back shrink,
+    so on Spark only they reach the driver).
     """
     name = build_features_table(engine, as_of, progress=progress, keep=keep,
-                                registry=registry)
+                                registry=registry, cache=cache)
     if progress:
         progress("collect", 1, 1)
+    where = (f" WHERE account_id IN (SELECT account_id FROM {accounts})"
+             if accounts is not None else "")
     try:
-        return engine.arrow(f"SELECT * FROM {name} ORDER BY account_id")
+        return engine.arrow(f"SELECT * FROM {name}{where} ORDER BY account_id")
     finally:
         engine.drop([name])
 
 
 def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "features",
                          progress: Progress | None = None, keep: Sequence[str] = (),
-                         registry: Registry | None = None) -> str:
+                         registry: Registry | None = None, cache: RowCache | None = None
+                         ) -> str:
     """As :func:`build_features`, but the rows stay on the engine as the table ``name``
     (returned): on Spark they are not collected to the driver, so batch scoring can read
     them where they are. The caller drops the table."""
@@ -178,7 +226,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
         raise FeatureError("no accounts table is loaded; run `accountrisk validate DATA_DIR` "
                            "and load the folder first")
     available = frozenset(t.name for t in contract.TABLES if t.name in loaded)
-    ctx = _Context(engine=engine, d=engine.dialect, as_of=moment, available=available)
+    ctx = _Context(engine=engine, d=engine.dialect, as_of=moment, available=available,
+                   cache=cache)
     for loaded_name in sorted(available):
         table = contract.table(loaded_name)
         columns = [c for c, _ in engine.columns(loaded_name)]

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..features.engine import Engine
-from ..features.pipeline import build_features, feature_columns, parse_as_of
+from ..features.pipeline import RowCache, build_features, feature_columns, parse_as_of
 
 Say = Callable[[str], None]
 
@@ -139,29 +139,80 @@ def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool
     return int.from_bytes(digest, "big") < share * 2.0 ** 64
 
 
-def _unlabelled(table: pa.Table, ids: np.ndarray, snapshot: datetime,
-                rng: np.random.Generator, size: int, *, active: set[str],
-                decided_before_t: set[str], seed: int) -> pa.Table | None:
-    """A sample of the accounts active at ``snapshot`` with no decision before T, each row
-    weighted by pool size / sample size."""
+def _unlabelled_sample(ids: np.ndarray, rng: np.random.Generator, size: int, *,
+                       active: set[str], decided_before_t: set[str]
+                       ) -> tuple[np.ndarray, float]:
+    """A sample of the accounts of ``ids`` (every account existing at the snapshot, in
+    feature-row order) active then with no decision before T, and its population weight
+    (pool size / sample size)."""
     pool = np.flatnonzero([a in active and a not in decided_before_t for a in ids])
     take = min(len(pool), size)
     if take == 0:
-        return None
+        return ids[:0], 0.0
     rows = np.sort(rng.choice(pool, size=take, replace=False))
-    holdout = np.array([is_holdout(str(a), seed) for a in ids[rows]], dtype=bool)
-    return _with_meta(table.take(pa.array(rows, pa.int64())), snapshot,
-                      np.full(take, np.nan), np.full(take, np.datetime64("NaT"), "datetime64[us]"),
-                      False, holdout, np.full(take, len(pool) / take))
+    return ids[rows], len(pool) / take
+
+
+def _rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
+    position = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
+    return table.take(pa.array([position[a] for a in accounts], pa.int64()))
+
+
+def _account_ids(engine: Engine, moment: datetime) -> np.ndarray:
+    """The accounts that exist at ``moment``, in the order of the feature rows."""
+    t = engine.dialect.timestamp_literal(moment)
+    found = engine.arrow(f"SELECT account_id FROM accounts WHERE created_at < {t} "
+                         "ORDER BY account_id")
+    return np.asarray(found.column("account_id").to_pylist(), dtype=object)
+
+
+class _SnapshotFeatures:
+    """Feature rows per snapshot. ``lean``: only the accounts the training set takes leave
+    the engine, and the stages' per-row derivations are made once for all snapshots; else
+    every account's row, each snapshot from scratch (the reference the lean path equals)."""
+
+    def __init__(self, engine: Engine, lean: bool) -> None:
+        self.engine, self.lean = engine, lean
+        self.cache = RowCache(engine) if lean else None
+
+    def ids(self, snapshot: datetime, table: pa.Table | None) -> np.ndarray:
+        if table is not None:
+            return np.asarray(table.column("account_id").to_pylist(), dtype=object)
+        return _account_ids(self.engine, snapshot)
+
+    def full(self, snapshot: datetime) -> pa.Table | None:
+        """Every account's row (reference path), or None (lean path: see :meth:`of`)."""
+        return None if self.lean else build_features(self.engine, snapshot)
+
+    def of(self, snapshot: datetime, accounts: np.ndarray, table: pa.Table | None
+           ) -> pa.Table:
+        """The rows of ``accounts`` (sorted by id) as of ``snapshot``."""
+        if table is not None:
+            return table
+        name = "_training_accounts"
+        self.engine.create_table_from_arrow(
+            name, pa.table({"account_id": pa.array(sorted(set(accounts.tolist())),
+                                                   pa.string())}))
+        try:
+            return build_features(self.engine, snapshot, cache=self.cache, accounts=name)
+        finally:
+            self.engine.drop([name])
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.drop()
 
 
 def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: int = 30,
                        unlabelled_sample: int = 20_000, active_days: int = 30, seed: int = 0,
-                       since: datetime | None = None, say: Say | None = None) -> TrainingSet:
+                       since: datetime | None = None, say: Say | None = None,
+                       lean: bool = True) -> TrainingSet:
     """The point-in-time training set of a loaded folder as of T (see the module doc).
 
     ``unlabelled_sample`` unlabelled rows in all, spread evenly over the snapshots before T;
-    ``since`` keeps only decisions from then on (an evaluation period).
+    ``since`` keeps only decisions from then on (an evaluation period). ``lean=False``
+    takes the reference path (every account's features at every snapshot, nothing shared
+    between snapshots), which gives the same rows, more slowly.
     """
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
@@ -190,31 +241,39 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(snapshots) - 1)))
     pieces: list[pa.Table] = []
     final = None
-    features: list[str] = []
-    for k, snapshot in enumerate(snapshots):
-        say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(snapshots)})")
-        table = build_features(engine, snapshot)
-        features = feature_columns(table)
-        ids = np.asarray(table.column("account_id").to_pylist(), dtype=object)
-        if snapshot == moment:
-            active = active_accounts(engine, moment, active_days)
-            active_rows = np.flatnonzero([a in active for a in ids])
-            final = table.take(pa.array(active_rows, pa.int64()))
-            continue
-        chosen = np.flatnonzero(exists & (index == k))
-        if len(chosen):
-            position = {a: i for i, a in enumerate(ids)}
-            rows = table.take(pa.array([position[a] for a in decisions["account_id"][chosen]],
-                                       pa.int64()))
-            pieces.append(_with_meta(rows, snapshot, decisions["label"][chosen],
-                                     decisions["decided_at"][chosen], True,
-                                     np.zeros(len(chosen), bool), np.ones(len(chosen))))
-        sample = _unlabelled(table, ids, snapshot, rng, per_snapshot,
-                             active=active_accounts(engine, snapshot, active_days),
-                             decided_before_t=decided_before_t, seed=seed)
-        if sample is not None:
-            pieces.append(sample)
+    source = _SnapshotFeatures(engine, lean)
+    try:
+        for k, snapshot in enumerate(snapshots):
+            say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(snapshots)})")
+            table = source.full(snapshot)
+            ids = source.ids(snapshot, table)
+            if snapshot == moment:
+                active = active_accounts(engine, moment, active_days)
+                shown = np.array([a for a in ids if a in active], dtype=object)
+                final = _rows_of(source.of(snapshot, shown, table), shown)
+                continue
+            chosen = np.flatnonzero(exists & (index == k))
+            sample, weight = _unlabelled_sample(
+                ids, rng, per_snapshot, active=active_accounts(engine, snapshot, active_days),
+                decided_before_t=decided_before_t)
+            rows = source.of(snapshot, np.concatenate([decisions["account_id"][chosen],
+                                                       sample]), table)
+            if len(chosen):
+                pieces.append(_with_meta(_rows_of(rows, decisions["account_id"][chosen]),
+                                         snapshot, decisions["label"][chosen],
+                                         decisions["decided_at"][chosen], True,
+                                         np.zeros(len(chosen), bool), np.ones(len(chosen))))
+            if len(sample):
+                holdout = np.array([is_holdout(str(a), seed) for a in sample], dtype=bool)
+                pieces.append(_with_meta(_rows_of(rows, sample), snapshot,
+                                         np.full(len(sample), np.nan),
+                                         np.full(len(sample), np.datetime64("NaT"),
+                                                 "datetime64[us]"),
+                                         False, holdout, np.full(len(sample), weight)))
+    finally:
+        source.close()
     assert final is not None
+    features = feature_columns(final)
     rows = pa.concat_tables(pieces) if pieces else _with_meta(
         final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), True,
         np.array([], bool), np.array([]))

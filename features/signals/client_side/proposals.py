@@ -31,20 +31,11 @@ PROPOSAL_FEATURES = (
        features=PROPOSAL_FEATURES)
 def proposal_templates(ctx: StageContext) -> str:
     """Per account: other accounts whose cover texts near-duplicate its own."""
-    d = ctx.d
-    ctx.create("proposal_texts", f"""
-    SELECT account_id, submitted_at, {nd.text_key_sql(d, 'norm')} AS doc_key, norm,
-           {d.list_size(nd.text_words_sql(d, 'norm'))} AS word_count
-    FROM (SELECT account_id, submitted_at, {nd.normalized_text_sql(d, 'cover_text')} AS norm
-          FROM {ctx.table('proposals')} WHERE cover_text IS NOT NULL) AS t""")
-    docs = f"""
-    (SELECT doc_key, {nd.text_words_sql(d, 'norm')} AS words
-     FROM (SELECT doc_key, min(norm) AS norm FROM proposal_texts
-           WHERE word_count >= {nd.MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
-    once = nd.run_steps(ctx.create, nd.text_pairs_steps(d, docs, "proposal_text_once"))
+    texts, once = nd.text_pairs_as_of(ctx, "proposal", "proposals", "cover_text",
+                                      "account_id, submitted_at")
     ctx.create("proposal_text_pairs", nd.both_directions_sql(once))
     keys = f"""(SELECT CAST(doc_key AS STRING) AS key, account_id, submitted_at AS added_at
-               FROM proposal_texts WHERE word_count >= {nd.MIN_TEXT_WORDS})"""
+               FROM {texts} WHERE word_count >= {nd.MIN_TEXT_WORDS})"""
     matches = nd.run_steps(ctx.create, nd.expand_matches_steps(keys, "proposal_text_pairs",
                                                                "proposal_account_pairs"))
     return f"""

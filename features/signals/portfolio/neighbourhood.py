@@ -57,6 +57,16 @@ class _NeighbourhoodContext:
     def table(self, name: str) -> str:
         return self.views[name]
 
+    # The views already hold only the neighbourhood's rows as of T.
+    def whole_table(self, name: str) -> str:
+        return self.views[name]
+
+    def once(self, name: str, sql: str) -> str:
+        return self.create(name, sql)
+
+    def point_in_time(self, name: str, of: str) -> str:
+        return name
+
     def has(self, name: str) -> bool:
         return name in self.views
 

@@ -72,20 +72,7 @@ def profile_photo_matches(ctx: StageContext) -> str:
     """
 
 
-def _item_texts_sql(ctx: StageContext) -> str:
-    """(item_id, account_id, added_at, doc_key, norm, word_count) of each description."""
-    d = ctx.d
-    # No filter on ``norm`` here: DuckDB would push it into the scan and run the regex twice.
-    return f"""
-    SELECT item_id, account_id, added_at, {nd.text_key_sql(d, 'norm')} AS doc_key, norm,
-           {d.list_size(nd.text_words_sql(d, 'norm'))} AS word_count
-    FROM (SELECT item_id, account_id, added_at,
-                 {nd.normalized_text_sql(d, 'description')} AS norm
-          FROM {ctx.table('portfolio_items')} WHERE description IS NOT NULL) AS t
-    """
-
-
-def _item_keys_sql(ctx: StageContext) -> str:
+def _item_keys_sql(ctx: StageContext, texts: str) -> str:
     """(kind, key, item_id, account_id, added_at): what each item can be matched on.
 
     A link that normalizes to nothing keeps a NULL key, which matches nothing.
@@ -101,17 +88,8 @@ def _item_keys_sql(ctx: StageContext) -> str:
     UNION ALL
     SELECT 'portfolio_text' AS kind, CAST(doc_key AS STRING) AS key, item_id, account_id,
            added_at
-    FROM portfolio_item_texts WHERE word_count >= {nd.MIN_TEXT_WORDS}
+    FROM {texts} WHERE word_count >= {nd.MIN_TEXT_WORDS}
     """
-
-
-def _text_docs_sql(ctx: StageContext) -> str:
-    """(doc_key, words) of each distinct normalized description."""
-    words = nd.text_words_sql(ctx.d, "norm")
-    return f"""
-    (SELECT doc_key, {words} AS words
-     FROM (SELECT doc_key, min(norm) AS norm FROM portfolio_item_texts
-           WHERE word_count >= {nd.MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
 
 
 PORTFOLIO_FEATURES = (
@@ -147,10 +125,9 @@ PORTFOLIO_FEATURES = (
 def portfolio_matches(ctx: StageContext) -> str:
     images = _hash_pairs(ctx, ctx.table("portfolio_items"), "image_phash",
                          "portfolio_image_hash_pairs")
-    ctx.create("portfolio_item_texts", _item_texts_sql(ctx))
-    ctx.create("portfolio_item_keys", _item_keys_sql(ctx))
-    once = nd.run_steps(ctx.create,
-                        nd.text_pairs_steps(ctx.d, _text_docs_sql(ctx), "portfolio_text_once"))
+    texts, once = nd.text_pairs_as_of(ctx, "portfolio", "portfolio_items", "description",
+                                      "item_id, account_id, added_at")
+    ctx.create("portfolio_item_keys", _item_keys_sql(ctx, texts))
     ctx.create("portfolio_text_pairs", nd.both_directions_sql(once))
     pairs = {"portfolio_image": images, "portfolio_text": "portfolio_text_pairs",
              "portfolio_link": _NO_PAIRS}
