@@ -213,11 +213,14 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     say = say or (lambda message: None)
     features, categorical = ts.features, list(categories)
     x = feature_matrix(ts.rows, features, categories)
+    settings, (strategy0, prior0), why = candidate_settings(ts, strategies)
+    # Only the strategies compared get a design per fold: Elkan-Noto fits two models each.
+    compared = [s for s in strategies if any(s == chosen for chosen, _ in settings)]
     folds = []
     for k, fold in enumerate(plan.folds):
         say(f"validation {k + 1} of {len(plan.folds)} ({fold.label}): "
             f"{int(fold.train.sum()):,} training rows, {int(fold.valid.sum()):,} judged")
-        folds.append(_prepare_fold(ts, x, fold.train, fold.valid, strategies=strategies,
+        folds.append(_prepare_fold(ts, x, fold.train, fold.valid, strategies=compared,
                                    categorical=categorical, rules=rules, seed=seed,
                                    unlabelled_weight=unlabelled_weight))
     judge = _Judge(ts, folds, seed)
@@ -235,7 +238,6 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
                     made |= set(found)
         return sorted(made, key=lambda c: (c.shape, c.trees))
 
-    settings, (strategy0, prior0), why = candidate_settings(ts, strategies)
     say(why)
     pairs = [Candidate(s, p, shape0, trees0) for s, p in settings]
     for c in pairs:
