@@ -201,21 +201,19 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     so on Spark only they reach the driver).
     """
     name = build_features_table(engine, as_of, progress=progress, keep=keep,
-                                registry=registry, cache=cache)
+                                registry=registry, cache=cache, accounts=accounts)
     if progress:
         progress("collect", 1, 1)
-    where = (f" WHERE account_id IN (SELECT account_id FROM {accounts})"
-             if accounts is not None else "")
     try:
-        return engine.arrow(f"SELECT * FROM {name}{where} ORDER BY account_id")
+        return engine.arrow(f"SELECT * FROM {name} ORDER BY account_id")
     finally:
         engine.drop([name])
 
 
 def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "features",
                          progress: Progress | None = None, keep: Sequence[str] = (),
-                         registry: Registry | None = None, cache: RowCache | None = None
-                         ) -> str:
+                         registry: Registry | None = None, cache: RowCache | None = None,
+                         accounts: str | None = None) -> str:
     """As :func:`build_features`, but the rows stay on the engine as the table ``name``
     (returned): on Spark they are not collected to the driver, so batch scoring can read
     them where they are. The caller drops the table."""
@@ -252,8 +250,10 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     if progress:
         progress("join", len(first), len(runnable))
     base_sql, numeric = _base_sql(engine, ctx, outputs, registry)
+    only = (f" WHERE account_id IN (SELECT account_id FROM {accounts})"
+            if accounts is not None else "")
     if not second:
-        engine.create_table(name, base_sql)
+        engine.create_table(name, f"SELECT * FROM ({base_sql}) AS b{only}")
     else:
         ctx.base = ctx.create(f"{name}_base", base_sql)
         ctx.base_columns = tuple(numeric)
@@ -265,7 +265,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
             joined.append((made, _run_time_features(engine, stage, made, registry)))
         if progress:
             progress("join", len(runnable), len(runnable))
-        engine.create_table(name, _joined_sql(ctx.base, joined, engine))
+        engine.create_table(name, f"SELECT * FROM ({_joined_sql(ctx.base, joined, engine)}) "
+                                  f"AS j{only}")
     engine.drop([n for n in ctx.created if n not in keep]
                 + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
     return name
