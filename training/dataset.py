@@ -30,7 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..features.engine import Engine
-from ..features.pipeline import RowCache, build_features, feature_columns, parse_as_of
+from ..features.pipeline import feature_columns, parse_as_of
+from .snapshots import LeanSnapshots, ReferenceSnapshots, active_sql, rows_of
 
 Say = Callable[[str], None]
 
@@ -85,16 +86,8 @@ def latest_decisions(engine: Engine, as_of: datetime) -> dict[str, np.ndarray]:
 def active_accounts(engine: Engine, as_of: datetime, active_days: int) -> set[str]:
     """Accounts with a session or work action in the ``active_days`` before T, not already
     confirmed fraudulent before T; every account created before T if neither table exists."""
-    d, t = engine.dialect, engine.dialect.timestamp_literal(as_of)
-    start = d.timestamp_literal(as_of - timedelta(days=active_days))
-    tables = engine.tables()
-    parts = [f"SELECT account_id FROM {name} WHERE {col} >= {start} AND {col} < {t}"
-             for name, col in (("sessions", "started_at"), ("activity", "ts")) if name in tables]
-    if not parts:
-        parts = [f"SELECT account_id FROM accounts WHERE created_at < {t}"]
-    active = {r for r in engine.arrow(" UNION ".join(parts)).column("account_id").to_pylist()}
-    decisions = latest_decisions(engine, as_of)
-    return active - set(decisions["account_id"][decisions["label"] == 1].tolist())
+    found = engine.arrow(active_sql(engine, as_of, active_days))
+    return set(found.column("account_id").to_pylist())
 
 
 def _datetimes(values: pa.ChunkedArray) -> np.ndarray:
@@ -139,70 +132,6 @@ def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool
     return int.from_bytes(digest, "big") < share * 2.0 ** 64
 
 
-def _unlabelled_sample(ids: np.ndarray, rng: np.random.Generator, size: int, *,
-                       active: set[str], decided_before_t: set[str]
-                       ) -> tuple[np.ndarray, float]:
-    """A sample of the accounts of ``ids`` (every account existing at the snapshot, in
-    feature-row order) active then with no decision before T, and its population weight
-    (pool size / sample size)."""
-    pool = np.flatnonzero([a in active and a not in decided_before_t for a in ids])
-    take = min(len(pool), size)
-    if take == 0:
-        return ids[:0], 0.0
-    rows = np.sort(rng.choice(pool, size=take, replace=False))
-    return ids[rows], len(pool) / take
-
-
-def _rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
-    position = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
-    return table.take(pa.array([position[a] for a in accounts], pa.int64()))
-
-
-def _account_ids(engine: Engine, moment: datetime) -> np.ndarray:
-    """The accounts that exist at ``moment``, in the order of the feature rows."""
-    t = engine.dialect.timestamp_literal(moment)
-    found = engine.arrow(f"SELECT account_id FROM accounts WHERE created_at < {t} "
-                         "ORDER BY account_id")
-    return np.asarray(found.column("account_id").to_pylist(), dtype=object)
-
-
-class _SnapshotFeatures:
-    """Feature rows per snapshot. ``lean``: only the accounts the training set takes leave
-    the engine, and the stages' per-row derivations are made once for all snapshots; else
-    every account's row, each snapshot from scratch (the reference the lean path equals)."""
-
-    def __init__(self, engine: Engine, lean: bool) -> None:
-        self.engine, self.lean = engine, lean
-        self.cache = RowCache(engine) if lean else None
-
-    def ids(self, snapshot: datetime, table: pa.Table | None) -> np.ndarray:
-        if table is not None:
-            return np.asarray(table.column("account_id").to_pylist(), dtype=object)
-        return _account_ids(self.engine, snapshot)
-
-    def full(self, snapshot: datetime) -> pa.Table | None:
-        """Every account's row (reference path), or None (lean path: see :meth:`of`)."""
-        return None if self.lean else build_features(self.engine, snapshot)
-
-    def of(self, snapshot: datetime, accounts: np.ndarray, table: pa.Table | None
-           ) -> pa.Table:
-        """The rows of ``accounts`` (sorted by id) as of ``snapshot``."""
-        if table is not None:
-            return table
-        name = "_training_accounts"
-        self.engine.create_table_from_arrow(
-            name, pa.table({"account_id": pa.array(sorted(set(accounts.tolist())),
-                                                   pa.string())}))
-        try:
-            return build_features(self.engine, snapshot, cache=self.cache, accounts=name)
-        finally:
-            self.engine.drop([name])
-
-    def close(self) -> None:
-        if self.cache is not None:
-            self.cache.drop()
-
-
 def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: int = 30,
                        unlabelled_sample: int = 20_000, active_days: int = 30, seed: int = 0,
                        since: datetime | None = None, say: Say | None = None,
@@ -235,37 +164,30 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
     counts["dropped_decided_before_first_snapshot"] = int(np.sum(~exists))
     counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
-    decided_before_t = set(decisions["account_id"].tolist())
 
     rng = np.random.default_rng(seed)
     per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(snapshots) - 1)))
     pieces: list[pa.Table] = []
     final = None
-    source = _SnapshotFeatures(engine, lean)
+    decided_ids = decisions["account_id"]
+    source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
     try:
         for k, snapshot in enumerate(snapshots):
             say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(snapshots)})")
-            table = source.full(snapshot)
-            ids = source.ids(snapshot, table)
             if snapshot == moment:
-                active = active_accounts(engine, moment, active_days)
-                shown = np.array([a for a in ids if a in active], dtype=object)
-                final = _rows_of(source.of(snapshot, shown, table), shown)
+                final = source.final(moment)
                 continue
             chosen = np.flatnonzero(exists & (index == k))
-            sample, weight = _unlabelled_sample(
-                ids, rng, per_snapshot, active=active_accounts(engine, snapshot, active_days),
-                decided_before_t=decided_before_t)
-            rows = source.of(snapshot, np.concatenate([decisions["account_id"][chosen],
-                                                       sample]), table)
+            sample, weight = source.sample(snapshot, rng, per_snapshot)
+            rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
             if len(chosen):
-                pieces.append(_with_meta(_rows_of(rows, decisions["account_id"][chosen]),
-                                         snapshot, decisions["label"][chosen],
+                pieces.append(_with_meta(rows_of(rows, decided_ids[chosen]), snapshot,
+                                         decisions["label"][chosen],
                                          decisions["decided_at"][chosen], True,
                                          np.zeros(len(chosen), bool), np.ones(len(chosen))))
             if len(sample):
                 holdout = np.array([is_holdout(str(a), seed) for a in sample], dtype=bool)
-                pieces.append(_with_meta(_rows_of(rows, sample), snapshot,
+                pieces.append(_with_meta(rows_of(rows, sample), snapshot,
                                          np.full(len(sample), np.nan),
                                          np.full(len(sample), np.datetime64("NaT"),
                                                  "datetime64[us]"),

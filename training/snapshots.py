@@ -1,0 +1,158 @@
+"""Where a training set's snapshot rows come from: two paths that give the same rows.
+
+A snapshot takes the features of its decided accounts and of a random sample of the
+accounts active then with no decision before T (the unlabelled pool, in feature-row order:
+by account id). The *reference* path builds every account's features at every snapshot and
+picks rows in Python. The *lean* path (the default) finds the pool on the engine, draws the
+same sample positions from the same random stream (``choice(pool)`` of an increasing pool
+equals ``pool[choice(len(pool))]``), hands back only the rows the set takes, and lets the
+snapshots share the stages' per-row derivations (:class:`~..features.pipeline.RowCache`).
+On Spark nothing proportional to all accounts reaches the driver for an older snapshot:
+the pool's size and the sampled ids do; the final snapshot's rows (every account active at
+T) do, as review budgets need them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from ..features.engine import Engine
+from ..features.pipeline import RowCache, build_features
+
+DECIDED = "_training_decided"
+CHOSEN = "_training_accounts"
+POSITIONS = "_training_positions"
+
+
+def active_sql(engine: Engine, as_of: datetime, active_days: int) -> str:
+    """Accounts with a session or work action in the ``active_days`` before T, not already
+    confirmed fraudulent before T; every account created before T if neither table exists."""
+    d, t = engine.dialect, engine.dialect.timestamp_literal(as_of)
+    start = d.timestamp_literal(as_of - timedelta(days=active_days))
+    tables = engine.tables()
+    parts = [f"SELECT account_id FROM {name} WHERE {col} >= {start} AND {col} < {t}"
+             for name, col in (("sessions", "started_at"), ("activity", "ts")) if name in tables]
+    if not parts:
+        parts = [f"SELECT account_id FROM accounts WHERE created_at < {t}"]
+    active = " UNION ".join(parts)
+    if "labels" not in tables:
+        return active
+    confirmed = f"""
+        SELECT account_id FROM (
+            SELECT account_id, label,
+                   row_number() OVER (PARTITION BY account_id
+                                      ORDER BY decided_at DESC, label DESC) AS pick
+            FROM labels WHERE decided_at < {t}) AS l
+        WHERE pick = 1 AND label = 1"""
+    return (f"SELECT account_id FROM ({active}) AS a "
+            f"WHERE account_id NOT IN ({confirmed})")
+
+
+def rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
+    """The rows of ``table`` for ``accounts``, in that order."""
+    position = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
+    return table.take(pa.array([position[a] for a in accounts], pa.int64()))
+
+
+def _ids(table: pa.Table) -> np.ndarray:
+    return np.asarray(table.column("account_id").to_pylist(), dtype=object)
+
+
+class ReferenceSnapshots:
+    """Every account's features at every snapshot, rows picked in Python."""
+
+    def __init__(self, engine: Engine, decided_before_t: np.ndarray, active_days: int) -> None:
+        self.engine, self.active_days = engine, active_days
+        self.decided = set(decided_before_t.tolist())
+        self.table: pa.Table | None = None
+
+    def final(self, moment: datetime) -> pa.Table:
+        table = build_features(self.engine, moment)
+        active = {r for r in self.engine.arrow(active_sql(self.engine, moment,
+                                                          self.active_days))
+                  .column("account_id").to_pylist()}
+        return rows_of(table, np.array([a for a in _ids(table) if a in active], dtype=object))
+
+    def sample(self, snapshot: datetime, rng: np.random.Generator, size: int
+               ) -> tuple[np.ndarray, float]:
+        self.table = build_features(self.engine, snapshot)
+        ids = _ids(self.table)
+        active = {r for r in self.engine.arrow(active_sql(self.engine, snapshot,
+                                                          self.active_days))
+                  .column("account_id").to_pylist()}
+        pool = np.flatnonzero([a in active and a not in self.decided for a in ids])
+        take = min(len(pool), size)
+        if take == 0:
+            return ids[:0], 0.0
+        return ids[np.sort(rng.choice(pool, size=take, replace=False))], len(pool) / take
+
+    def rows(self, snapshot: datetime, accounts: np.ndarray) -> pa.Table:
+        assert self.table is not None
+        return self.table
+
+    def close(self) -> None:
+        self.table = None
+
+
+class LeanSnapshots:
+    """The pool found on the engine; only the rows the set takes are built and handed back."""
+
+    def __init__(self, engine: Engine, decided_before_t: np.ndarray, active_days: int) -> None:
+        self.engine, self.active_days = engine, active_days
+        self.cache = RowCache(engine)
+        engine.create_table_from_arrow(DECIDED, pa.table(
+            {"account_id": pa.array(sorted(set(decided_before_t.tolist())), pa.string())}))
+
+    def _pool_sql(self, snapshot: datetime) -> str:
+        t = self.engine.dialect.timestamp_literal(snapshot)
+        return f"""
+            SELECT account_id FROM accounts
+            WHERE created_at < {t}
+              AND account_id IN ({active_sql(self.engine, snapshot, self.active_days)})
+              AND account_id NOT IN (SELECT account_id FROM {DECIDED})"""
+
+    def final(self, moment: datetime) -> pa.Table:
+        t = self.engine.dialect.timestamp_literal(moment)
+        self.engine.create_table(CHOSEN, f"""
+            SELECT account_id FROM accounts WHERE created_at < {t}
+              AND account_id IN ({active_sql(self.engine, moment, self.active_days)})""")
+        return self._build(moment)
+
+    def sample(self, snapshot: datetime, rng: np.random.Generator, size: int
+               ) -> tuple[np.ndarray, float]:
+        pool = self._pool_sql(snapshot)
+        count = int(self.engine.scalar(f"SELECT count(*) FROM ({pool}) AS p") or 0)
+        take = min(count, size)
+        if take == 0:
+            return np.array([], dtype=object), 0.0
+        positions = np.sort(rng.choice(count, size=take, replace=False))
+        self.engine.create_table_from_arrow(POSITIONS, pa.table(
+            {"position": pa.array(positions, pa.int64())}))
+        try:
+            found = self.engine.arrow(f"""
+                SELECT account_id FROM (
+                    SELECT account_id, row_number() OVER (ORDER BY account_id) - 1 AS position
+                    FROM ({pool}) AS p) AS numbered
+                WHERE position IN (SELECT position FROM {POSITIONS})
+                ORDER BY account_id""")
+        finally:
+            self.engine.drop([POSITIONS])
+        return _ids(found), count / take
+
+    def rows(self, snapshot: datetime, accounts: np.ndarray) -> pa.Table:
+        self.engine.create_table_from_arrow(CHOSEN, pa.table(
+            {"account_id": pa.array(sorted(set(accounts.tolist())), pa.string())}))
+        return self._build(snapshot)
+
+    def _build(self, snapshot: datetime) -> pa.Table:
+        try:
+            return build_features(self.engine, snapshot, cache=self.cache, accounts=CHOSEN)
+        finally:
+            self.engine.drop([CHOSEN])
+
+    def close(self) -> None:
+        self.cache.drop()
+        self.engine.drop([DECIDED])
