@@ -77,6 +77,12 @@ class StageContext(Protocol):
         """Materialize a small Arrow table computed in Python as a helper table."""
         ...
 
+    @property
+    def reuses_rows(self) -> bool:
+        """Whether :meth:`once` tables outlive this pass (a training set's snapshots share
+        them): a stage may then take a path that pays off only across passes."""
+        ...
+
     def once(self, name: str, sql: str) -> str:
         """Materialize a per-row derivation that does not depend on T (it reads
         :meth:`whole_table` rows or other ``once`` tables, never ``as_of``); a training set's

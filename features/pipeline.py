@@ -108,6 +108,10 @@ class _Context:
         self.created.append(name)
         return name
 
+    @property
+    def reuses_rows(self) -> bool:
+        return self.cache is not None
+
     def once(self, name: str, sql: str) -> str:
         if self.cache is None:
             return self.create(name, sql)

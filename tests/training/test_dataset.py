@@ -130,7 +130,7 @@ def test_lean_training_set_equals_the_reference_row_for_row(tmp_path):
     """Only the needed accounts' rows leave the engine and per-row derivations are shared
     between snapshots: the rows must be those of every account's features at every
     snapshot, column for column and bit for bit (a generated 1.1 marketplace: texts,
-    graphs and neighbours included)."""
+    working hours, graphs and neighbours included)."""
     from accountrisk.features.workspace import open_database
     from accountrisk.synthetic import generate
     from accountrisk.training.dataset import fingerprint
@@ -139,7 +139,9 @@ def test_lean_training_set_equals_the_reference_row_for_row(tmp_path):
     with open_database(tmp_path / "w") as engine:
         from accountrisk.features.workspace import ensure_loaded
         assert ensure_loaded(engine, tmp_path / "m").usable
-        sets = [build_training_set(engine, summary["end"], snapshot_days=45,
+        # Off midnight: each snapshot adds its own day's rows to the shared daily counts.
+        as_of = datetime.fromisoformat(summary["end"]) - timedelta(hours=5, minutes=30)
+        sets = [build_training_set(engine, as_of, snapshot_days=45,
                                    unlabelled_sample=600, seed=5, lean=lean)
                 for lean in (True, False)]
         leftover = {t for t in engine.tables() if "text_rows" in t or "shingles" in t}

@@ -61,6 +61,8 @@ class _NeighbourhoodContext:
     def whole_table(self, name: str) -> str:
         return self.views[name]
 
+    reuses_rows = False
+
     def once(self, name: str, sql: str) -> str:
         return self.create(name, sql)
 

@@ -61,18 +61,69 @@ TIMED_TABLES = (("activity", "ts"), ("sessions", "started_at"))
 def zone_offsets(ctx: StageContext) -> str:
     """Helper: ``zone_day_offsets`` (and ``zone_bases``) for the claimed zones over the
     days of the timed rows."""
-    spans = [(ctx.table(name), column) for name, column in TIMED_TABLES if ctx.has(name)]
+    # Every zone and day of the folder, whatever T: a row's offset does not depend on T,
+    # and the claimed-local slots of a training set's snapshots are then made once
+    # (:func:`claimed_slots_sql`).
+    spans = [(ctx.whole_table(name), column) for name, column in TIMED_TABLES
+             if ctx.has(name)]
     if not spans:
         return ""
     days = ctx.arrow(zo.day_range_sql(ctx.d, spans)).to_pylist()[0]
     zones = [] if days["first_day"] is None else [
         z for z in ctx.arrow(f"SELECT DISTINCT claimed_timezone AS zone "
-                             f"FROM {ctx.table('accounts')}").column("zone").to_pylist()
+                             f"FROM {ctx.whole_table('accounts')}").column("zone").to_pylist()
         if z in iana_zone_names()]  # validation let no other zone in
     first, last = days["first_day"] or 0, days["last_day"] or -1
     ctx.create_from_arrow(zo.BASES_TABLE, zo.zone_bases(zones))
     ctx.create_from_arrow(zo.TABLE, zo.zone_day_offsets(zones, first, last))
     return ""
+
+
+def claimed_slots_sql(ctx: StageContext, of: str, ts: str, columns: tuple[str, ...],
+                      count: str) -> str:
+    """Per (account, claimed-local hour since 1970 ``local_slot``, ``columns``): the
+    ``count`` of rows of contract table ``of`` (timestamp ``ts``) that exist as of T.
+
+    One time-zone conversion per row. When the run reuses rows (a training set's
+    snapshots), rows are converted once, counted per UTC day, and each snapshot adds up the
+    days before T's day plus its own conversion of the rows from T's day on.
+    ``columns`` are expressions over the row ``x`` and ``offsets`` row ``o``, each ``AS``
+    a name."""
+    d = ctx.d
+    local = zo.local_epoch_seconds_sql(d, f"x.{ts}")
+    names = [c.rsplit(" AS ", 1)[1] for c in columns]
+    select = ", ".join([f"CAST(floor({local} / 3600) AS BIGINT) AS local_slot", *columns])
+    keys = ", ".join(["account_id", "local_slot", *names])
+
+    def converted(rows: str, accounts: str, extra: str = "") -> str:
+        return f"""
+            SELECT x.account_id, {select}{extra}
+            FROM {rows} AS x
+            JOIN {zo.with_zone_base_sql(accounts)} AS a ON a.account_id = x.account_id
+            {zo.join_sql(d, 'a.zone_base', f'x.{ts}')}"""
+
+    if not ctx.reuses_rows:
+        return (f"SELECT {keys}, count(*) AS {count} "
+                f"FROM ({converted(ctx.table(of), ctx.table('accounts'))}) AS c "
+                f"GROUP BY {keys}")
+    daily = ctx.once(f"{of}_claimed_slot_days", f"""
+        SELECT {keys}, utc_day, count(*) AS {count}
+        FROM ({converted(ctx.whole_table(of), ctx.whole_table('accounts'),
+                         f", {d.utc_day(f'x.{ts}')} AS utc_day")}) AS c
+        GROUP BY {keys}, utc_day""")
+    day_start = ctx.as_of.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = (f"(SELECT * FROM {ctx.table(of)} "
+             f"WHERE {ts} >= {d.timestamp_literal(day_start)})")
+    return f"""
+        SELECT {keys}, CAST(sum({count}) AS BIGINT) AS {count} FROM (
+            SELECT {keys}, {count} FROM {daily}
+            WHERE utc_day < {d.utc_day(d.timestamp_literal(day_start))}
+              AND account_id IN (SELECT account_id FROM {ctx.table('accounts')})
+            UNION ALL
+            SELECT {keys}, count(*) AS {count}
+            FROM ({converted(today, ctx.table('accounts'))}) AS c GROUP BY {keys}
+        ) AS parts
+        GROUP BY {keys}"""
 
 
 ACTIVITY_HOUR_FEATURES = (
@@ -116,20 +167,9 @@ ACTIVITY_HOUR_FEATURES = (
        features=ACTIVITY_HOUR_FEATURES)
 def activity_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour profile of its work actions."""
-    d = ctx.d
-    local = zo.local_epoch_seconds_sql(d, "x.ts")
-    # One time-zone conversion per activity row, kept as one integer: the claimed-local
-    # hour number since 1970 (a single narrow group key is the cheapest to aggregate).
-    ctx.create(SLOTS_TABLE, f"""
-        SELECT account_id, local_slot, count(*) AS activity_count
-        FROM (
-            SELECT x.account_id, CAST(floor({local} / 3600) AS BIGINT) AS local_slot
-            FROM {ctx.table('activity')} AS x
-            JOIN {zo.with_zone_base_sql(ctx.table('accounts'))} AS a
-              ON a.account_id = x.account_id
-            {zo.join_sql(d, 'a.zone_base', 'x.ts')}
-        ) AS converted
-        GROUP BY account_id, local_slot""")
+    # The claimed-local hour number since 1970 (a single narrow group key is the
+    # cheapest to aggregate).
+    ctx.create(SLOTS_TABLE, claimed_slots_sql(ctx, "activity", "ts", (), "activity_count"))
     ctx.create(HISTOGRAM_TABLE, f"""
         SELECT account_id, local_slot % 24 AS local_hour, sum(activity_count) AS activity_count
         FROM {SLOTS_TABLE} GROUP BY account_id, local_slot % 24""")
@@ -187,21 +227,10 @@ def activity_hours(ctx: StageContext) -> str:
 def session_hours(ctx: StageContext) -> str:
     """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
     the claimed and the browser's UTC offsets (one time-zone conversion per session)."""
-    d = ctx.d
-    local = zo.local_epoch_seconds_sql(d, "s.started_at")
-    ctx.create(SESSION_SLOTS_TABLE, f"""
-        SELECT account_id, local_slot, claimed_offset_min, browser_utc_offset_min,
-               count(*) AS session_count
-        FROM (
-            SELECT s.account_id, CAST(floor({local} / 3600) AS BIGINT) AS local_slot,
-                   {zo.offset_minutes_sql("s.started_at")} AS claimed_offset_min,
-                   s.browser_utc_offset_min
-            FROM {ctx.table('sessions')} AS s
-            JOIN {zo.with_zone_base_sql(ctx.table('accounts'))} AS a
-              ON a.account_id = s.account_id
-            {zo.join_sql(d, 'a.zone_base', 's.started_at')}
-        ) AS converted
-        GROUP BY account_id, local_slot, claimed_offset_min, browser_utc_offset_min""")
+    ctx.create(SESSION_SLOTS_TABLE, claimed_slots_sql(
+        ctx, "sessions", "started_at",
+        (f"{zo.offset_minutes_sql('x.started_at')} AS claimed_offset_min",
+         "x.browser_utc_offset_min AS browser_utc_offset_min"), "session_count"))
     return ""
 
 
