@@ -259,7 +259,13 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     if not second:
         engine.create_table(name, f"SELECT * FROM ({base_sql}) AS b{only}")
     else:
-        ctx.base = ctx.create(f"{name}_base", base_sql)
+        if accounts is None:
+            ctx.base = ctx.create(f"{name}_base", base_sql)
+        else:  # a view: the neighbour stage reads a few of its columns for every account,
+            # the final join all of them for the requested accounts only
+            ctx.base = f"{name}_base"
+            engine.create_view(ctx.base, base_sql)
+            ctx.created.append(ctx.base)
         ctx.base_columns = tuple(numeric)
         joined = []
         for i, stage in enumerate(second, start=len(first)):
