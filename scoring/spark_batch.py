@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from accountrisk.features.errors import AccountRiskError, BundleError, ContractError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring.scorer import RiskScorer
+from accountrisk.training._lightgbm import lightgbm
 from accountrisk.training.bundle import CHECKSUMS_FILE, METADATA_FILE, MODEL_FILE, Bundle
 from accountrisk.training.predict import CONTEXT_COLUMNS
 
@@ -100,7 +101,7 @@ def scorer_from_text(text: ModelText, *, threads: int = _WORKER_THREADS) -> Risk
     """A scorer rebuilt from :func:`model_text` (no files, no download, no pickle)."""
     booster = None
     if text.model_text is not None:
-        import lightgbm as lgb
+        lgb = lightgbm()
 
         booster = lgb.Booster(model_str=text.model_text)
     bundle = Bundle(path=Path(text.version), metadata=json.loads(text.metadata_json),

@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 
 from ..features.errors import BundleError, FeatureSetMismatch
 from ..features.registry import FEATURE_SET_VERSION
+from ._lightgbm import lightgbm
 
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"
@@ -155,7 +156,7 @@ def read_bundle(directory: str | Path, *, check_feature_set: bool = True) -> Bun
         if MODEL_FILE not in files:
             raise BundleError(f"{path} is a 'model' bundle without {MODEL_FILE} in its "
                               "checksums; the directory is damaged: retrain it")
-        import lightgbm as lgb
+        lgb = lightgbm()
 
         booster = lgb.Booster(model_str=(path / MODEL_FILE).read_text(encoding="utf-8"))
         if booster.feature_name() != metadata["features"]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..features.pipeline import ATTRIBUTE_PREFIX
 from ..features.registry import FEATURES, Feature, describe_feature
+from ._lightgbm import lightgbm
 
 # (max_depth, num_leaves): the shapes compared; every one keeps TreeSHAP cheap.
 SHAPES: tuple[tuple[int, int], ...] = ((2, 3), (3, 7), (4, 15))
@@ -94,7 +95,7 @@ def fit_one(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[str]
             init_score: np.ndarray | None = None) -> Fit:
     """Train one booster for a fixed number of rounds (from ``init_score``, the prior's
     log-odds, when given)."""
-    import lightgbm as lgb
+    lgb = lightgbm()
 
     cats = [f for f in features if f in set(categorical)]
     train = lgb.Dataset(x, label=y, weight=w, feature_name=list(features),
@@ -119,7 +120,7 @@ def contributions(booster: Any, x: np.ndarray, threads: int = THREADS) -> np.nda
 
 def truncate(booster: Any, trees: int) -> Any:
     """The first ``trees`` trees as a booster of their own (model.txt holds what is used)."""
-    import lightgbm as lgb
+    lgb = lightgbm()
 
     return lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
 

@@ -100,3 +100,18 @@ def test_constraints_do_not_depend_on_who_imported_the_signals():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[1, 0]"
+
+
+def test_lightgbm_is_imported_with_a_passive_openmp_wait_unless_the_user_chose(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("from accountrisk.training._lightgbm import lightgbm; import os; lightgbm(); "
+            "print(os.environ['OMP_WAIT_POLICY'])")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for given, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        run_env = env if given is None else {**env, "OMP_WAIT_POLICY": given}
+        done = subprocess.run([sys.executable, "-c", code], env=run_env, check=True,
+                              capture_output=True, text=True)
+        assert done.stdout.strip() == expected
