@@ -16,8 +16,9 @@ from contextlib import contextmanager
 
 from .errors import AccountRiskError, SparkMemoryError
 
+# The broadcast one is Spark's own text for a broadcast table that did not fit the heap.
 OOM_MARKERS = ("java.lang.OutOfMemoryError", "SparkOutOfMemoryError",
-               "GC overhead limit exceeded")
+               "GC overhead limit exceeded", "Not enough memory to build and broadcast")
 # SparkExitCode.OOM: the exit code of a JVM Spark ended after an OutOfMemoryError.
 OOM_EXIT_CODE = 52
 EXIT_WAIT_SECONDS = 10
