@@ -6,7 +6,8 @@ backend can catch one type, or tell the kinds apart:
 - :class:`ContractError`: the input does not meet the data contract (a folder, or feature
   rows missing or mistyping the model's columns); ``problems`` lists every one found.
 - :class:`UsageError`: an argument is wrong (an unknown engine, band or output format).
-- :class:`FeatureError`: a feature could not be computed on the loaded data.
+- :class:`FeatureError`: a feature could not be computed on the loaded data;
+  :class:`SparkMemoryError` is the case of a Spark JVM out of memory.
 - :class:`ModelLoadError`: a model could not be loaded (missing, corrupt, changed, of another
   feature set, or its registry unreachable); :class:`BundleError` and
   :class:`FeatureSetMismatch` are the model-directory cases.
@@ -39,6 +40,11 @@ class UsageError(AccountRiskError):
 class FeatureError(AccountRiskError):
     """A feature could not be computed (a missing table in the database, a graph that does
     not settle)."""
+
+
+class SparkMemoryError(FeatureError):
+    """The Spark JVM ran out of memory (or stopped, as it does after an OutOfMemoryError);
+    the message names the setting to raise and how to pass it."""
 
 
 class ModelLoadError(AccountRiskError):

@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from .errors import AccountRiskError, FeatureError
 from .load import Progress, first_line, load_sources, numbered_tables
 from .load_steps import LoadSteps, Sources
 from .sources import close_source, open_source
+from .spark_errors import jvm_failures_explained
 from .validate import Problem, ValidationReport
 
 if TYPE_CHECKING:  # pyspark is an optional extra
@@ -51,6 +53,13 @@ def _pyspark_sql():
 
 
 LOCAL_DRIVER_MEMORY = "4g"
+# Adaptive execution: shuffle partitions merged to their data's size, skewed join
+# partitions split, and joins turned into broadcasts when a side proves small at run time.
+# The broadcast threshold stays Spark's 10 MB: with 64 MB a 100k-account pass ran out of
+# a 4 GB heap building a broadcast (the near-duplicate text pairs).
+ADAPTIVE_SETTINGS = {"spark.sql.adaptive.enabled": "true",
+                     "spark.sql.adaptive.coalescePartitions.enabled": "true",
+                     "spark.sql.adaptive.skewJoin.enabled": "true"}
 
 
 def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
@@ -58,7 +67,8 @@ def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
     """A Spark session set up for the feature pipeline (UTC, no UI, Arrow transfers).
 
     ``master`` is ``local[N]`` or a cluster URL; ``config`` adds or overrides settings.
-    An already running session in this process is reused (with these settings applied).
+    An already running session in this process is reused with the settings it was
+    started with, and ``config`` applied.
     """
     sql = _pyspark_sql()
     local = master.startswith("local")
@@ -70,15 +80,18 @@ def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
                 "spark.sql.execution.arrow.pyspark.enabled": "true",
-                "spark.ui.showConsoleProgress": "false"}
+                "spark.ui.showConsoleProgress": "false", **ADAPTIVE_SETTINGS}
     if local:
         settings["spark.driver.host"] = "127.0.0.1"
-        # The default 200 shuffle partitions is for clusters: on a few local cores every
-        # small stage would run 200 tasks.
-        settings["spark.sql.shuffle.partitions"] = str(min(max(_local_cores(master) * 2, 4), 8))
+        settings["spark.sql.shuffle.partitions"] = str(local_shuffle_partitions(master))
+        # Few cores: merge small shuffle partitions up to the advisory size, not down to
+        # one per core (each task costs the same fixed scheduling time).
+        settings["spark.sql.adaptive.coalescePartitions.parallelismFirst"] = "false"
         # In local mode the driver JVM is the executor; Spark's default 1g is too small for
         # 1M accounts. Takes effect only when this call starts the JVM.
         settings["spark.driver.memory"] = LOCAL_DRIVER_MEMORY
+    if sql.SparkSession.getActiveSession() is not None:
+        settings = {}  # a running session keeps the settings it was started with
     settings.update(config or {})
     builder = sql.SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
@@ -86,6 +99,13 @@ def spark_session(master: str = "local[2]", *, app_name: str = "accountrisk",
     session = builder.getOrCreate()
     session.conf.set("spark.sql.session.timeZone", "UTC")  # also on a reused session
     return session
+
+
+def local_shuffle_partitions(master: str) -> int:
+    """The starting shuffle partition count in local mode: 8 per core (at least 16), which
+    adaptive execution merges down for small tables, so that a heavy stage's tasks are
+    small enough to fit in memory (Spark's cluster default is 200)."""
+    return max(_local_cores(master) * 8, 16)
 
 
 def _local_cores(master: str) -> int:
@@ -97,25 +117,40 @@ def _local_cores(master: str) -> int:
 
 
 class SparkEngine:
-    """The pipeline's engine on Spark: tables are temporary views, helper tables are
-    materialized (local checkpoints) so later stages do not re-run earlier plans."""
+    """The pipeline's engine on Spark: tables are temporary views over local checkpoints
+    (memory, spilling to disk), views stay plans; see :meth:`register`."""
 
     dialect: Dialect = SPARK
 
     def __init__(self, session: SparkSession | None = None, *, master: str = "local[2]",
                  config: dict[str, str] | None = None) -> None:
+        self.master = str(session.sparkContext.master) if session is not None else master
+        self.memory = (config or {}).get(_memory_setting(self.master))
         if session is None:
             active = _pyspark_sql().SparkSession.getActiveSession()
-            self.spark = spark_session(master, config=config)
+            with self.explained():
+                self.spark = spark_session(master, config=config)
             self._owns = active is None
         else:
             self.spark, self._owns = session, False
             session.conf.set("spark.sql.session.timeZone", "UTC")
+        self.memory = self.spark.sparkContext.getConf().get(_memory_setting(self.master),
+                                                            self.memory)
         self._frames: dict[str, DataFrame] = {}
 
+    def explained(self) -> AbstractContextManager[None]:
+        """A block in which the JVM running out of memory raises
+        :class:`~.errors.SparkMemoryError` naming the setting to raise."""
+        return jvm_failures_explained(self.master, self.memory)
+
     def close(self) -> None:
-        for name in list(self._frames):
-            self.drop([name])
+        try:
+            for name in list(self._frames):
+                self.drop([name])
+        except Exception:
+            if _jvm_alive(self.spark):
+                raise
+            return  # the JVM died (its error is being raised): nothing left to release
         if self._owns:
             self.spark.stop()
 
@@ -127,8 +162,9 @@ class SparkEngine:
 
     def tables(self) -> set[str]:
         # SHOW TABLES reads no table metadata (catalog.listTables() does, ~1 s).
-        return {r["tableName"] for r in self.spark.sql("SHOW TABLES").collect()
-                if r["isTemporary"]}
+        with self.explained():
+            return {r["tableName"] for r in self.spark.sql("SHOW TABLES").collect()
+                    if r["isTemporary"]}
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         return [(name, _TYPE_NAMES.get(kind, kind.upper()))
@@ -144,8 +180,15 @@ class SparkEngine:
         self.register(name, self.sql(sql, params))
 
     def register(self, name: str, frame: DataFrame) -> None:
-        """Materialize ``frame`` and make it the view ``name`` (cuts the plan's lineage)."""
-        done = frame.localCheckpoint()
+        """Materialize ``frame`` and make it the view ``name`` (cuts the plan's lineage).
+
+        A local checkpoint, not a cache: iterative stages (connected groups) read the
+        previous round's table, and a cached frame keeps its whole plan, whose analysis
+        then grows with every round (a lazily cached pipeline did not finish the tests).
+        Blocks are kept in memory and spill to local disk when the heap is short."""
+        with self.explained():
+            done = frame.localCheckpoint(eager=True,
+                                         storageLevel=_pyspark_storage().MEMORY_AND_DISK)
         done.createOrReplaceTempView(name)
         old = self._frames.pop(name, None)
         if old is not None:
@@ -166,14 +209,16 @@ class SparkEngine:
                 frame.unpersist()
 
     def arrow(self, sql: str) -> pa.Table:
-        table = self.spark.sql(sql).toArrow()
+        with self.explained():
+            table = self.spark.sql(sql).toArrow()
         # Same column types as DuckDB's result (Spark hands strings back as large_string).
         fields = [pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
                   for f in table.schema]
         return table.cast(pa.schema(fields))
 
     def scalar(self, sql: str, params: dict | None = None) -> object:
-        rows = self.sql(sql, params).take(1)
+        with self.explained():
+            rows = self.sql(sql, params).take(1)
         return rows[0][0] if rows else None
 
     def quote(self, identifier: str) -> str:
@@ -181,6 +226,23 @@ class SparkEngine:
 
     def load_steps(self) -> LoadSteps:
         return SparkSteps(self)
+
+
+def _pyspark_storage() -> Any:
+    from pyspark import StorageLevel
+
+    return StorageLevel
+
+
+def _memory_setting(master: str) -> str:
+    return "spark.driver.memory" if master.startswith("local") else "spark.executor.memory"
+
+
+def _jvm_alive(session: SparkSession) -> bool:
+    try:
+        return not session.sparkContext._jsc.sc().isStopped()
+    except Exception:  # noqa: BLE001 (no answer: the JVM is gone)
+        return False
 
 
 def _spark_args(params: dict) -> dict:
@@ -240,7 +302,8 @@ class SparkSteps:
         self.engine.drop([name])
 
     def rows(self, sql: str, params: dict | None = None) -> list[tuple]:
-        return [tuple(r) for r in self.engine.sql(sql, params).collect()]
+        with self.engine.explained():
+            return [tuple(r) for r in self.engine.sql(sql, params).collect()]
 
     def scalar(self, sql: str, params: dict | None = None) -> object:
         return self.engine.scalar(sql, params)

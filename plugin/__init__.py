@@ -16,6 +16,7 @@ from ..features.errors import (
     FeatureError,
     FeatureSetMismatch,
     ModelLoadError,
+    SparkMemoryError,
     TrackingError,
     TrainingError,
     UsageError,
@@ -26,5 +27,5 @@ from ..scoring.scorer import RiskScorer, ScoreBatch
 
 __all__ = ["AccountRiskError", "AccountScore", "BundleError", "ContractError", "Evidence",
            "Facilitator", "FeatureError", "FeatureSetMismatch", "ModelLoadError", "Reason",
-           "RiskScorer", "ScoreBatch", "ServedAccount", "TrackingError", "TrainingError",
-           "UsageError", "compute_features", "rank_facilitators"]
+           "RiskScorer", "ScoreBatch", "ServedAccount", "SparkMemoryError", "TrackingError",
+           "TrainingError", "UsageError", "compute_features", "rank_facilitators"]

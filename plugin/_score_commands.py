@@ -13,7 +13,17 @@ import typer
 
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
-from .cli import DataDir, EngineChoice, Master, MemoryLimit, Workdir, _fail, app
+from .cli import (
+    DataDir,
+    EngineChoice,
+    Master,
+    MemoryLimit,
+    SparkConf,
+    Workdir,
+    _fail,
+    app,
+    spark_settings,
+)
 
 DEFAULT_MODEL = "models:/accountrisk@champion"
 Model = Annotated[str, typer.Option(
@@ -65,6 +75,7 @@ def score(
     memory_limit: MemoryLimit = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,
+    spark_conf: SparkConf = None,
 ) -> None:
     """Score every account of DATA_DIR as of a time: account_id, score, band, reasons.
 
@@ -73,6 +84,7 @@ def score(
     without an extension is written as a Spark Parquet directory."""
     if master is not None and engine != "spark":
         _fail(AccountRiskError("--master needs --engine spark"))
+    settings = spark_settings(spark_conf, engine)
     if out.suffix.lower() not in (".parquet", ".csv") and not (engine == "spark"
                                                                 and not out.suffix):
         _fail(AccountRiskError(f"{out}: the output must end in .parquet or .csv"))
@@ -83,7 +95,8 @@ def score(
         _fail(error)
     if engine == "spark":
         try:
-            written = _score_on_spark(data_dir, scorer, as_of, out, explain, master)
+            written = _score_on_spark(data_dir, scorer, as_of, out, explain, master,
+                                      settings)
         except AccountRiskError as error:
             _fail(error)
         _say(f"scored {written.accounts:,} accounts on Spark ({written.banded:,} in a review "
@@ -105,7 +118,7 @@ def score(
 
 
 def _score_on_spark(data_dir: str, scorer: Any, as_of: str, out: Path, explain: Any,
-                    master: str | None) -> Any:
+                    master: str | None, spark_conf: dict[str, str]) -> Any:
     """Validate, load, compute features and score on Spark with a loaded scorer (a missing
     or corrupt model failed before Spark started); write ``out``."""
     from ..features.engines import open_engine
@@ -115,7 +128,8 @@ def _score_on_spark(data_dir: str, scorer: Any, as_of: str, out: Path, explain: 
     from ..scoring.spark_batch import score_spark, write_scores
 
     _say(f"loading {shown(data_dir)} on Spark")
-    with open_engine("spark", data_dir=data_dir, master=master) as opened:
+    with open_engine("spark", data_dir=data_dir, master=master,
+                     spark_conf=spark_conf) as opened:
         spark = cast(SparkEngine, opened)  # the engine of kind "spark"
         _say("computing features on Spark")
         table = build_features_table(spark, as_of)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,12 +13,41 @@ import typer
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
 from ..training.unlabelled import DEFAULT as DEFAULT_UNLABELLED
-from .cli import DataDir, EngineChoice, Master, MemoryLimit, Workdir, _fail, app
+from .cli import (
+    DataDir,
+    EngineChoice,
+    Master,
+    MemoryLimit,
+    SparkConf,
+    Workdir,
+    _fail,
+    app,
+    spark_settings,
+)
 
 
 def _say(message: str) -> None:
     # Progress goes to stderr so that stdout ends with the registered model's URI.
     print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _spark_started(master: str | None, settings: dict[str, str]) -> Iterator[None]:
+    """A Spark session started with ``settings`` for the block (none without settings).
+
+    Training takes no Spark settings itself; its engine reuses the session running in this
+    process, settings included."""
+    if not settings:
+        yield
+        return
+    from ..features.engines import DEFAULT_SPARK_MASTER
+    from ..features.spark import spark_session
+
+    session = spark_session(master or DEFAULT_SPARK_MASTER, config=settings)
+    try:
+        yield
+    finally:
+        session.stop()
 
 
 @app.command()
@@ -41,6 +72,7 @@ def train(
     memory_limit: MemoryLimit = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,
+    spark_conf: SparkConf = None,
 ) -> None:
     """Train on past decisions and register the model in MLflow.
 
@@ -53,10 +85,12 @@ def train(
     """
     from ..training.api import train as run
 
+    settings = spark_settings(spark_conf, engine)
     try:
-        result = run(data_dir, as_of, model_dir=model_dir, seed=seed, workdir=workdir,
-                     unlabelled=unlabelled, snapshot_days=snapshot_days,
-                     memory_limit=memory_limit, engine=engine, master=master, say=_say)
+        with _spark_started(master, settings):
+            result = run(data_dir, as_of, model_dir=model_dir, seed=seed, workdir=workdir,
+                         unlabelled=unlabelled, snapshot_days=snapshot_days,
+                         memory_limit=memory_limit, engine=engine, master=master, say=_say)
     except AccountRiskError as error:
         _fail(error)
     if result.kind == "rules":

@@ -33,6 +33,10 @@ EngineChoice = Annotated[Literal["duckdb", "spark"], typer.Option(
 Master = Annotated[Optional[str], typer.Option(
     "--master", help="Spark master URL, only with --engine spark (default: local[2], two "
                      "local cores; or spark://host:7077, yarn, k8s://...).")]
+SparkConf = Annotated[Optional[list[str]], typer.Option(
+    "--spark-conf", metavar="KEY=VALUE",
+    help="A Spark setting, only with --engine spark; repeatable, e.g. --spark-conf "
+         "spark.driver.memory=8g (local mode) or spark.executor.memory=8g (a cluster).")]
 MemoryLimit = Annotated[Optional[str], typer.Option(
     "--memory-limit", help="DuckDB memory limit, e.g. 2GB; larger work spills to disk.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads "
@@ -44,6 +48,22 @@ GeneratorMode = Literal["classic", "realistic", "behaviour", "platform", "thin"]
 def _fail(error: AccountRiskError) -> None:
     console.print(f"[red]error:[/red] {error}", highlight=False)
     raise typer.Exit(1)
+
+
+def spark_settings(values: list[str] | None, engine: str) -> dict[str, str]:
+    """The ``--spark-conf KEY=VALUE`` options as a dict; a malformed one, or any without
+    ``--engine spark``, is a usage error."""
+    settings: dict[str, str] = {}
+    for value in values or []:
+        key, equals, setting = value.partition("=")
+        if not equals or not key.strip() or not setting.strip():
+            raise typer.BadParameter(f"{value!r} is not KEY=VALUE (e.g. "
+                                     "spark.driver.memory=8g)", param_hint="--spark-conf")
+        settings[key.strip()] = setting.strip()
+    if settings and engine != "spark":
+        raise typer.BadParameter("--spark-conf needs --engine spark",
+                                 param_hint="--spark-conf")
+    return settings
 
 
 def _version(show: bool) -> None:
@@ -142,6 +162,7 @@ def features(
     threads: Threads = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,
+    spark_conf: SparkConf = None,
     profile: Annotated[bool, typer.Option("--profile", help="Print where the time went: "
                                                              "seconds per load step and "
                                                              "per signal stage.")] = False,
@@ -153,6 +174,7 @@ def features(
 
     if master is not None and engine != "spark":
         raise typer.BadParameter("--master needs --engine spark", param_hint="--master")
+    settings = spark_settings(spark_conf, engine)
     check_table_file(out_file)
     timings = StageProfile() if profile else None
     try:
@@ -160,7 +182,7 @@ def features(
             result = compute_features(data_dir, as_of, workdir=workdir,
                                       memory_limit=memory_limit, threads=threads,
                                       progress=update, engine=engine, master=master,
-                                      profile=timings)
+                                      spark_conf=settings, profile=timings)
     except AccountRiskError as error:
         _fail(error)
     write_table(result, out_file)
