@@ -20,6 +20,7 @@ import duckdb
 from accountrisk.scoring.evidence_tools import plural, rows, shorten_token, tables
 from accountrisk.scoring.models import Evidence, SharedToken
 
+from ..dialect import Dialect
 from ..registry import Family, FeatureSpec, StageContext, stage
 from .working_hours.hours import circular_hours_between
 
@@ -29,6 +30,11 @@ MIN_ACTIVITY_PER_PERIOD = 5  # actions needed on each side for a mean hour
 NEW_DEVICE_RATIO_CHANGE = 0.5
 HOUR_SHIFT_CHANGE_HOURS = 4  # beyond a DST hour and ordinary drift
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
+
+
+def _utc_angle(ts: str, d: Dialect) -> str:
+    """Angle in radians of the UTC time of day of ``ts`` on a 24-hour circle."""
+    return f"(CAST({d.hour_of_day(ts)} * 60 + minute({ts}) AS DOUBLE) * pi() / 720)"
 
 
 TAKEOVER_FEATURES = (
@@ -101,32 +107,18 @@ def takeover_changes(ctx: StageContext) -> str:
     else:
         columns.append("CAST(NULL AS INTEGER) AS new_payout")
     if ctx.has("activity"):
+        angle = _utc_angle("ts", d)
         recent = f"ts >= {window}"
-        # The angle depends on the minute of the day alone: count rows per (account,
-        # period, minute) first, then add count x sine. Each sine is rounded to 18 decimals
-        # as the row-by-row exact sum rounds it, and DECIMAL(19, 18) x DECIMAL(18, 0) stays
-        # within 38 digits on both engines, so the sums are the same bits.
-        parts.append(f"""activity_minutes AS (
-            SELECT account_id, CASE WHEN {recent} THEN 1 ELSE 0 END AS is_recent,
-                   {d.hour_of_day('ts')} * 60 + minute(ts) AS minute_of_day,
-                   count(*) AS n
-            FROM {ctx.table('activity')} GROUP BY 1, 2, 3)""")
-        count = "CAST(n AS DECIMAL(18, 0))"
-
-        def exact(trig: str, when: str) -> str:
-            angle = "(CAST(minute_of_day AS DOUBLE) * pi() / 720)"
-            term = f"CAST({trig}({angle}) AS DECIMAL(19, 18)) * {count}"
-            return f"CAST(sum(CASE WHEN {when} THEN {term} ELSE 0 END) AS DOUBLE)"
-
+        exact = Dialect.exact_sum
         parts.append(f"""hour_change AS (
             SELECT account_id,
-                   sum(CASE WHEN is_recent = 1 THEN n ELSE 0 END) AS recent_count,
-                   sum(CASE WHEN is_recent = 1 THEN 0 ELSE n END) AS earlier_count,
-                   {exact('sin', 'is_recent = 1')} AS recent_sin,
-                   {exact('cos', 'is_recent = 1')} AS recent_cos,
-                   {exact('sin', 'is_recent = 0')} AS earlier_sin,
-                   {exact('cos', 'is_recent = 0')} AS earlier_cos
-            FROM activity_minutes GROUP BY account_id)""")
+                   sum(CASE WHEN {recent} THEN 1 ELSE 0 END) AS recent_count,
+                   sum(CASE WHEN {recent} THEN 0 ELSE 1 END) AS earlier_count,
+                   {exact(f"CASE WHEN {recent} THEN sin({angle}) ELSE 0 END")} AS recent_sin,
+                   {exact(f"CASE WHEN {recent} THEN cos({angle}) ELSE 0 END")} AS recent_cos,
+                   {exact(f"CASE WHEN {recent} THEN 0 ELSE sin({angle}) END")} AS earlier_sin,
+                   {exact(f"CASE WHEN {recent} THEN 0 ELSE cos({angle}) END")} AS earlier_cos
+            FROM {ctx.table('activity')} GROUP BY account_id)""")
         joins.append("LEFT JOIN hour_change AS hc ON hc.account_id = g.account_id")
         shift = circular_hours_between("hc.recent_sin", "hc.recent_cos",
                                        "hc.earlier_sin", "hc.earlier_cos")
