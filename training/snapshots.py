@@ -124,7 +124,8 @@ class LeanSnapshots:
     def sample(self, snapshot: datetime, rng: np.random.Generator, size: int
                ) -> tuple[np.ndarray, float]:
         pool = self._pool_sql(snapshot)
-        count = int(self.engine.scalar(f"SELECT count(*) FROM ({pool}) AS p") or 0)
+        found_count = self.engine.scalar(f"SELECT count(*) FROM ({pool}) AS p")
+        count = int(found_count) if isinstance(found_count, int) else 0
         take = min(count, size)
         if take == 0:
             return np.array([], dtype=object), 0.0
