@@ -39,7 +39,8 @@ def _population(folder: Path, work: Path, as_of: str):
     """Feature rows of the accounts to judge, their truth, rings and look-alike groups."""
     from accountrisk.features.pipeline import build_features, parse_as_of
     from accountrisk.features.workspace import ensure_loaded, open_database
-    from accountrisk.training.dataset import active_accounts, latest_decisions
+    from accountrisk.training.dataset import latest_decisions
+    from accountrisk.training.snapshots import active_accounts
 
     moment = parse_as_of(as_of)
     with open_database(work) as engine:

@@ -46,9 +46,10 @@ def parse_as_of(text: str | datetime) -> datetime:
 @dataclass
 class RowCache:
     """Per-row derivations of the loaded tables that do not depend on T (normalized texts
-    and their shingles), kept on the engine between feature passes of one caller, so that
-    the snapshots of a training set compute them once. Only for a caller that does not
-    reload the data meanwhile; :meth:`drop` removes them."""
+    and their shingles, rows converted to claimed-local hours), kept on the engine between
+    feature passes of one caller, so that the snapshots of a training set compute them
+    once. Only for a caller that does not reload the data meanwhile; :meth:`drop` removes
+    them."""
 
     engine: Engine
     names: list[str] = field(default_factory=list)

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
-from .snapshots import LeanSnapshots, ReferenceSnapshots, active_sql, rows_of
+from .snapshots import LeanSnapshots, ReferenceSnapshots, rows_of
 
 Say = Callable[[str], None]
 
@@ -81,13 +81,6 @@ def latest_decisions(engine: Engine, as_of: datetime) -> dict[str, np.ndarray]:
             "label": table.column("label").to_numpy(),
             "decided_at": _datetimes(table.column("decided_at")),
             "created_at": _datetimes(table.column("created_at"))}
-
-
-def active_accounts(engine: Engine, as_of: datetime, active_days: int) -> set[str]:
-    """Accounts with a session or work action in the ``active_days`` before T, not already
-    confirmed fraudulent before T; every account created before T if neither table exists."""
-    found = engine.arrow(active_sql(engine, as_of, active_days))
-    return set(found.column("account_id").to_pylist())
 
 
 def _datetimes(values: pa.ChunkedArray) -> np.ndarray:

@@ -24,9 +24,9 @@ from ..features.engines import open_engine
 from ..features.pipeline import build_features, parse_as_of
 from ..features.workspace import DEFAULT_WORKDIR
 from . import drift
-from .dataset import active_accounts
 from .matrix import column
 from .review.store import LABEL_OF, open_store
+from .snapshots import active_accounts
 
 DEFAULT_PSI_THRESHOLD = 0.25
 DEFAULT_TOP_FEATURES = 10

@@ -51,6 +51,12 @@ def active_sql(engine: Engine, as_of: datetime, active_days: int) -> str:
             f"WHERE account_id NOT IN ({confirmed})")
 
 
+def active_accounts(engine: Engine, as_of: datetime, active_days: int) -> set[str]:
+    """The accounts of :func:`active_sql`, as a set."""
+    found = engine.arrow(active_sql(engine, as_of, active_days))
+    return set(found.column("account_id").to_pylist())
+
+
 def rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
     """The rows of ``table`` for ``accounts``, in that order."""
     position = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
@@ -71,18 +77,14 @@ class ReferenceSnapshots:
 
     def final(self, moment: datetime) -> pa.Table:
         table = build_features(self.engine, moment)
-        active = {r for r in self.engine.arrow(active_sql(self.engine, moment,
-                                                          self.active_days))
-                  .column("account_id").to_pylist()}
+        active = active_accounts(self.engine, moment, self.active_days)
         return rows_of(table, np.array([a for a in _ids(table) if a in active], dtype=object))
 
     def sample(self, snapshot: datetime, rng: np.random.Generator, size: int
                ) -> tuple[np.ndarray, float]:
         self.table = build_features(self.engine, snapshot)
         ids = _ids(self.table)
-        active = {r for r in self.engine.arrow(active_sql(self.engine, snapshot,
-                                                          self.active_days))
-                  .column("account_id").to_pylist()}
+        active = active_accounts(self.engine, snapshot, self.active_days)
         pool = np.flatnonzero([a in active and a not in self.decided for a in ids])
         take = min(len(pool), size)
         if take == 0:
