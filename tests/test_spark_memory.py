@@ -121,3 +121,19 @@ def test_spark_conf_needs_the_spark_engine(tmp_path, command):
     assert result.exit_code != 0
     assert "--spark-conf needs --engine spark" in result.output
 
+
+
+@pytest.mark.spark
+def test_a_registered_plan_lets_go_of_its_jvm_side(spark_engine):
+    # The Java object of a plan stays alive (and, in the JVM, its broadcast tables) while
+    # Python holds it; py4j puts it in a reference cycle, so only a cyclic collection frees
+    # it. The next table's registration must collect it.
+    import weakref
+
+    frame = spark_engine.sql("SELECT id AS x FROM range(10)")
+    java_side = weakref.ref(frame._jdf)
+    spark_engine.register("plan_released_a", frame)
+    del frame
+    spark_engine.register("plan_released_b", spark_engine.sql("SELECT 2 AS x"))
+    assert java_side() is None
+    spark_engine.drop(["plan_released_a", "plan_released_b"])
