@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 from accountrisk.features.errors import BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
 from accountrisk.scoring._feature_rows import (
+    FewRows,
     category_codes,
     check_feature_rows,
-    few_rows_matrix,
-    few_rows_values,
+    few_rows,
 )
 from accountrisk.scoring._registry import load_registered
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
@@ -80,7 +80,7 @@ class RiskScorer:
                               if b.get("raw_threshold") is not None), key=lambda b: b["share"])
         self._expected: float | None = None
         self._prior = bundle.prior
-        self._codes: dict[str, dict[str, float]] | None = None  # category -> code, built once
+        self._codes = category_codes(self.categories)  # category -> code
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
@@ -144,17 +144,15 @@ class RiskScorer:
             code[raw >= self._bands[k]["raw_threshold"]] = k
         return code
 
-    def _matrix(self, data: pa.Table, few: list[dict[str, Any]] | None = None) -> np.ndarray:
+    def _matrix(self, data: pa.Table, few: FewRows | None = None) -> np.ndarray:
         """The model's matrix (as :func:`feature_matrix`), with category codes looked up in
-        Arrow instead of per value in Python (a few rows: through Python values at once)."""
+        Arrow instead of per value in Python (a few rows: made at once by :func:`few_rows`)."""
+        if few is not None:
+            return few.matrix
         kinds = dict(zip(data.schema.names, data.schema.types))
         if any(f not in kinds or pa.types.is_string(kinds[f]) != (f in self.categories)
                for f in self.features):
             return feature_matrix(data, self.features, self.categories)  # raises or handles
-        if few is not None:
-            if self._codes is None:
-                self._codes = category_codes(self.categories)
-            return few_rows_matrix(few, self.features, self._codes)
         out = np.empty((data.num_rows, len(self.features)), dtype=np.float64)
         for j, name in enumerate(self.features):
             values = data.column(name)
@@ -235,7 +233,7 @@ class RiskScorer:
         sentences (a mapping, or a function of the explained account ids returning one)."""
         data = _to_arrow(table)
         moment = parse_as_of(as_of)
-        few = few_rows_values(data, self.features)
+        few = few_rows(data, self.features, self._codes) if self.kind == "model" else None
         check_feature_rows(data, self.features, few)
         n = data.num_rows
         id_column = data.column("account_id").cast(pa.string())
@@ -296,7 +294,8 @@ class RiskScorer:
                  ids: list[str], raw: np.ndarray, score: np.ndarray, band: list[str],
                  moment: datetime, contrib: np.ndarray | None,
                  contexts: Any) -> dict[str, AccountScore]:
-        present = [c for c in CONTEXT_COLUMNS if c in data.column_names]
+        names = set(data.column_names)
+        present = [c for c in CONTEXT_COLUMNS if c in names]
         sub = data if len(chosen) == data.num_rows else data.take(pa.array(chosen, pa.int64()))
         ctx_cols = {c: sub.column(c).to_pylist() for c in present}
         originals = {f: column(sub, f) for f in self.categories}

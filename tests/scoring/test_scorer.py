@@ -111,6 +111,46 @@ def test_fast_matrix_equals_the_training_matrix(trained, features):
     assert np.array_equal(ours, theirs, equal_nan=True)
 
 
+def test_a_handful_of_rows_scores_as_in_a_large_batch(trained, features):
+    # Up to FEW_ROWS rows take a shortcut (one conversion of every numeric column); it must
+    # give the full path's matrix, scores and reasons, with NULLs, an integer column and
+    # an unknown category among the rows, and reject a NaN the same way.
+    from accountrisk.scoring._feature_rows import FEW_ROWS
+
+    scorer = RiskScorer.load(trained[1])
+    numeric = [f for f in scorer.features if f not in scorer.categories]
+    category = next(iter(scorer.categories))
+    rows = features.slice(0, FEW_ROWS + 20)
+    nulls = rows.column(numeric[0]).to_pylist()
+    nulls[1] = nulls[3] = None
+    rows = rows.set_column(rows.column_names.index(numeric[0]), numeric[0],
+                           pa.array(nulls, pa.float64()))
+    flags = rows.column(numeric[1]).cast(pa.float64()).fill_null(0).to_numpy()
+    rows = rows.set_column(rows.column_names.index(numeric[1]), numeric[1],
+                           pa.array(np.round(flags).astype(np.int64)))
+    texts = rows.column(category).to_pylist()
+    texts[2] = "never seen in training"
+    rows = rows.set_column(rows.column_names.index(category), category,
+                           pa.array(texts, pa.string()))
+    few = rows.slice(0, 10)
+    assert np.array_equal(scorer._matrix(few, scorer_module.few_rows(few, scorer.features,
+                                                                       scorer._codes)),
+                          scorer_module.feature_matrix(few, scorer.features,
+                                                       scorer.categories), equal_nan=True)
+    alone = scorer.score_features(few, as_of=AS_OF)
+    among = scorer.score_features(rows, as_of=AS_OF)
+    assert alone.frame.equals(among.frame.slice(0, 10))
+    for account in few.column("account_id").to_pylist():
+        assert alone.explained[account] == among.explained[account]
+    values = few.column(numeric[2]).cast(pa.float64()).to_pylist()
+    values[4] = float("inf")
+    bad = few.set_column(few.column_names.index(numeric[2]), numeric[2],
+                         pa.array(values, pa.float64()))
+    with pytest.raises(ContractError, match=f"column {numeric[2]}: 1 values are not a "
+                                            "finite number .* in rows 4"):
+        scorer.score_features(bad, as_of=AS_OF)
+
+
 def test_missing_feature_column_is_an_error(trained, features):
     scorer = RiskScorer.load(trained[1])
     with pytest.raises(AccountRiskError, match="lack"):
