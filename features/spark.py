@@ -15,6 +15,7 @@ import gc
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC
@@ -54,6 +55,7 @@ def _pyspark_sql():
 
 
 LOCAL_DRIVER_MEMORY = "4g"
+PLAN_COLLECT_SECONDS = 2.0  # see SparkEngine.register
 # Adaptive execution: shuffle partitions merged to their data's size, skewed join
 # partitions split, and joins turned into broadcasts when a side proves small at run time.
 # The broadcast threshold stays Spark's 10 MB: with 64 MB a 100k-account pass ran out of
@@ -119,7 +121,7 @@ def _local_cores(master: str) -> int:
 
 class SparkEngine:
     """The pipeline's engine on Spark: tables are temporary views over local checkpoints
-    (memory, spilling to disk), views stay plans; see :meth:`register`."""
+    (on local disk), views stay plans; see :meth:`register`."""
 
     dialect: Dialect = SPARK
 
@@ -138,6 +140,7 @@ class SparkEngine:
         self.memory = self.spark.sparkContext.getConf().get(_memory_setting(self.master),
                                                             self.memory)
         self._frames: dict[str, DataFrame] = {}
+        self._collected_at = time.monotonic()
 
     def explained(self) -> AbstractContextManager[None]:
         """A block in which the JVM running out of memory raises
@@ -203,8 +206,12 @@ class SparkEngine:
         # collection, which a pipeline allocating little runs rarely. Until then the JVM
         # keeps the plans' broadcast tables: a 100k-account pass grew the driver's live
         # heap past 2 GB and died building the next broadcast (default 4g); collecting
-        # here keeps it near 200 MB.
-        gc.collect()
+        # here keeps it near 200 MB. At most every PLAN_COLLECT_SECONDS: a full collection
+        # in a process holding millions of objects takes ~0.1 s, more than a small step.
+        now = time.monotonic()
+        if now - self._collected_at >= PLAN_COLLECT_SECONDS:
+            gc.collect()
+            self._collected_at = time.monotonic()
 
     def create_view(self, name: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(name)

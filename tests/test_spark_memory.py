@@ -124,12 +124,15 @@ def test_spark_conf_needs_the_spark_engine(tmp_path, command):
 
 
 @pytest.mark.spark
-def test_a_registered_plan_lets_go_of_its_jvm_side(spark_engine):
+def test_a_registered_plan_lets_go_of_its_jvm_side(spark_engine, monkeypatch):
     # The Java object of a plan stays alive (and, in the JVM, its broadcast tables) while
     # Python holds it; py4j puts it in a reference cycle, so only a cyclic collection frees
-    # it. The next table's registration must collect it.
+    # it. The next table's registration must collect it (once the interval has passed).
     import weakref
 
+    from accountrisk.features import spark as spark_module
+
+    monkeypatch.setattr(spark_module, "PLAN_COLLECT_SECONDS", 0.0)
     frame = spark_engine.sql("SELECT id AS x FROM range(10)")
     java_side = weakref.ref(frame._jdf)
     spark_engine.register("plan_released_a", frame)
