@@ -121,7 +121,12 @@ def few_rows(data: pa.Table, features: Sequence[str],
             return None
         if name not in codes:
             column = data.column(name)
-            chunks.extend((column if kind == _FLOAT64 else column.cast(_FLOAT64)).chunks)
+            if kind != _FLOAT64:
+                try:
+                    column = column.cast(_FLOAT64)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    return None  # e.g. large_string: the full path says what is wrong
+            chunks.extend(column.chunks)
             numeric.append(j)
     n = data.num_rows
     matrix = np.empty((n, len(features)), dtype=np.float64)
