@@ -42,10 +42,11 @@ def check_feature_rows(data: pa.Table, features: Sequence[str],
             problems.append(f"account_id is NULL in {len(missing):,} rows (rows "
                             f"{_rows(missing)}): every row needs its account's id")
     kinds = dict(zip(data.schema.names, data.schema.types))
-    suspect = few.has_non_finite if few is not None else True
     numeric = [name for name in features  # the matrix builder reports missing features
-               if name in kinds and _is_numeric(kinds[name])] if suspect else []
-    for name in numeric if few is not None or _any_non_finite(data, numeric) else ():
+               if name in kinds and _is_numeric(kinds[name])]
+    # The quick look (``few`` made it already) before the per-column search naming rows.
+    suspect = few.has_non_finite if few is not None else _any_non_finite(data, numeric)
+    for name in numeric if suspect else ():
         column = data.column(name)
         values = column.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         bad = np.flatnonzero(~np.isfinite(values))
