@@ -14,7 +14,7 @@ every use of a DuckDB connection goes through one lock per scorer.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,8 @@ import pyarrow.compute as pc
 
 from accountrisk.features.errors import BundleError, ModelLoadError, UsageError
 from accountrisk.features.pipeline import parse_as_of
-from accountrisk.scoring._feature_rows import (
-    FewRows,
-    category_codes,
-    check_feature_rows,
-    few_rows,
-)
+from accountrisk.scoring._feature_rows import FewRows, category_codes, check_feature_rows
+from accountrisk.scoring._records import feature_rows, to_arrow
 from accountrisk.scoring._registry import load_registered
 from accountrisk.scoring.batch import ScoreBatch, reason_text, reasons_text, with_evidence
 from accountrisk.scoring.models import AccountScore, Reason
@@ -49,17 +45,6 @@ MAX_LOWERS = 2
 # trees, and under load its tail latency reaches tens of milliseconds.
 SMALL_BATCH = 2_000
 Explain = bool | int | str | None
-
-
-def _to_arrow(table: Any) -> pa.Table:
-    """Arrow, Polars or pandas feature rows as an Arrow table (mappings pass as columns)."""
-    if isinstance(table, pa.Table):
-        return table
-    if hasattr(table, "to_arrow"):  # polars
-        return table.to_arrow()
-    if isinstance(table, Mapping):
-        return pa.table(dict(table))
-    return pa.Table.from_pandas(table, preserve_index=False)
 
 
 class RiskScorer:
@@ -222,8 +207,9 @@ class RiskScorer:
     def score_features(self, table: Any, *, as_of: str | datetime, explain: Explain = True,
                        explain_accounts: Iterable[str] | None = None,
                        contexts: Any = None) -> ScoreBatch:
-        """Score precomputed feature rows (Arrow, Polars or pandas; ``account_id`` plus the
-        model's features in any order; NULL for an unknown value, never NaN or infinity:
+        """Score precomputed feature rows (Arrow, Polars, pandas, or records: a list of
+        mappings, one per account, as JSON rows arrive; ``account_id`` plus the model's
+        features in any order; NULL (None) for an unknown value, never NaN or infinity:
         such rows, or a missing ``account_id``, are a :class:`ContractError` naming the
         columns and rows). Which rows get reasons: ``explain`` True (all),
         False, a band name such as "elevated" (rows in that band or a narrower one),
@@ -231,9 +217,9 @@ class RiskScorer:
         ``explain_accounts``. An unknown band is a :class:`UsageError` listing the bands.
         ``contexts``: optional claimed_timezone / claimed_country per account for the
         sentences (a mapping, or a function of the explained account ids returning one)."""
-        data = _to_arrow(table)
         moment = parse_as_of(as_of)
-        few = few_rows(data, self.features, self._codes) if self.kind == "model" else None
+        data, few = feature_rows(table, self.features, self.categories,
+                                 self._codes if self.kind == "model" else None)
         check_feature_rows(data, self.features, few)
         n = data.num_rows
         id_column = data.column("account_id").cast(pa.string())
@@ -353,7 +339,7 @@ class RiskScorer:
 
         moment = parse_as_of(as_of)
         with self._lock:
-            table = _to_arrow(features if features is not None else
+            table = to_arrow(features if features is not None else
                               build_features_for_evidence(engine, moment))
             if account_ids is not None:
                 wanted = pa.array(list(dict.fromkeys(map(str, account_ids))), pa.string())

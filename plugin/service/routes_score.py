@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from .arrow_io import check_unique_ids, read_stream, rows_table, write_stream
+from .arrow_io import check_unique_ids, read_stream, write_stream
 from .data import as_of_moment
 from .errors import BadRequest, ServiceError, validation_message
 from .models import ARROW_STREAM, ErrorBody, ModelInfo, ScoreRequest, ScoreResponse
@@ -58,11 +58,11 @@ def _parse_json(body: bytes) -> ScoreRequest:
                          '"<feature>": <number or null>, ...}]}') from None
 
 
-def _score(service: Service, scorer: Any, table: pa.Table, as_of: str, explain: Any,
-           arrow_out: bool) -> Response:
+def _score(service: Service, scorer: Any, rows: pa.Table | list[dict[str, Any]], as_of: str,
+           explain: Any, arrow_out: bool) -> Response:
     moment = as_of_moment(as_of, None)
-    check_unique_ids(table)
-    batch = scorer.score_features(table, as_of=moment, explain=explain)
+    check_unique_ids(rows)
+    batch = scorer.score_features(rows, as_of=moment, explain=explain)
     service.metrics.count_bands(batch.frame.column("band"))
     if arrow_out:
         content = write_stream(batch.frame, {
@@ -96,7 +96,7 @@ async def score(request: Request) -> Response:
     media = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
     arrow_out = ARROW_STREAM in request.headers.get("accept", "")
     if media == ARROW_STREAM:
-        table = read_stream(body)
+        rows: pa.Table | list[dict[str, Any]] = read_stream(body)
         as_of = request.query_params.get("as_of", "")
         explain: Any = _explain_flag(request.query_params.get("explain"))
     elif media in (JSON, ""):
@@ -104,14 +104,14 @@ async def score(request: Request) -> Response:
         if not parsed.rows:
             return Response(ScoreResponse(model_version=scorer.model_version,
                                           scores=[]).model_dump_json(), media_type=JSON)
-        table = rows_table(parsed.rows, scorer.features, scorer.categories)
+        rows = parsed.rows  # records: the scorer checks and converts them
         as_of, explain = parsed.as_of, parsed.explain
     else:
         raise UnsupportedBody(f"the request body is {media}",
                               f"send {JSON} or {ARROW_STREAM} (with the Content-Type header)")
-    if table.num_rows <= INLINE_ROWS:
-        return _score(service, scorer, table, as_of, explain, arrow_out)
-    return await run_in_threadpool(_score, service, scorer, table, as_of, explain, arrow_out)
+    if len(rows) <= INLINE_ROWS:
+        return _score(service, scorer, rows, as_of, explain, arrow_out)
+    return await run_in_threadpool(_score, service, scorer, rows, as_of, explain, arrow_out)
 
 
 @router.get("/v1/model", response_model=ModelInfo, responses=_ERRORS)

@@ -22,28 +22,8 @@ from accountrisk.features.errors import (
 from accountrisk.scoring import scorer as scorer_module
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
-from accountrisk.training.api import train
 from accountrisk.training.model import contributions
-from tests.training.market import AS_OF, small_market, write_folder
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A small marketplace, its model directory and work directory (trained once)."""
-    root = tmp_path_factory.mktemp("scorer")
-    data = write_folder(small_market(seed=0, accounts=300), root / "data")
-    result = train(data, AS_OF, model_dir=root / "model", workdir=root / "work",
-                   register=False, plots=False, snapshot_days=60)
-    assert result.kind == "model"
-    return data, root / "model", root / "work"
-
-
-@pytest.fixture(scope="module")
-def features(trained):
-    from accountrisk.features.api import compute_features
-
-    data, _, work = trained
-    return compute_features(data, AS_OF, workdir=work)
+from tests.training.market import AS_OF
 
 
 def test_load_directory_and_score_features(trained, features):
@@ -115,7 +95,7 @@ def test_a_handful_of_rows_scores_as_in_a_large_batch(trained, features):
     # Up to FEW_ROWS rows take a shortcut (one conversion of every numeric column); it must
     # give the full path's matrix, scores and reasons, with NULLs, an integer column and
     # an unknown category among the rows, and reject a NaN the same way.
-    from accountrisk.scoring._feature_rows import FEW_ROWS
+    from accountrisk.scoring._feature_rows import FEW_ROWS, few_rows
 
     scorer = RiskScorer.load(trained[1])
     numeric = [f for f in scorer.features if f not in scorer.categories]
@@ -133,8 +113,7 @@ def test_a_handful_of_rows_scores_as_in_a_large_batch(trained, features):
     rows = rows.set_column(rows.column_names.index(category), category,
                            pa.array(texts, pa.string()))
     few = rows.slice(0, 10)
-    assert np.array_equal(scorer._matrix(few, scorer_module.few_rows(few, scorer.features,
-                                                                       scorer._codes)),
+    assert np.array_equal(scorer._matrix(few, few_rows(few, scorer.features, scorer._codes)),
                           scorer_module.feature_matrix(few, scorer.features,
                                                        scorer.categories), equal_nan=True)
     alone = scorer.score_features(few, as_of=AS_OF)
