@@ -33,8 +33,10 @@ _BEARER = HTTPBearer(auto_error=False, description="the service's API key "
                                                    "(ACCOUNTRISK_API_KEY or --api-key-file)")
 
 
-def _require_key(request: Request, credentials: Annotated[
+async def _require_key(request: Request, credentials: Annotated[
         HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
+    # async: a plain function would be run on a worker thread, a hop that cost more than
+    # scoring one account
     request.app.state.service.keys.check(credentials)
 
 
