@@ -2,10 +2,11 @@
 
 Parquet files and dataset folders (Hive partitions included) are read by Spark itself:
 local paths as they are, S3 objects as ``s3a://bucket/key`` with the endpoint and
-credentials of the same AWS variables (Hadoop's S3A connector; its ``hadoop-aws`` jar must
-be on Spark's classpath, see :data:`S3A_HELP`). Rows are numbered as the DuckDB load numbers
-them: across a dataset's files in path order. PostgreSQL tables are read through ADBC on
-the driver, in Arrow batches, and handed to Spark from there (no JDBC driver jar needed).
+credentials of the same AWS variables when Hadoop's S3A connector (the ``hadoop-aws`` jar)
+is on Spark's classpath, else by the executors through pyarrow (:mod:`.spark_objects`).
+Rows are numbered as the DuckDB load numbers them: across a dataset's files in path order.
+PostgreSQL tables are read through ADBC on the driver, in Arrow batches, and handed to
+Spark from there (no JDBC driver jar needed).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..errors import FeatureError
 from .base import FoundTable
 from .s3 import S3Settings
 from .uri import SourceURI
@@ -25,10 +25,6 @@ if TYPE_CHECKING:  # pyspark is an optional extra
 
     from ..spark import SparkEngine
 
-S3A_HELP = ("Spark reads s3:// sources through Hadoop's S3A connector, which is not on this "
-            "Spark's classpath: start Spark with spark.jars.packages="
-            "org.apache.hadoop:hadoop-aws:{version} (it downloads the jar and its AWS SDK "
-            "from Maven Central), or give the jars with spark.jars / --jars")
 _INFER = "spark.sql.sources.partitionColumnTypeInference.enabled"
 
 
@@ -43,24 +39,25 @@ def spark_frame(engine: SparkEngine, uri: SourceURI, table: FoundTable) -> DataF
         # database arrives as Arrow batches on the driver.
         return _arrow_frame(engine, table.read().read_all())
     if uri.scheme == "s3":
+        from .spark_objects import has_s3a, objects_frame
+
+        if not has_s3a(engine):
+            return _numbered(objects_frame(engine, table))
         configure_s3a(engine)
     paths = [spark_path(uri, f) for f in table.files]
     reader = engine.spark.read
     if table.base_dir is not None:
         reader = reader.option("basePath", spark_path(uri, table.base_dir))
     with _partition_values_as_text(engine):
-        try:
-            frame = reader.parquet(*paths)
-        except Exception as error:
-            if uri.scheme == "s3" and "s3a" in str(error).lower() and (
-                    "classnotfound" in str(error).lower().replace(" ", "")
-                    or "no filesystem for scheme" in str(error).lower()):
-                raise FeatureError(S3A_HELP.format(version=hadoop_version(engine))) from None
-            raise
+        frame = reader.parquet(*paths)
     if len(paths) == 1:
         return frame.selectExpr("*", "_metadata.row_index AS file_row_number")
-    located = frame.selectExpr("*", "_metadata.file_path AS _file",
-                               "_metadata.row_index AS _file_row")
+    return _numbered(frame.selectExpr("*", "_metadata.file_path AS _file",
+                                      "_metadata.row_index AS _file_row"))
+
+
+def _numbered(located: DataFrame) -> DataFrame:
+    """Rows numbered across files in path order (``_file``, then ``_file_row``)."""
     numbered = located.selectExpr(
         "*", "row_number() OVER (ORDER BY _file, _file_row) - 1 AS file_row_number")
     return numbered.drop("_file", "_file_row")
@@ -98,12 +95,3 @@ def configure_s3a(engine: SparkEngine) -> None:
             conf.set("fs.s3a.session.token", s.session_token)
     if s.region:
         conf.set("fs.s3a.endpoint.region", s.region)
-
-
-def hadoop_version(engine: SparkEngine) -> str:
-    """The Hadoop version Spark runs on (the hadoop-aws jar must match it)."""
-    jvm: Any = engine.spark.sparkContext._jvm
-    try:
-        return str(jvm.org.apache.hadoop.util.VersionInfo.getVersion())
-    except Exception:  # noqa: BLE001 (a remote or Connect session has no JVM handle)
-        return "<Spark's Hadoop version>"

@@ -1,6 +1,6 @@
-"""Spark reads the same sources: partitioned dataset folders (by Spark itself) and
-PostgreSQL (through ADBC on the driver) give DuckDB's report and features; S3 needs Hadoop's
-S3A jar, which this Spark does not ship, and the error says which one to supply."""
+"""Spark reads the same sources: partitioned dataset folders (by Spark itself), S3 (by the
+executors through pyarrow, as this Spark has no S3A connector) and PostgreSQL (through ADBC
+on the driver) give DuckDB's report and features."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import datetime
 import pytest
 
 from accountrisk.features.engine import DuckDBEngine
-from accountrisk.features.errors import FeatureError
 from accountrisk.features.load import load_folder
 from accountrisk.features.pipeline import build_features
 from tests.sources.market import AS_OF, report_keys, write_local, write_partitioned
@@ -57,11 +56,25 @@ def test_postgres_on_spark_equals_duckdb(market, spark_engine):
     assert mismatches(want, got) == []
 
 
-def test_s3_on_spark_names_the_jar_to_supply(market, spark_engine):
-    from accountrisk.features.spark import load_folder_spark
+def test_s3_on_spark_is_read_by_the_executors_and_equals_duckdb(market, spark_engine):
+    # pyspark ships without Hadoop's S3A connector: the objects are read through pyarrow in
+    # Spark's Python workers (a Python data source), not on the driver.
+    from accountrisk.features.sources.spark_objects import has_s3a
 
-    with pytest.raises(FeatureError) as caught:
-        load_folder_spark(market["s3"], spark_engine)
-    message = str(caught.value)
-    assert "spark.jars.packages=org.apache.hadoop:hadoop-aws:" in message
-    assert "<Spark's Hadoop version>" not in message  # the real version is named
+    assert not has_s3a(spark_engine), "this test is about a Spark without hadoop-aws"
+    want_report, want = on_duckdb(market["local"])
+    got_report, got = on_spark(market["s3"], spark_engine)
+    assert report_keys(got_report) == report_keys(want_report)
+    assert got_report.quarantined == want_report.quarantined
+    assert got_report.loaded_rows == want_report.loaded_rows
+    assert mismatches(want, got) == []
+
+
+def test_hive_partition_values_are_read_from_object_paths():
+    from accountrisk.features.sources.spark_objects import partition_values
+
+    assert partition_values("b/m/sessions/dt=2026-10-01/kind=a%2Fb/part-0.parquet",
+                            "b/m/sessions") == {"dt": "2026-10-01", "kind": "a/b"}
+    assert partition_values("b/m/sessions/dt=__HIVE_DEFAULT_PARTITION__/p.parquet",
+                            "b/m/sessions/") == {"dt": None}
+    assert partition_values("b/m/sessions.parquet", None) == {}
