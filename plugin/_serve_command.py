@@ -77,6 +77,10 @@ def serve(
                                  "the watch off.")] = 30.0,
     threads: Annotated[int, typer.Option(
         "--threads", help="LightGBM threads for large batches.")] = 2,
+    workers: Annotated[int, typer.Option(
+        "--workers", help="Processes answering on the port: up to one per core serves more "
+                          "clients at once; above 1, without --data (POST /v1/score and the "
+                          "model).")] = 1,
     memory_limit: MemoryLimit = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")
                          ] = "info",
@@ -89,7 +93,9 @@ def serve(
     try:
         _check_installed()
         from .service.auth import resolve_key
+        from .service.workers import check_workers
 
+        check_workers(workers, data)
         key = resolve_key(api_key_file, no_auth=no_auth)
     except AccountRiskError as error:
         _fail(error)
@@ -111,6 +117,17 @@ def serve(
     except AccountRiskError as error:
         _fail(error)
     _say(f"serving model {service.scorer.model_version} on http://{host}:{port} "
-         f"(API key {'required' if key else 'NOT required'}; docs at /docs)")
+         f"(API key {'required' if key else 'NOT required'}; docs at /docs"
+         + (f"; {workers} worker processes" if workers > 1 else "") + ")")
+    if workers > 1:
+        from .service.workers import WorkerSettings, run_workers
+
+        service.close()  # it verified the model; each worker loads its own
+        run_workers(WorkerSettings(model=model, api_key_file=str(api_key_file.resolve())
+                                   if api_key_file else None, no_auth=no_auth,
+                                   reload_seconds=reload_seconds, threads=threads,
+                                   memory_limit=memory_limit),
+                    workers, host=host, port=port, log_level=log_level)
+        return
     uvicorn.run(create_app(config, service=service), host=host, port=port,
                 log_level=log_level, server_header=False)

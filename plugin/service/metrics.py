@@ -3,10 +3,17 @@
 Each application has its own registry (two services in one process, as in tests, do not
 share counters). Requests are counted by route template (``/v1/accounts/{account_id}``),
 never by the raw path, so account ids do not become label values.
+
+Several worker processes (``serve --workers N``) share prometheus_client's multiprocess
+mode: ``PROMETHEUS_MULTIPROC_DIR`` is set before the workers start, each writes its values
+there, and ``/metrics``, whichever worker answers it, sums the counters and histograms of
+all of them; the gauges read the largest worker's value (the model is 1 on every worker
+serving it; a failed reload is 1 while any worker's latest reload failed).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -22,6 +29,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 LATENCY_BUCKETS_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                            5.0, 10.0, 30.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ServiceMetrics:
@@ -40,19 +48,25 @@ class ServiceMetrics:
         self.scores = Counter("accountrisk_scores", "Accounts scored, by review band "
                                                     "('none': below every band)",
                               ["band"], registry=self.registry)
-        self.model = Gauge("accountrisk_model_info", "The model serving now (value 1)",
+        self.model = Gauge("accountrisk_model_info", "The model serving now (value 1; 0 "
+                                                     "for a model replaced since)",
                            ["model_version", "model_kind", "feature_set_version"],
-                           registry=self.registry)
+                           registry=self.registry, multiprocess_mode="max")
+        self._model_labels: tuple[str, str, str] | None = None
         self.reloads = Counter("accountrisk_model_reloads", "Champion reloads by outcome",
                                ["outcome"], registry=self.registry)
         self.reload_failed = Gauge("accountrisk_model_reload_failed",
                                    "1 while the latest reload or alias check failed",
-                                   registry=self.registry)
+                                   registry=self.registry, multiprocess_mode="max")
 
     def set_model(self, version: str, kind: str, feature_set_version: str) -> None:
-        """Label the serving model (the previous one's series is removed)."""
+        """Label the serving model (the previous one's series goes to 0, then is removed;
+        the 0 is what other workers' /metrics read from the shared values)."""
+        if self._model_labels is not None:
+            self.model.labels(*self._model_labels).set(0)
         self.model.clear()
-        self.model.labels(version, kind, feature_set_version).set(1)
+        self._model_labels = (version, kind, feature_set_version)
+        self.model.labels(*self._model_labels).set(1)
 
     def count_bands(self, bands: pa.ChunkedArray | pa.Array) -> None:
         """Count scored accounts by their band column."""
@@ -62,10 +76,15 @@ class ServiceMetrics:
             self.scores.labels(entry["values"] or "none").inc(entry["counts"])
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of every metric."""
-        from prometheus_client import generate_latest
+        """The Prometheus text exposition of every metric (of every worker, when several
+        share ``PROMETHEUS_MULTIPROC_DIR``)."""
+        from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
-        return generate_latest(self.registry)
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)
+        return generate_latest(combined)
 
 
 class MetricsMiddleware:

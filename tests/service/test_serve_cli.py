@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -76,6 +77,72 @@ def test_serve_over_the_real_command(cli, trained, tmp_path):
         process.terminate()
         process.wait(timeout=30)
     assert "cli-key-3b1f7c" not in log.read_text()
+
+
+def _wait_ready(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
+def test_several_workers_answer_on_one_port_and_count_together(cli, trained, tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [cli, "serve", "--model", str(trained["model"]), "--port", str(port),
+             "--workers", "2", "--reload-seconds", "0"], stdout=out,
+            stderr=subprocess.STDOUT, cwd=tmp_path,
+            env=_env(ACCOUNTRISK_API_KEY="workers-key-9d2e",
+                     PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)))
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": "Bearer workers-key-9d2e"}
+    rows = trained["features"].slice(0, 3)
+    expected = RiskScorer.load(trained["model"]).score_features(rows, as_of=T).scores
+    try:
+        _wait_ready(process, url, log)
+        deadline = time.monotonic() + WAIT_S  # both workers up: each labels its model
+        while len(list(metrics_dir.glob("gauge_max_*.db"))) < 2:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+
+        def score(_: int) -> list[AccountScore]:
+            answer = httpx.post(url + "/v1/score", json={"as_of": T, "rows": rows.to_pylist()},
+                                headers=headers, timeout=60)
+            assert answer.status_code == 200, answer.text
+            return [AccountScore.model_validate(s) for s in answer.json()["scores"]]
+
+        with ThreadPoolExecutor(8) as pool:
+            assert all(got == expected for got in pool.map(score, range(40)))
+        exposition = httpx.get(url + "/metrics", headers=headers, timeout=30).text
+        answered = sum(float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines()
+                       if line.startswith("accountrisk_http_requests_total{")
+                       and 'route="/v1/score"' in line)
+        assert answered == 40, exposition  # every worker's requests, whichever answers
+        scored = {p.name.split("_")[-1] for p in metrics_dir.glob("counter_*.db")}
+        assert len(scored) == 2, "both workers should have answered some of 40 requests"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "workers-key-9d2e" not in log.read_text()
+
+
+def test_several_workers_refuse_contract_data(cli, trained):
+    done = subprocess.run([cli, "serve", "--no-auth", "--workers", "2", "--model",
+                           str(trained["model"]), "--data", str(trained["data"])],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    output = " ".join((done.stdout + done.stderr).split())  # the console wraps lines
+    assert done.returncode == 1
+    assert "--workers 2 with --data" in output and "one DuckDB work directory" in output
+    assert "Traceback" not in output
 
 
 def test_serve_refuses_to_start_without_a_key(cli, trained):
