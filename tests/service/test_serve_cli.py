@@ -33,6 +33,18 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def _wait_ready(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def cli():
     if not CLI.exists():
@@ -53,15 +65,7 @@ def test_serve_over_the_real_command(cli, trained, tmp_path):
             stdout=out, stderr=subprocess.STDOUT, env=_env(), cwd=tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + WAIT_S
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        _wait_ready(process, url, log)
         headers = {"Authorization": "Bearer cli-key-3b1f7c"}
         rows = trained["features"].slice(0, 5)
         answer = httpx.post(url + "/v1/score", json={"as_of": T, "rows": rows.to_pylist()},
@@ -77,18 +81,6 @@ def test_serve_over_the_real_command(cli, trained, tmp_path):
         process.terminate()
         process.wait(timeout=30)
     assert "cli-key-3b1f7c" not in log.read_text()
-
-
-def _wait_ready(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
 
 
 def test_several_workers_answer_on_one_port_and_count_together(cli, trained, tmp_path):
