@@ -22,7 +22,6 @@ from accountrisk.scoring.spark_batch import (
     write_scores,
 )
 from accountrisk.training.bundle import write_bundle
-from tests.scoring.test_scorer import features, trained  # noqa: F401  (fixtures)
 from tests.training.market import AS_OF
 
 PARTITIONS = 3
@@ -36,7 +35,7 @@ def session(spark_engine):
 
 
 @pytest.fixture(scope="module")
-def rows(session, features):  # noqa: F811
+def rows(session, features):
     """The feature rows in Spark, spread over several partitions (round robin: each
     partition's rows are out of account order, and batches differ from one big one)."""
     return session.createDataFrame(features).repartition(PARTITIONS)
@@ -66,7 +65,7 @@ def _tied_k(frame: pa.Table) -> int:
 
 
 @pytest.mark.spark
-def test_columns_and_types_are_the_cli_frame(session, rows, trained, features):  # noqa: F811
+def test_columns_and_types_are_the_cli_frame(session, rows, trained, features):
     want = RiskScorer.load(trained[1]).score_features(features, as_of=AS_OF,
                                                       explain="elevated").frame
     got = score_spark(rows, trained[1], as_of=AS_OF)
@@ -79,8 +78,8 @@ def test_columns_and_types_are_the_cli_frame(session, rows, trained, features): 
 @pytest.mark.spark
 @pytest.mark.parametrize("choice", ["elevated", "banded", "all", "none", "top-tied",
                                     "top-1", "top-more-than-rows", "ids"])
-def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,  # noqa: F811
-                                                       features, choice):  # noqa: F811
+def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,
+                                                       features, choice):
     scorer = RiskScorer.load(trained[1])
     plain = scorer.score_features(features, as_of=AS_OF, explain=False).frame
     ids = features.column("account_id").to_pylist()
@@ -102,7 +101,7 @@ def test_scores_bands_and_reasons_equal_score_features(session, rows, trained,  
 
 
 @pytest.mark.spark
-def test_the_cli_string_for_top_k_and_a_typo(session, rows, trained, features):  # noqa: F811
+def test_the_cli_string_for_top_k_and_a_typo(session, rows, trained, features):
     want = RiskScorer.load(trained[1]).score_features(features, as_of=AS_OF, explain=7).frame
     _assert_same(score_spark(rows, trained[1], as_of=AS_OF, reasons_for="7").toArrow(), want)
     with pytest.raises(UsageError, match="band name"):
@@ -110,7 +109,7 @@ def test_the_cli_string_for_top_k_and_a_typo(session, rows, trained, features): 
 
 
 @pytest.mark.spark
-def test_claimed_zone_and_country_from_contexts(session, rows, trained, features,  # noqa: F811
+def test_claimed_zone_and_country_from_contexts(session, rows, trained, features,
                                                 tmp_path):
     """A joined contexts DataFrame fills the sentences like score_database's accounts
     lookup: null values are left out (the sentence says "on the profile")."""
@@ -159,7 +158,7 @@ def test_a_corrupt_model_fails_on_the_driver_before_any_job(session, rows, train
 
 
 @pytest.mark.spark
-def test_write_scores_like_the_cli(session, rows, trained, features, tmp_path):  # noqa: F811
+def test_write_scores_like_the_cli(session, rows, trained, features, tmp_path):
     import pyarrow.csv as pcsv
 
     scores = score_spark(rows, trained[1], as_of=AS_OF, reasons_for=10)
@@ -186,7 +185,7 @@ def test_write_scores_like_the_cli(session, rows, trained, features, tmp_path): 
     write_scores(scores, folder.path, overwrite=True)
 
 
-def test_model_text_rebuilds_the_same_scorer(trained, features):  # noqa: F811
+def test_model_text_rebuilds_the_same_scorer(trained, features):
     """From the directory's bytes or (registry: the files are gone) from the booster."""
     scorer = RiskScorer.load(trained[1])
     from_files = model_text(scorer)
