@@ -364,18 +364,23 @@ def load_folder_spark(data_dir: str | Path, engine: SparkEngine,
         close_source(source)
 
 
+def spark_arrow_type(kind: pa.DataType) -> pa.DataType:
+    """The Arrow type a column takes on its way into Spark: dictionaries decoded, naive
+    timestamps UTC (in microseconds, Spark's unit), large and view strings plain."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_timestamp(kind):
+        return pa.timestamp("us", tz=kind.tz or "UTC")
+    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pa.string()
+    return kind
+
+
 def _arrow_frame(engine: SparkEngine, table: pa.Table) -> DataFrame:
-    """A DataFrame of an Arrow table; naive timestamps are UTC, dictionaries decoded."""
-    columns = []
-    for column in table.columns:
-        kind = column.type
-        if pa.types.is_dictionary(kind):
-            column, kind = column.cast(kind.value_type), kind.value_type
-        if pa.types.is_timestamp(kind):
-            column = column.cast(pa.timestamp("us", tz=kind.tz or "UTC"), safe=False)
-        if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-            column = column.cast(pa.string())
-        columns.append(column)
+    """A DataFrame of an Arrow table, its columns as :func:`spark_arrow_type` says."""
+    columns = [column if column.type == spark_arrow_type(column.type)
+               else column.cast(spark_arrow_type(column.type), safe=False)
+               for column in table.columns]
     return engine.spark.createDataFrame(pa.table(columns, names=table.column_names))
 
 

@@ -19,9 +19,9 @@ import pyarrow.compute as pc
 from accountrisk.features.errors import ContractError
 
 ROWS_NAMED = 5  # rows listed per problem; the count says how many there are
-# Up to this many rows the quick look goes through Python values: one conversion of the
-# table instead of a few Arrow calls per column (a single account's 100+ features cost
-# milliseconds that way, where scoring it costs a fraction of one).
+# Up to this many rows the matrix is made in one conversion (few_rows; records:
+# _records.few_records) instead of a few Arrow calls per column: a single account's 300+
+# features cost milliseconds that way, where scoring it costs a fraction of one.
 FEW_ROWS = 64
 _FLOAT64 = pa.float64()
 

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
+from ..spark import spark_arrow_type
 from .base import FoundTable
 from .s3 import S3Settings
 
@@ -68,8 +69,8 @@ def objects_frame(engine: SparkEngine, table: FoundTable) -> DataFrame:
 
     parts = [partition_values(path, table.base_dir) for path in table.files]
     keys = list(dict.fromkeys(k for values in parts for k in values))
-    fields = [pa.field(k, pa.string()) if k in keys else _spark_field(f)
-              for f in table.schema for k in [f.name]]
+    fields = [pa.field(f.name, pa.string() if f.name in keys else spark_arrow_type(f.type))
+              for f in table.schema]
     fields += [pa.field(k, pa.string()) for k in keys if k not in table.schema.names]
     target = pa.schema([*fields, pa.field(FILE, pa.string()), pa.field(FILE_ROW, pa.int64())])
     _register(engine)
@@ -81,19 +82,6 @@ def objects_frame(engine: SparkEngine, table: FoundTable) -> DataFrame:
             # "secret" in the name: Spark redacts the option wherever it shows a plan
             .option("s3_secret", json.dumps(asdict(S3Settings.from_environment())))
             .load())
-
-
-def _spark_field(field: pa.Field) -> pa.Field:
-    """The column as Spark takes it from Arrow: naive timestamps are UTC (as in
-    :func:`..spark._arrow_frame`), dictionaries decoded, large strings plain."""
-    kind = field.type
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    if pa.types.is_timestamp(kind):
-        kind = pa.timestamp("us", tz=kind.tz or "UTC")
-    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        kind = pa.string()
-    return pa.field(field.name, kind)
 
 
 def _register(engine: SparkEngine) -> None:
