@@ -9,13 +9,15 @@ banned, crypto payouts and payout churn, sudden takeovers. Several thresholds on
 grade it (a remote-desktop tool in 5% of sessions is one point, in 30% two).
 
 Flags come in *families* (one kind of evidence each), and a family's points are capped:
-many signs of one kind are one piece of evidence, not many. Sharing is capped low: an
-agency paying its members through one account, or a household on one IP, shares but does
-nothing else, while a fronting cell also works operator hours through remote tools. So a
-shared payout account alone never outranks behaviour; several independent kinds of
-evidence rank highest, which is what the advisories ask reviewers to look for. A sign seen
-at all earns a point (operators slip now and then rather than always), a sign seen often
-earns a little more.
+many signs of one kind are one piece of evidence, not many. Each kind of shared thing is its
+own family, capped at one point: the money (a payout account), the access (a home IP, a
+device), the work history (portfolio links and images) and the face (a profile photo). An
+agency paying its members through one account and showing the agency's portfolio shares
+two kinds and does nothing else; a household shares one; a fronting cell shares most of
+them and also works operator hours through remote tools. So a shared payout account alone
+never outranks behaviour; several independent kinds of evidence rank highest, which is
+what the advisories ask reviewers to look for. A sign seen at all earns a point (operators
+slip now and then rather than always), a sign seen often earns a little more.
 
 The score is the capped points summed over families, squashed to [0, 1). It is what a
 marketplace runs on day one with no labels, the baseline every model is compared with, and
@@ -73,13 +75,16 @@ class Rule:
 
 
 # Points a family can give at most: one kind of evidence counts once, however loud. Where
-# someone is (IP country, browser clock) is capped lowest beside sharing: travellers, nomads
-# and VPN users show it too; how someone connects and works (routes, remote desktops, hours)
-# counts more, and several independent kinds together count most.
+# someone is (IP country, browser clock) is capped lowest beside each kind of sharing:
+# travellers, nomads and VPN users show it too; how someone connects and works (routes,
+# remote desktops, hours) counts more, and several independent kinds together count most.
+# Sharing was one family capped at one point until a cell sharing payout, devices,
+# portfolio and photos ranked with a nomad's single sign (docs/training.md, section 4).
 FAMILY_CAPS: dict[str, float] = {
     "hours": 1.5, "browser_clock": 1.0, "routes": 1.5, "location": 0.5,
-    "remote_access": 1.5, "sharing": 1.0, "confirmed_links": 3.0, "money": 1.0,
-    "takeover": 2.0,
+    "remote_access": 1.5, "shared_payout": 1.0, "shared_access": 1.0,
+    "shared_portfolio": 1.0, "shared_photo": 1.0, "confirmed_links": 3.0, "money": 1.0,
+    "takeover": 1.0,
 }
 
 RULES: tuple[Rule, ...] = (
@@ -110,15 +115,17 @@ RULES: tuple[Rule, ...] = (
     Rule("remote_desktop_most_sessions", "remote_access_session_ratio", 0.3,
          family="remote_access"),
     # Several "different" freelancers behind one payout account, IP, device or portfolio.
-    Rule("shared_payout_account", "payout_shared_account_count", 1, family="sharing"),
+    Rule("shared_payout_account", "payout_shared_account_count", 1, family="shared_payout"),
     Rule("accounts_per_residential_ip", "residential_ip_shared_account_count", 1,
-         family="sharing"),
-    Rule("shared_device", "device_shared_account_count", 1, weight=0.5, family="sharing"),
-    Rule("reused_portfolio_link", "portfolio_link_shared_account_count", 1, family="sharing"),
+         family="shared_access"),
+    Rule("shared_device", "device_shared_account_count", 1, weight=0.5,
+         family="shared_access"),
+    Rule("reused_portfolio_link", "portfolio_link_shared_account_count", 1,
+         family="shared_portfolio"),
     Rule("reused_portfolio_image", "portfolio_image_near_duplicate_account_count", 1,
-         family="sharing"),
-    Rule("reused_profile_photo", "profile_photo_near_duplicate_account_count", 1, weight=0.5,
-         family="sharing"),
+         family="shared_portfolio"),
+    Rule("reused_profile_photo", "profile_photo_near_duplicate_account_count", 1,
+         family="shared_photo"),
     # Ties to accounts already banned.
     Rule("linked_to_confirmed_account", "direct_link_confirmed_account_count", 1, weight=2,
          family="confirmed_links"),
@@ -137,8 +144,9 @@ RULES: tuple[Rule, ...] = (
          family="money"),
     Rule("payout_method_churn", "payout_method_added_90d_count", 2, weight=0.5,
          family="money"),
-    # A bought or rented account: new devices, payout and hours at once.
-    Rule("takeover_signs", "takeover_change_count", 2, weight=2, family="takeover"),
+    # A bought or rented account: new devices, payout and hours at once. One point: on
+    # generated marketplaces it fired on 1% of fronts and 0.5% of everyone else.
+    Rule("takeover_signs", "takeover_change_count", 2, family="takeover"),
 )
 
 # 2 points (one strong kind of evidence, or two ordinary ones) score 0.63.

@@ -59,29 +59,46 @@ def test_rules_round_trip_through_json():
 
 
 def test_a_family_counts_up_to_its_cap_shared_by_its_flags():
-    rules = (Rule("a", "fa", 1, weight=2.0, family="sharing"),
-             Rule("b", "fb", 1, weight=1.0, family="sharing"),
+    rules = (Rule("a", "fa", 1, weight=2.0, family="shared_access"),
+             Rule("b", "fb", 1, weight=1.0, family="shared_access"),
              Rule("c", "fc", 1, weight=1.0, family="hours"))
     hits = np.array([[True, True, True], [False, True, False]])
     points = flag_points(hits, rules)
-    cap = FAMILY_CAPS["sharing"]
+    cap = FAMILY_CAPS["shared_access"]
     assert points[0, :2].sum() == pytest.approx(cap)
     assert points[0, 0] == pytest.approx(2 * points[0, 1])  # shared by weight
     assert points[0, 2] == 1.0 and points[1].tolist() == [0.0, 1.0, 0.0]
 
 
-def test_sharing_everything_alone_ranks_below_working_operator_hours_elsewhere():
-    """An agency member shares a payout account, an IP, a device and a portfolio link; a
-    behaviour-only front shares nothing but keeps night hours with a foreign browser clock
-    and a remote-desktop tool."""
-    agency = {"payout_shared_account_count": 5.0, "residential_ip_shared_account_count": 4.0,
-              "device_shared_account_count": 2.0, "portfolio_link_shared_account_count": 3.0}
+def test_sharing_alone_ranks_below_working_operator_hours_elsewhere():
+    """A household shares an IP and a device, an agency member a payout account and the
+    agency's portfolio; a behaviour-only front shares nothing but keeps night hours with a
+    foreign browser clock and a remote-desktop tool."""
+    household = {"residential_ip_shared_account_count": 4.0, "device_shared_account_count": 2.0}
+    agency = {"payout_shared_account_count": 5.0, "portfolio_link_shared_account_count": 3.0,
+              "portfolio_image_near_duplicate_account_count": 3.0}
     front = {"activity_claimed_night_ratio": 0.5, "browser_offset_gap_mean_hours": 9.0,
              "remote_access_session_ratio": 0.4}
-    names = sorted(set(agency) | set(front))
-    data = {n: np.array([agency.get(n, 0.0), front.get(n, 0.0)]) for n in names}
-    low, high = rule_points(data)
-    assert low <= FAMILY_CAPS["sharing"] < high
+    rows = (household, agency, front)
+    names = sorted(set().union(*rows))
+    data = {n: np.array([row.get(n, 0.0) for row in rows]) for n in names}
+    household_points, agency_points, front_points = rule_points(data)
+    assert household_points == FAMILY_CAPS["shared_access"]  # one kind of sharing: one point
+    assert agency_points == 2.0 and agency_points < front_points
+
+
+def test_a_cell_sharing_every_kind_outranks_a_single_loud_sign():
+    """Payout, device, portfolio and profile photo shared: four kinds of evidence, above an
+    account whose only sign is (however often) being abroad with a foreign browser clock."""
+    cell = {"payout_shared_account_count": 6.0, "device_shared_account_count": 6.0,
+            "portfolio_link_shared_account_count": 4.0,
+            "profile_photo_near_duplicate_account_count": 1.0}
+    nomad = {"ip_country_mismatch_session_ratio": 1.0,
+             "browser_offset_mismatch_session_ratio": 1.0, "browser_offset_gap_mean_hours": 8.0}
+    names = sorted(set(cell) | set(nomad))
+    data = {n: np.array([cell.get(n, 0.0), nomad.get(n, 0.0)]) for n in names}
+    cell_points, nomad_points = rule_points(data)
+    assert cell_points > 2 * nomad_points
 
 
 def test_a_pattern_flag_reads_the_largest_matching_column():
@@ -93,14 +110,14 @@ def test_a_pattern_flag_reads_the_largest_matching_column():
 
 
 def test_prior_contributions_sum_to_its_margin_on_the_flags_columns():
-    rules = (Rule("a", "fa", 1, weight=2.0, family="sharing"),
+    rules = (Rule("a", "fa", 1, weight=2.0, family="shared_payout"),
              Rule("n", "nbr_*_ratio", 0.5, family="confirmed_links"))
     features = ["fa", "nbr_x_ratio", "nbr_y_ratio", "other"]
     x = np.array([[1, 0.9, 0.1, 5], [0, 0.2, 0.7, 5], [0, 0, 0, 0]], dtype=float)
     prior = RulePrior(rules, scale=0.8, intercept=-3.0)
     c = prior.contributions(x, features)
     assert c.sum(axis=1) == pytest.approx(prior.margin(x, features))
-    assert c[0, 0] == pytest.approx(0.8 * FAMILY_CAPS["sharing"]) and c[0, 1] == 0.8
+    assert c[0, 0] == pytest.approx(0.8 * FAMILY_CAPS["shared_payout"]) and c[0, 1] == 0.8
     assert c[1, 2] == 0.8 and c[1, 1] == 0 and c[2, :-1].tolist() == [0, 0, 0, 0]
     assert RulePrior.from_json(prior.to_json()) == prior
 
