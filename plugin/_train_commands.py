@@ -12,6 +12,7 @@ import typer
 
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
+from ..training.selection import RULE_POINT_LOG_ODDS
 from ..training.unlabelled import DEFAULT as DEFAULT_UNLABELLED
 from .cli import (
     DataDir,
@@ -69,6 +70,10 @@ def train(
     ] = DEFAULT_UNLABELLED,
     snapshot_days: Annotated[int, typer.Option(
         help="Days between feature snapshots of the training set.")] = 30,
+    rule_weight: Annotated[float, typer.Option(
+        help="Log-odds each red-flag point adds to the trees' score (0: trees alone). The "
+             "flags keep fronts unlike the decided ones in view when decisions are few.")
+    ] = RULE_POINT_LOG_ODDS,
     memory_limit: MemoryLimit = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,
@@ -90,7 +95,8 @@ def train(
         with _spark_started(master, settings):
             result = run(data_dir, as_of, model_dir=model_dir, seed=seed, workdir=workdir,
                          unlabelled=unlabelled, snapshot_days=snapshot_days,
-                         memory_limit=memory_limit, engine=engine, master=master, say=_say)
+                         memory_limit=memory_limit, engine=engine, master=master, say=_say,
+                         rule_point_log_odds=rule_weight)
     except AccountRiskError as error:
         _fail(error)
     if result.kind == "rules":

@@ -29,6 +29,7 @@ from .drift import training_reference
 from .fitting import Built, fit_bundle
 from .matrix import feature_matrix
 from .promotion import PromoteResult, promote  # noqa: F401  (re-exported)
+from .selection import RULE_POINT_LOG_ODDS
 from .unlabelled import AUTO, STRATEGIES
 from .unlabelled import DEFAULT as DEFAULT_UNLABELLED
 
@@ -73,11 +74,14 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
           bands: Sequence[tuple[str, float]] = ev.DEFAULT_BANDS,
           threads: int = lgbm.THREADS, memory_limit: str | None = None,
           register: bool = True, plots: bool = True, say: Say | None = None,
-          engine: str = "duckdb", master: str | None = None) -> TrainResult:
+          engine: str = "duckdb", master: str | None = None,
+          rule_point_log_odds: float = RULE_POINT_LOG_ODDS) -> TrainResult:
     """Train on decisions made before ``as_of``; write the model directory; log and
     register it in MLflow (skipped with ``register=False``).
 
     ``engine="spark"`` builds the snapshot features on Spark (see :func:`prepare`).
+    ``rule_point_log_odds`` is what each red-flag point adds to the trees' log-odds (0: the
+    trees alone; see :mod:`.selection`).
     ``unlabelled`` is "auto" (see :mod:`.selection`) or one of
     :data:`~.unlabelled.STRATEGIES`. Settings are chosen on temporal validation and the
     final model is refit on every decision before T; a rules-only bundle (kind "rules") is
@@ -90,6 +94,9 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     check_engine(engine, master)  # fail before the slow part, not after it
     if snapshot_days < 1:
         raise UsageError(f"snapshot_days must be at least 1 (got {snapshot_days})")
+    if not 0 <= rule_point_log_odds < float("inf"):
+        raise UsageError("the red flags' weight (rule_point_log_odds, --rule-weight) must "
+                         f"be 0 or more (got {rule_point_log_odds})")
     if unlabelled != AUTO and unlabelled not in STRATEGIES:
         raise UsageError(f"unknown unlabelled strategy {unlabelled!r}; choose one of "
                          f"{', '.join((AUTO, *STRATEGIES))}")
@@ -104,6 +111,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     fit_started = time.perf_counter()
     built = fit_bundle(ts, truth=ev.load_ground_truth(data_dir), unlabelled=unlabelled,
                        unlabelled_weight=unlabelled_weight, seed=seed, threads=threads,
+                       rule_point_log_odds=rule_point_log_odds,
                        bands=bands, say=say)
     seconds_fit = time.perf_counter() - fit_started
     if built.kind == "rules":
@@ -162,6 +170,7 @@ def _params(metadata: dict[str, Any]) -> dict[str, Any]:
                       num_leaves=metadata["params"]["num_leaves"], trees=metadata["trees"],
                       learning_rate=metadata["params"]["learning_rate"],
                       chosen_unlabelled=fit["unlabelled"], rule_prior=fit["prior"],
+                      rule_point_log_odds=fit.get("rule_point_log_odds", 0.0),
                       final_fit_positives=fit["positives"],
                       final_fit_negatives=fit["negatives"],
                       final_fit_unlabelled_rows=fit["unlabelled_rows"])

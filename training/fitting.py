@@ -24,7 +24,7 @@ from .dataset import TrainingSet
 from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
 from .rules import RULES, Rule, rule_points, rule_score, rules_to_json, usable_rules
-from .selection import Selection, select
+from .selection import RULE_POINT_LOG_ODDS, Selection, select
 from .unlabelled import AUTO, STRATEGIES, design
 from .validation import plan_validation
 
@@ -86,12 +86,18 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
     fit = lgbm.fit_one(d.x, d.y, d.w, features, list(categories),
                        lgbm.params_for(features, chosen.shape, seed, threads),
                        rounds=chosen.trees, init_score=init)
+    if prior is None and selection.rules_added:
+        # The red flags on top of trees fit without them (selection's module doc): a prior
+        # of fixed weight, so scores and explanations go through the same code.
+        prior = RulePrior(tuple(r for r in rules if r.columns(features)),
+                          selection.rules_added, 0.0)
     labelled = column(ts.rows, "_labelled").astype(bool)
     label = _labels(ts.rows)
     used = {"positives": int(np.sum(labelled & (label == 1))),
             "negatives": int(np.sum(labelled & (label == 0))),
             "unlabelled_rows": int(len(d.y) - labelled.sum()) if chosen.strategy != "ignore"
-            else 0, **chosen.to_json(), "notes": d.notes}
+            else 0, **chosen.to_json(), "rule_point_log_odds": selection.rules_added,
+            "notes": d.notes}
     return fit, prior, used
 
 
@@ -168,11 +174,14 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
                unlabelled_weight: float = 1.0, seed: int = 0, threads: int = lgbm.THREADS,
                shapes: Sequence[tuple[int, int]] = lgbm.SHAPES,
                bands: Sequence[tuple[str, float]] = ev.DEFAULT_BANDS,
+               rule_point_log_odds: float = RULE_POINT_LOG_ODDS,
                say: Say | None = None) -> Built:
     """The model (or the rules, when validation says so or labels are too few) for ``ts``,
     with metrics, bands and reasons.
 
     ``unlabelled`` is a strategy of :mod:`.unlabelled` or "auto" (validation chooses).
+    ``rule_point_log_odds``: what each red-flag point adds to a model chosen without the
+    rule prior (0: trees alone; see :mod:`.selection`).
     ``truth`` (account -> (is_fronted, ring)) adds ground-truth metrics for generated data;
     it is used for reporting only.
     """
@@ -189,7 +198,8 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
         strategies = STRATEGIES if unlabelled == AUTO else (unlabelled,)
         selection = select(ts, plan, categories=categories, rules=rules, seed=seed,
                            threads=threads, strategies=strategies, shapes=shapes,
-                           unlabelled_weight=unlabelled_weight, say=say)
+                           unlabelled_weight=unlabelled_weight,
+                           rule_point_log_odds=rule_point_log_odds, say=say)
         if selection.rules_win:
             reason = (f"on validation the rules rank the decisions better (PR-AUC "
                       f"{selection.rules_pr_auc:.3f}) than the chosen model "

@@ -22,7 +22,7 @@ from accountrisk.features.errors import (
 from accountrisk.scoring import scorer as scorer_module
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
-from accountrisk.training.model import contributions
+from accountrisk.training.model import contributions, margin, model_contributions
 from tests.training.market import AS_OF
 
 
@@ -53,9 +53,12 @@ def test_waterfall_adds_up_and_reasons_are_the_largest(trained, features):
     scorer = RiskScorer.load(trained[1])
     batch = scorer.score_features(features, as_of=AS_OF, explain=True)
     x = scorer_module.feature_matrix(features, scorer.features, scorer.categories)
-    contrib = contributions(scorer.bundle.booster, x, 1)
-    raw = scorer.bundle.booster.predict(x, raw_score=True)
+    bundle = scorer.bundle
+    assert bundle.prior is not None  # the red flags added on top of the trees
+    contrib = model_contributions(bundle.booster, bundle.prior, x, scorer.features, 1)
+    raw = margin(bundle.booster, bundle.prior, x, scorer.features, 1)
     assert np.allclose(contrib.sum(axis=1), raw)
+    assert not np.allclose(raw, bundle.booster.predict(x, raw_score=True))
     ids = features.column("account_id").to_pylist()
     for i in range(0, len(ids), 37):
         result = batch.explained[ids[i]]
