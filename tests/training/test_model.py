@@ -115,3 +115,22 @@ def test_lightgbm_is_imported_with_a_passive_openmp_wait_unless_the_user_chose(t
         done = subprocess.run([sys.executable, "-c", code], env=run_env, check=True,
                               capture_output=True, text=True)
         assert done.stdout.strip() == expected
+
+
+def test_the_red_flags_are_added_on_top_of_the_trees_unless_turned_off(prepared, built):
+    """The same trees either way; the default adds 0.5 log-odds per capped red-flag point
+    to the shipped score, and its validation scores (hence calibration) include them."""
+    from accountrisk.training.rules import rule_points
+
+    alone = fit_bundle(prepared, seed=7, rule_point_log_odds=0.0)
+    assert alone.prior is None and alone.metadata["final_fit"]["rule_point_log_odds"] == 0
+    assert built.metadata["final_fit"]["rule_point_log_odds"] == 0.5
+    assert built.booster.model_to_string() == alone.booster.model_to_string()
+    m = built.metadata
+    x = feature_matrix(prepared.final, m["features"], m["categories"])
+    points = rule_points(prepared.final, built.prior.rules)
+    assert points.max() > 0
+    added = lgbm.margin(built.booster, built.prior, x, m["features"]) \
+        - lgbm.margin(alone.booster, None, x, m["features"])
+    assert added == pytest.approx(0.5 * points)
+    assert built.arrays["raw_valid"] != pytest.approx(alone.arrays["raw_valid"])
