@@ -154,14 +154,21 @@ def _row(m: dict) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
+def marketplace_parser(doc: str | None, seeds: list[int]) -> argparse.ArgumentParser:
+    """The options every quality benchmark takes: where generated marketplaces are cached,
+    which generator modes, which fresh seeds, and how many accounts."""
+    parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("bench-data/quality"))
     parser.add_argument("--modes", nargs="+", default=list(DEFAULT_ACCOUNTS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7001, 7002])
+    parser.add_argument("--seeds", type=int, nargs="+", default=seeds)
     parser.add_argument("--accounts", type=int, default=None,
                         help="accounts per marketplace (default: per mode)")
+    return parser
+
+
+def main() -> None:
+    parser = marketplace_parser(__doc__, [7001, 7002])
     parser.add_argument("--json", type=Path, default=None, help="also write every metric here")
     args = parser.parse_args()
     results = []

@@ -15,7 +15,6 @@ in the top 1%, the worst look-alike group's members in the top 1%, and, with
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 
 from _checklist import checklist_score  # benchmarks/ is on sys.path when run as a script
 from _data import ensure_data
-from quality import DEFAULT_ACCOUNTS, _metrics, _population
+from quality import DEFAULT_ACCOUNTS, _metrics, _population, marketplace_parser
 
 HEAD = ["mode", "accounts", "seed", "fronted judged", "scorer", "PR-AUC", "R@1%",
         "worst look-alike: members in top 1%"]
@@ -60,13 +59,7 @@ def _row(m: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("bench-data/quality"))
-    parser.add_argument("--modes", nargs="+", default=list(DEFAULT_ACCOUNTS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7201, 7202, 7203])
-    parser.add_argument("--accounts", type=int, default=None,
-                        help="accounts per marketplace (default: per mode, as quality.py)")
+    parser = marketplace_parser(__doc__, [7201, 7202, 7203])
     parser.add_argument("--flag-rates", action="store_true",
                         help="also print each flag's firing rate by kind of account")
     args = parser.parse_args()
