@@ -89,8 +89,7 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
     if prior is None and selection.rules_added:
         # The red flags on top of trees fit without them (selection's module doc): a prior
         # of fixed weight, so scores and explanations go through the same code.
-        prior = RulePrior(tuple(r for r in rules if r.columns(features)),
-                          selection.rules_added, 0.0)
+        prior = RulePrior.over(rules, features, selection.rules_added)
     labelled = column(ts.rows, "_labelled").astype(bool)
     label = _labels(ts.rows)
     used = {"positives": int(np.sum(labelled & (label == 1))),

@@ -31,6 +31,13 @@ class RulePrior:
     scale: float
     intercept: float
 
+    @classmethod
+    def over(cls, rules: Sequence[Rule], features: Sequence[str], scale: float = 1.0,
+             intercept: float = 0.0) -> RulePrior:
+        """A prior counting the ``rules`` that can fire on ``features`` (a missing feature
+        cannot fire), at ``scale`` log-odds a point."""
+        return cls(tuple(r for r in rules if r.columns(features)), scale, intercept)
+
     def _read(self, x: np.ndarray, features: Sequence[str]
               ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Flag points per row and, per flag, the model column that gave its value."""
@@ -82,14 +89,13 @@ def fit_prior(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[st
               rules: Sequence[Rule]) -> RulePrior | None:
     """The prior for training rows ``x`` (labels ``y``, weights ``w``); None when no flag
     fires on them or the flags do not point towards the confirmed accounts."""
-    usable = tuple(r for r in rules if r.columns(features))
-    if not usable:
+    unit = RulePrior.over(rules, features)
+    if not unit.rules:
         return None
-    empty = RulePrior(usable, 1.0, 0.0)
-    points = empty._points(x, features).sum(axis=1)
+    points = unit._points(x, features).sum(axis=1)
     if np.ptp(points) == 0:
         return None
     fit = fit_platt(points, y, w)
     if fit["a"] <= 0:
         return None
-    return RulePrior(usable, float(fit["a"]), float(fit["b"]))
+    return RulePrior(unit.rules, float(fit["a"]), float(fit["b"]))
