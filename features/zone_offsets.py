@@ -80,6 +80,13 @@ def _zone_days(name: str, first_day: int, last_day: int
     return (begin + 30) // 60, changes, (end + 30) // 60
 
 
+def offsets_in_use(name: str, first_day: int, last_day: int) -> np.ndarray:
+    """The distinct UTC offsets (minutes) zone ``name`` uses on UTC days
+    ``first_day..last_day``."""
+    begin, _, after = _zone_days(name, first_day, last_day)
+    return np.unique(np.concatenate([begin, after]))
+
+
 def zone_bases(zones: Iterable[str]) -> pa.Table:
     """The ``zone_bases`` rows: each zone's ``zone_base`` (``zone_day`` less the day)."""
     names = sorted(set(zones))

@@ -285,12 +285,16 @@ def test_same_features_on_spark(spark_engine):
             sess("dst", started_at=datetime(2025, 7, 1), browser_utc_offset_min=540,
                  ip_country="KP"),
             sess("k", browser_utc_offset_min=345, ip_country="NP"),
+            sess("k", browser_utc_offset_min=480, ip_country="NP"),
             sess("ma", started_at=datetime(2026, 10, 1, 9), browser_utc_offset_min=60),
+            sess("ma", started_at=datetime(2026, 10, 2, 9), browser_utc_offset_min=60,
+                 ip_country="ES"),
         ],
     )
     as_of = datetime(2026, 11, 29)
     got = spark_stage_features(spark_engine, tables, as_of,
-                               ["activity_hours", "session_zone_mismatch"], now=as_of)
+                               ["activity_hours", "session_zone_mismatch",
+                                "session_clock_place"], now=as_of)
     assert set(got) == {"op", "k", "dst", "ma"}
     with DuckDBEngine() as engine:
         assert load_tables(tables, engine, now=as_of).usable

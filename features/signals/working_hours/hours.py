@@ -226,11 +226,13 @@ def activity_hours(ctx: StageContext) -> str:
 @stage(needs=("accounts", "sessions"), after=(zone_offsets,))
 def session_hours(ctx: StageContext) -> str:
     """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
-    the claimed and the browser's UTC offsets (one time-zone conversion per session)."""
+    the claimed and the browser's UTC offsets and the IP's country (one time-zone
+    conversion per session)."""
     ctx.create(SESSION_SLOTS_TABLE, claimed_slots_sql(
         ctx, "sessions", "started_at",
         (f"{zo.offset_minutes_sql('x.started_at')} AS claimed_offset_min",
-         "x.browser_utc_offset_min AS browser_utc_offset_min"), "session_count"))
+         "x.browser_utc_offset_min AS browser_utc_offset_min",
+         "x.ip_country AS ip_country"), "session_count"))
     return ""
 
 
