@@ -17,9 +17,12 @@ two kinds and does nothing else; a household shares one; a fronting cell shares 
 them and also works operator hours through remote tools. So a shared payout account alone
 never outranks behaviour; several independent kinds of evidence rank highest, which is
 what the advisories ask reviewers to look for. A sign seen at all earns a point (operators
-slip now and then rather than always), a sign seen often earns a little more.
+slip now and then rather than always), a sign seen often earns a little more. One sign
+answers others: a worker who openly lives abroad (the connection's country and the browser
+clock agree) explains off-hours work and foreign addresses, and takes their points back.
 
-The score is the capped points summed over families, squashed to [0, 1). It is what a
+The score is the capped points summed over families (none or fewer count as none),
+squashed to [0, 1). It is what a
 marketplace runs on day one with no labels, the baseline every model is compared with, and
 (as points) the prior a model with few labels starts from. Thresholds come from the
 advisories' wording, not from labels.
@@ -85,6 +88,7 @@ FAMILY_CAPS: dict[str, float] = {
     "remote_access": 1.5, "shared_payout": 1.0, "shared_access": 1.0,
     "shared_portfolio": 1.0, "shared_photo": 1.0, "confirmed_links": 3.0, "money": 1.0,
     "takeover": 1.0,
+    "honest_location": 0.0,  # it only takes points back (see its rule)
 }
 
 RULES: tuple[Rule, ...] = (
@@ -95,11 +99,12 @@ RULES: tuple[Rule, ...] = (
     Rule("working_day_off_claimed_zone", "activity_implied_offset_gap_hours", 6, weight=0.5,
          family="hours"),
     Rule("off_hours_logins", "session_claimed_night_ratio", 0.2, family="hours"),
-    # A browser clock set to another zone than the profile claims.
+    # A browser clock set to another zone than the profile claims; worth a full point when
+    # it fits the connection's country neither: a clock from a place the connection hides.
     Rule("browser_clock_not_claimed_zone", "browser_offset_mismatch_session_ratio", 0,
+         strict=True, weight=0.5, family="browser_clock"),
+    Rule("browser_clock_fits_nowhere", "browser_clock_fits_nowhere_session_ratio", 0,
          strict=True, family="browser_clock"),
-    Rule("browser_clock_off_claimed_zone", "browser_offset_gap_mean_hours", 3, weight=0.5,
-         family="browser_clock"),
     # Connections that hide where the worker is: VPN, proxy, Tor, data centers.
     Rule("vpn_or_anonymizer", "anonymizer_session_ratio", 0, strict=True, weight=0.5,
          family="routes"),
@@ -147,6 +152,12 @@ RULES: tuple[Rule, ...] = (
     # A bought or rented account: new devices, payout and hours at once. One point: on
     # generated marketplaces it fired on 1% of fronts and 0.5% of everyone else.
     Rule("takeover_signs", "takeover_change_count", 2, family="takeover"),
+    # Not a red flag but its answer: a worker who openly lives elsewhere (sessions from
+    # abroad with that country's clock, a fifth of them or more) explains the off-hours work
+    # and the foreign addresses, so it takes back what those two families give at most.
+    # Operators hide where they are; a nomad or a traveller does not.
+    Rule("clock_fits_connection_abroad", "abroad_clock_fits_ip_session_ratio", 0.2,
+         weight=-(FAMILY_CAPS["hours"] + FAMILY_CAPS["location"]), family="honest_location"),
 )
 
 # 2 points (one strong kind of evidence, or two ordinary ones) score 0.63.
@@ -207,10 +218,12 @@ def flag_points(hits: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
 
 
 def rule_points(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
-    """Capped red-flag points of each row (0 when nothing fires)."""
+    """Capped red-flag points of each row (0 when nothing fires; below 0 when only an
+    answering sign such as an open life abroad fires)."""
     return flag_points(fired(data, rules), rules).sum(axis=1)
 
 
 def rule_score(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
-    """The rule score of each row in [0, 1): 1 - exp(-points / SCALE)."""
-    return 1.0 - np.exp(-rule_points(data, rules) / SCALE)
+    """The rule score of each row in [0, 1): 1 - exp(-points / SCALE), 0 for no points or
+    fewer."""
+    return 1.0 - np.exp(-np.maximum(rule_points(data, rules), 0.0) / SCALE)

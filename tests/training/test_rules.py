@@ -77,8 +77,8 @@ def test_sharing_alone_ranks_below_working_operator_hours_elsewhere():
     household = {"residential_ip_shared_account_count": 4.0, "device_shared_account_count": 2.0}
     agency = {"payout_shared_account_count": 5.0, "portfolio_link_shared_account_count": 3.0,
               "portfolio_image_near_duplicate_account_count": 3.0}
-    front = {"activity_claimed_night_ratio": 0.5, "browser_offset_gap_mean_hours": 9.0,
-             "remote_access_session_ratio": 0.4}
+    front = {"activity_claimed_night_ratio": 0.5,
+             "browser_clock_fits_nowhere_session_ratio": 0.6, "remote_access_session_ratio": 0.4}
     rows = (household, agency, front)
     names = sorted(set().union(*rows))
     data = {n: np.array([row.get(n, 0.0) for row in rows]) for n in names}
@@ -99,6 +99,35 @@ def test_a_cell_sharing_every_kind_outranks_a_single_loud_sign():
     data = {n: np.array([cell.get(n, 0.0), nomad.get(n, 0.0)]) for n in names}
     cell_points, nomad_points = rule_points(data)
     assert cell_points > 2 * nomad_points
+
+
+def test_an_open_life_abroad_answers_the_hours_and_the_foreign_addresses():
+    """A nomad on a US profile works Bangkok days (the claimed night) from Thai addresses
+    with a Thai clock; a front works the same hours from US addresses with a clock that
+    fits neither the profile nor the connection. Same hours, opposite stories."""
+    hours = {"activity_claimed_night_ratio": 0.5, "session_claimed_night_ratio": 0.4}
+    nomad = {**hours, "ip_country_mismatch_session_ratio": 0.9,
+             "browser_offset_mismatch_session_ratio": 0.9,
+             "browser_clock_fits_nowhere_session_ratio": 0.0,
+             "abroad_clock_fits_ip_session_ratio": 0.9}
+    front = {**hours, "ip_country_mismatch_session_ratio": 0.0,
+             "browser_offset_mismatch_session_ratio": 0.9,
+             "browser_clock_fits_nowhere_session_ratio": 0.9,
+             "abroad_clock_fits_ip_session_ratio": 0.0}
+    ordinary: dict[str, float] = {}
+    rows = (nomad, front, ordinary)
+    names = sorted(set(nomad) | set(front))
+    data = {n: np.array([row.get(n, 0.0) for row in rows]) for n in names}
+    nomad_points, front_points, ordinary_points = rule_points(data)
+    assert front_points == FAMILY_CAPS["hours"] + FAMILY_CAPS["browser_clock"]
+    # The nomad keeps half a point for the clock that is not the claimed zone's.
+    assert nomad_points == pytest.approx(0.5)
+    assert ordinary_points == 0
+    scores = rule_score(data)
+    assert scores[1] > scores[0] > scores[2] == 0
+    # An open life abroad alone takes points below none, and the score stays at 0.
+    alone = {"abroad_clock_fits_ip_session_ratio": np.array([0.5])}
+    assert rule_points(alone)[0] < 0 and rule_score(alone)[0] == 0
 
 
 def test_a_pattern_flag_reads_the_largest_matching_column():
