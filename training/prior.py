@@ -13,6 +13,7 @@ expected value, so contributions still sum to the raw score.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,20 +39,25 @@ class RulePrior:
         cannot fire), at ``scale`` log-odds a point."""
         return cls(tuple(r for r in rules if r.columns(features)), scale, intercept)
 
-    def _read(self, x: np.ndarray, features: Sequence[str]
-              ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Flag points per row and, per flag, the model column that gave its value."""
-        index = {name: j for j, name in enumerate(features)}
-        hits = np.zeros((x.shape[0], len(self.rules)), dtype=bool)
-        sources = []
-        for k, rule in enumerate(self.rules):
-            cols = [index[c] for c in rule.columns(features)]
-            if not cols:
-                sources.append(np.full(x.shape[0], -1))
-                continue
-            value, where = rule.strongest(x[:, cols])
-            hits[:, k] = rule.fires(value)
-            sources.append(np.asarray(cols)[where])
+    def _read(self, x: np.ndarray, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Flag points per row, and per row and flag the model column that gave the flag's
+        value (-1 where the flag reads no column)."""
+        layout = _layout(self.rules, tuple(features))
+        rows = x.shape[0]
+        hits = np.zeros((rows, len(self.rules)), dtype=bool)
+        sources = np.full((rows, len(self.rules)), -1, dtype=np.int64)
+        # Flags on one column (all but the patterns) are read at once: one account at a
+        # time is scored per request, and a loop over the flags cost more than the trees.
+        values = x[:, layout.columns]
+        with np.errstate(invalid="ignore"):
+            hit = np.where(layout.strict, values > layout.thresholds,
+                           values >= layout.thresholds)
+        hits[:, layout.single] = hit & ~np.isnan(values)
+        sources[:, layout.single] = layout.columns
+        for k, cols in layout.patterns:
+            value, where = self.rules[k].strongest(x[:, cols])
+            hits[:, k] = self.rules[k].fires(value)
+            sources[:, k] = cols[where]
         return flag_points(hits, self.rules), sources
 
     def _points(self, x: np.ndarray, features: Sequence[str]) -> np.ndarray:
@@ -66,10 +72,8 @@ class RulePrior:
         last column is the intercept (it joins the expected value)."""
         points, sources = self._read(x, features)
         out = np.zeros((x.shape[0], len(features) + 1))
-        rows = np.arange(x.shape[0])
-        for k, source in enumerate(sources):
-            fired_rows = rows[(points[:, k] != 0) & (source >= 0)]
-            np.add.at(out, (fired_rows, source[fired_rows]), self.scale * points[fired_rows, k])
+        rows, flags = np.nonzero((points != 0) & (sources >= 0))
+        np.add.at(out, (rows, sources[rows, flags]), self.scale * points[rows, flags])
         out[:, -1] = self.intercept
         return out
 
@@ -99,3 +103,36 @@ def fit_prior(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[st
     if fit["a"] <= 0:
         return None
     return RulePrior(unit.rules, float(fit["a"]), float(fit["b"]))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a rule set reads a model matrix: the flags on one column (their positions,
+    columns, thresholds and strictness) and the pattern flags with their columns."""
+
+    single: np.ndarray
+    columns: np.ndarray
+    thresholds: np.ndarray
+    strict: np.ndarray
+    patterns: tuple[tuple[int, np.ndarray], ...]
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(rules: tuple[Rule, ...], features: tuple[str, ...]) -> _Layout:
+    """Worked out once per rule set and feature list, not on every request (a pattern
+    rule tests every feature name)."""
+    index = {name: j for j, name in enumerate(features)}
+    single: list[int] = []
+    patterns = []
+    for k, rule in enumerate(rules):
+        cols = np.array([index[c] for c in rule.columns(features)], dtype=np.int64)
+        if "*" in rule.feature:
+            if len(cols):
+                patterns.append((k, cols))
+        elif len(cols):
+            single.append(k)
+    return _Layout(single=np.array(single, dtype=np.int64),
+                   columns=np.array([index[rules[k].feature] for k in single], dtype=np.int64),
+                   thresholds=np.array([rules[k].threshold for k in single], dtype=np.float64),
+                   strict=np.array([rules[k].strict for k in single], dtype=bool),
+                   patterns=tuple(patterns))

@@ -31,6 +31,7 @@ advisories' wording, not from labels.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -204,17 +205,24 @@ def fired(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
 def flag_points(hits: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
     """Rows x rules points each fired flag contributes after its family's cap (a capped
     family's points are shared among its fired flags in proportion to their weights)."""
-    weights = np.array([r.weight for r in rules], dtype=np.float64)
+    weights, family_of, caps = _families(tuple(rules))
     raw = hits.astype(np.float64) * weights
-    out = raw.copy()
-    for family in {r.family for r in rules}:
-        cols = [j for j, r in enumerate(rules) if r.family == family]
-        total = raw[:, cols].sum(axis=1)
-        cap = FAMILY_CAPS.get(family, np.inf)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(total > cap, cap / total, 1.0)
-        out[:, cols] = raw[:, cols] * scale[:, None]
-    return out
+    totals = raw @ (family_of[:, None] == np.arange(len(caps))).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(totals > caps, caps / totals, 1.0)
+    return raw * scale[:, family_of]
+
+
+@functools.lru_cache(maxsize=64)
+def _families(rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each rule's weight and family position, and each family's cap: worked out once per
+    rule set (scoring one account at a time calls :func:`flag_points` per request)."""
+    families = sorted({r.family for r in rules})
+    position = {f: k for k, f in enumerate(families)}
+    weights = np.array([r.weight for r in rules], dtype=np.float64)
+    family_of = np.array([position[r.family] for r in rules], dtype=np.int64)
+    caps = np.array([FAMILY_CAPS.get(f, np.inf) for f in families], dtype=np.float64)
+    return weights, family_of, caps
 
 
 def rule_points(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
