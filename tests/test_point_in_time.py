@@ -136,10 +136,9 @@ def _compute_spark(engine, tables, as_of):
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("seed", [5, 6])
-def test_rows_after_t_change_no_feature_on_spark(spark_engine, seed):
-    """The same law on Spark, for two fixed marketplaces (Spark's fixed cost per run rules
-    out a property search)."""
-    before = _compute_spark(spark_engine, marketplace(seed, with_future=False), T)
-    after = _compute_spark(spark_engine, marketplace(seed, with_future=True), T)
+def test_rows_after_t_change_no_feature_on_spark(spark_engine):
+    """The same law on Spark, for one fixed marketplace (Spark's fixed cost per run rules
+    out a property search; that Spark computes DuckDB's features is tested on its own)."""
+    before = _compute_spark(spark_engine, marketplace(5, with_future=False), T)
+    after = _compute_spark(spark_engine, marketplace(5, with_future=True), T)
     assert_same_features(before, after)

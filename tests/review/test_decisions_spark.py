@@ -23,8 +23,10 @@ def test_training_on_spark_reads_decisions_as_duckdb_does(tmp_path, spark_engine
     open_store(work).append([
         Decision(free[0], "confirmed_fronting", "r.lee", datetime(2025, 6, 1)),
         Decision(free[1], "cleared", "r.kim", datetime(2025, 7, 1))])
-    duck = prepare(data, AS_OF, workdir=work, snapshot_days=120)
-    spark = prepare(data, AS_OF, workdir=work, snapshot_days=120, engine="spark")
+    # Two snapshots (late 2024 and T) hold every decision: each Spark pass costs ~30 s.
+    duck = prepare(data, AS_OF, workdir=work, snapshot_days=340)
+    spark = prepare(data, AS_OF, workdir=work, snapshot_days=340, engine="spark")
+    assert len(spark.snapshots) == 2
     assert spark.counts == duck.counts
     for ts in (duck, spark):
         rows = ts.labelled()
