@@ -65,6 +65,16 @@ def compute(tables: dict[str, pa.Table], as_of: str | datetime = "2025-12-01"
     return {row["account_id"]: row for row in result.to_pylist()}
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, every Spark test runs on one worker: one JVM per test run (the
+    session's Spark fixture starts it once), and the other worker takes everything else."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("spark") or "spark" in item.nodeid.lower():
+            item.add_marker(pytest.mark.xdist_group("spark"))
+
+
 @pytest.fixture
 def engine():
     with DuckDBEngine() as e:
