@@ -108,13 +108,14 @@ def fit_prior(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: Sequence[st
 @dataclass(frozen=True)
 class _Layout:
     """Where a rule set reads a model matrix: the flags on one column (their positions,
-    columns, thresholds and strictness) and the pattern flags with their columns."""
+    columns, thresholds and strictness) and the others (patterns, lists, flags that fire
+    below their threshold) with their columns."""
 
     single: np.ndarray
     columns: np.ndarray
     thresholds: np.ndarray
     strict: np.ndarray
-    patterns: tuple[tuple[int, np.ndarray], ...]
+    patterns: tuple[tuple[int, np.ndarray], ...]  # the others, read one by one
 
 
 @functools.lru_cache(maxsize=64)
@@ -126,11 +127,11 @@ def _layout(rules: tuple[Rule, ...], features: tuple[str, ...]) -> _Layout:
     patterns = []
     for k, rule in enumerate(rules):
         cols = np.array([index[c] for c in rule.columns(features)], dtype=np.int64)
-        if "*" in rule.feature:
+        if rule.reads_one_column and not rule.below:
             if len(cols):
-                patterns.append((k, cols))
+                single.append(k)
         elif len(cols):
-            single.append(k)
+            patterns.append((k, cols))
     return _Layout(single=np.array(single, dtype=np.int64),
                    columns=np.array([index[rules[k].feature] for k in single], dtype=np.int64),
                    thresholds=np.array([rules[k].threshold for k in single], dtype=np.float64),

@@ -44,9 +44,12 @@ from .matrix import column, column_names
 @dataclass(frozen=True)
 class Rule:
     """One red flag: fires when ``feature`` is at least ``threshold`` (above it when
-    ``strict``); worth ``weight`` points within its ``family``. A ``feature`` with a ``*``
-    is a pattern over run-time columns (``nbr_*_decided_confirmed_ratio``: any relation);
-    the flag then reads their largest value."""
+    ``strict``; at most it, or below it when strict, for a flag ``below``); worth ``weight``
+    points within its ``family``. ``feature`` may name several columns separated by commas,
+    and a name with a ``*`` is a pattern over run-time columns
+    (``nbr_*_decided_confirmed_ratio``: any relation); the flag then reads their largest
+    value. A flag that ``answers`` families is not a red flag but an explanation: where it
+    fires it takes back the points those families gave (see :func:`flag_points`)."""
 
     name: str
     feature: str
@@ -54,18 +57,38 @@ class Rule:
     weight: float = 1.0
     strict: bool = False
     family: str = ""
+    below: bool = False
+    answers: tuple[str, ...] = ()
 
     def fires(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         with np.errstate(invalid="ignore"):
-            hit = values > self.threshold if self.strict else values >= self.threshold
+            if self.below:
+                hit = values < self.threshold if self.strict else values <= self.threshold
+            else:
+                hit = values > self.threshold if self.strict else values >= self.threshold
         return hit & ~np.isnan(values)
 
+    @property
+    def names(self) -> list[str]:
+        """The names and patterns in ``feature``."""
+        return [n.strip() for n in self.feature.split(",") if n.strip()]
+
+    @property
+    def reads_one_column(self) -> bool:
+        """Whether the flag reads a single named column (no pattern, no list)."""
+        return "*" not in self.feature and "," not in self.feature
+
     def columns(self, available: Sequence[str]) -> list[str]:
-        """The columns of ``available`` this flag reads (its feature, or every match)."""
-        if "*" not in self.feature:
-            return [self.feature] if self.feature in set(available) else []
-        return [c for c in available if fnmatch.fnmatchcase(c, self.feature)]
+        """The columns of ``available`` this flag reads (its features, and every match of
+        its patterns), in the order of ``available`` for patterns."""
+        present = set(available)
+        out: list[str] = []
+        for name in self.names:
+            found = ([c for c in available if fnmatch.fnmatchcase(c, name)] if "*" in name
+                     else [name] if name in present else [])
+            out += [c for c in found if c not in out]
+        return out
 
     def strongest(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row of ``matrix`` (rows x this flag's columns): the largest value and the
@@ -89,7 +112,9 @@ FAMILY_CAPS: dict[str, float] = {
     "remote_access": 1.5, "shared_payout": 1.0, "shared_access": 1.0,
     "shared_portfolio": 1.0, "shared_photo": 1.0, "confirmed_links": 3.0, "money": 1.0,
     "takeover": 1.0,
-    "honest_location": 0.0,  # it only takes points back (see its rule)
+    # Answers give no points: one takes points back (see its rule), the other takes back
+    # what the families it answers gave (Rule.answers).
+    "honest_location": 0.0, "explained_sharing": 0.0,
 }
 
 RULES: tuple[Rule, ...] = (
@@ -153,12 +178,21 @@ RULES: tuple[Rule, ...] = (
     # A bought or rented account: new devices, payout and hours at once. One point: on
     # generated marketplaces it fired on 1% of fronts and 0.5% of everyone else.
     Rule("takeover_signs", "takeover_change_count", 2, family="takeover"),
-    # Not a red flag but its answer: a worker who openly lives elsewhere (sessions from
+    # Not red flags but their answers. A worker who openly lives elsewhere (sessions from
     # abroad with that country's clock, a fifth of them or more) explains the off-hours work
     # and the foreign addresses, so it takes back what those two families give at most.
     # Operators hide where they are; a nomad or a traveller does not.
     Rule("clock_fits_connection_abroad", "abroad_clock_fits_ip_session_ratio", 0.2,
          weight=-(FAMILY_CAPS["hours"] + FAMILY_CAPS["location"]), family="honest_location"),
+    # Accounts sharing a payout destination whose every other holder shows no operator sign
+    # (browser clocks at their claimed zone, no VPN or proxy, no remote-desktop tool): an
+    # agency or a household paid through one account, which explains the sharing. A
+    # fronting cell's holders show those signs; each account's own signs still count.
+    Rule("payout_mates_show_no_operator_sign",
+         "nbr_payout_max_browser_offset_gap_mean_hours, nbr_payout_max_anonymizer_session_ratio, "
+         "nbr_payout_max_remote_access_session_ratio", 0, below=True, weight=0,
+         family="explained_sharing",
+         answers=("shared_payout", "shared_access", "shared_portfolio", "shared_photo")),
 )
 
 # 2 points (one strong kind of evidence, or two ordinary ones) score 0.63.
@@ -171,7 +205,7 @@ def rules_to_json(rules: Sequence[Rule] = RULES) -> list[dict[str, Any]]:
 
 
 def rules_from_json(rows: Sequence[dict[str, Any]]) -> tuple[Rule, ...]:
-    return tuple(Rule(**row) for row in rows)
+    return tuple(Rule(**{**row, "answers": tuple(row.get("answers", ()))}) for row in rows)
 
 
 def usable_rules(available: Sequence[str], rules: Sequence[Rule] = RULES) -> list[Rule]:
@@ -204,25 +238,35 @@ def fired(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
 
 def flag_points(hits: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
     """Rows x rules points each fired flag contributes after its family's cap (a capped
-    family's points are shared among its fired flags in proportion to their weights)."""
-    weights, family_of, caps = _families(tuple(rules))
+    family's points are shared among its fired flags in proportion to their weights).
+    Where a flag that ``answers`` families fires, it carries minus the points those
+    families gave, so they count for nothing on that row and an explanation shows why."""
+    weights, family_of, caps, answered = _families(tuple(rules))
     raw = hits.astype(np.float64) * weights
     totals = raw @ (family_of[:, None] == np.arange(len(caps))).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(totals > caps, caps / totals, 1.0)
-    return raw * scale[:, family_of]
+    out = raw * scale[:, family_of]
+    for j, families in answered:
+        taken = out[:, np.isin(family_of, families)].clip(min=0).sum(axis=1)
+        out[:, j] += np.where(hits[:, j], -taken, 0.0)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
-def _families(rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each rule's weight and family position, and each family's cap: worked out once per
-    rule set (scoring one account at a time calls :func:`flag_points` per request)."""
-    families = sorted({r.family for r in rules})
+def _families(rules: tuple[Rule, ...]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[tuple[int, np.ndarray], ...]]:
+    """Each rule's weight and family position, each family's cap, and the answering rules
+    with the positions of the families they answer: worked out once per rule set (scoring
+    one account at a time calls :func:`flag_points` per request)."""
+    families = sorted({r.family for r in rules} | {f for r in rules for f in r.answers})
     position = {f: k for k, f in enumerate(families)}
     weights = np.array([r.weight for r in rules], dtype=np.float64)
     family_of = np.array([position[r.family] for r in rules], dtype=np.int64)
     caps = np.array([FAMILY_CAPS.get(f, np.inf) for f in families], dtype=np.float64)
-    return weights, family_of, caps
+    answered = tuple((j, np.array([position[f] for f in r.answers], dtype=np.int64))
+                     for j, r in enumerate(rules) if r.answers)
+    return weights, family_of, caps, answered
 
 
 def rule_points(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from accountrisk.features.registry import feature_names
+from accountrisk.features.registry import describe_feature, feature_names
 from accountrisk.training.prior import RulePrior, fit_prior
 from accountrisk.training.rules import (
     FAMILY_CAPS,
@@ -28,6 +28,8 @@ def test_every_rule_reads_a_registered_feature_or_pattern():
     names = set(feature_names())
     usable = usable_rules(list(names))
     assert {r.feature for r in usable} <= names
+    listed = [r for r in RULES if not r.reads_one_column and "*" not in r.feature]
+    assert listed and all(describe_feature(n) is not None for r in listed for n in r.names)
     assert len(usable) >= 15  # most advisory red flags exist as signals
     patterns = [r for r in RULES if "*" in r.feature]
     assert patterns and all(r.columns(["nbr_payout_decided_confirmed_ratio"]) for r in patterns)
@@ -128,6 +130,39 @@ def test_an_open_life_abroad_answers_the_hours_and_the_foreign_addresses():
     # An open life abroad alone takes points below none, and the score stays at 0.
     alone = {"abroad_clock_fits_ip_session_ratio": np.array([0.5])}
     assert rule_points(alone)[0] < 0 and rule_score(alone)[0] == 0
+
+
+def test_clean_payout_mates_answer_the_sharing_but_not_the_accounts_own_signs():
+    """An agency paid through one account whose other holders show no operator sign, and a
+    cell whose holders work through remote desktops: the agency's sharing is explained
+    (its points go), the cell's is not; an account's own signs count either way, and an
+    account without payout mates (NULL aggregates) is not answered."""
+    sharing = {"payout_shared_account_count": 4.0, "portfolio_link_shared_account_count": 3.0}
+    mates = ("nbr_payout_max_browser_offset_gap_mean_hours",
+             "nbr_payout_max_anonymizer_session_ratio",
+             "nbr_payout_max_remote_access_session_ratio")
+    agency = {**sharing, **dict.fromkeys(mates, 0.0)}
+    agency_with_vpn = {**agency, "anonymizer_session_ratio": 0.5}
+    cell = {**sharing, **dict.fromkeys(mates, 0.0), mates[2]: 0.6}
+    alone = {**sharing, **dict.fromkeys(mates, math.nan)}
+    rows = (agency, agency_with_vpn, cell, alone)
+    names = sorted(set().union(*rows))
+    data = {n: np.array([row.get(n, 0.0) for row in rows]) for n in names}
+    points = rule_points(data)
+    shared = FAMILY_CAPS["shared_payout"] + FAMILY_CAPS["shared_portfolio"]
+    # the agency member's own VPN use: half a point for any, half for most sessions
+    assert points.tolist() == pytest.approx([0.0, 1.0, shared, shared])
+    answer = [r.name for r in RULES].index("payout_mates_show_no_operator_sign")
+    flags = flag_points(fired(data), RULES)
+    assert flags[0, answer] == pytest.approx(-shared) and flags[2, answer] == 0
+
+
+def test_a_listed_flag_below_its_threshold_reads_the_largest_column():
+    rule = Rule("q", "fa, fb", 0.0, below=True, weight=0, family="f", answers=("g",))
+    data = {"fa": np.array([0.0, 0.0, np.nan, np.nan]), "fb": np.array([0.0, 2.0, 0.0, np.nan])}
+    assert fired(data, (rule,))[:, 0].tolist() == [True, False, True, False]
+    back = rules_from_json(rules_to_json((rule,)))
+    assert back == (rule,) and hash(back[0]) == hash(rule)
 
 
 def test_a_pattern_flag_reads_the_largest_matching_column():
