@@ -10,6 +10,7 @@ task with exit code 52.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,10 +105,27 @@ def first_marker(text: str) -> str:
     return OOM_MARKERS[0]
 
 
+class _SendFailureEcho(logging.Filter):
+    """Drops py4j's "Exception while sending command." record: py4j logs it with its
+    traceback on the *root* logger (so Python prints it even with logging unconfigured)
+    just before it raises the same failure, which the block below turns into a message.
+    Whether py4j logs it depends on when the dying JVM closes the socket, so without this a
+    dead JVM printed a traceback on some runs and not on others."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from py4j.protocol import Py4JError
+
+        error = record.exc_info[1] if record.exc_info else None
+        return not (record.name == "root" and isinstance(error, Py4JError)
+                    and record.getMessage() == "Exception while sending command.")
+
+
 @contextmanager
 def jvm_failures_explained(master: str, memory: str | None) -> Iterator[None]:
     """Raise a memory failure of the Spark JVM inside the block as :class:`SparkMemoryError`;
     every other error passes unchanged."""
+    echo = _SendFailureEcho()
+    logging.getLogger().addFilter(echo)
     try:
         yield
     except AccountRiskError:
@@ -117,3 +135,5 @@ def jvm_failures_explained(master: str, memory: str | None) -> Iterator[None]:
         if translated is None:
             raise
         raise translated from error
+    finally:
+        logging.getLogger().removeFilter(echo)

@@ -103,6 +103,41 @@ def test_jvm_that_exited_out_of_memory_is_told_and_closes_quietly(spark_engine):
     assert "Traceback" not in done.stderr
 
 
+def test_py4js_echo_of_a_failed_send_is_dropped_inside_the_block_only():
+    """py4j logs "Exception while sending command." with a traceback on the root logger
+    before raising; inside the block that record goes (the error itself still rises),
+    other records and the same record outside the block stay."""
+    import logging
+
+    from py4j.protocol import Py4JNetworkError
+
+    from accountrisk.features.spark_errors import jvm_failures_explained
+
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    root.addHandler(handler)
+
+    def send() -> None:
+        try:
+            raise Py4JNetworkError("Error while receiving")
+        except Py4JNetworkError:
+            logging.exception("Exception while sending command.")
+            logging.error("another record")
+            raise
+
+    try:
+        with pytest.raises(Py4JNetworkError), jvm_failures_explained("local[2]", "4g"):
+            send()
+        with pytest.raises(Py4JNetworkError):
+            send()
+    finally:
+        root.removeHandler(handler)
+    assert [r.getMessage() for r in seen] == [
+        "another record", "Exception while sending command.", "another record"]
+
+
 def test_spark_conf_must_be_key_value(tmp_path):
     result = runner.invoke(app, ["features", str(tmp_path), "--as-of", "2026-01-01", "--out",
                                  str(tmp_path / "f.parquet"), "--engine", "spark",
