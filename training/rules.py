@@ -241,9 +241,9 @@ def flag_points(hits: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
     family's points are shared among its fired flags in proportion to their weights).
     Where a flag that ``answers`` families fires, it carries minus the points those
     families gave, so they count for nothing on that row and an explanation shows why."""
-    weights, family_of, caps, answered = _families(tuple(rules))
+    weights, family_of, members, caps, answered = _families(tuple(rules))
     raw = hits.astype(np.float64) * weights
-    totals = raw @ (family_of[:, None] == np.arange(len(caps))).astype(np.float64)
+    totals = raw @ members
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(totals > caps, caps / totals, 1.0)
     out = raw * scale[:, family_of]
@@ -254,19 +254,21 @@ def flag_points(hits: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _families(rules: tuple[Rule, ...]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[tuple[int, np.ndarray], ...]]:
-    """Each rule's weight and family position, each family's cap, and the answering rules
-    with the positions of the families they answer: worked out once per rule set (scoring
-    one account at a time calls :func:`flag_points` per request)."""
+def _families(rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                tuple[tuple[int, np.ndarray], ...]]:
+    """Each rule's weight and family position, the rules x families membership matrix,
+    each family's cap, and the answering rules with the positions of the families they
+    answer: worked out once per rule set (scoring one account at a time calls
+    :func:`flag_points` per request)."""
     families = sorted({r.family for r in rules} | {f for r in rules for f in r.answers})
     position = {f: k for k, f in enumerate(families)}
     weights = np.array([r.weight for r in rules], dtype=np.float64)
     family_of = np.array([position[r.family] for r in rules], dtype=np.int64)
     caps = np.array([FAMILY_CAPS.get(f, np.inf) for f in families], dtype=np.float64)
+    members = (family_of[:, None] == np.arange(len(families))).astype(np.float64)
     answered = tuple((j, np.array([position[f] for f in r.answers], dtype=np.int64))
                      for j, r in enumerate(rules) if r.answers)
-    return weights, family_of, caps, answered
+    return weights, family_of, members, caps, answered
 
 
 def rule_points(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
