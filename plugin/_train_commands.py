@@ -12,7 +12,11 @@ import typer
 
 from ..features.errors import AccountRiskError
 from ..features.workspace import DEFAULT_WORKDIR
-from ..training.selection import RULE_POINT_LOG_ODDS
+from ..training.selection import (
+    FEW_LABELS_RULE_POINT_LOG_ODDS,
+    PRIOR_BELOW_POSITIVES,
+    RULE_POINT_LOG_ODDS,
+)
 from ..training.unlabelled import DEFAULT as DEFAULT_UNLABELLED
 from .cli import (
     DataDir,
@@ -70,10 +74,12 @@ def train(
     ] = DEFAULT_UNLABELLED,
     snapshot_days: Annotated[int, typer.Option(
         help="Days between feature snapshots of the training set.")] = 30,
-    rule_weight: Annotated[float, typer.Option(
+    rule_weight: Annotated[float | None, typer.Option(
         help="Log-odds each red-flag point adds to the trees' score (0: trees alone). The "
-             "flags keep fronts unlike the decided ones in view when decisions are few.")
-    ] = RULE_POINT_LOG_ODDS,
+             "flags keep fronts unlike the decided ones in view when decisions are few. "
+             f"Default: {FEW_LABELS_RULE_POINT_LOG_ODDS:g} with fewer than "
+             f"{PRIOR_BELOW_POSITIVES} confirmed accounts, else {RULE_POINT_LOG_ODDS:g}.")
+    ] = None,
     memory_limit: MemoryLimit = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,

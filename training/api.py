@@ -29,7 +29,6 @@ from .drift import training_reference
 from .fitting import Built, fit_bundle
 from .matrix import feature_matrix
 from .promotion import PromoteResult, promote  # noqa: F401  (re-exported)
-from .selection import RULE_POINT_LOG_ODDS
 from .unlabelled import AUTO, STRATEGIES
 from .unlabelled import DEFAULT as DEFAULT_UNLABELLED
 
@@ -75,13 +74,14 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
           threads: int = lgbm.THREADS, memory_limit: str | None = None,
           register: bool = True, plots: bool = True, say: Say | None = None,
           engine: str = "duckdb", master: str | None = None,
-          rule_point_log_odds: float = RULE_POINT_LOG_ODDS) -> TrainResult:
+          rule_point_log_odds: float | None = None) -> TrainResult:
     """Train on decisions made before ``as_of``; write the model directory; log and
     register it in MLflow (skipped with ``register=False``).
 
     ``engine="spark"`` builds the snapshot features on Spark (see :func:`prepare`).
     ``rule_point_log_odds`` is what each red-flag point adds to the trees' log-odds (0: the
-    trees alone; see :mod:`.selection`).
+    trees alone; None, the default: 1 with fewer than 50 confirmed accounts, else 0.5; see
+    :mod:`.selection`).
     ``unlabelled`` is "auto" (see :mod:`.selection`) or one of
     :data:`~.unlabelled.STRATEGIES`. Settings are chosen on temporal validation and the
     final model is refit on every decision before T; a rules-only bundle (kind "rules") is
@@ -94,7 +94,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     check_engine(engine, master)  # fail before the slow part, not after it
     if snapshot_days < 1:
         raise UsageError(f"snapshot_days must be at least 1 (got {snapshot_days})")
-    if not 0 <= rule_point_log_odds < float("inf"):
+    if rule_point_log_odds is not None and not 0 <= rule_point_log_odds < float("inf"):
         raise UsageError("the red flags' weight (rule_point_log_odds, --rule-weight) must "
                          f"be 0 or more (got {rule_point_log_odds})")
     if unlabelled != AUTO and unlabelled not in STRATEGIES:

@@ -24,7 +24,7 @@ from .dataset import TrainingSet
 from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
 from .rules import RULES, Rule, rule_points, rule_score, rules_to_json, usable_rules
-from .selection import RULE_POINT_LOG_ODDS, Selection, select
+from .selection import Selection, select
 from .unlabelled import AUTO, STRATEGIES, design
 from .validation import plan_validation
 
@@ -173,14 +173,15 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
                unlabelled_weight: float = 1.0, seed: int = 0, threads: int = lgbm.THREADS,
                shapes: Sequence[tuple[int, int]] = lgbm.SHAPES,
                bands: Sequence[tuple[str, float]] = ev.DEFAULT_BANDS,
-               rule_point_log_odds: float = RULE_POINT_LOG_ODDS,
+               rule_point_log_odds: float | None = None,
                say: Say | None = None) -> Built:
     """The model (or the rules, when validation says so or labels are too few) for ``ts``,
     with metrics, bands and reasons.
 
     ``unlabelled`` is a strategy of :mod:`.unlabelled` or "auto" (validation chooses).
     ``rule_point_log_odds``: what each red-flag point adds to a model chosen without the
-    rule prior (0: trees alone; see :mod:`.selection`).
+    rule prior (0: trees alone; None: by the number of confirmed accounts; see
+    :mod:`.selection`).
     ``truth`` (account -> (is_fronted, ring)) adds ground-truth metrics for generated data;
     it is used for reporting only.
     """

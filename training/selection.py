@@ -30,7 +30,12 @@ front those decisions caught; the flags keep the kinds they missed in view. Meas
 development marketplaces of every generator mode (docs/training.md, section 8) this never
 cost more than 0.01 PR-AUC and gained up to 0.11 at realistic prevalence, where the model
 alone lost to the rules. The pooled out-of-fold scores include the added points, so the
-comparison with the rules and the calibration see the score that ships.
+comparison with the rules and the calibration see the score that ships. Trees learnt
+from fewer than :data:`PRIOR_BELOW_POSITIVES` confirmed accounts get the flags at twice
+that weight (:data:`FEW_LABELS_RULE_POINT_LOG_ODDS`): on every development marketplace at
+realistic prevalence (29 to 42 confirmed) 1 log-odds a point ranked the ground truth at
+least as well as 0.5, and better on most; with 90 and more confirmed it cost up to 0.02
+(docs/training.md, section 8).
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ PRIOR_BELOW_POSITIVES = 50  # the rule prior is a candidate with fewer confirmed
 SETTING_MARGIN_SE = 2.0  # standard errors a strategy or the prior must win by
 SIZE_MARGIN_SE = 1.0  # ... a tree shape or count
 RULE_POINT_LOG_ODDS = 0.5  # log-odds a red-flag point adds to a model without the prior
+FEW_LABELS_RULE_POINT_LOG_ODDS = 1.0  # ... trained on fewer than PRIOR_BELOW_POSITIVES
 BOOTSTRAP = 200
 Say = Callable[[str], None]
 
@@ -110,6 +116,18 @@ def candidate_settings(ts: TrainingSet, strategies: Sequence[str]
                f"accounts stand in for them ({', '.join(chosen)})")
     pairs = [(s, p) for s in chosen for p in priors]
     return pairs, (chosen[0], False), why
+
+
+def rule_point_weight(ts: TrainingSet, given: float | None) -> tuple[float, str]:
+    """Log-odds a red-flag point adds to a model without the prior, and why (for the run's
+    message): ``given`` when set, else by the number of confirmed accounts (module doc)."""
+    if given is not None:
+        return given, ""
+    positives = ts.counts.get("positives", 0)
+    if positives < PRIOR_BELOW_POSITIVES:
+        return FEW_LABELS_RULE_POINT_LOG_ODDS, (f": trees from {positives} confirmed "
+                                                f"accounts, under {PRIOR_BELOW_POSITIVES}")
+    return RULE_POINT_LOG_ODDS, ""
 
 
 @dataclass
@@ -218,12 +236,12 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
            strategies: Sequence[str] = STRATEGIES,
            shapes: Sequence[tuple[int, int]] = lgbm.SHAPES,
            trees: Sequence[int] = lgbm.TREE_COUNTS, unlabelled_weight: float = 1.0,
-           rule_point_log_odds: float = RULE_POINT_LOG_ODDS,
+           rule_point_log_odds: float | None = None,
            say: Say | None = None) -> Selection:
     """Choose settings on the folds of ``plan`` (see the module doc): strategy and prior at
     the default size first, then tree shape and count for the chosen pair.
-    ``rule_point_log_odds`` (0 turns it off) is what each red-flag point adds to a model
-    chosen without the prior."""
+    ``rule_point_log_odds`` (0 turns it off; None: :func:`rule_point_weight`) is what each
+    red-flag point adds to a model chosen without the prior."""
     say = say or (lambda message: None)
     features, categorical = ts.features, list(categories)
     x = feature_matrix(ts.rows, features, categories)
@@ -267,7 +285,8 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     sizes = grow(pair.strategy, pair.prior, shapes, trees)
     chosen, scores, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE)
     points = rule_points(ts.rows, rules)
-    added = 0.0 if chosen.prior else rule_point_log_odds
+    weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
+    added = 0.0 if chosen.prior else weight
     oof = judge.oof[chosen] + added * points
     model_pr_auc = average_precision(judge.y[rows], oof[rows])
     rules_pr_auc = average_precision(judge.y[rows], points[rows])
@@ -284,8 +303,8 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
         f"{'rule prior, ' if chosen.prior else ''}depth {chosen.shape[0]}, "
         f"{chosen.trees} trees (default {default.strategy}, depth {shape0[0]}, {trees0} "
         f"trees): validation PR-AUC {scores[chosen]:.3f} on {int(rows.sum()):,} decisions"
-        + (f", {model_pr_auc:.3f} with the red flags added ({added:g} log-odds a point)"
-           if added else "") + f"; red-flag rules {rules_pr_auc:.3f}")
+        + (f", {model_pr_auc:.3f} with the red flags added ({added:g} log-odds a point"
+           f"{weight_why})" if added else "") + f"; red-flag rules {rules_pr_auc:.3f}")
     population = ~judge.labelled & ~np.isnan(oof)
     return Selection(chosen=chosen, table=table, valid_mask=rows, oof=oof,
                      population_mask=population, rules_raw=points, model_pr_auc=model_pr_auc,

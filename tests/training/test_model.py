@@ -117,14 +117,28 @@ def test_lightgbm_is_imported_with_a_passive_openmp_wait_unless_the_user_chose(t
         assert done.stdout.strip() == expected
 
 
+def test_the_red_flag_weight_doubles_for_trees_from_fewer_than_50_confirmed_accounts():
+    from types import SimpleNamespace
+
+    from accountrisk.training.selection import rule_point_weight
+
+    def weight(positives, given=None):
+        return rule_point_weight(SimpleNamespace(counts={"positives": positives}), given)[0]
+
+    assert weight(49) == 1.0 and weight(50) == 0.5 and weight(300) == 0.5
+    assert weight(10, given=0.0) == 0.0 and weight(300, given=2.0) == 2.0
+
+
 def test_the_red_flags_are_added_on_top_of_the_trees_unless_turned_off(prepared, built):
     """The same trees either way; the default adds 0.5 log-odds per capped red-flag point
-    to the shipped score, and its validation scores (hence calibration) include them."""
+    (1 under 50 confirmed accounts) to the shipped score, and its validation scores (hence
+    calibration) include them."""
     from accountrisk.training.rules import rule_points
 
     alone = fit_bundle(prepared, seed=7, rule_point_log_odds=0.0)
     assert alone.prior is None and alone.metadata["final_fit"]["rule_point_log_odds"] == 0
-    assert built.metadata["final_fit"]["rule_point_log_odds"] == 0.5
+    weight = 1.0 if prepared.counts["positives"] < 50 else 0.5
+    assert built.metadata["final_fit"]["rule_point_log_odds"] == weight
     assert built.booster.model_to_string() == alone.booster.model_to_string()
     m = built.metadata
     x = feature_matrix(prepared.final, m["features"], m["categories"])
@@ -132,5 +146,5 @@ def test_the_red_flags_are_added_on_top_of_the_trees_unless_turned_off(prepared,
     assert points.max() > 0
     added = lgbm.margin(built.booster, built.prior, x, m["features"]) \
         - lgbm.margin(alone.booster, None, x, m["features"])
-    assert added == pytest.approx(0.5 * points)
+    assert added == pytest.approx(weight * points)
     assert built.arrays["raw_valid"] != pytest.approx(alone.arrays["raw_valid"])
