@@ -111,6 +111,22 @@ class StageContext(Protocol):
         ...
 
     @property
+    def targets(self) -> str | None:
+        """A table (``account_id``) of the few accounts whose rows this pass hands back (a
+        training set's older snapshot), or None: every account's. A stage whose values for
+        an account depend only on rows and pairs touching it may compute them for these
+        accounts only, provided no later stage reads them for other accounts (neighbour
+        aggregates read the key signals of :mod:`..signals.neighbours.naming`); the
+        results for these accounts must not change (the lean training-set test)."""
+        ...
+
+    def own_rows(self, name: str) -> str:
+        """As :meth:`table`, for a stage whose values for an account read only that
+        account's own rows of ``name`` (by ``account_id``) and that no later stage reads for
+        other accounts: only the :attr:`targets`' rows when the pass wants a few accounts."""
+        ...
+
+    @property
     def base_features(self) -> str:
         """The table of every per-account feature of the first phase (static features and
         ``attr_*`` columns, one row per account); only for stages registered with

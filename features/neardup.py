@@ -183,24 +183,50 @@ def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
         LEFT JOIN (SELECT doc_key, count(*) AS n_common FROM {out}_postings
                    WHERE doc_count > {SHINGLE_MAX_DOCS} GROUP BY doc_key) AS c
           ON c.doc_key = s.doc_key"""
+    exact = _verified_pairs_sql(out, "b.doc_key > a.doc_key")
+    return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
+            (out, exact)]
+
+
+def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
+    """``(doc_key, other_doc_key, jaccard)`` of the texts of ``{out}_postings`` that pass the
+    Jaccard test, for the posting pairs meeting ``pairing`` (on postings ``a`` and ``b``);
+    ``only``: a subquery of the ``doc_key`` values ``a`` may take."""
+    sources = f" AND a.doc_key IN ({only})" if only is not None else ""
     # Jaccard over the informative shingles (those in at most SHINGLE_MAX_DOCS texts):
     # shared boilerplate says nothing about copying, so it counts on neither side.
     shared = "c.rare_shared"
     union = f"(sa.n - sa.n_common + sb.n - sb.n_common - {shared})"
-    exact = f"""
+    return f"""
         SELECT c.doc_key, c.other_doc_key,
                CAST({shared} AS DOUBLE) / CAST({union} AS DOUBLE) AS jaccard
         FROM (SELECT a.doc_key, b.doc_key AS other_doc_key, count(*) AS rare_shared
               FROM {out}_postings AS a JOIN {out}_postings AS b
-                ON b.shingle_hash = a.shingle_hash AND b.doc_key > a.doc_key
+                ON b.shingle_hash = a.shingle_hash AND {pairing}
               WHERE a.doc_count <= {SHINGLE_MAX_DOCS} AND b.doc_count <= {SHINGLE_MAX_DOCS}
+                {sources}
               GROUP BY a.doc_key, b.doc_key) AS c
         JOIN {out}_sizes AS sa ON sa.doc_key = c.doc_key
         JOIN {out}_sizes AS sb ON sb.doc_key = c.other_doc_key
         WHERE {shared} >= {TEXT_MIN_SHARED_SHINGLES}
           AND CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
-    return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
-            (out, exact)]
+
+
+def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
+    """The pairs of :func:`shingle_pairs_steps` that expanding the keys of ``sources`` (a
+    subquery of ``doc_key``) needs, into ``out`` in the shape of :func:`both_directions_sql`:
+    every pair touching a source text, and every pair touching one of their near-duplicates
+    (whether a neighbour is a common key depends on its own neighbours). Exact for the
+    sources' accounts; for a few sources a small share of the whole search."""
+    steps = shingle_pairs_steps(shingles, out)[:-1]
+    near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
+    hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
+           f"(SELECT doc_key FROM {out}_near)")
+    far = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
+    pairs = " UNION ALL ".join(
+        f"SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key "
+        f"FROM {out}_{part}" for part in ("near", "far"))
+    return [*steps, (f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
 
 
 def both_directions_sql(once: str) -> str:
@@ -214,16 +240,19 @@ def both_directions_sql(once: str) -> str:
         FROM {once}"""
 
 
-def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str
-                     ) -> tuple[str, str]:
+def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str, *,
+                     targeted: bool = False) -> tuple[str, str]:
     """Near-duplicate texts of column ``text`` of contract table ``of`` as of T.
 
     Normalizing a text and cutting it into shingles depend on the text alone, so both are
     made once for every row (:meth:`StageContext.once`; a training set's snapshots share
     them) and only the rows that exist as of T are searched. ``keep`` lists the columns of
     ``of`` to keep, its time and account columns included. Returns the view of its texts as
-    of T (``keep`` columns, ``doc_key``, ``norm``, ``word_count``) and the pairs table
-    (``doc_key``, ``other_doc_key``, ``jaccard``) of :func:`text_pairs_steps`.
+    of T (``keep`` columns, ``doc_key``, ``norm``, ``word_count``) and the table
+    ``{name}_text_pairs`` of near-duplicate text keys in both directions (the ``pairs`` of
+    :func:`expand_matches_steps`). ``targeted``: the caller's values for an account depend
+    only on its own texts' matches, so when the pass wants a few accounts
+    (:attr:`StageContext.targets`) only the pairs their expansion needs are searched.
     """
     d = ctx.d
     # No filter on ``norm`` here: DuckDB would push it into the scan and run the regex twice.
@@ -241,7 +270,13 @@ def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str
     present = f"""
         (SELECT doc_key, shingle_hash FROM {shingles}
          WHERE doc_key IN (SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS}))"""
-    return texts, run_steps(ctx.create, shingle_pairs_steps(present, f"{name}_text_once"))
+    pairs = f"{name}_text_pairs"
+    if targeted and ctx.targets is not None:
+        sources = (f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS} "
+                   f"AND account_id IN (SELECT account_id FROM {ctx.targets})")
+        return texts, run_steps(ctx.create, targeted_pairs_steps(present, sources, pairs))
+    once = run_steps(ctx.create, shingle_pairs_steps(present, f"{name}_text_once"))
+    return texts, ctx.create(pairs, both_directions_sql(once))
 
 
 # -- links -----------------------------------------------------------------------------------
@@ -260,7 +295,8 @@ def normalized_link_sql(d: Dialect, url: str) -> str:
 
 # -- from key pairs to account pairs ---------------------------------------------------------
 def expand_matches_steps(keys: str, pairs: str, out: str,
-                         cap: int = COMMON_KEY_ACCOUNTS) -> list[Step]:
+                         cap: int = COMMON_KEY_ACCOUNTS, accounts: str | None = None
+                         ) -> list[Step]:
     """Account pairs behind key pairs, leaving out common keys, into ``out``.
 
     ``keys``: rows ``(key, account_id, added_at)`` (a key is a hash, text key or link of an
@@ -271,7 +307,9 @@ def expand_matches_steps(keys: str, pairs: str, out: str,
     ``cap`` other accounts per key. The common keys are in ``{out}_common(key)``.
     ``out`` gets ``(key, account_id, other_account_id, other_first_added_at)``: for each key
     an account uses, every other account using it or a near-duplicate, with the earliest
-    time that other account added such a key.
+    time that other account added such a key. ``accounts``: a table of the accounts whose
+    rows are wanted (``pairs`` need only hold what their keys' expansion reads, see
+    :func:`targeted_pairs_steps`).
     """
     ka = f"""
         SELECT key, account_id, min(added_at) AS first_added_at
@@ -295,6 +333,8 @@ def expand_matches_steps(keys: str, pairs: str, out: str,
             JOIN {out}_ka AS ka ON ka.key = nb.other_key
             GROUP BY nb.key) AS reach
         WHERE account_count > {cap}"""
+    wanted = ("" if accounts is None
+              else f"WHERE a.account_id IN (SELECT account_id FROM {accounts})")
     usable = (f"(SELECT o.key FROM {out}_own AS o LEFT JOIN {out}_common AS c "
               "ON c.key = o.key WHERE c.key IS NULL)")
     matches = f"""
@@ -305,6 +345,7 @@ def expand_matches_steps(keys: str, pairs: str, out: str,
         JOIN {usable} AS u2 ON u2.key = n.other_key
         JOIN {out}_ka AS a ON a.key = n.key
         JOIN {out}_ka AS b ON b.key = n.other_key AND b.account_id <> a.account_id
+        {wanted}
         GROUP BY a.key, a.account_id, b.account_id"""
     return [(f"{out}_ka", ka), (f"{out}_own", own), (f"{out}_nb", nb),
             (f"{out}_common", common), (out, matches)]

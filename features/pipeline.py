@@ -25,6 +25,10 @@ from .registry import Feature, Registry, Stage, default_registry
 Progress = Callable[[str, float, float], None]  # step, done, total (fractions allowed)
 
 ATTRIBUTE_PREFIX = "attr_"
+# Stages may compute the rows of requested accounts alone (StageContext.targets) when these
+# are at most this share of the accounts (a training set's older snapshots: its decided and
+# sampled accounts); above it they compute every account's, which costs less then.
+TARGETED_MAX_SHARE = 0.2
 
 
 def parse_as_of(text: str | datetime) -> datetime:
@@ -72,6 +76,7 @@ class _Context:
     base: str | None = None  # set once the first phase's table exists
     base_columns: tuple[str, ...] = ()
     cache: RowCache | None = None
+    targets: str | None = None
 
     @property
     def as_of_sql(self) -> str:
@@ -81,6 +86,17 @@ class _Context:
         if name not in self.available:
             raise FeatureError(f"table {name!r} is not loaded; a stage needing it must list it")
         return f"pit_{name}"
+
+    def own_rows(self, name: str) -> str:
+        view = self.table(name)
+        if self.targets is None:
+            return view
+        own = f"own_{name}"
+        if own not in self.created:
+            self.engine.create_view(own, f"SELECT * FROM {view} WHERE account_id IN "
+                                         f"(SELECT account_id FROM {self.targets})")
+            self.created.append(own)
+        return own
 
     def whole_table(self, name: str) -> str:
         if name not in self.available:
@@ -201,9 +217,10 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     until the engine's connection closes. ``registry`` defaults to every signal family
     (:func:`~.registry.default_registry`). ``cache`` keeps the stages' per-row derivations
     for the next pass of the same caller (see :class:`RowCache`). ``accounts`` names a table
-    on the engine with an ``account_id`` column: only those accounts' rows are returned
-    (every signal is still computed over every account; only the rows handed back shrink,
-    so on Spark only they reach the driver).
+    on the engine with an ``account_id`` column: only those accounts' rows are returned (on
+    Spark only they reach the driver); when they are at most ``TARGETED_MAX_SHARE`` of the
+    accounts, stages that can compute their rows alone do (:attr:`StageContext.targets`:
+    the proposal search, account takeover, the neighbour statistics), with the same values.
     """
     name = build_features_table(engine, as_of, progress=progress, keep=keep,
                                 registry=registry, cache=cache, accounts=accounts)
@@ -236,6 +253,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
         columns = [c for c, _ in engine.columns(loaded_name)]
         engine.create_view(f"pit_{loaded_name}",
                            _point_in_time_sql(table, columns, ctx.as_of_sql))
+    if accounts is not None and _few(engine, accounts):
+        ctx.targets = accounts
 
     stages = registry.ordered_stages()
     runnable = [s for s in stages if all(ctx.has(t) for t in s.needs)]
@@ -281,6 +300,16 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     engine.drop([n for n in ctx.created if n not in keep]
                 + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
     return name
+
+
+def _few(engine: Engine, accounts: str) -> bool:
+    """Whether ``accounts`` are few enough for stages to compute their rows alone: a
+    targeted search looks at each pair from both sides and one hop further, so it pays only
+    well below a third of the accounts."""
+    counts = engine.arrow(f"""
+        SELECT (SELECT count(*) FROM {accounts}) AS wanted,
+               (SELECT count(*) FROM pit_accounts) AS existing""").to_pylist()[0]
+    return int(counts["wanted"]) <= TARGETED_MAX_SHARE * int(counts["existing"])
 
 
 def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str], registry: Registry

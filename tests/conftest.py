@@ -55,13 +55,18 @@ def make_tables(**tables: list[dict[str, Any]]) -> dict[str, pa.Table]:
     return {name: make_table(name, rows) for name, rows in tables.items()}
 
 
-def compute(tables: dict[str, pa.Table], as_of: str | datetime = "2025-12-01"
-            ) -> dict[str, dict[str, Any]]:
-    """Features as of ``as_of`` by account id, through the real load and pipeline."""
+def compute(tables: dict[str, pa.Table], as_of: str | datetime = "2025-12-01",
+            only: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Features as of ``as_of`` by account id, through the real load and pipeline;
+    ``only``: a pass that wants these accounts' rows alone (a training set's snapshot)."""
     with DuckDBEngine() as engine:
         report = load_tables(tables, engine, now=NOW)
         assert report.usable, [p.render() for p in report.problems]
-        result = build_features(engine, as_of)
+        wanted = None
+        if only is not None:
+            wanted = "wanted_accounts"
+            engine.create_table_from_arrow(wanted, pa.table({"account_id": only}))
+        result = build_features(engine, as_of, accounts=wanted)
     return {row["account_id"]: row for row in result.to_pylist()}
 
 

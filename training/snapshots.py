@@ -5,8 +5,10 @@ accounts active then with no decision before T (the unlabelled pool, in feature-
 by account id). The *reference* path builds every account's features at every snapshot and
 picks rows in Python. The *lean* path (the default) finds the pool on the engine, draws the
 same sample positions from the same random stream (``choice(pool)`` of an increasing pool
-equals ``pool[choice(len(pool))]``), hands back only the rows the set takes, and lets the
-snapshots share the stages' per-row derivations (:class:`~..features.pipeline.RowCache`).
+equals ``pool[choice(len(pool))]``), hands back only the rows the set takes, lets the
+snapshots share the stages' per-row derivations (:class:`~..features.pipeline.RowCache`),
+and lets an older snapshot's stages that can compute the wanted accounts' rows alone do so
+(``build_features(accounts=...)``).
 On Spark nothing proportional to all accounts reaches the driver for an older snapshot:
 the pool's size and the sampled ids do; the final snapshot's rows (every account active at
 T) do, as review budgets need them.

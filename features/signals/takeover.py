@@ -63,12 +63,13 @@ TAKEOVER_FEATURES = (
 
 @stage(needs=("accounts",), features=TAKEOVER_FEATURES)
 def takeover_changes(ctx: StageContext) -> str:
-    """Per aged account: what changed in the last 30 days against its earlier history."""
+    """Per aged account: what changed in the last 30 days against its earlier history
+    (its own rows alone: a pass that wants a few accounts reads theirs only)."""
     d = ctx.d
     window = d.timestamp_literal(ctx.as_of - timedelta(days=WINDOW_DAYS))
     aged_before = d.timestamp_literal(
         ctx.as_of - timedelta(days=WINDOW_DAYS + MIN_HISTORY_DAYS))
-    parts = [f"aged AS (SELECT account_id FROM {ctx.table('accounts')} "
+    parts = [f"aged AS (SELECT account_id FROM {ctx.own_rows('accounts')} "
              f"WHERE created_at <= {aged_before})"]
     joins = []
     columns = []
@@ -78,7 +79,7 @@ def takeover_changes(ctx: StageContext) -> str:
         parts.append(f"""devices AS (
             SELECT account_id, device_token, min(started_at) AS first_seen,
                    sum(CASE WHEN started_at >= {window} THEN 1 ELSE 0 END) AS recent_sessions
-            FROM {ctx.table('sessions')} WHERE device_token IS NOT NULL
+            FROM {ctx.own_rows('sessions')} WHERE device_token IS NOT NULL
             GROUP BY account_id, device_token)""")
         parts.append(f"""device_change AS (
             SELECT account_id, sum(recent_sessions) AS recent_sessions,
@@ -95,7 +96,7 @@ def takeover_changes(ctx: StageContext) -> str:
     if ctx.has("payout_methods"):
         parts.append(f"""payout_firsts AS (
             SELECT account_id, payout_token, min(added_at) AS first_added
-            FROM {ctx.table('payout_methods')} GROUP BY account_id, payout_token)""")
+            FROM {ctx.own_rows('payout_methods')} GROUP BY account_id, payout_token)""")
         parts.append(f"""payout_change AS (
             SELECT account_id,
                    max(CASE WHEN first_added >= {window} THEN 1 ELSE 0 END) AS any_new,
@@ -118,7 +119,7 @@ def takeover_changes(ctx: StageContext) -> str:
                    {exact(f"CASE WHEN {recent} THEN cos({angle}) ELSE 0 END")} AS recent_cos,
                    {exact(f"CASE WHEN {recent} THEN 0 ELSE sin({angle}) END")} AS earlier_sin,
                    {exact(f"CASE WHEN {recent} THEN 0 ELSE cos({angle}) END")} AS earlier_cos
-            FROM {ctx.table('activity')} GROUP BY account_id)""")
+            FROM {ctx.own_rows('activity')} GROUP BY account_id)""")
         joins.append("LEFT JOIN hour_change AS hc ON hc.account_id = g.account_id")
         shift = circular_hours_between("hc.recent_sin", "hc.recent_cos",
                                        "hc.earlier_sin", "hc.earlier_cos")

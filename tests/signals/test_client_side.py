@@ -80,6 +80,33 @@ def test_proposal_templates_count_copies_not_boilerplate():
     assert f["h0"]["proposal_template_shared_account_count"] == 0
 
 
+def test_proposal_templates_for_a_few_accounts_see_their_neighbours_neighbours():
+    """A pass for a few accounts searches only their texts' pairs and one hop further, and
+    must give what the whole search gives: r1's text A is near B (r2's), and B near C, a
+    text 25 accounts send, so B is a common template and the pair A-B counts for nothing."""
+    def words(prefix, first, last):
+        return " ".join(f"{prefix}{i}" for i in range(first, last + 1))
+
+    a = f"{words('w', 1, 15)} {words('a', 1, 5)}"  # A ~ B (13 of 23 shingles), A !~ C
+    b = words("w", 1, 20)
+    c = f"{words('c', 1, 5)} {words('w', 6, 20)}"  # C ~ B
+    rows = ([("pa", "r1", a), ("pb", "r2", b), ("pd", "r3", TEMPLATE),
+             ("pe", "r4", TEMPLATE + " available now")]
+            + [(f"pc{i}", f"x{i}", c) for i in range(25)]
+            + [(f"ph{i}", f"h{i}", f"honest words number {i} about item{i} and tool{i}")
+               for i in range(40)])
+    tables = make_tables(proposals=[{"proposal_id": p, "account_id": who, "cover_text": text}
+                                    for p, who, text in rows])
+    whole = compute(tables)
+    few = compute(tables, only=["r1", "r3"])
+    assert set(few) == {"r1", "r3"}
+    assert whole["r1"]["proposal_template_shared_account_count"] == 0
+    assert whole["r3"]["proposal_template_shared_account_count"] == 1
+    assert whole["r2"]["proposal_template_shared_account_count"] == 0
+    for account in few:
+        assert few[account] == whole[account]
+
+
 def test_rating_rings_linked_authors_and_fast_five_stars():
     tables = make_tables(
         payout_methods=[{"account_id": "f", "payout_token": "p1"},

@@ -31,13 +31,14 @@ PROPOSAL_FEATURES = (
        features=PROPOSAL_FEATURES)
 def proposal_templates(ctx: StageContext) -> str:
     """Per account: other accounts whose cover texts near-duplicate its own."""
-    texts, once = nd.text_pairs_as_of(ctx, "proposal", "proposals", "cover_text",
-                                      "account_id, submitted_at")
-    ctx.create("proposal_text_pairs", nd.both_directions_sql(once))
+    # Only an account's own texts' matches make its values (no later stage reads them for
+    # other accounts), so a pass that wants a few accounts searches for theirs alone.
+    texts, pairs = nd.text_pairs_as_of(ctx, "proposal", "proposals", "cover_text",
+                                       "account_id, submitted_at", targeted=True)
     keys = f"""(SELECT CAST(doc_key AS STRING) AS key, account_id, submitted_at AS added_at
                FROM {texts} WHERE word_count >= {nd.MIN_TEXT_WORDS})"""
-    matches = nd.run_steps(ctx.create, nd.expand_matches_steps(keys, "proposal_text_pairs",
-                                                               "proposal_account_pairs"))
+    matches = nd.run_steps(ctx.create, nd.expand_matches_steps(
+        keys, pairs, "proposal_account_pairs", accounts=ctx.targets))
     return f"""
     SELECT m.account_id,
            count(DISTINCT m.other_account_id) AS proposal_template_shared_account_count,

@@ -14,7 +14,10 @@ values enter them scaled into [-1, 1], by the signal's largest magnitude over al
 (means) or by the group's range (deviations).
 
 Every query is a GROUP BY over edges: time and memory grow with the number of edges, and no
-degree is too large.
+degree is too large. When the pass wants a few accounts (:attr:`StageContext.targets`: a
+training set's older snapshot), pass 2 groups only their edges and pass 1 only the edges of
+them and their neighbours (whose pass-1 rows pass 2 reads); the scales stay those of every
+account, so their values keep every bit.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
         final += [f"p.mean_{i}", f"p.max_{i}",
                   f"CASE WHEN p.max_{i} = p.min_{i} THEN CAST(0 AS DOUBLE) "
                   f"ELSE (p.max_{i} - p.min_{i}) * sqrt(t.sq_{i} / p.w_{i}) END AS std_{i}"]
+    near, wanted = _edge_filters(ctx)
     scale_table = ctx.create("nbr_scales", "SELECT " + (", ".join(scales) or "1 AS scale_none")
                              + f" FROM {NODES}")
     per_signal = "".join(f",\n               {c}" for c in first)
@@ -58,7 +62,7 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
                sum({Dialect.flag("b.label = 1")}) AS confirmed_n,
                sum({Dialect.flag("b.label = 0")}) AS cleared_n{per_signal}
         FROM {EDGES} AS e JOIN {NODES} AS b ON b.node = e.other_node
-        CROSS JOIN {scale_table} AS z
+        CROSS JOIN {scale_table} AS z{near}
         GROUP BY e.relation_id, e.node{"".join(f", z.scale_{i}" for i in range(signal_count))}""")
     deviations = "".join(f",\n               {c}" for c in second)
     # The account's own label enters only to be taken out again: q.confirmed_n counts it
@@ -71,7 +75,7 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
         JOIN {PASS_ONE} AS p ON p.relation_id = e.relation_id AND p.node = e.node
         JOIN {PASS_ONE} AS q ON q.relation_id = e.relation_id AND q.node = e.other_node
         JOIN {NODES} AS b ON b.node = e.other_node
-        JOIN {NODES} AS o ON o.node = e.node
+        JOIN {NODES} AS o ON o.node = e.node{wanted}
         GROUP BY e.relation_id, e.node""")
     statistics = "".join(f",\n               {c}" for c in final)
     return ctx.create(STATS, f"""
@@ -84,6 +88,20 @@ def build_statistics(ctx: StageContext, signal_count: int) -> str:
                    AS two_hop_confirmed_ratio{statistics}
         FROM {PASS_ONE} AS p
         JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.node = p.node""")
+
+
+def _edge_filters(ctx: StageContext) -> tuple[str, str]:
+    """WHERE clauses on the edges ``e`` for pass 1 and pass 2 (empty for every account)."""
+    if ctx.targets is None:
+        return "", ""
+    wanted = ctx.create("nbr_wanted_nodes", f"""
+        SELECT node FROM {NODES} WHERE account_id IN (SELECT account_id FROM {ctx.targets})""")
+    near = ctx.create("nbr_near_nodes", f"""
+        SELECT node FROM {wanted}
+        UNION
+        SELECT other_node AS node FROM {EDGES} WHERE node IN (SELECT node FROM {wanted})""")
+    return (f"\n        WHERE e.node IN (SELECT node FROM {near})",
+            f"\n        WHERE e.node IN (SELECT node FROM {wanted})")
 
 
 def wide_sql(ctx: StageContext, stats: str,

@@ -61,7 +61,11 @@ class _NeighbourhoodContext:
     def whole_table(self, name: str) -> str:
         return self.views[name]
 
+    def own_rows(self, name: str) -> str:
+        return self.views[name]
+
     reuses_rows = False
+    targets: str | None = None
 
     def once(self, name: str, sql: str) -> str:
         return self.create(name, sql)

@@ -125,11 +125,10 @@ PORTFOLIO_FEATURES = (
 def portfolio_matches(ctx: StageContext) -> str:
     images = _hash_pairs(ctx, ctx.table("portfolio_items"), "image_phash",
                          "portfolio_image_hash_pairs")
-    texts, once = nd.text_pairs_as_of(ctx, "portfolio", "portfolio_items", "description",
-                                      "item_id, account_id, added_at")
+    texts, text_pairs = nd.text_pairs_as_of(ctx, "portfolio", "portfolio_items",
+                                            "description", "item_id, account_id, added_at")
     ctx.create("portfolio_item_keys", _item_keys_sql(ctx, texts))
-    ctx.create("portfolio_text_pairs", nd.both_directions_sql(once))
-    pairs = {"portfolio_image": images, "portfolio_text": "portfolio_text_pairs",
+    pairs = {"portfolio_image": images, "portfolio_text": text_pairs,
              "portfolio_link": _NO_PAIRS}
     parts = []
     for kind, table in pairs.items():
