@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+
+def run_child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh Python process (peak memory is its own) with ``args`` as
+    ``sys.argv[1:]``; returns the JSON object its last output line holds."""
+    done = subprocess.run([sys.executable, "-c", code, *args], check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_table(head: tuple[str, ...], rows: list[list[str]]) -> None:
+    """A Markdown table on stdout."""
+    print("\n| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def ensure_data(root: Path, accounts: int, seed: int, *, mode: str = "classic"

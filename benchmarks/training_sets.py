@@ -4,11 +4,14 @@ For each size the marketplace is loaded once into a work directory; then, each i
 process (peak memory is its own), the training set is built as `accountrisk train` builds
 it (one snapshot per 30 days back to the first decision, 20,000 unlabelled rows):
   - reference: every account's features at every snapshot, nothing shared;
-  - lean: snapshots share the per-row text derivations and only the accounts the set
-    takes leave the engine (the default).
-Both must give the same rows (their fingerprints are compared and printed).
+  - lean: snapshots share the per-row text derivations, only the accounts the set takes
+    leave the engine, and an older snapshot's stages that can compute those accounts'
+    rows alone do (the proposal search; the default);
+  - lean-whole: lean, but every stage computes every account's rows (before the
+    targeted stages).
+All must give the same rows (their fingerprints are compared and printed).
 
-    python benchmarks/training_sets.py --sizes 100000 --paths lean reference
+    python benchmarks/training_sets.py --sizes 100000 --paths lean lean-whole reference
 """
 
 from __future__ import annotations
@@ -16,24 +19,26 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+# benchmarks/ is on sys.path when run as a script
+from _data import ensure_data, print_table, run_child
 
 CHILD = r"""
 import json, resource, sys, time
 from accountrisk.features.workspace import ensure_loaded, open_database
+from accountrisk.features import pipeline
 from accountrisk.training.dataset import build_training_set, fingerprint
 data, work, as_of, path = sys.argv[1:5]
+if path == "lean-whole":
+    pipeline.TARGETED_MAX_SHARE = 0.0
 with open_database(work) as engine:
     if path == "load":
         assert ensure_loaded(engine, data, force=True).usable
         print(json.dumps({}))
         raise SystemExit
     started = time.perf_counter()
-    ts = build_training_set(engine, as_of, lean=path == "lean")
+    ts = build_training_set(engine, as_of, lean=path != "reference")
     seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "snapshots": len(ts.snapshots),
                   "rows": ts.rows.num_rows, "final": ts.final.num_rows,
@@ -42,18 +47,12 @@ print(json.dumps({"seconds": seconds, "snapshots": len(ts.snapshots),
 """
 
 
-def run_child(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, *args], check=True,
-                          stdout=subprocess.PIPE, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--paths", nargs="+", default=["lean", "reference"],
-                        choices=["lean", "reference"])
+                        choices=["lean", "lean-whole", "reference"])
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument("--data", type=Path, default=Path("bench-data"))
     args = parser.parse_args()
@@ -63,20 +62,17 @@ def main() -> None:
         folder, summary, _ = ensure_data(args.data, n, args.seed)
         work = args.data / f"sets-work-{n}"
         shutil.rmtree(work, ignore_errors=True)
-        run_child(str(folder), str(work), summary["end"], "load")
+        run_child(CHILD, str(folder), str(work), summary["end"], "load")
         for path in args.paths:
-            out = run_child(str(folder), str(work), summary["end"], path)
+            out = run_child(CHILD, str(folder), str(work), summary["end"], path)
             print(json.dumps({"accounts": n, "path": path, **out}), flush=True)
             rows.append((n, path, out))
         shutil.rmtree(work, ignore_errors=True)
-    head = ("accounts", "path", "snapshots", "training_rows", "seconds", "peak_rss_gb",
-            "rows fingerprint")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for n, path, out in rows:
-        print(f"| {n:,} | {path} | {out['snapshots']} | {out['rows']:,} | "
-              f"{out['seconds']:.1f} | {out['peak_rss_gb']:.2f} | {out['fingerprint']} |")
-
+    print_table(("accounts", "path", "snapshots", "training_rows", "seconds", "peak_rss_gb",
+                 "rows fingerprint"),
+                [[f"{n:,}", path, str(out["snapshots"]), f"{out['rows']:,}",
+                  f"{out['seconds']:.1f}", f"{out['peak_rss_gb']:.2f}", out["fingerprint"]]
+                 for n, path, out in rows])
 
 if __name__ == "__main__":
     main()
