@@ -117,7 +117,7 @@ class StageContext(Protocol):
         an account depend only on rows and pairs touching it may compute them for these
         accounts only, provided no later stage reads them for other accounts (neighbour
         aggregates read the key signals of :mod:`..signals.neighbours.naming`); the
-        results for these accounts must not change (the lean training-set test)."""
+        results for these accounts must not change (``tests/features/test_targeted.py``)."""
         ...
 
     def own_rows(self, name: str) -> str:
