@@ -123,7 +123,9 @@ class StageContext(Protocol):
     def own_rows(self, name: str) -> str:
         """As :meth:`table`, for a stage whose values for an account read only that
         account's own rows of ``name`` (by ``account_id``) and that no later stage reads for
-        other accounts: only the :attr:`targets`' rows when the pass wants a few accounts."""
+        other accounts: only the :attr:`targets`' rows when the pass wants a few accounts.
+        ``name`` is a contract table or a helper table an earlier stage of this pass made
+        with an ``account_id`` column (e.g. the per-session hour slots)."""
         ...
 
     @property

@@ -88,7 +88,8 @@ class _Context:
         return f"pit_{name}"
 
     def own_rows(self, name: str) -> str:
-        view = self.table(name)
+        made = name in self.created or (self.cache is not None and name in self.cache.names)
+        view = name if made else self.table(name)
         if self.targets is None:
             return view
         own = f"own_{name}"

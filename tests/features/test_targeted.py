@@ -81,7 +81,9 @@ def test_no_targeted_stage_feeds_the_neighbour_aggregates():
     targeted = [s for s in registry.ordered_stages()
                 if any(word in inspect.getsource(s.build)
                        for word in ("own_rows(", "targeted=True", "ctx.targets"))]
-    assert {s.name for s in targeted} >= {"proposal_templates", "takeover_changes"}
+    assert {s.name for s in targeted} >= {"proposal_templates", "takeover_changes",
+                                          "login_hours", "activity_rhythm",
+                                          "session_clock_place", "session_routes"}
     emitted = {f.name for f in registry.features.values()
                if f.stage in {s.name for s in targeted}}
     assert not emitted & set(KEY_SIGNALS)

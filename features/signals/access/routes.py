@@ -31,11 +31,12 @@ ROUTE_FEATURES = (
 def session_routes(ctx: StageContext) -> str:
     """Per account: the tunnelled share of sessions and whether it usually logs in from
     abroad."""
-    sessions, accounts = ctx.table("sessions"), ctx.table("accounts")
+    # Each value reads the account's own rows: a pass wanting a few accounts reads theirs.
+    sessions, accounts = ctx.own_rows("sessions"), ctx.own_rows("accounts")
     return f"""
     WITH tunnels AS (
         SELECT account_id, sum(anonymizer_n + hosting_n) AS routed_n, sum(typed_n) AS typed_n
-        FROM {IP_ACCOUNTS_TABLE} GROUP BY account_id
+        FROM {ctx.own_rows(IP_ACCOUNTS_TABLE)} GROUP BY account_id
     ),
     countries AS (
         SELECT account_id, ip_country,

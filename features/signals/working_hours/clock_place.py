@@ -98,12 +98,15 @@ def session_clock_place(ctx: StageContext) -> str:
     ctx.create_from_arrow(COUNTRY_OFFSETS_TABLE,
                           country_clock_offsets(countries, first, last))
     browser = "s.browser_utc_offset_min"
+    # An account's values read its own sessions only: a pass wanting a few accounts
+    # judges theirs alone.
+    slots = ctx.own_rows(SESSION_SLOTS_TABLE)
     return f"""
     WITH country_share AS (
         SELECT account_id, ip_country,
                {_ONE} * sum(session_count)
                    / sum(sum(session_count)) OVER (PARTITION BY account_id) AS session_share
-        FROM {SESSION_SLOTS_TABLE} WHERE ip_country IS NOT NULL
+        FROM {slots} WHERE ip_country IS NOT NULL
         GROUP BY account_id, ip_country
     ),
     shown_offsets AS (
@@ -118,8 +121,8 @@ def session_clock_place(ctx: StageContext) -> str:
                CASE WHEN s.ip_country = a.claimed_country THEN 1 ELSE 0 END AS at_home,
                CASE WHEN f.country IS NULL THEN 0 ELSE 1 END AS fits_ip,
                CASE WHEN o.account_id IS NULL THEN 0 ELSE 1 END AS fits_shown
-        FROM {SESSION_SLOTS_TABLE} AS s
-        JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
+        FROM {slots} AS s
+        JOIN {ctx.own_rows('accounts')} AS a ON a.account_id = s.account_id
         LEFT JOIN {COUNTRY_OFFSETS_TABLE} AS f
             ON f.country = s.ip_country AND f.offset_minutes = {browser}
         LEFT JOIN shown_offsets AS o

@@ -54,5 +54,5 @@ LOGIN_HOUR_FEATURES = (
 @stage(needs=("accounts", "sessions"), after=(session_hours,), features=LOGIN_HOUR_FEATURES)
 def login_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour and week profile of its session starts."""
-    return rhythm_sql(SESSION_SLOTS_TABLE, "session_count",
+    return rhythm_sql(ctx.own_rows(SESSION_SLOTS_TABLE), "session_count",
                       [f.name for f in LOGIN_HOUR_FEATURES], prefix="session_")

@@ -156,5 +156,5 @@ ACTIVITY_RHYTHM_FEATURES = (
        features=ACTIVITY_RHYTHM_FEATURES)
 def activity_rhythm(ctx: StageContext) -> str:
     """Per account: the weekly shape of its work actions in claimed-local time."""
-    return rhythm_sql(SLOTS_TABLE, "activity_count",
+    return rhythm_sql(ctx.own_rows(SLOTS_TABLE), "activity_count",
                       [f.name for f in ACTIVITY_RHYTHM_FEATURES], prefix="activity_")
