@@ -9,7 +9,8 @@ it (one snapshot per 30 days back to the first decision, 20,000 unlabelled rows)
     rows alone do (the proposal search; the default);
   - lean-whole: lean, but every stage computes every account's rows (before the
     targeted stages).
-All must give the same rows (their fingerprints are compared and printed).
+All must give the same rows (their fingerprints are compared and printed). Each path also
+prints where its snapshots' feature passes spent their time, by stage, summed.
 
     python benchmarks/training_sets.py --sizes 100000 --paths lean lean-whole reference
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 # benchmarks/ is on sys.path when run as a script
 from _data import ensure_data, print_table, run_child
+from accountrisk.features.profile import StageProfile
 
 CHILD = r"""
 import json, resource, sys, time
@@ -37,10 +39,20 @@ with open_database(work) as engine:
         assert ensure_loaded(engine, data, force=True).usable
         print(json.dumps({}))
         raise SystemExit
+    # Every snapshot's feature pass reports its stages to one profile (summed).
+    from accountrisk.features.profile import StageProfile
+    from accountrisk.training import snapshots as snapshot_module
+    profile, plain = StageProfile(), snapshot_module.build_features
+    def profiled(*args, **kwargs):
+        try:
+            return plain(*args, progress=profile, **kwargs)
+        finally:
+            profile.stop()
+    snapshot_module.build_features = profiled
     started = time.perf_counter()
     ts = build_training_set(engine, as_of, lean=path != "reference")
     seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "snapshots": len(ts.snapshots),
+print(json.dumps({"seconds": seconds, "snapshots": len(ts.snapshots), "stages": profile.seconds,
                   "rows": ts.rows.num_rows, "final": ts.final.num_rows,
                   "fingerprint": fingerprint(ts.rows, ts.rows.column_names)[:12],
                   "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
@@ -65,7 +77,10 @@ def main() -> None:
         run_child(CHILD, str(folder), str(work), summary["end"], "load")
         for path in args.paths:
             out = run_child(CHILD, str(folder), str(work), summary["end"], path)
+            profile = StageProfile(seconds=out.pop("stages"))
             print(json.dumps({"accounts": n, "path": path, **out}), flush=True)
+            print(f"\n{n:,} accounts, {path}: the snapshots' feature passes, by stage "
+                  f"(summed)\n{profile.markdown(14)}\n", flush=True)
             rows.append((n, path, out))
         shutil.rmtree(work, ignore_errors=True)
     print_table(("accounts", "path", "snapshots", "training_rows", "seconds", "peak_rss_gb",

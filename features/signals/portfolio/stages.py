@@ -32,11 +32,21 @@ LINK_KINDS = ("portfolio_link", "portfolio_image", "portfolio_text", "profile_ph
 _NO_PAIRS = "(SELECT key, key AS other_key FROM portfolio_item_keys WHERE 1 = 0)"
 
 
-def _hash_pairs(ctx: StageContext, hashes: str, column: str, out: str) -> str:
-    """Near-duplicate distinct hashes in ``hashes.column``, into ``out(key, other_key)``
-    in both directions."""
-    steps = nd.phash_pairs_steps(ctx.d, hashes, f"{out}_once", column)
-    once = nd.run_steps(ctx.create, steps)
+def _hash_pairs(ctx: StageContext, of: str, column: str, out: str) -> str:
+    """Near-duplicate distinct hashes in column ``column`` of contract table ``of`` as of
+    T, into ``out(key, other_key)`` in both directions."""
+    if not ctx.reuses_rows:
+        once = nd.run_steps(ctx.create, nd.phash_pairs_steps(ctx.d, ctx.table(of),
+                                                             f"{out}_once", column))
+    else:
+        # Whether two hashes are near-duplicates does not depend on T: the snapshots of a
+        # training set search every row's hashes once and keep the pairs present as of T.
+        every = nd.run_steps(ctx.once, nd.phash_pairs_steps(ctx.d, ctx.whole_table(of),
+                                                            f"{out}_every", column))
+        present = f"(SELECT {column} FROM {ctx.table(of)} WHERE {column} IS NOT NULL)"
+        once = ctx.create(f"{out}_once", f"""
+            SELECT phash, other_phash FROM {every}
+            WHERE phash IN {present} AND other_phash IN {present}""")
     return ctx.create(out, f"""
         SELECT phash AS key, other_phash AS other_key FROM {once}
         UNION ALL SELECT other_phash AS key, phash AS other_key FROM {once}""")
@@ -54,7 +64,7 @@ PROFILE_PHOTO_FEATURES = (
 # random band collisions grow with the square of the hashes searched together.
 @stage(needs=("accounts",), features=PROFILE_PHOTO_FEATURES)
 def profile_photo_matches(ctx: StageContext) -> str:
-    pairs = _hash_pairs(ctx, ctx.table("accounts"), "profile_photo_phash",
+    pairs = _hash_pairs(ctx, "accounts", "profile_photo_phash",
                         "profile_photo_hash_pairs")
     keys = (f"(SELECT profile_photo_phash AS key, account_id, created_at AS added_at "
             f"FROM {ctx.table('accounts')})")
@@ -78,13 +88,16 @@ def _item_keys_sql(ctx: StageContext, texts: str) -> str:
     A link that normalizes to nothing keeps a NULL key, which matches nothing.
     """
     items = ctx.table("portfolio_items")
-    link = nd.normalized_link_sql(ctx.d, "url")
+    # Normalizing a link depends on the link alone: once per row (a training set's
+    # snapshots share it), read as of T.
+    links = ctx.point_in_time(ctx.once("portfolio_link_rows", f"""
+        SELECT item_id, account_id, added_at, {nd.normalized_link_sql(ctx.d, "url")} AS key
+        FROM {ctx.whole_table("portfolio_items")} WHERE url IS NOT NULL"""), "portfolio_items")
     return f"""
     SELECT 'portfolio_image' AS kind, image_phash AS key, item_id, account_id, added_at
     FROM {items} WHERE image_phash IS NOT NULL
     UNION ALL
-    SELECT 'portfolio_link' AS kind, {link} AS key, item_id, account_id, added_at
-    FROM {items} WHERE url IS NOT NULL
+    SELECT 'portfolio_link' AS kind, key, item_id, account_id, added_at FROM {links}
     UNION ALL
     SELECT 'portfolio_text' AS kind, CAST(doc_key AS STRING) AS key, item_id, account_id,
            added_at
@@ -123,7 +136,7 @@ PORTFOLIO_FEATURES = (
 @stage(needs=("accounts", "portfolio_items"), after=(confirmed_accounts,),
        features=PORTFOLIO_FEATURES)
 def portfolio_matches(ctx: StageContext) -> str:
-    images = _hash_pairs(ctx, ctx.table("portfolio_items"), "image_phash",
+    images = _hash_pairs(ctx, "portfolio_items", "image_phash",
                          "portfolio_image_hash_pairs")
     texts, text_pairs = nd.text_pairs_as_of(ctx, "portfolio", "portfolio_items",
                                             "description", "item_id, account_id, added_at")
