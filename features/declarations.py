@@ -116,8 +116,9 @@ class StageContext(Protocol):
         training set's older snapshot), or None: every account's. A stage whose values for
         an account depend only on rows and pairs touching it may compute them for these
         accounts only, provided no later stage reads them for other accounts (neighbour
-        aggregates read the key signals of :mod:`..signals.neighbours.naming`); the
-        results for these accounts must not change (``tests/features/test_targeted.py``)."""
+        aggregates read the key signals of :mod:`..signals.neighbours.naming` for the
+        targets' neighbours: see :meth:`reach_rows`); the results for these accounts must
+        not change (``tests/features/test_targeted.py``)."""
         ...
 
     def own_rows(self, name: str) -> str:
@@ -126,6 +127,20 @@ class StageContext(Protocol):
         other accounts: only the :attr:`targets`' rows when the pass wants a few accounts.
         ``name`` is a contract table or a helper table an earlier stage of this pass made
         with an ``account_id`` column (e.g. the per-session hour slots)."""
+        ...
+
+    def add_reach(self, sql: str) -> None:
+        """When the pass wants a few accounts (:attr:`targets`), name more accounts whose
+        values a second-phase stage reads for them (``sql`` selects ``account_id``: the
+        neighbour statistics read their neighbours' key signals). Only for stages that do
+        not read :meth:`reach_rows` themselves; a no-op when the pass wants every account."""
+        ...
+
+    def reach_rows(self, name: str) -> str:
+        """As :meth:`own_rows`, for a stage whose values the second phase reads for other
+        accounts too (key signals): the rows of the :attr:`targets` and of every account
+        named through :meth:`add_reach`. The stage must be declared ``reads_reach=True``
+        (it then runs after the stages that name accounts)."""
         ...
 
     @property
@@ -163,6 +178,9 @@ class Stage:
     # so it runs once the per-account base table is built, and its columns are joined on.
     # Its output columns may depend on the folder; each must match a FeaturePattern.
     reads_base_features: bool = False
+    # Reads ``ctx.reach_rows``: it runs after the first-phase stages that do not (one of
+    # them names the accounts the reach holds), as do the stages that wait for it.
+    reads_reach: bool = False
 
     def __post_init__(self) -> None:
         for before in self.after:
@@ -319,16 +337,16 @@ class Family:
 
 def stage(needs: tuple[str, ...] = (), after: tuple[Stage, ...] = (), *,
           features: tuple[FeatureSpec, ...] = (), patterns: tuple[FeaturePattern, ...] = (),
-          reads_base_features: bool = False
+          reads_base_features: bool = False, reads_reach: bool = False
           ) -> Callable[[Callable[[StageContext], str]], Stage]:
     """Declare a stage; its name is the function's name. ``after`` lists the stages whose
     helper tables it reads, ``features`` the columns its SQL emits (``patterns``: their
-    names, for a second-phase stage); ``reads_base_features`` puts it in the second phase
-    (see :class:`Stage`)."""
+    names, for a second-phase stage); ``reads_base_features`` puts it in the second phase,
+    ``reads_reach`` after the stages that name its reach (see :class:`Stage`)."""
 
     def declare(build: Callable[[StageContext], str]) -> Stage:
         return Stage(name=build.__name__, needs=tuple(needs), build=build, after=tuple(after),
                      features=tuple(features), patterns=tuple(patterns),
-                     reads_base_features=reads_base_features)
+                     reads_base_features=reads_base_features, reads_reach=reads_reach)
 
     return declare

@@ -5,21 +5,23 @@ before T), runs each stage's SQL into a table keyed by account, and joins them o
 accounts that existed before T: the *base* features. Stages registered with
 ``reads_base_features`` (neighbour aggregates: what an account's neighbours look like) then
 run over that base table, and their columns are joined on after the base columns.
+A pass that wants a few accounts' rows (a training set's older snapshot) lets stages
+compute theirs alone (:mod:`.pass_context`: ``own_rows``, and ``reach_rows`` for the key
+signals the neighbour statistics read, whose stages run last in the first phase).
 Engines differ only in :mod:`.dialect` and :mod:`.engine`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from . import contract
-from .dialect import Dialect
 from .engine import Engine
 from .errors import FeatureError
+from .pass_context import RowCache, _Context, _point_in_time_sql
 from .registry import Feature, Registry, Stage, default_registry
 
 Progress = Callable[[str, float, float], None]  # step, done, total (fractions allowed)
@@ -45,146 +47,6 @@ def parse_as_of(text: str | datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
-
-
-@dataclass
-class RowCache:
-    """Per-row derivations of the loaded tables that do not depend on T (normalized texts
-    and their shingles, rows converted to claimed-local hours), kept on the engine between
-    feature passes of one caller, so that the snapshots of a training set compute them
-    once. Only for a caller that does not reload the data meanwhile; :meth:`drop` removes
-    them."""
-
-    engine: Engine
-    names: list[str] = field(default_factory=list)
-
-    def drop(self) -> None:
-        self.engine.drop(self.names)
-        self.names.clear()
-
-
-@dataclass
-class _Context:
-    """The StageContext handed to stage builders."""
-
-    engine: Engine
-    d: Dialect
-    as_of: datetime
-    available: frozenset[str]
-    created: list[str] = field(default_factory=list)
-    running: frozenset[str] = frozenset()  # names of the stages this run includes
-    base: str | None = None  # set once the first phase's table exists
-    base_columns: tuple[str, ...] = ()
-    cache: RowCache | None = None
-    targets: str | None = None
-
-    @property
-    def as_of_sql(self) -> str:
-        return self.d.timestamp_literal(self.as_of)
-
-    def table(self, name: str) -> str:
-        if name not in self.available:
-            raise FeatureError(f"table {name!r} is not loaded; a stage needing it must list it")
-        return f"pit_{name}"
-
-    def own_rows(self, name: str) -> str:
-        made = name in self.created or (self.cache is not None and name in self.cache.names)
-        view = name if made else self.table(name)
-        if self.targets is None:
-            return view
-        own = f"own_{name}"
-        if own not in self.created:
-            self.engine.create_view(own, f"SELECT * FROM {view} WHERE account_id IN "
-                                         f"(SELECT account_id FROM {self.targets})")
-            self.created.append(own)
-        return own
-
-    def whole_table(self, name: str) -> str:
-        if name not in self.available:
-            raise FeatureError(f"table {name!r} is not loaded; a stage needing it must list it")
-        return name
-
-    @property
-    def base_features(self) -> str:
-        if self.base is None:
-            raise FeatureError("the base features are not built yet: a stage reading them "
-                               "must be registered with reads_base_features=True")
-        return self.base
-
-    @property
-    def base_feature_columns(self) -> tuple[str, ...]:
-        return self.base_columns
-
-    def has(self, name: str) -> bool:
-        return name in self.available
-
-    def runs(self, stage: Stage) -> bool:
-        return stage.name in self.running
-
-    def create(self, name: str, sql: str) -> str:
-        self.engine.create_table(name, sql)
-        self.created.append(name)
-        return name
-
-    @property
-    def reuses_rows(self) -> bool:
-        return self.cache is not None
-
-    def once(self, name: str, sql: str) -> str:
-        if self.cache is None:
-            return self.create(name, sql)
-        if name not in self.cache.names:
-            self.engine.create_table(name, sql)
-            self.cache.names.append(name)
-        return name
-
-    def point_in_time(self, name: str, of: str) -> str:
-        columns = [c for c, _ in self.engine.columns(name)]
-        table = contract.table(of)
-        missing = [c for c in (table.time_column, *table.account_columns)
-                   if c is not None and c not in columns]
-        if missing:
-            raise FeatureError(f"{name!r} must keep {', '.join(missing)} of {of!r} to be "
-                               "filtered as of T")
-        view = f"pit_{name}"
-        self.engine.create_view(view, _point_in_time_sql(table, columns, self.as_of_sql,
-                                                         source=name))
-        self.created.append(view)
-        return view
-
-    def create_from_arrow(self, name: str, table: pa.Table) -> str:
-        self.engine.create_table_from_arrow(name, table)
-        self.created.append(name)
-        return name
-
-    def scalar(self, sql: str) -> object:
-        return self.engine.scalar(sql)
-
-    def arrow(self, sql: str) -> pa.Table:
-        return self.engine.arrow(sql)
-
-
-def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str, *,
-                       source: str | None = None) -> str:
-    """The rows of ``table`` (or of ``source``, a per-row derivation of it keeping its time
-    and account columns) that exist as of T: dated before T, and (real exports backfill)
-    about accounts that exist before T, so a row dated before its account's creation
-    counts only once the account exists. Features as of T are then the same on a folder
-    and on that folder cut at T, where such rows would name unknown accounts."""
-    select = ", ".join(columns)
-    conditions = []
-    if table.time_column is not None:
-        column = table.column_by_name[table.time_column]
-        condition = f"{column.name} < {as_of_sql}"
-        if not column.required:  # unknown time means "always" (account_links.linked_at)
-            condition = f"({column.name} IS NULL OR {condition})"
-        conditions.append(condition)
-    if table.name != "accounts":
-        existing = f"(SELECT account_id FROM accounts WHERE created_at < {as_of_sql})"
-        conditions += [f"{name} IN {existing}" for name in table.account_columns
-                       if name in columns]
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {select} FROM {source or table.name}{where}"
 
 
 def _stage_sql(stage: Stage, features: list[Feature], ctx: _Context) -> str:
@@ -221,7 +83,8 @@ def build_features(engine: Engine, as_of: str | datetime, *,
     on the engine with an ``account_id`` column: only those accounts' rows are returned (on
     Spark only they reach the driver); when they are at most ``TARGETED_MAX_SHARE`` of the
     accounts, stages that can compute their rows alone do (:attr:`StageContext.targets`:
-    the proposal search, account takeover, the neighbour statistics), with the same values.
+    the proposal search, account takeover, the neighbour statistics, the hour profiles; the
+    key signals' stages compute theirs and their neighbours'), with the same values.
     """
     name = build_features_table(engine, as_of, progress=progress, keep=keep,
                                 registry=registry, cache=cache, accounts=accounts)
@@ -260,12 +123,14 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     stages = registry.ordered_stages()
     runnable = [s for s in stages if all(ctx.has(t) for t in s.needs)]
     ctx.running = frozenset(s.name for s in runnable)
-    first = [s for s in runnable if not s.reads_base_features]
+    first = _reach_last([s for s in runnable if not s.reads_base_features])
     second = [s for s in runnable if s.reads_base_features]
     outputs: dict[str, str] = {}
     for i, stage in enumerate(first):
         if progress:
             progress(stage.name, i, len(runnable))
+        if stage.reads_reach and not ctx.reach_open:
+            ctx.open_reach()
         features = [f for f in registry.features.values() if f.stage == stage.name]
         if features:
             outputs[stage.name] = ctx.create(f"stage_{stage.name}",
@@ -301,6 +166,17 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     engine.drop([n for n in ctx.created if n not in keep]
                 + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
     return name
+
+
+def _reach_last(stages: list[Stage]) -> list[Stage]:
+    """First-phase stages in order, those reading ``reach_rows`` (and those waiting for
+    them) last: the others may name the accounts the reach holds
+    (:meth:`StageContext.add_reach`)."""
+    late: set[str] = set()
+    for s in stages:  # in dependency order: a stage's waits are decided before it
+        if s.reads_reach or any(before.name in late for before in s.after):
+            late.add(s.name)
+    return [s for s in stages if s.name not in late] + [s for s in stages if s.name in late]
 
 
 def _few(engine: Engine, accounts: str) -> bool:

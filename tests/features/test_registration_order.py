@@ -83,7 +83,7 @@ def test_import_order_of_the_family_modules_does_not_matter():
                 "stages": [s.name for s in registry.ordered_stages()],
                 "features": list(registry.features)}
     assert "portfolio_pair_edges" in expected["after"]["identity_links"]
-    assert "portfolio_pair_edges" in expected["after"]["neighbour_aggregates"]
+    assert "portfolio_pair_edges" in expected["after"]["neighbour_edges"]
     for order in (modules, list(reversed(modules))):
         done = subprocess.run([sys.executable, "-c", _IMPORT_IN_ORDER, json.dumps(order)],
                               capture_output=True, text=True, check=True)

@@ -10,8 +10,10 @@ materialized) and the weighted squared deviations from the pass-1 mean. Two pass
 and would make engines disagree; equal values give exactly 0.
 
 Sums of fractions are exact (:meth:`Dialect.exact_sum`) so that every run gives the same bits:
-values enter them scaled into [-1, 1], by the signal's largest magnitude over all accounts
-(means) or by the group's range (deviations).
+values enter them scaled into [-1, 1], by the signal's bound when it has one
+(:data:`.naming.SIGNAL_BOUNDS`: a targeted pass computes those signals for the wanted
+accounts' neighbours only), else its largest magnitude over all accounts (means), or by the
+group's range (deviations).
 
 Every query is a GROUP BY over edges: time and memory grow with the number of edges, and no
 degree is too large. When the pass wants a few accounts (:attr:`StageContext.targets`: a
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from ...dialect import Dialect
 from ...registry import StageContext
-from .naming import Aggregate
+from .naming import SIGNAL_BOUNDS, Aggregate
 from .relations import EDGES, NODES, Relation
 
 PASS_ONE = "nbr_pass1"
@@ -32,17 +34,20 @@ PASS_TWO = "nbr_pass2"
 STATS = "nbr_stats"
 
 
-def build_statistics(ctx: StageContext, signal_count: int) -> str:
+def build_statistics(ctx: StageContext, signals: list[str]) -> str:
     """Materialize ``nbr_stats``: one row per (relation, node with neighbours) holding
-    every aggregate's column (``mean_<i>``, ``max_<i>``, ``std_<i>`` for signal ``i`` of
-    ``nbr_nodes``)."""
+    every aggregate's column (``mean_<i>``, ``max_<i>``, ``std_<i>`` for ``signals[i]``,
+    column ``s_<i>`` of ``nbr_nodes``)."""
+    signal_count = len(signals)
     first = []
     second = []
     final = []
     scales = []
-    for i in range(signal_count):
+    for i, signal in enumerate(signals):
         x = f"b.s_{i}"
-        scales.append(f"coalesce(nullif(max(abs(s_{i})), 0), 1) AS scale_{i}")
+        bound = SIGNAL_BOUNDS.get(signal)
+        scales.append(f"CAST({bound!r} AS DOUBLE) AS scale_{i}" if bound is not None else
+                      f"coalesce(nullif(max(abs(s_{i})), 0), 1) AS scale_{i}")
         first += [f"sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS w_{i}",
                   f"z.scale_{i} * {Dialect.exact_sum(f'e.weight * ({x} / z.scale_{i})')} "
                   f"/ sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS mean_{i}",

@@ -38,6 +38,15 @@ KEY_SIGNALS: dict[str, tuple[str, str]] = {
     "payout_shared_account_count": ("count of other accounts on their payout destinations",
                                     "{value:.1f}"),
 }
+# The largest magnitude some key signals can take (shares: 1; hours around the clock: 12).
+# Their weighted means are scaled by it rather than by the largest value over all
+# accounts: stages reading reach rows compute them for the wanted accounts' reach only.
+SIGNAL_BOUNDS: dict[str, float] = {
+    "activity_claimed_night_ratio": 1.0,
+    "activity_implied_offset_gap_hours": 12.0,
+    "browser_offset_gap_mean_hours": 12.0,
+    "ip_country_mismatch_session_ratio": 1.0,
+}
 PLACEHOLDERS = (
     ("relation", "a marketplace link kind (its 4 most frequent, as lower-case identifiers), "
                  "`other_link` (the other kinds), `payout`, `access` or `portfolio`"),

@@ -5,8 +5,8 @@ kinds (the ``MAX_OWN_KINDS`` most frequent; the rest together are ``other_link``
 payout destinations, shared access (non-hub residential IPs and devices) and reused
 portfolio items or profile photos. Every relation is stored in ``nbr_edges(relation_id,
 node, other_node, weight)``: both directions, one row per pair, no self loops, both
-accounts created before T (``nbr_nodes`` numbers them: integer keys join and group faster
-than account ids); ``weight`` is the tie's strength:
+accounts created before T (``nbr_accounts`` numbers them: integer keys join and group
+faster than account ids); ``weight`` is the tie's strength:
 
 - a marketplace kind: the pair's link rows (a relation repeated per contract counts more);
 - payout: distinct destinations the two share (only destinations with at most
@@ -43,6 +43,7 @@ RESERVED = (OTHER_LINKS, PAYOUT, ACCESS, PORTFOLIO)
 EDGES = "nbr_edges"
 ONE_WAY = "nbr_ties"
 NODES = "nbr_nodes"
+NUMBERS = "nbr_accounts"
 LINK_KINDS = "nbr_link_kinds"
 RELATIONS = "nbr_relations"
 DECISIONS = "nbr_decisions"
@@ -141,13 +142,17 @@ def _kind_pair_edges(table: str, relation_id: int) -> str:
         GROUP BY account_id, other_account_id"""
 
 
-def build_edges(ctx: StageContext, found: list[Relation], nodes: str) -> str:
-    """Materialize ``nbr_edges`` (see the module docstring) and ``nbr_relations``
-    (relation_id, relation); ``nodes`` numbers the accounts created before T
-    (``node``, ``account_id``)."""
-    ctx.create_from_arrow(RELATIONS, pa.table({
+def build_relations(ctx: StageContext, found: list[Relation]) -> str:
+    """Materialize ``nbr_relations(relation_id, relation)``: the names as the columns carry
+    them (see :func:`.naming.named`)."""
+    return ctx.create_from_arrow(RELATIONS, pa.table({
         "relation_id": pa.array([r.relation_id for r in found], pa.int64()),
         "relation": pa.array([r.name for r in found], pa.string())}))
+
+
+def build_edges(ctx: StageContext, found: list[Relation], nodes: str) -> str:
+    """Materialize ``nbr_edges`` (see the module docstring); ``nodes`` numbers the accounts
+    created before T (``node``, ``account_id``)."""
     sources = []
     links = [r for r in found if r.kinds]
     if links:
@@ -201,13 +206,30 @@ def build_decisions(ctx: StageContext) -> str:
         ) AS latest WHERE pick = 1""")
 
 
+def build_numbering(ctx: StageContext) -> str:
+    """Materialize ``nbr_accounts(node, account_id)``: the accounts created before T
+    numbered in account id order (the base table's accounts, before it exists)."""
+    return ctx.create(NUMBERS, f"""
+        SELECT row_number() OVER (ORDER BY account_id) AS node, account_id
+        FROM {ctx.table('accounts')}""")
+
+
+def reach_sql(targets: str) -> str:
+    """The accounts tied on some relation to an account of ``targets`` (a table of
+    ``account_id``): the neighbours whose key signals the statistics read for it."""
+    return f"""
+        SELECT n.account_id FROM {EDGES} AS e JOIN {NUMBERS} AS n ON n.node = e.other_node
+        WHERE e.node IN (SELECT w.node FROM {NUMBERS} AS w
+                         WHERE w.account_id IN (SELECT account_id FROM {targets}))"""
+
+
 def build_nodes(ctx: StageContext, base: str, signals: list[str]) -> str:
-    """Materialize ``nbr_nodes(node, account_id, label, s_0, s_1, ...)``: every account of
-    the base table numbered (in account id order), with its latest decision before T and
-    the signals aggregated over neighbours (``s_<i>`` is ``signals[i]``)."""
+    """Materialize ``nbr_nodes(node, account_id, label, s_0, s_1, ...)``: every numbered
+    account with its latest decision before T and the signals aggregated over neighbours
+    (``s_<i>`` is ``signals[i]``, from the ``base`` table)."""
     q = ctx.d.quote
     values = "".join(f", b.{q(s)} AS s_{i}" for i, s in enumerate(signals))
     return ctx.create(NODES, f"""
-        SELECT row_number() OVER (ORDER BY b.account_id) AS node, b.account_id,
-               d.label{values}
-        FROM {base} AS b LEFT JOIN {DECISIONS} AS d ON d.account_id = b.account_id""")
+        SELECT n.node, n.account_id, d.label{values}
+        FROM {NUMBERS} AS n JOIN {base} AS b ON b.account_id = n.account_id
+        LEFT JOIN {DECISIONS} AS d ON d.account_id = n.account_id""")

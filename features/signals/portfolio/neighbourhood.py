@@ -64,6 +64,11 @@ class _NeighbourhoodContext:
     def own_rows(self, name: str) -> str:
         return self.views[name]
 
+    reach_rows = own_rows
+
+    def add_reach(self, sql: str) -> None:
+        return None
+
     reuses_rows = False
     targets: str | None = None
 

@@ -102,26 +102,27 @@ def claimed_slots_sql(ctx: StageContext, of: str, ts: str, columns: tuple[str, .
             JOIN {zo.with_zone_base_sql(accounts)} AS a ON a.account_id = x.account_id
             {zo.join_sql(d, 'a.zone_base', f'x.{ts}')}"""
 
+    # The claimed-local slots feed key signals (night share, offset gap): a pass that wants
+    # a few accounts converts the rows of those and of their neighbours (reach_rows).
+    rows, accounts = ctx.reach_rows(of), ctx.reach_rows("accounts")
     if not ctx.reuses_rows:
         return (f"SELECT {keys}, count(*) AS {count} "
-                f"FROM ({converted(ctx.table(of), ctx.table('accounts'))}) AS c "
-                f"GROUP BY {keys}")
+                f"FROM ({converted(rows, accounts)}) AS c GROUP BY {keys}")
     daily = ctx.once(f"{of}_claimed_slot_days", f"""
         SELECT {keys}, utc_day, count(*) AS {count}
         FROM ({converted(ctx.whole_table(of), ctx.whole_table('accounts'),
                          f", {d.utc_day(f'x.{ts}')} AS utc_day")}) AS c
         GROUP BY {keys}, utc_day""")
     day_start = ctx.as_of.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = (f"(SELECT * FROM {ctx.table(of)} "
-             f"WHERE {ts} >= {d.timestamp_literal(day_start)})")
+    today = f"(SELECT * FROM {rows} WHERE {ts} >= {d.timestamp_literal(day_start)})"
     return f"""
         SELECT {keys}, CAST(sum({count}) AS BIGINT) AS {count} FROM (
             SELECT {keys}, {count} FROM {daily}
             WHERE utc_day < {d.utc_day(d.timestamp_literal(day_start))}
-              AND account_id IN (SELECT account_id FROM {ctx.table('accounts')})
+              AND account_id IN (SELECT account_id FROM {accounts})
             UNION ALL
             SELECT {keys}, count(*) AS {count}
-            FROM ({converted(today, ctx.table('accounts'))}) AS c GROUP BY {keys}
+            FROM ({converted(today, accounts)}) AS c GROUP BY {keys}
         ) AS parts
         GROUP BY {keys}"""
 
@@ -164,7 +165,7 @@ ACTIVITY_HOUR_FEATURES = (
 
 
 @stage(needs=("accounts", "activity"), after=(zone_offsets,),
-       features=ACTIVITY_HOUR_FEATURES)
+       features=ACTIVITY_HOUR_FEATURES, reads_reach=True)
 def activity_hours(ctx: StageContext) -> str:
     """Per account: the claimed-local hour profile of its work actions."""
     # The claimed-local hour number since 1970 (a single narrow group key is the
@@ -223,7 +224,7 @@ def activity_hours(ctx: StageContext) -> str:
     """
 
 
-@stage(needs=("accounts", "sessions"), after=(zone_offsets,))
+@stage(needs=("accounts", "sessions"), after=(zone_offsets,), reads_reach=True)
 def session_hours(ctx: StageContext) -> str:
     """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
     the claimed and the browser's UTC offsets and the IP's country (one time-zone
@@ -267,7 +268,7 @@ SESSION_ZONE_FEATURES = (
 
 
 @stage(needs=("accounts", "sessions"), after=(session_hours,),
-       features=SESSION_ZONE_FEATURES)
+       features=SESSION_ZONE_FEATURES, reads_reach=True)
 def session_zone_mismatch(ctx: StageContext) -> str:
     """Per account: how often the browser clock and the IP disagree with the profile."""
     browser, claimed = "browser_utc_offset_min", "claimed_offset_min"
@@ -288,8 +289,8 @@ def session_zone_mismatch(ctx: StageContext) -> str:
                avg(CASE WHEN s.ip_country IS NULL THEN NULL
                         WHEN s.ip_country <> a.claimed_country THEN {_ONE} ELSE {_ZERO} END)
                    AS ip_mismatch_ratio
-        FROM {ctx.table('sessions')} AS s
-        JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
+        FROM {ctx.reach_rows('sessions')} AS s
+        JOIN {ctx.reach_rows('accounts')} AS a ON a.account_id = s.account_id
         GROUP BY s.account_id
     )
     SELECT p.account_id,
