@@ -91,7 +91,7 @@ class _Context:
 
     def open_reach(self) -> None:
         """Make the reach table before the first stage reading it (see
-        :attr:`reach_rows`); above ``REACH_MAX_SHARE`` of the accounts, every row is read."""
+        :meth:`reach_rows`); above ``REACH_MAX_SHARE`` of the accounts, every row is read."""
         self.reach_open = True
         if self.targets is None:
             return
