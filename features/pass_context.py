@@ -71,15 +71,9 @@ class _Context:
         return f"pit_{name}"
 
     def own_rows(self, name: str) -> str:
-        view = self._rows_of(name)
         if self.targets is None:
-            return view
-        own = f"own_{name}"
-        if own not in self.created:
-            self.engine.create_view(own, f"SELECT * FROM {view} WHERE account_id IN "
-                                         f"(SELECT account_id FROM {self.targets})")
-            self.created.append(own)
-        return own
+            return self._rows_of(name)
+        return self._rows_among(name, self.targets, "own")
 
     def add_reach(self, sql: str) -> None:
         if self.targets is None:
@@ -113,17 +107,22 @@ class _Context:
                                "the stage with reads_reach=True")
         if self.reach is None:
             return view
-        mine = f"reach_rows_{name}"
-        if mine not in self.created:
-            self.engine.create_view(mine, f"SELECT * FROM {view} WHERE account_id IN "
-                                          f"(SELECT account_id FROM {self.reach})")
-            self.created.append(mine)
-        return mine
+        return self._rows_among(name, self.reach, "reach_rows")
 
     def _rows_of(self, name: str) -> str:
         """A contract table's view as of T, or a helper table this pass made."""
         made = name in self.created or (self.cache is not None and name in self.cache.names)
         return name if made else self.table(name)
+
+    def _rows_among(self, name: str, accounts: str, prefix: str) -> str:
+        """The view ``<prefix>_<name>``: the rows of :meth:`_rows_of` whose account is in
+        ``accounts`` (made once per pass)."""
+        view = f"{prefix}_{name}"
+        if view not in self.created:
+            self.engine.create_view(view, f"SELECT * FROM {self._rows_of(name)} WHERE "
+                                          f"account_id IN (SELECT account_id FROM {accounts})")
+            self.created.append(view)
+        return view
 
     def whole_table(self, name: str) -> str:
         if name not in self.available:
