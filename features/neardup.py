@@ -49,7 +49,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from . import contract
 from .dialect import Dialect
+from .errors import FeatureError
 
 if TYPE_CHECKING:
     from .declarations import StageContext
@@ -168,24 +170,80 @@ def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
 def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
     """As :func:`text_pairs_steps`, from the texts' shingles already made by
     :func:`text_shingles_sql` (``shingles``: a table or parenthesised subquery of
-    ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T)."""
+    ``(doc_key, shingle_hash)`` rows)."""
     sh = f"SELECT doc_key, shingle_hash FROM {shingles} AS src"
     # Only shingles in 2+ texts can make a pair; most are in one text only.
     postings = f"""
-        SELECT s.doc_key, s.shingle_hash, df.doc_count
+        SELECT s.doc_key, s.shingle_hash, df.doc_count > {SHINGLE_MAX_DOCS} AS is_common
         FROM {out}_shingles AS s
         JOIN (SELECT shingle_hash, count(*) AS doc_count FROM {out}_shingles
               GROUP BY shingle_hash) AS df
           ON df.shingle_hash = s.shingle_hash AND df.doc_count >= 2"""
-    sizes = f"""
-        SELECT s.doc_key, s.n, coalesce(c.n_common, 0) AS n_common
-        FROM (SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key) AS s
-        LEFT JOIN (SELECT doc_key, count(*) AS n_common FROM {out}_postings
-                   WHERE doc_count > {SHINGLE_MAX_DOCS} GROUP BY doc_key) AS c
-          ON c.doc_key = s.doc_key"""
+    sizes = _sizes_sql(f"(SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key)",
+                       out)
     exact = _verified_pairs_sql(out, "b.doc_key > a.doc_key")
     return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
             (out, exact)]
+
+
+def _sizes_sql(counts: str, out: str) -> str:
+    """``(doc_key, n, n_common)`` of the texts of ``counts`` (``doc_key, n``: each text's
+    shingle count), with ``n_common`` its boilerplate shingles in ``{out}_postings``."""
+    return f"""
+        SELECT s.doc_key, s.n, coalesce(c.n_common, 0) AS n_common
+        FROM {counts} AS s
+        LEFT JOIN (SELECT doc_key, count(*) AS n_common FROM {out}_postings
+                   WHERE is_common GROUP BY doc_key) AS c
+          ON c.doc_key = s.doc_key"""
+
+
+def shingle_history_steps(shingles: str, first: str, out: str) -> list[Step]:
+    """What the search as of any T needs, made once for every text (a training set's
+    snapshots share it). ``shingles``: ``(doc_key, shingle_hash)`` of every text; ``first``:
+    ``(doc_key, first_at)``, when each text first exists. ``{out}_docs`` gets each text's
+    shingle count and ``first_at``; ``{out}_shared`` the shingles ever in 2+ texts, per
+    text, with the times from which they are in 2 texts (``pairable_at``) and in more than
+    :data:`SHINGLE_MAX_DOCS` (``common_at``, NULL if never): a shingle's text count as of
+    T is the number of its texts with ``first_at`` before T, so both are order statistics
+    of those times."""
+    rank = f"""
+        SELECT shingle_hash, first_at,
+               row_number() OVER (PARTITION BY shingle_hash ORDER BY first_at) AS text_rank
+        FROM {out}_postings_all"""
+    return [
+        (f"{out}_postings_all", f"""
+            SELECT s.doc_key, s.shingle_hash, f.first_at
+            FROM {shingles} AS s JOIN {first} AS f ON f.doc_key = s.doc_key"""),
+        (f"{out}_docs", f"""
+            SELECT doc_key, min(first_at) AS first_at, count(*) AS n
+            FROM {out}_postings_all GROUP BY doc_key"""),
+        (f"{out}_times", f"""
+            SELECT shingle_hash,
+                   max(CASE WHEN text_rank = 2 THEN first_at END) AS pairable_at,
+                   max(CASE WHEN text_rank = {SHINGLE_MAX_DOCS + 1} THEN first_at END)
+                       AS common_at
+            FROM ({rank}) AS r
+            WHERE text_rank IN (2, {SHINGLE_MAX_DOCS + 1})
+            GROUP BY shingle_hash"""),
+        (f"{out}_shared", f"""
+            SELECT p.doc_key, p.shingle_hash, p.first_at, t.pairable_at, t.common_at
+            FROM {out}_postings_all AS p
+            JOIN {out}_times AS t ON t.shingle_hash = p.shingle_hash"""),
+    ]
+
+
+def postings_as_of_steps(history: str, as_of_sql: str, out: str) -> list[Step]:
+    """``{out}_postings`` and ``{out}_sizes`` as of T from :func:`shingle_history_steps`'s
+    ``history``: the same rows :func:`shingle_pairs_steps` makes from the shingles of the
+    texts that exist as of T, without counting every shingle's texts again."""
+    postings = f"""
+        SELECT doc_key, shingle_hash,
+               coalesce(common_at < {as_of_sql}, FALSE) AS is_common
+        FROM {history}_shared
+        WHERE first_at < {as_of_sql} AND pairable_at < {as_of_sql}"""
+    present = (f"(SELECT doc_key, n FROM {history}_docs "
+               f"WHERE first_at < {as_of_sql})")
+    return [(f"{out}_postings", postings), (f"{out}_sizes", _sizes_sql(present, out))]
 
 
 def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
@@ -203,7 +261,7 @@ def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
         FROM (SELECT a.doc_key, b.doc_key AS other_doc_key, count(*) AS rare_shared
               FROM {out}_postings AS a JOIN {out}_postings AS b
                 ON b.shingle_hash = a.shingle_hash AND {pairing}
-              WHERE a.doc_count <= {SHINGLE_MAX_DOCS} AND b.doc_count <= {SHINGLE_MAX_DOCS}
+              WHERE NOT a.is_common AND NOT b.is_common
                 {sources}
               GROUP BY a.doc_key, b.doc_key) AS c
         JOIN {out}_sizes AS sa ON sa.doc_key = c.doc_key
@@ -212,13 +270,13 @@ def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
           AND CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
 
 
-def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
-    """The pairs of :func:`shingle_pairs_steps` that expanding the keys of ``sources`` (a
-    subquery of ``doc_key``) needs, into ``out`` in the shape of :func:`both_directions_sql`:
-    every pair touching a source text, and every pair touching one of their near-duplicates
-    (whether a neighbour is a common key depends on its own neighbours). Exact for the
-    sources' accounts; for a few sources a small share of the whole search."""
-    steps = shingle_pairs_steps(shingles, out)[:-1]
+def targeted_pairs_steps(sources: str, out: str) -> list[Step]:
+    """The pairs that expanding the keys of ``sources`` (a subquery of ``doc_key``) needs,
+    from ``{out}_postings`` and ``{out}_sizes`` (:func:`postings_as_of_steps`), into ``out``
+    in the shape of :func:`both_directions_sql`: every pair touching a source text, and
+    every pair touching one of their near-duplicates (whether a neighbour is a common key
+    depends on its own neighbours). Exact for the sources' accounts; for a few sources a
+    small share of the whole search."""
     near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
     hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
            f"(SELECT doc_key FROM {out}_near)")
@@ -226,7 +284,7 @@ def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
     pairs = " UNION ALL ".join(
         f"SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key "
         f"FROM {out}_{part}" for part in ("near", "far"))
-    return [*steps, (f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
+    return [(f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
 
 
 def both_directions_sql(once: str) -> str:
@@ -266,17 +324,41 @@ def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str
          FROM (SELECT doc_key, min(norm) AS norm FROM {rows}
                WHERE word_count >= {MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
     shingles = ctx.once(f"{name}_text_shingles", text_shingles_sql(d, docs))
+    first = ctx.once(f"{name}_text_first", _first_seen_sql(rows, of))
+    history = f"{name}_text_history"
+    run_steps(ctx.once, shingle_history_steps(shingles, first, history))
     texts = ctx.point_in_time(rows, of)
-    present = f"""
-        (SELECT doc_key, shingle_hash FROM {shingles}
-         WHERE doc_key IN (SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS}))"""
     pairs = f"{name}_text_pairs"
     if targeted and ctx.targets is not None:
         sources = (f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS} "
                    f"AND account_id IN (SELECT account_id FROM {ctx.targets})")
-        return texts, run_steps(ctx.create, targeted_pairs_steps(present, sources, pairs))
-    once = run_steps(ctx.create, shingle_pairs_steps(present, f"{name}_text_once"))
+        run_steps(ctx.create, postings_as_of_steps(history, ctx.as_of_sql, pairs))
+        return texts, run_steps(ctx.create, targeted_pairs_steps(sources, pairs))
+    once = f"{name}_text_once"
+    run_steps(ctx.create, postings_as_of_steps(history, ctx.as_of_sql, once))
+    ctx.create(once, _verified_pairs_sql(once, "b.doc_key > a.doc_key"))
     return texts, ctx.create(pairs, both_directions_sql(once))
+
+
+def _first_seen_sql(rows: str, of: str) -> str:
+    """``(doc_key, first_at)``: the first time a text of ``rows`` (a per-row derivation of
+    contract table ``of``) exists as of some T. A row exists as of T when it is dated before
+    T and its accounts were created before T (the point-in-time rule of the pass), so from
+    the latest of those times on."""
+    table = contract.table(of)
+    if table.time_column is None or not table.column_by_name[table.time_column].required:
+        raise FeatureError(f"texts of {of!r} need a required time column to be searched "
+                           "as of T")
+    joins, times = [], [table.time_column]
+    for i, column in enumerate(table.account_columns):
+        joins.append(f"JOIN accounts AS a{i} ON a{i}.account_id = r.{column}")
+        times.append(f"a{i}.created_at")
+    appears = f"greatest({', '.join(f'r.{t}' if '.' not in t else t for t in times)})"
+    return f"""
+        SELECT r.doc_key, min({appears}) AS first_at
+        FROM {rows} AS r {' '.join(joins)}
+        WHERE r.word_count >= {MIN_TEXT_WORDS}
+        GROUP BY r.doc_key"""
 
 
 # -- links -----------------------------------------------------------------------------------
