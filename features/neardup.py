@@ -35,6 +35,7 @@ one hash per shingle instead of one per shingle and permutation. Shingles
 are hashed with ``Dialect.fast_hash``, not the md5-based ``stable_hash``: 10x cheaper (the
 largest cost at 1M texts), and since a shingle hash is only joined and counted, both
 engines find the same pairs and Jaccards unless two shingles collide in 60 bits.
+Searching the texts as of T, shared across a training set's snapshots: :mod:`.neardup_as_of`.
 
 Links: lower case, without scheme, ``www.``, query string, fragment and trailing slashes.
 
@@ -47,14 +48,8 @@ distinct accounts is a stock image, template text or popular site, not evidence 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from . import contract
 from .dialect import Dialect
-from .errors import FeatureError
-
-if TYPE_CHECKING:
-    from .declarations import StageContext
 
 PHASH_MAX_DISTANCE_BITS = 5
 # (first hex character, hex characters): 20, 20 and 24 bits. 3 bands x 2 bits > 5 bits.
@@ -179,14 +174,14 @@ def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
         JOIN (SELECT shingle_hash, count(*) AS doc_count FROM {out}_shingles
               GROUP BY shingle_hash) AS df
           ON df.shingle_hash = s.shingle_hash AND df.doc_count >= 2"""
-    sizes = _sizes_sql(f"(SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key)",
+    sizes = sizes_sql(f"(SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key)",
                        out)
-    exact = _verified_pairs_sql(out, "b.doc_key > a.doc_key")
+    exact = verified_pairs_sql(out, "b.doc_key > a.doc_key")
     return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
             (out, exact)]
 
 
-def _sizes_sql(counts: str, out: str) -> str:
+def sizes_sql(counts: str, out: str) -> str:
     """``(doc_key, n, n_common)`` of the texts of ``counts`` (``doc_key, n``: each text's
     shingle count), with ``n_common`` its boilerplate shingles in ``{out}_postings``."""
     return f"""
@@ -197,56 +192,7 @@ def _sizes_sql(counts: str, out: str) -> str:
           ON c.doc_key = s.doc_key"""
 
 
-def shingle_history_steps(shingles: str, first: str, out: str) -> list[Step]:
-    """What the search as of any T needs, made once for every text (a training set's
-    snapshots share it). ``shingles``: ``(doc_key, shingle_hash)`` of every text; ``first``:
-    ``(doc_key, first_at)``, when each text first exists. ``{out}_docs`` gets each text's
-    shingle count and ``first_at``; ``{out}_shared`` the shingles ever in 2+ texts, per
-    text, with the times from which they are in 2 texts (``pairable_at``) and in more than
-    :data:`SHINGLE_MAX_DOCS` (``common_at``, NULL if never): a shingle's text count as of
-    T is the number of its texts with ``first_at`` before T, so both are order statistics
-    of those times."""
-    rank = f"""
-        SELECT shingle_hash, first_at,
-               row_number() OVER (PARTITION BY shingle_hash ORDER BY first_at) AS text_rank
-        FROM {out}_postings_all"""
-    return [
-        (f"{out}_postings_all", f"""
-            SELECT s.doc_key, s.shingle_hash, f.first_at
-            FROM {shingles} AS s JOIN {first} AS f ON f.doc_key = s.doc_key"""),
-        (f"{out}_docs", f"""
-            SELECT doc_key, min(first_at) AS first_at, count(*) AS n
-            FROM {out}_postings_all GROUP BY doc_key"""),
-        (f"{out}_times", f"""
-            SELECT shingle_hash,
-                   max(CASE WHEN text_rank = 2 THEN first_at END) AS pairable_at,
-                   max(CASE WHEN text_rank = {SHINGLE_MAX_DOCS + 1} THEN first_at END)
-                       AS common_at
-            FROM ({rank}) AS r
-            WHERE text_rank IN (2, {SHINGLE_MAX_DOCS + 1})
-            GROUP BY shingle_hash"""),
-        (f"{out}_shared", f"""
-            SELECT p.doc_key, p.shingle_hash, p.first_at, t.pairable_at, t.common_at
-            FROM {out}_postings_all AS p
-            JOIN {out}_times AS t ON t.shingle_hash = p.shingle_hash"""),
-    ]
-
-
-def postings_as_of_steps(history: str, as_of_sql: str, out: str) -> list[Step]:
-    """``{out}_postings`` and ``{out}_sizes`` as of T from :func:`shingle_history_steps`'s
-    ``history``: the same rows :func:`shingle_pairs_steps` makes from the shingles of the
-    texts that exist as of T, without counting every shingle's texts again."""
-    postings = f"""
-        SELECT doc_key, shingle_hash,
-               coalesce(common_at < {as_of_sql}, FALSE) AS is_common
-        FROM {history}_shared
-        WHERE first_at < {as_of_sql} AND pairable_at < {as_of_sql}"""
-    present = (f"(SELECT doc_key, n FROM {history}_docs "
-               f"WHERE first_at < {as_of_sql})")
-    return [(f"{out}_postings", postings), (f"{out}_sizes", _sizes_sql(present, out))]
-
-
-def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
+def verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
     """``(doc_key, other_doc_key, jaccard)`` of the texts of ``{out}_postings`` that pass the
     Jaccard test, for the posting pairs meeting ``pairing`` (on postings ``a`` and ``b``);
     ``only``: a subquery of the ``doc_key`` values ``a`` may take."""
@@ -277,10 +223,10 @@ def targeted_pairs_steps(sources: str, out: str) -> list[Step]:
     every pair touching one of their near-duplicates (whether a neighbour is a common key
     depends on its own neighbours). Exact for the sources' accounts; for a few sources a
     small share of the whole search."""
-    near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
+    near = verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
     hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
            f"(SELECT doc_key FROM {out}_near)")
-    far = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
+    far = verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
     pairs = " UNION ALL ".join(
         f"SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key "
         f"FROM {out}_{part}" for part in ("near", "far"))
@@ -296,69 +242,6 @@ def both_directions_sql(once: str) -> str:
         UNION ALL
         SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
         FROM {once}"""
-
-
-def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str, *,
-                     targeted: bool = False) -> tuple[str, str]:
-    """Near-duplicate texts of column ``text`` of contract table ``of`` as of T.
-
-    Normalizing a text and cutting it into shingles depend on the text alone, so both are
-    made once for every row (:meth:`StageContext.once`; a training set's snapshots share
-    them) and only the rows that exist as of T are searched. ``keep`` lists the columns of
-    ``of`` to keep, its time and account columns included. Returns the view of its texts as
-    of T (``keep`` columns, ``doc_key``, ``norm``, ``word_count``) and the table
-    ``{name}_text_pairs`` of near-duplicate text keys in both directions (the ``pairs`` of
-    :func:`expand_matches_steps`). ``targeted``: the caller's values for an account depend
-    only on its own texts' matches, so when the pass wants a few accounts
-    (:attr:`StageContext.targets`) only the pairs their expansion needs are searched.
-    """
-    d = ctx.d
-    # No filter on ``norm`` here: DuckDB would push it into the scan and run the regex twice.
-    rows = ctx.once(f"{name}_text_rows", f"""
-        SELECT {keep}, {text_key_sql(d, 'norm')} AS doc_key, norm,
-               {d.list_size(text_words_sql(d, 'norm'))} AS word_count
-        FROM (SELECT {keep}, {normalized_text_sql(d, text)} AS norm
-              FROM {ctx.whole_table(of)} WHERE {text} IS NOT NULL) AS t""")
-    docs = f"""
-        (SELECT doc_key, {text_words_sql(d, 'norm')} AS words
-         FROM (SELECT doc_key, min(norm) AS norm FROM {rows}
-               WHERE word_count >= {MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
-    shingles = ctx.once(f"{name}_text_shingles", text_shingles_sql(d, docs))
-    first = ctx.once(f"{name}_text_first", _first_seen_sql(rows, of))
-    history = f"{name}_text_history"
-    run_steps(ctx.once, shingle_history_steps(shingles, first, history))
-    texts = ctx.point_in_time(rows, of)
-    pairs = f"{name}_text_pairs"
-    if targeted and ctx.targets is not None:
-        sources = (f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS} "
-                   f"AND account_id IN (SELECT account_id FROM {ctx.targets})")
-        run_steps(ctx.create, postings_as_of_steps(history, ctx.as_of_sql, pairs))
-        return texts, run_steps(ctx.create, targeted_pairs_steps(sources, pairs))
-    once = f"{name}_text_once"
-    run_steps(ctx.create, postings_as_of_steps(history, ctx.as_of_sql, once))
-    ctx.create(once, _verified_pairs_sql(once, "b.doc_key > a.doc_key"))
-    return texts, ctx.create(pairs, both_directions_sql(once))
-
-
-def _first_seen_sql(rows: str, of: str) -> str:
-    """``(doc_key, first_at)``: the first time a text of ``rows`` (a per-row derivation of
-    contract table ``of``) exists as of some T. A row exists as of T when it is dated before
-    T and its accounts were created before T (the point-in-time rule of the pass), so from
-    the latest of those times on."""
-    table = contract.table(of)
-    if table.time_column is None or not table.column_by_name[table.time_column].required:
-        raise FeatureError(f"texts of {of!r} need a required time column to be searched "
-                           "as of T")
-    joins, times = [], [table.time_column]
-    for i, column in enumerate(table.account_columns):
-        joins.append(f"JOIN accounts AS a{i} ON a{i}.account_id = r.{column}")
-        times.append(f"a{i}.created_at")
-    appears = f"greatest({', '.join(f'r.{t}' if '.' not in t else t for t in times)})"
-    return f"""
-        SELECT r.doc_key, min({appears}) AS first_at
-        FROM {rows} AS r {' '.join(joins)}
-        WHERE r.word_count >= {MIN_TEXT_WORDS}
-        GROUP BY r.doc_key"""
 
 
 # -- links -----------------------------------------------------------------------------------

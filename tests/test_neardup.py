@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accountrisk.features import neardup as nd
+from accountrisk.features import neardup_as_of as nd_as_of
 from accountrisk.features.dialect import DUCKDB
 
 FULL = (1 << 64) - 1
@@ -247,15 +248,15 @@ def test_search_as_of_t_from_the_text_history_equals_a_search_of_the_texts_of_t(
     words = f"(SELECT doc_key, {nd.text_words_sql(DUCKDB, norm)} AS words FROM raw)"
     con.execute(f"CREATE TABLE sh AS {nd.text_shingles_sql(DUCKDB, words)}")
     nd.run_steps(lambda name, sql: con.execute(f"CREATE TABLE {name} AS {sql}"),
-                 nd.shingle_history_steps("sh", "first_seen", "hist"))
+                 nd_as_of.shingle_history_steps("sh", "first_seen", "hist"))
     crossed = 0
     for day in (5, 20, 35, 50, 61):
         t = datetime(2026, 1, 1) + timedelta(days=day)
         keys = ", ".join(repr(k) for k, at in first.items() if at < t) or "NULL"
         present = f"(SELECT * FROM sh WHERE doc_key IN ({keys}))"
         want = duck_run(con, nd.shingle_pairs_steps(present, f"want{day}"))
-        steps = nd.postings_as_of_steps("hist", DUCKDB.timestamp_literal(t), f"got{day}")
-        got = duck_run(con, [*steps, (f"got{day}", nd._verified_pairs_sql(
+        steps = nd_as_of.postings_as_of_steps("hist", DUCKDB.timestamp_literal(t), f"got{day}")
+        got = duck_run(con, [*steps, (f"got{day}", nd.verified_pairs_sql(
             f"got{day}", "b.doc_key > a.doc_key"))])
         assert sorted(got) == sorted(want)
         assert con.sql(f"SELECT * FROM got{day}_sizes EXCEPT SELECT * FROM want{day}_sizes"
