@@ -35,7 +35,6 @@ one hash per shingle instead of one per shingle and permutation. Shingles
 are hashed with ``Dialect.fast_hash``, not the md5-based ``stable_hash``: 10x cheaper (the
 largest cost at 1M texts), and since a shingle hash is only joined and counted, both
 engines find the same pairs and Jaccards unless two shingles collide in 60 bits.
-Searching the texts as of T, shared across a training set's snapshots: :mod:`.neardup_as_of`.
 
 Links: lower case, without scheme, ``www.``, query string, fragment and trailing slashes.
 
@@ -48,8 +47,12 @@ distinct accounts is a stock image, template text or popular site, not evidence 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .dialect import Dialect
+
+if TYPE_CHECKING:
+    from .declarations import StageContext
 
 PHASH_MAX_DISTANCE_BITS = 5
 # (first hex character, hex characters): 20, 20 and 24 bits. 3 bands x 2 bits > 5 bits.
@@ -165,34 +168,27 @@ def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
 def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
     """As :func:`text_pairs_steps`, from the texts' shingles already made by
     :func:`text_shingles_sql` (``shingles``: a table or parenthesised subquery of
-    ``(doc_key, shingle_hash)`` rows)."""
+    ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T)."""
     sh = f"SELECT doc_key, shingle_hash FROM {shingles} AS src"
     # Only shingles in 2+ texts can make a pair; most are in one text only.
     postings = f"""
-        SELECT s.doc_key, s.shingle_hash, df.doc_count > {SHINGLE_MAX_DOCS} AS is_common
+        SELECT s.doc_key, s.shingle_hash, df.doc_count
         FROM {out}_shingles AS s
         JOIN (SELECT shingle_hash, count(*) AS doc_count FROM {out}_shingles
               GROUP BY shingle_hash) AS df
           ON df.shingle_hash = s.shingle_hash AND df.doc_count >= 2"""
-    sizes = sizes_sql(f"(SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key)",
-                       out)
-    exact = verified_pairs_sql(out, "b.doc_key > a.doc_key")
+    sizes = f"""
+        SELECT s.doc_key, s.n, coalesce(c.n_common, 0) AS n_common
+        FROM (SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key) AS s
+        LEFT JOIN (SELECT doc_key, count(*) AS n_common FROM {out}_postings
+                   WHERE doc_count > {SHINGLE_MAX_DOCS} GROUP BY doc_key) AS c
+          ON c.doc_key = s.doc_key"""
+    exact = _verified_pairs_sql(out, "b.doc_key > a.doc_key")
     return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
             (out, exact)]
 
 
-def sizes_sql(counts: str, out: str) -> str:
-    """``(doc_key, n, n_common)`` of the texts of ``counts`` (``doc_key, n``: each text's
-    shingle count), with ``n_common`` its boilerplate shingles in ``{out}_postings``."""
-    return f"""
-        SELECT s.doc_key, s.n, coalesce(c.n_common, 0) AS n_common
-        FROM {counts} AS s
-        LEFT JOIN (SELECT doc_key, count(*) AS n_common FROM {out}_postings
-                   WHERE is_common GROUP BY doc_key) AS c
-          ON c.doc_key = s.doc_key"""
-
-
-def verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
+def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
     """``(doc_key, other_doc_key, jaccard)`` of the texts of ``{out}_postings`` that pass the
     Jaccard test, for the posting pairs meeting ``pairing`` (on postings ``a`` and ``b``);
     ``only``: a subquery of the ``doc_key`` values ``a`` may take."""
@@ -207,7 +203,7 @@ def verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
         FROM (SELECT a.doc_key, b.doc_key AS other_doc_key, count(*) AS rare_shared
               FROM {out}_postings AS a JOIN {out}_postings AS b
                 ON b.shingle_hash = a.shingle_hash AND {pairing}
-              WHERE NOT a.is_common AND NOT b.is_common
+              WHERE a.doc_count <= {SHINGLE_MAX_DOCS} AND b.doc_count <= {SHINGLE_MAX_DOCS}
                 {sources}
               GROUP BY a.doc_key, b.doc_key) AS c
         JOIN {out}_sizes AS sa ON sa.doc_key = c.doc_key
@@ -216,21 +212,21 @@ def verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
           AND CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
 
 
-def targeted_pairs_steps(sources: str, out: str) -> list[Step]:
-    """The pairs that expanding the keys of ``sources`` (a subquery of ``doc_key``) needs,
-    from ``{out}_postings`` and ``{out}_sizes`` (:func:`postings_as_of_steps`), into ``out``
-    in the shape of :func:`both_directions_sql`: every pair touching a source text, and
-    every pair touching one of their near-duplicates (whether a neighbour is a common key
-    depends on its own neighbours). Exact for the sources' accounts; for a few sources a
-    small share of the whole search."""
-    near = verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
+def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
+    """The pairs of :func:`shingle_pairs_steps` that expanding the keys of ``sources`` (a
+    subquery of ``doc_key``) needs, into ``out`` in the shape of :func:`both_directions_sql`:
+    every pair touching a source text, and every pair touching one of their near-duplicates
+    (whether a neighbour is a common key depends on its own neighbours). Exact for the
+    sources' accounts; for a few sources a small share of the whole search."""
+    steps = shingle_pairs_steps(shingles, out)[:-1]
+    near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
     hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
            f"(SELECT doc_key FROM {out}_near)")
-    far = verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
+    far = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
     pairs = " UNION ALL ".join(
         f"SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key "
         f"FROM {out}_{part}" for part in ("near", "far"))
-    return [(f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
+    return [*steps, (f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
 
 
 def both_directions_sql(once: str) -> str:
@@ -242,6 +238,45 @@ def both_directions_sql(once: str) -> str:
         UNION ALL
         SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
         FROM {once}"""
+
+
+def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str, *,
+                     targeted: bool = False) -> tuple[str, str]:
+    """Near-duplicate texts of column ``text`` of contract table ``of`` as of T.
+
+    Normalizing a text and cutting it into shingles depend on the text alone, so both are
+    made once for every row (:meth:`StageContext.once`; a training set's snapshots share
+    them) and only the rows that exist as of T are searched. ``keep`` lists the columns of
+    ``of`` to keep, its time and account columns included. Returns the view of its texts as
+    of T (``keep`` columns, ``doc_key``, ``norm``, ``word_count``) and the table
+    ``{name}_text_pairs`` of near-duplicate text keys in both directions (the ``pairs`` of
+    :func:`expand_matches_steps`). ``targeted``: the caller's values for an account depend
+    only on its own texts' matches, so when the pass wants a few accounts
+    (:attr:`StageContext.targets`) only the pairs their expansion needs are searched.
+    """
+    d = ctx.d
+    # No filter on ``norm`` here: DuckDB would push it into the scan and run the regex twice.
+    rows = ctx.once(f"{name}_text_rows", f"""
+        SELECT {keep}, {text_key_sql(d, 'norm')} AS doc_key, norm,
+               {d.list_size(text_words_sql(d, 'norm'))} AS word_count
+        FROM (SELECT {keep}, {normalized_text_sql(d, text)} AS norm
+              FROM {ctx.whole_table(of)} WHERE {text} IS NOT NULL) AS t""")
+    docs = f"""
+        (SELECT doc_key, {text_words_sql(d, 'norm')} AS words
+         FROM (SELECT doc_key, min(norm) AS norm FROM {rows}
+               WHERE word_count >= {MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
+    shingles = ctx.once(f"{name}_text_shingles", text_shingles_sql(d, docs))
+    texts = ctx.point_in_time(rows, of)
+    present = f"""
+        (SELECT doc_key, shingle_hash FROM {shingles}
+         WHERE doc_key IN (SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS}))"""
+    pairs = f"{name}_text_pairs"
+    if targeted and ctx.targets is not None:
+        sources = (f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS} "
+                   f"AND account_id IN (SELECT account_id FROM {ctx.targets})")
+        return texts, run_steps(ctx.create, targeted_pairs_steps(present, sources, pairs))
+    once = run_steps(ctx.create, shingle_pairs_steps(present, f"{name}_text_once"))
+    return texts, ctx.create(pairs, both_directions_sql(once))
 
 
 # -- links -----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, timedelta
 from itertools import combinations
 
 import duckdb
@@ -15,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accountrisk.features import neardup as nd
-from accountrisk.features import neardup_as_of as nd_as_of
 from accountrisk.features.dialect import DUCKDB
 
 FULL = (1 << 64) - 1
@@ -230,40 +228,6 @@ def test_text_pairs_equal_brute_force_jaccard_over_informative_shingles():
     assert len(want) > 30
     assert set(got) == set(want)
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
-
-
-def test_search_as_of_t_from_the_text_history_equals_a_search_of_the_texts_of_t():
-    """The shared history (each shingle's texts ranked by when they appear) gives, at every
-    T, the pairs a fresh search over the texts existing at T finds, while boilerplate
-    crosses the cap of SHINGLE_MAX_DOCS texts (and some texts appear at the same time)."""
-    docs = random_corpus()
-    rng = random.Random(11)
-    first = {k: datetime(2026, 1, 1) + timedelta(days=rng.randrange(60)) for k in docs}
-    con = duckdb.connect()
-    con.register("raw", pa.table({"doc_key": list(docs), "body": list(docs.values())}))
-    con.register("first_seen", pa.table({"doc_key": list(first),
-                                         "first_at": pa.array(list(first.values()),
-                                                              pa.timestamp("us"))}))
-    norm = nd.normalized_text_sql(DUCKDB, "body")
-    words = f"(SELECT doc_key, {nd.text_words_sql(DUCKDB, norm)} AS words FROM raw)"
-    con.execute(f"CREATE TABLE sh AS {nd.text_shingles_sql(DUCKDB, words)}")
-    nd.run_steps(lambda name, sql: con.execute(f"CREATE TABLE {name} AS {sql}"),
-                 nd_as_of.shingle_history_steps("sh", "first_seen", "hist"))
-    crossed = 0
-    for day in (5, 20, 35, 50, 61):
-        t = datetime(2026, 1, 1) + timedelta(days=day)
-        keys = ", ".join(repr(k) for k, at in first.items() if at < t) or "NULL"
-        present = f"(SELECT * FROM sh WHERE doc_key IN ({keys}))"
-        want = duck_run(con, nd.shingle_pairs_steps(present, f"want{day}"))
-        steps = nd_as_of.postings_as_of_steps("hist", DUCKDB.timestamp_literal(t), f"got{day}")
-        got = duck_run(con, [*steps, (f"got{day}", nd.verified_pairs_sql(
-            f"got{day}", "b.doc_key > a.doc_key"))])
-        assert sorted(got) == sorted(want)
-        assert con.sql(f"SELECT * FROM got{day}_sizes EXCEPT SELECT * FROM want{day}_sizes"
-                       ).fetchall() == []
-        crossed += con.execute(f"SELECT count(*) FROM got{day}_postings WHERE is_common"
-                               ).fetchall()[0][0] > 0
-    assert 0 < crossed < 5  # boilerplate is rare early and common late
 
 
 # -- links -------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 from ...dialect import Dialect
 from ...registry import FeatureSpec, StageContext, stage
 from ..base import confirmed_accounts
-from .history import Parts, country_changes, ip_account_sums
 
 # A token used by more accounts than this (before T) is a hub (VPN exit, carrier NAT, kiosk).
 HUB_ACCOUNTS = 20
@@ -30,21 +29,6 @@ ANONYMIZER_IP_TYPES = "('vpn', 'proxy', 'tor')"
 # coworking spaces, where unrelated people share an address by design.
 LINKING_IP_TYPES = "('residential', 'mobile', 'unknown')"
 IP_ACCOUNTS_TABLE = "access_ip_accounts"  # helper: one row per (IP, account) with its mix
-
-# What the stage sums per (IP, account) over the sessions as of T (:mod:`.history`).
-SESSION_PARTS: Parts = (
-    ("session_n", "1", "sum"),
-    ("remote_n", Dialect.flag("remote_access_tool IS NOT NULL AND remote_access_tool <> ''"),
-     "sum"),
-    ("anonymizer_n", Dialect.flag(f"ip_type IN {ANONYMIZER_IP_TYPES}"), "sum"),
-    ("hosting_n", Dialect.flag("ip_type = 'hosting'"), "sum"),
-    ("typed_n", Dialect.flag("ip_type IS NOT NULL"), "sum"),
-    ("hub_type", Dialect.flag(f"ip_type IN {HUB_IP_TYPES}"), "max"),
-    ("nonlinking_type",
-     Dialect.flag(f"ip_type IS NOT NULL AND ip_type NOT IN {LINKING_IP_TYPES}"), "max"),
-    ("first_day", "<day>", "min"),
-    ("last_day", "<day>", "max"),
-)
 
 
 ACCESS_FEATURES = (
@@ -95,9 +79,24 @@ def access_links(ctx: StageContext) -> str:
     """Per-account session mix plus the non-hub IP and device links between accounts."""
     d = ctx.d
     sessions = ctx.table("sessions")
+    day = d.day_number("started_at")
     # One row per (IP, account): everything later reads this instead of the raw sessions.
     ip_accounts = ctx.create(IP_ACCOUNTS_TABLE, f"""
-        WITH per_account AS {ip_account_sums(ctx, SESSION_PARTS)},
+        WITH per_account AS (
+            SELECT ip_token, account_id, count(*) AS session_n,
+                   sum({Dialect.flag(
+                       "remote_access_tool IS NOT NULL AND remote_access_tool <> ''")})
+                       AS remote_n,
+                   sum({Dialect.flag(f"ip_type IN {ANONYMIZER_IP_TYPES}")}) AS anonymizer_n,
+                   sum({Dialect.flag("ip_type = 'hosting'")}) AS hosting_n,
+                   sum({Dialect.flag("ip_type IS NOT NULL")}) AS typed_n,
+                   max({Dialect.flag(f"ip_type IN {HUB_IP_TYPES}")}) AS hub_type,
+                   max({Dialect.flag(f"ip_type IS NOT NULL AND ip_type NOT IN {LINKING_IP_TYPES}")})
+                       AS nonlinking_type,
+                   min({day}) AS first_day, max({day}) AS last_day
+            FROM {sessions}
+            GROUP BY ip_token, account_id
+        ),
         per_token AS (
             SELECT ip_token, count(*) AS account_n, max(hub_type) AS hub_type,
                    max(nonlinking_type) AS nonlinking_type
@@ -132,6 +131,8 @@ def access_links(ctx: StageContext) -> str:
         SELECT DISTINCT u.account_id, o.account_id AS other_account_id, 'device' AS link_kind
         FROM shared_device AS u JOIN shared_device AS o
           ON o.device_token = u.device_token AND o.account_id <> u.account_id""")
+    previous_country = ("lag(ip_country) OVER (PARTITION BY account_id "
+                        "ORDER BY started_at, ip_country)")
     return f"""
     WITH mix AS (
         SELECT account_id, sum(session_n) AS session_n, sum(remote_n) AS remote_n,
@@ -151,11 +152,15 @@ def access_links(ctx: StageContext) -> str:
         LEFT JOIN confirmed_accounts AS c ON c.account_id = p.other_account_id
         GROUP BY p.account_id
     ),
+    ordered AS (
+        SELECT account_id, started_at, ip_country, {previous_country} AS previous_country
+        FROM {sessions} WHERE ip_country IS NOT NULL
+    ),
     churn AS (
         SELECT account_id, count(DISTINCT ip_country) AS country_n,
-               sum(is_change) AS change_n,
+               sum({Dialect.flag("ip_country <> previous_country")}) AS change_n,
                {d.days_between("min(started_at)", "max(started_at)")} AS span_days
-        FROM {country_changes(ctx)} AS ordered GROUP BY account_id
+        FROM ordered GROUP BY account_id
     )
     SELECT m.account_id,
            coalesce(l.ip_shared_n, 0) AS residential_ip_shared_account_count,

@@ -10,7 +10,6 @@ An account's own proposals matching each other count for nothing.
 from __future__ import annotations
 
 from ... import neardup as nd
-from ...neardup_as_of import text_pairs_as_of
 from ...registry import FeatureSpec, StageContext, stage
 from ..base import confirmed_accounts
 
@@ -34,7 +33,7 @@ def proposal_templates(ctx: StageContext) -> str:
     """Per account: other accounts whose cover texts near-duplicate its own."""
     # Only an account's own texts' matches make its values (no later stage reads them for
     # other accounts), so a pass that wants a few accounts searches for theirs alone.
-    texts, pairs = text_pairs_as_of(ctx, "proposal", "proposals", "cover_text",
+    texts, pairs = nd.text_pairs_as_of(ctx, "proposal", "proposals", "cover_text",
                                        "account_id, submitted_at", targeted=True)
     keys = f"""(SELECT CAST(doc_key AS STRING) AS key, account_id, submitted_at AS added_at
                FROM {texts} WHERE word_count >= {nd.MIN_TEXT_WORDS})"""

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from ... import neardup as nd
 from ...dialect import Dialect
-from ...neardup_as_of import text_pairs_as_of
 from ...registry import FeatureSpec, StageContext, stage
 from ..base import confirmed_accounts
 
@@ -139,7 +138,7 @@ PORTFOLIO_FEATURES = (
 def portfolio_matches(ctx: StageContext) -> str:
     images = _hash_pairs(ctx, "portfolio_items", "image_phash",
                          "portfolio_image_hash_pairs")
-    texts, text_pairs = text_pairs_as_of(ctx, "portfolio", "portfolio_items",
+    texts, text_pairs = nd.text_pairs_as_of(ctx, "portfolio", "portfolio_items",
                                             "description", "item_id, account_id, added_at")
     ctx.create("portfolio_item_keys", _item_keys_sql(ctx, texts))
     pairs = {"portfolio_image": images, "portfolio_text": text_pairs,
