@@ -235,11 +235,22 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
     owner = t.account_columns[0] if t.account_columns else f"CAST(NULL AS {d.string_type})"
     selects = []
     messages: dict[tuple[str, str], str] = {}
-    for column, reason, predicate, message in row_checks(t, present, d):
+    checks = row_checks(t, present, d)
+    # The checks on a row's own values read the rows failing any of them, found in one scan
+    # (Spark scans a table once per branch of a union: seven scans of the activity table
+    # took most of its load); checks that look values up in another table read the table.
+    plain = [c for c in checks if "SELECT" not in c[2]]
+    suspects = f"_suspect_{t.name}"
+    if plain:
+        steps.temp_table(suspects, f"SELECT * FROM {raw} WHERE "
+                         + " OR ".join(f"({predicate})" for _, _, predicate, _ in plain),
+                         params if any(d.param("now") in c[2] for c in plain) else {})
+    for column, reason, predicate, message in checks:
         messages[(column, reason)] = message
+        source = suspects if (column, reason, predicate, message) in plain else raw
         selects.append(f"SELECT _row, {owner} AS account_id, '{column}' AS column_name, "
                        f"{d.text_prefix(column, 200)} AS value, '{reason}' AS reason "
-                       f"FROM {raw} WHERE {predicate}")
+                       f"FROM {source} WHERE {predicate}")
     if t.unique_key:
         key = ", ".join(t.unique_key)
         selects.append(
@@ -257,6 +268,8 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
                 "account is not in accounts.parquet (or was quarantined there)"
     union = " UNION ALL ".join(selects)
     steps.add_quarantine(t.name, union, params if d.param("now") in union else {})
+    if plain:
+        steps.drop_temp(suspects)
     by_table = {"t": t.name}
     in_table = f"table_name = {d.param('t')}"
     total = int(steps.scalar(f"SELECT count(*) FROM {raw}"))  # type: ignore[call-overload]
