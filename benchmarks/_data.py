@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -43,3 +44,35 @@ def ensure_data(root: Path, accounts: int, seed: int, *, mode: str = "classic"
     options = {} if mode == "classic" else {"mode": mode}
     summary = generate(folder, accounts=accounts, seed=seed, **options)
     return folder, summary, time.perf_counter() - started
+
+
+def heavier_histories(folder: Path, copies: int) -> Path:
+    """``folder`` with every session and activity row repeated ``copies`` times, copy k
+    moved 7k minutes later (``<folder>-x<copies>``, other tables linked): the same accounts
+    with ``copies`` times the events, as on a marketplace whose users work more. Rows moved
+    past the end fall outside an "as of the end" pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = folder.with_name(f"{folder.name}-x{copies}")
+    if (out / "generation.json").exists():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    moved = {"sessions.parquet": "started_at", "activity.parquet": "ts"}
+    for source in sorted(folder.iterdir()):
+        if source.name in moved or source.name == "generation.json":
+            continue
+        (out / source.name).symlink_to(source.resolve())
+    for name, column in moved.items():
+        table = pq.read_table(folder / name)
+        at = table.schema.get_field_index(column)
+        with pq.ParquetWriter(out / name, table.schema) as writer:
+            for k in range(copies):
+                shift = pa.scalar(timedelta(minutes=7 * k), pa.duration("us"))
+                part = table.set_column(at, table.schema.field(at),
+                                        pc.add(table[column], shift))
+                writer.write_table(part.cast(table.schema), row_group_size=1_000_000)
+    shutil.copy(folder / "generation.json", out / "generation.json")  # written last: done
+    return out

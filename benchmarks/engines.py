@@ -5,9 +5,11 @@ For each engine, in a fresh process (peak memory is its own, the Spark JVM inclu
   2. compute every signal as of the generation end (kept on the engine),
   3. score every account with a model directory (reasons for the elevated band) and write
      the scores file, as ``accountrisk score`` does.
-The marketplace and the model are the scoring benchmark's (cached under --data).
+The marketplace and the model are the scoring benchmark's (cached under --data). A second
+table gives each pipeline stage's seconds on each engine (``--profile``'s stages).
 
     python benchmarks/engines.py --accounts 100000 --master "local[2]"
+    python benchmarks/engines.py --accounts 100000 --history-copies 5   # 5x the events
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+from _data import ensure_data, heavier_histories, print_table
 
 CHILD = r"""
 import json, os, resource, sys, threading, time
@@ -46,13 +48,17 @@ def sample():
 threading.Thread(target=sample, daemon=True).start()
 engine_name, data, work, as_of, model, out, master = sys.argv[1:8]
 from accountrisk.features.pipeline import build_features_table
+from accountrisk.features.profile import StageProfile
 from accountrisk.scoring.scorer import RiskScorer
 times = {}
+profile = StageProfile()
 def features_timed(engine):
     started = time.perf_counter()
-    name = build_features_table(engine, as_of)
+    name = build_features_table(engine, as_of, progress=profile)
     engine.scalar(f"SELECT count(*) FROM {name}")
+    profile.stop()
     times["features_s"] = time.perf_counter() - started
+    times["stages"] = profile.seconds
     return name
 t = time.perf_counter()
 if engine_name == "duckdb":
@@ -103,9 +109,14 @@ def main() -> None:
                         help="model directory (default: the scoring benchmark's 20k model)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
+    parser.add_argument("--history-copies", type=int, default=1,
+                        help="repeat every session and activity row this many times "
+                             "(heavier histories on the same accounts; see _data.py)")
     args = parser.parse_args()
 
     folder, summary, _ = ensure_data(args.data, args.accounts, args.seed)
+    if args.history_copies > 1:
+        folder = heavier_histories(folder, args.history_copies)
     model = args.model or args.data / f"model-n20000-s{args.seed}"
     if not (Path(model) / "checksums.json").exists():
         sys.exit(f"no model at {model}: run `python benchmarks/scoring.py --accounts "
@@ -137,6 +148,24 @@ def main() -> None:
               f"{r['peak_rss_gb']:.2f} |")
     print("(score = every account scored, reasons for the elevated band, scores file written;"
           " peak RSS = the process tree's, sampled every 0.5 s: Python, the JVM and its workers)")
+    print_stages(rows)
+
+
+def print_stages(rows: list[tuple[str, dict]]) -> None:
+    """Seconds per pipeline stage on each engine, slowest on the last engine first, with
+    the ratio of the last engine to the first."""
+    names = [name for name, _ in rows]
+    stages = [r["stages"] for _, r in rows]
+    order = sorted(set().union(*stages), key=lambda s: -stages[-1].get(s, 0.0))
+    table = []
+    for stage in order:
+        seconds = [s.get(stage, 0.0) for s in stages]
+        ratio = f"{seconds[-1] / seconds[0]:.1f}x" if len(rows) > 1 and seconds[0] else ""
+        table.append([stage, *(f"{x:.1f}" for x in seconds), ratio])
+    totals = [sum(s.values()) for s in stages]
+    ratio = f"{totals[-1] / totals[0]:.1f}x" if len(rows) > 1 and totals[0] else ""
+    table.append(["total", *(f"{x:.1f}" for x in totals), ratio])
+    print_table(("stage", *(f"{n} s" for n in names), "ratio"), table)
 
 
 if __name__ == "__main__":
