@@ -60,6 +60,9 @@ class _Context:
     reach_sources: list[str] = field(default_factory=list)
     reach: str | None = None
     reach_open: bool = False
+    # No account was created at or after T: every row's account exists as of T (see
+    # _point_in_time_sql).
+    all_accounts_exist: bool = False
 
     @property
     def as_of_sql(self) -> str:
@@ -172,8 +175,9 @@ class _Context:
             raise FeatureError(f"{name!r} must keep {', '.join(missing)} of {of!r} to be "
                                "filtered as of T")
         view = f"pit_{name}"
-        self.engine.create_view(view, _point_in_time_sql(table, columns, self.as_of_sql,
-                                                         source=name))
+        self.engine.create_view(view, _point_in_time_sql(
+            table, columns, self.as_of_sql, source=name,
+            all_accounts_exist=self.all_accounts_exist))
         self.created.append(view)
         return view
 
@@ -190,7 +194,7 @@ class _Context:
 
 
 def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str, *,
-                       source: str | None = None) -> str:
+                       source: str | None = None, all_accounts_exist: bool = False) -> str:
     """The rows of ``table`` (or of ``source``, a per-row derivation of it keeping its time
     and account columns) that exist as of T: dated before T, and (real exports backfill)
     about accounts that exist before T, so a row dated before its account's creation
@@ -204,7 +208,13 @@ def _point_in_time_sql(table: contract.Table, columns: list[str], as_of_sql: str
         if not column.required:  # unknown time means "always" (account_links.linked_at)
             condition = f"({column.name} IS NULL OR {condition})"
         conditions.append(condition)
-    if table.name != "accounts":
+    if table.name != "accounts" and all_accounts_exist:
+        # Loading keeps only rows whose accounts are in `accounts`, so when all of them were
+        # created before T the look-up (a join per scan, a shuffle of the rows on Spark once
+        # the accounts pass its broadcast limit) decides nothing but NULLs.
+        conditions += [f"{name} IS NOT NULL" for name in table.account_columns
+                       if name in columns]
+    elif table.name != "accounts":
         existing = f"(SELECT account_id FROM accounts WHERE created_at < {as_of_sql})"
         conditions += [f"{name} IN {existing}" for name in table.account_columns
                        if name in columns]

@@ -112,11 +112,13 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     available = frozenset(t.name for t in contract.TABLES if t.name in loaded)
     ctx = _Context(engine=engine, d=engine.dialect, as_of=moment, available=available,
                    cache=cache)
+    ctx.all_accounts_exist = not engine.scalar(
+        f"SELECT count(*) FROM accounts WHERE created_at >= {ctx.as_of_sql}")
     for loaded_name in sorted(available):
         table = contract.table(loaded_name)
         columns = [c for c, _ in engine.columns(loaded_name)]
-        engine.create_view(f"pit_{loaded_name}",
-                           _point_in_time_sql(table, columns, ctx.as_of_sql))
+        engine.create_view(f"pit_{loaded_name}", _point_in_time_sql(
+            table, columns, ctx.as_of_sql, all_accounts_exist=ctx.all_accounts_exist))
     if accounts is not None and _few(engine, accounts):
         ctx.targets = accounts
 

@@ -1,5 +1,9 @@
 """Point in time: adding rows dated at or after T, or rows dated before T about accounts
-created after it (backfills), changes no feature as of T."""
+created after it (backfills), changes no feature as of T.
+
+The two sides also take the pipeline's two ways of keeping rows of existing accounts: with
+no account created at or after T it drops the look-up in `accounts` (every loaded row's
+account exists), with the later accounts it keeps it."""
 
 from __future__ import annotations
 
