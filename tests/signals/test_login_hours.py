@@ -68,3 +68,19 @@ def test_accounts_without_sessions_have_no_login_hours():
                      sessions=logins("b", [datetime(2025, 7, 1)])))["a"]
     assert f["session_claimed_night_ratio"] is None
     assert f["session_active_days_per_week"] is None
+
+
+def test_hours_that_cancel_out_have_no_implied_offset():
+    # Ten logins twelve hours apart (03:30 and 15:30 UTC), and a day of one login an hour:
+    # no mean hour, so no gap to the claimed zone (atan2 of rounding noise gave any value,
+    # a different one on each engine). An unbalanced day still has its gap.
+    apart = [datetime(2025, 7, d, h, 30) for d in range(1, 6) for h in (3, 15)]
+    round_clock = [datetime(2025, 7, 1, h, 30) for h in range(24)]
+    lopsided = [datetime(2025, 7, 1, h, 30) for h in range(23)]
+    tables = thin(sessions=logins("apart", apart) + logins("clock", round_clock)
+                  + logins("lopsided", lopsided))
+    f = compute(tables)
+    assert f["apart"]["session_implied_offset_gap_hours"] is None
+    assert f["clock"]["session_implied_offset_gap_hours"] is None
+    assert f["lopsided"]["session_implied_offset_gap_hours"] is not None
+    assert f["apart"]["session_claimed_night_ratio"] is not None  # the other hour signals stay

@@ -27,6 +27,9 @@ BUSINESS_END_HOUR = 18
 WORKDAY_CENTER_HOUR = 13.5
 MIN_ACTIVITY_FOR_OFFSET = 10  # below this a circular mean of hours is noise
 SAME_DIRECTION_HOURS = 1e-9  # closer directions on the clock are equal (rounding noise)
+# A sum of unit vectors this short is hours cancelling out (rounding noise leaves ~1e-15 per
+# term); real unbalanced hours sum to far more.
+NO_DIRECTION_LENGTH = 1e-9
 
 SLOTS_TABLE = "activity_claimed_hour_slots"
 HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
@@ -47,11 +50,17 @@ def circular_hours_between(sin_a: str, cos_a: str, sin_b: str, cos_b: str) -> st
 
     Engines add the vectors' terms in different orders, so two equal directions come out
     1e-16 hours apart on one engine and 7e-16 on another: distances under
-    ``SAME_DIRECTION_HOURS`` read as 0."""
+    ``SAME_DIRECTION_HOURS`` read as 0. A vector shorter than ``NO_DIRECTION_LENGTH`` (hours
+    that cancel out, such as two sessions twelve hours apart) has no direction: NULL, where
+    atan2 of rounding noise gave any distance, a different one on each engine."""
     cross = f"(({sin_a}) * ({cos_b}) - ({cos_a}) * ({sin_b}))"
     dot = f"(({cos_a}) * ({cos_b}) + ({sin_a}) * ({sin_b}))"
     hours = f"(abs(atan2({cross}, {dot})) * 12 / pi())"
-    return f"(CASE WHEN {hours} < {SAME_DIRECTION_HOURS} THEN 0 ELSE {hours} END)"
+    floor = f"CAST({NO_DIRECTION_LENGTH ** 2!r} AS DOUBLE)"
+    short = " OR ".join(f"({s}) * ({s}) + ({c}) * ({c}) < {floor}"
+                        for s, c in ((sin_a, cos_a), (sin_b, cos_b)))
+    return (f"(CASE WHEN {short} THEN CAST(NULL AS DOUBLE) "
+            f"WHEN {hours} < {SAME_DIRECTION_HOURS} THEN 0 ELSE {hours} END)")
 
 
 TIMED_TABLES = (("activity", "ts"), ("sessions", "started_at"))
