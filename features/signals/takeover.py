@@ -50,7 +50,7 @@ TAKEOVER_FEATURES = (
                        "it already had others"),
     FeatureSpec("recent_activity_hour_shift_hours",
                 "Hours (0..12, circular) between the mean UTC activity hour of the last 30 days "
-                "and before.",
+                "and before (NULL when either period's hours cancel out).",
                 reason=f"its working hours moved by {{value:.1f}} hours in the last {WINDOW_DAYS} "
                        "days"),
     FeatureSpec("takeover_change_count",

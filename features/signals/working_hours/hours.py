@@ -154,7 +154,7 @@ ACTIVITY_HOUR_FEATURES = (
     # fewer than 10 actions.
     FeatureSpec("activity_implied_offset_gap_hours",
                 "Hours (0..12) between the UTC offset the activity implies and the claimed "
-                "zone's.",
+                "zone's (NULL when its hours cancel out).",
                 reason="working hours are centred {value:.1f} hours away from a 9:00-18:00 day "
                        "in the claimed time zone {claimed_timezone}"),
     FeatureSpec("activity_active_hours_per_day",

@@ -25,7 +25,7 @@ LOGIN_HOUR_FEATURES = (
                        "claimed time zone {claimed_timezone}", direction=-1),
     FeatureSpec("session_implied_offset_gap_hours",
                 "Hours (0..12) between the circular mean claimed-local login hour and 13:30 "
-                "(NULL under 10 sessions).",
+                "(NULL under 10 sessions or when the hours cancel out).",
                 reason="logins are centred {value:.1f} hours away from a 9:00-18:00 day in the "
                        "claimed time zone {claimed_timezone}"),
     FeatureSpec("session_claimed_weekend_ratio",
