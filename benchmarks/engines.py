@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,9 @@ def features_timed(engine):
     profile.stop()
     times["features_s"] = time.perf_counter() - started
     times["stages"] = profile.seconds
+    if os.environ.get("ENGINES_FEATURES_OUT"):  # --compare: the rows, outside the timings
+        import pyarrow.parquet as pq
+        pq.write_table(engine.arrow(f"SELECT * FROM {name}"), os.environ["ENGINES_FEATURES_OUT"])
     return name
 t = time.perf_counter()
 if engine_name == "duckdb":
@@ -109,6 +113,9 @@ def main() -> None:
                         help="model directory (default: the scoring benchmark's 20k model)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
+    parser.add_argument("--compare", action="store_true",
+                        help="also write each engine's features and count the values that "
+                             "differ (1e-9 relative)")
     parser.add_argument("--history-copies", type=int, default=1,
                         help="repeat every session and activity row this many times "
                              "(heavier histories on the same accounts; see _data.py)")
@@ -127,9 +134,12 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
         out = work / "scores.parquet"
         work.mkdir(parents=True)
+        env = dict(os.environ)
+        if args.compare:
+            env["ENGINES_FEATURES_OUT"] = str(args.data / f"engines-features-{engine}.parquet")
         done = subprocess.run([sys.executable, "-c", CHILD, engine, str(folder), str(work),
                                summary["end"], str(model), str(out), args.master],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=env)
         if done.returncode:
             sys.exit(f"{engine} run failed:\n{done.stderr[-4000:]}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -149,6 +159,33 @@ def main() -> None:
     print("(score = every account scored, reasons for the elevated band, scores file written;"
           " peak RSS = the process tree's, sampled every 0.5 s: Python, the JVM and its workers)")
     print_stages(rows)
+    if args.compare and len(args.engines) > 1:
+        files = [args.data / f"engines-features-{engine}.parquet" for engine in args.engines]
+        differing = differing_values(*files)
+        print(f"\nfeatures compared ({files[0].name} vs {files[1].name}): "
+              + (", ".join(f"{c}: {n} accounts" for c, n in differing) or "no value differs"))
+
+
+def differing_values(first: Path, second: Path) -> list[tuple[str, int]]:
+    """(column, accounts whose values differ beyond 1e-9 relative) of two feature files."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    a, b = (pq.read_table(f).sort_by("account_id") for f in (first, second))
+    if a.column_names != b.column_names or not a["account_id"].equals(b["account_id"]):
+        return [("columns or accounts", max(a.num_rows, b.num_rows))]
+    out = []
+    for column in a.column_names[1:]:
+        x = a[column].to_numpy(zero_copy_only=False)
+        y = b[column].to_numpy(zero_copy_only=False)
+        if x.dtype.kind in "fiub" and y.dtype.kind in "fiub":
+            x, y = x.astype(float), y.astype(float)
+            same = (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=1e-9, atol=1e-12)
+        else:
+            same = np.array([p == q for p, q in zip(x, y, strict=True)])
+        if not same.all():
+            out.append((column, int((~same).sum())))
+    return out
 
 
 def print_stages(rows: list[tuple[str, dict]]) -> None:
