@@ -239,15 +239,15 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
     # The checks on a row's own values read the rows failing any of them, found in one scan
     # (Spark scans a table once per branch of a union: seven scans of the activity table
     # took most of its load); checks that look values up in another table read the table.
-    plain = [c for c in checks if "SELECT" not in c[2]]
+    plain = [predicate for _, _, predicate, _ in checks if "SELECT" not in predicate]
     suspects = f"_suspect_{t.name}"
     if plain:
-        steps.temp_table(suspects, f"SELECT * FROM {raw} WHERE "
-                         + " OR ".join(f"({predicate})" for _, _, predicate, _ in plain),
-                         params if any(d.param("now") in c[2] for c in plain) else {})
+        anywhere = " OR ".join(f"({predicate})" for predicate in plain)
+        steps.temp_table(suspects, f"SELECT * FROM {raw} WHERE {anywhere}",
+                         params if d.param("now") in anywhere else {})
     for column, reason, predicate, message in checks:
         messages[(column, reason)] = message
-        source = suspects if (column, reason, predicate, message) in plain else raw
+        source = raw if "SELECT" in predicate else suspects
         selects.append(f"SELECT _row, {owner} AS account_id, '{column}' AS column_name, "
                        f"{d.text_prefix(column, 200)} AS value, '{reason}' AS reason "
                        f"FROM {source} WHERE {predicate}")
