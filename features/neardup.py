@@ -50,6 +50,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .dialect import Dialect
+from .text_pairs import SHINGLE_MAX_DOCS as SHINGLE_MAX_DOCS
+from .text_pairs import TEXT_JACCARD_MIN as TEXT_JACCARD_MIN
+from .text_pairs import TEXT_MIN_SHARED_SHINGLES as TEXT_MIN_SHARED_SHINGLES
+from .text_pairs import Step, both_directions_sql, shingle_pairs_steps, targeted_pairs_steps
 
 if TYPE_CHECKING:
     from .declarations import StageContext
@@ -60,18 +64,11 @@ PHASH_BANDS: tuple[tuple[int, int], ...] = ((1, 5), (6, 5), (11, 6))
 COMMON_IMAGE_ACCOUNTS = 25
 COMMON_KEY_ACCOUNTS = COMMON_IMAGE_ACCOUNTS
 
-TEXT_JACCARD_MIN = 0.5
-# Texts made almost only of stock phrases keep one or two informative shingles, and two
-# such texts would reach any Jaccard by chance: a copy must share at least this many.
-TEXT_MIN_SHARED_SHINGLES = 3
 SHINGLE_WORDS = 3
 MIN_TEXT_WORDS = 6
 # Only the first words are compared: bounds the shingles per text (and the cost) whatever
 # the description length; a copy is recognizable from its opening.
 MAX_TEXT_WORDS = 100
-SHINGLE_MAX_DOCS = 50
-
-Step = tuple[str, str]  # (table name, SELECT statement)
 
 
 def run_steps(create: Callable[[str, str], object], steps: list[Step]) -> str:
@@ -163,81 +160,6 @@ def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
     each pair once.
     """
     return shingle_pairs_steps(f"({text_shingles_sql(d, docs)})", out)
-
-
-def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
-    """As :func:`text_pairs_steps`, from the texts' shingles already made by
-    :func:`text_shingles_sql` (``shingles``: a table or parenthesised subquery of
-    ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T)."""
-    sh = f"SELECT doc_key, shingle_hash FROM {shingles} AS src"
-    # Only shingles in 2+ texts can make a pair; most are in one text only.
-    postings = f"""
-        SELECT s.doc_key, s.shingle_hash, df.doc_count
-        FROM {out}_shingles AS s
-        JOIN (SELECT shingle_hash, count(*) AS doc_count FROM {out}_shingles
-              GROUP BY shingle_hash) AS df
-          ON df.shingle_hash = s.shingle_hash AND df.doc_count >= 2"""
-    sizes = f"""
-        SELECT s.doc_key, s.n, coalesce(c.n_common, 0) AS n_common
-        FROM (SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key) AS s
-        LEFT JOIN (SELECT doc_key, count(*) AS n_common FROM {out}_postings
-                   WHERE doc_count > {SHINGLE_MAX_DOCS} GROUP BY doc_key) AS c
-          ON c.doc_key = s.doc_key"""
-    exact = _verified_pairs_sql(out, "b.doc_key > a.doc_key")
-    return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
-            (out, exact)]
-
-
-def _verified_pairs_sql(out: str, pairing: str, only: str | None = None) -> str:
-    """``(doc_key, other_doc_key, jaccard)`` of the texts of ``{out}_postings`` that pass the
-    Jaccard test, for the posting pairs meeting ``pairing`` (on postings ``a`` and ``b``);
-    ``only``: a subquery of the ``doc_key`` values ``a`` may take."""
-    sources = f" AND a.doc_key IN ({only})" if only is not None else ""
-    # Jaccard over the informative shingles (those in at most SHINGLE_MAX_DOCS texts):
-    # shared boilerplate says nothing about copying, so it counts on neither side.
-    shared = "c.rare_shared"
-    union = f"(sa.n - sa.n_common + sb.n - sb.n_common - {shared})"
-    return f"""
-        SELECT c.doc_key, c.other_doc_key,
-               CAST({shared} AS DOUBLE) / CAST({union} AS DOUBLE) AS jaccard
-        FROM (SELECT a.doc_key, b.doc_key AS other_doc_key, count(*) AS rare_shared
-              FROM {out}_postings AS a JOIN {out}_postings AS b
-                ON b.shingle_hash = a.shingle_hash AND {pairing}
-              WHERE a.doc_count <= {SHINGLE_MAX_DOCS} AND b.doc_count <= {SHINGLE_MAX_DOCS}
-                {sources}
-              GROUP BY a.doc_key, b.doc_key) AS c
-        JOIN {out}_sizes AS sa ON sa.doc_key = c.doc_key
-        JOIN {out}_sizes AS sb ON sb.doc_key = c.other_doc_key
-        WHERE {shared} >= {TEXT_MIN_SHARED_SHINGLES}
-          AND CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
-
-
-def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
-    """The pairs of :func:`shingle_pairs_steps` that expanding the keys of ``sources`` (a
-    subquery of ``doc_key``) needs, into ``out`` in the shape of :func:`both_directions_sql`:
-    every pair touching a source text, and every pair touching one of their near-duplicates
-    (whether a neighbour is a common key depends on its own neighbours). Exact for the
-    sources' accounts; for a few sources a small share of the whole search."""
-    steps = shingle_pairs_steps(shingles, out)[:-1]
-    near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
-    hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
-           f"(SELECT doc_key FROM {out}_near)")
-    far = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
-    pairs = " UNION ALL ".join(
-        f"SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key "
-        f"FROM {out}_{part}" for part in ("near", "far"))
-    return [*steps, (f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
-
-
-def both_directions_sql(once: str) -> str:
-    """The text pairs of ``once`` (``doc_key < other_doc_key``) as string keys, each pair in
-    both directions: the ``pairs`` input of :func:`expand_matches_steps`."""
-    return f"""
-        SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key
-        FROM {once}
-        UNION ALL
-        SELECT CAST(other_doc_key AS STRING) AS key, CAST(doc_key AS STRING) AS other_key
-        FROM {once}"""
 
 
 def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str, *,

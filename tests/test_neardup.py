@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from itertools import combinations
 
 import duckdb
@@ -206,14 +207,14 @@ def test_only_the_first_words_are_compared():
     assert text_pairs(docs)[("a", "b")] == 1.0
 
 
-def test_text_pairs_equal_brute_force_jaccard_over_informative_shingles():
-    docs = random_corpus()
+def brute_text_pairs(docs: dict[str, str]) -> dict[tuple[str, str], float]:
+    """The definition, pair by pair: Jaccard over the shingles in at most SHINGLE_MAX_DOCS
+    texts, at least TEXT_MIN_SHARED_SHINGLES of them shared."""
     sets = {k: shingles(v) for k, v in docs.items()}
     df: dict[str, int] = {}
     for s in sets.values():
         for sh in s:
             df[sh] = df.get(sh, 0) + 1
-    assert max(df.values()) > nd.SHINGLE_MAX_DOCS  # the boilerplate path is exercised
     informative = {k: {sh for sh in v if df[sh] <= nd.SHINGLE_MAX_DOCS} for k, v in sets.items()}
     want = {}
     for a, b in combinations(sorted(sets), 2):
@@ -224,8 +225,34 @@ def test_text_pairs_equal_brute_force_jaccard_over_informative_shingles():
         jaccard = len(shared) / len(sa | sb)
         if jaccard >= nd.TEXT_JACCARD_MIN:
             want[(a, b)] = jaccard
+    return want
+
+
+def test_text_pairs_equal_brute_force_jaccard_over_informative_shingles():
+    docs = random_corpus()
+    assert max(Counter(sh for v in docs.values() for sh in shingles(v)).values()) \
+        > nd.SHINGLE_MAX_DOCS  # the boilerplate path is exercised
+    want = brute_text_pairs(docs)
     got = text_pairs(docs)
     assert len(want) > 30
+    assert set(got) == set(want)
+    assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 11), min_size=0, max_size=40), min_size=2, max_size=25),
+       st.lists(st.tuples(st.integers(0, 24), st.integers(0, 60), st.integers(-8, 8)),
+                max_size=25))
+def test_property_text_pairs_equal_brute_force(texts, copies):
+    # A 12-word vocabulary makes chance overlaps and ties in shingle rarity common; copies
+    # cut or grow a text around the Jaccard threshold, where the prefix filter is tightest.
+    docs = {f"t{i:02d}": " ".join(f"w{w}" for w in words) for i, words in enumerate(texts)}
+    for j, (source, cut, grow) in enumerate(copies):
+        words = docs[f"t{source % len(texts):02d}"].split()
+        words = words[cut % (len(words) + 1):] if grow < 0 else words
+        docs[f"c{j:02d}"] = " ".join(words + [f"x{j}y{g}" for g in range(max(grow, 0))])
+    want = brute_text_pairs(docs)
+    got = text_pairs(docs)
     assert set(got) == set(want)
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
 
