@@ -49,16 +49,6 @@ def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
             *_prefix_filtered_pairs_steps(out)]
 
 
-def _min_shared_sql(informative_counts: str) -> str:
-    """A lower bound on the shingles two texts share when they pass the Jaccard test, given
-    the sum of their informative counts ``x + y``: ``s / (x + y - s) >= t`` means
-    ``s >= t / (1 + t) * (x + y)``. Rounded down a hair so that float error can only
-    loosen the filter, never drop a pair."""
-    ratio = TEXT_JACCARD_MIN / (1 + TEXT_JACCARD_MIN)
-    return (f"greatest({TEXT_MIN_SHARED_SHINGLES}, "
-            f"CAST(ceil({ratio!r} * ({informative_counts}) - 1e-6) AS BIGINT))")
-
-
 def _prefix_filtered_pairs_steps(out: str) -> list[Step]:
     """The whole search's pairs, ``b.doc_key > a.doc_key``, by prefix filtering (AllPairs,
     Bayardo et al. 2007): order every text's shareable shingles rarest first; if two texts
@@ -68,27 +58,30 @@ def _prefix_filtered_pairs_steps(out: str) -> list[Step]:
     pairs as joining all postings, which pairs every two texts sharing any informative
     shingle (on a 1.8M-text corpus, 560M pair rows against 280M)."""
     k = PREFIX_SHARED
-    informative = "(s.n - s.n_common)"
-    # A text alone: a partner passing the test has at least t times its informative
-    # shingles, so the pair's bound is at least that of x + t * x.
-    own_min = _min_shared_sql(f"{1 + TEXT_JACCARD_MIN!r} * {informative}")
+    # Texts of x and y informative shingles pass the test only if they share at least
+    # s >= max(3, t / (1 + t) * (x + y)) (from s / (x + y - s) >= t), and y >= t * x.
+    # ``slack``: how many shared shingles may lie after this one in the text's order; a row
+    # can be among the first k shared ones only if s <= slack, i.e.
+    # y <= (slack / ratio) - x =: budget. Bounds are loosened by 1e-6 so that float error
+    # never drops a pair; all arithmetic is DOUBLE (DuckDB would keep decimals).
+    ratio = f"CAST({TEXT_JACCARD_MIN / (1 + TEXT_JACCARD_MIN)!r} AS DOUBLE)"
+    x = "CAST(s.n - s.n_common AS DOUBLE)"
     prefix = f"""
-        SELECT doc_key, shingle_hash, informative_count, shareable_count, rarity_rank
-        FROM (SELECT p.doc_key, p.shingle_hash, {informative} AS informative_count,
-                     s.shareable_count,
-                     row_number() OVER (PARTITION BY p.doc_key
-                                        ORDER BY p.doc_count, p.shingle_hash) AS rarity_rank,
-                     {own_min} AS own_min_shared
+        SELECT doc_key, shingle_hash, informative_count,
+               (CAST(slack AS DOUBLE) + 1e-6) / {ratio} - informative_count AS budget
+        FROM (SELECT p.doc_key, p.shingle_hash, {x} AS informative_count,
+                     s.shareable_count + {k} - row_number() OVER (
+                         PARTITION BY p.doc_key ORDER BY p.doc_count, p.shingle_hash) AS slack
               FROM {out}_postings AS p JOIN {out}_sizes AS s ON s.doc_key = p.doc_key
               WHERE p.doc_count <= {SHINGLE_MAX_DOCS}) AS ranked
-        WHERE rarity_rank <= shareable_count - own_min_shared + {k}"""
-    pair_min = _min_shared_sql("a.informative_count + b.informative_count")
+        WHERE slack >= {TEXT_MIN_SHARED_SHINGLES}
+          AND CAST(slack AS DOUBLE) + 1e-6 >= CAST({TEXT_JACCARD_MIN!r} AS DOUBLE)
+                                             * informative_count"""
     candidates = f"""
         SELECT a.doc_key, b.doc_key AS other_doc_key
         FROM {out}_prefix AS a JOIN {out}_prefix AS b
           ON b.shingle_hash = a.shingle_hash AND b.doc_key > a.doc_key
-        WHERE a.rarity_rank <= a.shareable_count - {pair_min} + {k}
-          AND b.rarity_rank <= b.shareable_count - {pair_min} + {k}
+        WHERE b.informative_count <= a.budget AND a.informative_count <= b.budget
         GROUP BY a.doc_key, b.doc_key
         HAVING count(*) >= {k}"""
     counted = f"""
