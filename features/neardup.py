@@ -25,7 +25,9 @@ their *informative* shingle sets is at least :data:`TEXT_JACCARD_MIN` and they s
 :data:`TEXT_MIN_SHARED_SHINGLES` of them. A shingle that more
 than :data:`SHINGLE_MAX_DOCS` distinct texts contain is boilerplate ("feel free to contact
 me") and counts on neither side: it says nothing about copying, and leaving it out bounds
-the self-join that finds candidates (pairs sharing an informative shingle). An earlier
+the join that finds candidates. The pair search itself is in :mod:`.text_pairs`: the whole
+search joins only each text's rarest shingles (prefix filtering), a search for a few texts
+joins their shingles with everyone's. An earlier
 version also counted shared boilerplate in an exact verification; on generated data
 whose descriptions share many stock phrases that verification joined millions of
 candidate pairs with every common shingle and took 15 s at 100k accounts, for pairs whose
