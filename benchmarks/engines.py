@@ -61,8 +61,12 @@ def features_timed(engine):
     times["features_s"] = time.perf_counter() - started
     times["stages"] = profile.seconds
     if os.environ.get("ENGINES_FEATURES_OUT"):  # --compare: the rows, outside the timings
-        import pyarrow.parquet as pq
-        pq.write_table(engine.arrow(f"SELECT * FROM {name}"), os.environ["ENGINES_FEATURES_OUT"])
+        out = os.environ["ENGINES_FEATURES_OUT"]
+        if hasattr(engine, "spark"):  # the JVM writes the files: 1M rows collected overflow 4 GB
+            engine.spark.table(name).write.mode("overwrite").parquet(out)
+        else:
+            import pyarrow.parquet as pq
+            pq.write_table(engine.arrow(f"SELECT * FROM {name}"), out)
     return name
 t = time.perf_counter()
 if engine_name == "duckdb":
