@@ -25,6 +25,13 @@ def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
     """As :func:`.neardup.text_pairs_steps`, from the texts' shingles already made by
     :func:`.neardup.text_shingles_sql` (``shingles``: a table or parenthesised subquery of
     ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T)."""
+    return [*_shingle_counts_steps(shingles, out), *_prefix_filtered_pairs_steps(out)]
+
+
+def _shingle_counts_steps(shingles: str, out: str) -> list[Step]:
+    """``{out}_shingles``, ``{out}_postings(doc_key, shingle_hash, doc_count)`` (shingles in
+    2+ texts) and ``{out}_sizes(doc_key, n, n_common, shareable_count)``: what both the
+    whole and the targeted search read."""
     sh = f"SELECT doc_key, shingle_hash FROM {shingles} AS src"
     # Only shingles in 2+ texts can make a pair; most are in one text only.
     postings = f"""
@@ -45,8 +52,7 @@ def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
                             AS shareable_count
                    FROM {out}_postings GROUP BY doc_key) AS c
           ON c.doc_key = s.doc_key"""
-    return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes),
-            *_prefix_filtered_pairs_steps(out)]
+    return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes)]
 
 
 def _prefix_filtered_pairs_steps(out: str) -> list[Step]:
@@ -134,7 +140,7 @@ def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
     every pair touching a source text, and every pair touching one of their near-duplicates
     (whether a neighbour is a common key depends on its own neighbours). Exact for the
     sources' accounts; for a few sources a small share of the whole search."""
-    steps = shingle_pairs_steps(shingles, out)[:3]
+    steps = _shingle_counts_steps(shingles, out)
     near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
     hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
            f"(SELECT doc_key FROM {out}_near)")
