@@ -95,6 +95,12 @@ class StageContext(Protocol):
         :meth:`table` filters ``of``."""
         ...
 
+    def every_row_exists(self, of: str) -> bool:
+        """True when every loaded row of contract table ``of`` exists as of T (none dated
+        at or after T, every account created before T): :meth:`point_in_time` would keep
+        them all, so a ``once`` table of ``of`` may be read whole (a daily pass as of now)."""
+        ...
+
     def scalar(self, sql: str) -> object:
         """The single value of a small query (e.g. a count that decides a Python loop)."""
         ...

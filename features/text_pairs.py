@@ -21,30 +21,34 @@ PREFIX_SHARED = TEXT_MIN_SHARED_SHINGLES
 Step = tuple[str, str]  # (table name, SELECT statement)
 
 
-def shingle_pairs_steps(shingles: str, out: str) -> list[Step]:
+def shingle_pairs_steps(shingles: str, out: str, *, stored: bool = False) -> list[Step]:
     """As :func:`.neardup.text_pairs_steps`, from the texts' shingles already made by
     :func:`.neardup.text_shingles_sql` (``shingles``: a table or parenthesised subquery of
-    ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T)."""
-    return [*_shingle_counts_steps(shingles, out), *_prefix_filtered_pairs_steps(out)]
+    ``(doc_key, shingle_hash)`` rows, e.g. the rows of the texts that exist as of T).
+    ``stored``: ``shingles`` is a table, read in place instead of copied first."""
+    return [*_shingle_counts_steps(shingles, out, stored=stored),
+            *_prefix_filtered_pairs_steps(out)]
 
 
-def _shingle_counts_steps(shingles: str, out: str) -> list[Step]:
-    """``{out}_shingles``, ``{out}_postings(doc_key, shingle_hash, doc_count)`` (shingles in
-    2+ texts) and ``{out}_sizes(doc_key, n, n_common, shareable_count)``: what both the
-    whole and the targeted search read."""
-    sh = f"SELECT doc_key, shingle_hash FROM {shingles} AS src"
+def _shingle_counts_steps(shingles: str, out: str, *, stored: bool = False) -> list[Step]:
+    """``{out}_shingles`` (unless ``stored``), ``{out}_postings(doc_key, shingle_hash,
+    doc_count)`` (shingles in 2+ texts) and ``{out}_sizes(doc_key, n, n_common,
+    shareable_count)``: what both the whole and the targeted search read."""
+    copy = [] if stored else [(f"{out}_shingles",
+                               f"SELECT doc_key, shingle_hash FROM {shingles} AS src")]
+    source = shingles if stored else f"{out}_shingles"
     # Only shingles in 2+ texts can make a pair; most are in one text only.
     postings = f"""
         SELECT s.doc_key, s.shingle_hash, df.doc_count
-        FROM {out}_shingles AS s
-        JOIN (SELECT shingle_hash, count(*) AS doc_count FROM {out}_shingles
+        FROM {source} AS s
+        JOIN (SELECT shingle_hash, count(*) AS doc_count FROM {source}
               GROUP BY shingle_hash) AS df
           ON df.shingle_hash = s.shingle_hash AND df.doc_count >= 2"""
     # shareable_count: informative shingles in 2+ texts, the only ones a pair can share.
     sizes = f"""
         SELECT s.doc_key, s.n, coalesce(c.n_common, 0) AS n_common,
                coalesce(c.shareable_count, 0) AS shareable_count
-        FROM (SELECT doc_key, count(*) AS n FROM {out}_shingles GROUP BY doc_key) AS s
+        FROM (SELECT doc_key, count(*) AS n FROM {source} GROUP BY doc_key) AS s
         LEFT JOIN (SELECT doc_key,
                           count(CASE WHEN doc_count > {SHINGLE_MAX_DOCS} THEN 1 END)
                             AS n_common,
@@ -52,7 +56,7 @@ def _shingle_counts_steps(shingles: str, out: str) -> list[Step]:
                             AS shareable_count
                    FROM {out}_postings GROUP BY doc_key) AS c
           ON c.doc_key = s.doc_key"""
-    return [(f"{out}_shingles", sh), (f"{out}_postings", postings), (f"{out}_sizes", sizes)]
+    return [*copy, (f"{out}_postings", postings), (f"{out}_sizes", sizes)]
 
 
 def _prefix_filtered_pairs_steps(out: str) -> list[Step]:

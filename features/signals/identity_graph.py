@@ -151,12 +151,15 @@ def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
     for round_number in range(1, MAX_ROUNDS + 1):
         target = tables[round_number % 2]
         ctx.create(target, f"""
-            WITH neighbour AS (
-                SELECT s.account_id, s.label, min(n.label) AS lowest
-                FROM {edges} AS e
-                JOIN {current} AS s ON s.account_id = e.account_id
-                JOIN {current} AS n ON n.account_id = e.other_account_id
-                GROUP BY s.account_id, s.label
+            WITH lowest AS (
+                SELECT e.account_id, min(n.label) AS lowest
+                FROM {edges} AS e JOIN {current} AS n ON n.account_id = e.other_account_id
+                GROUP BY e.account_id
+            ),
+            -- The own label joins after the grouping: one pass over the edges, not two.
+            neighbour AS (
+                SELECT s.account_id, s.label, l.lowest
+                FROM {current} AS s JOIN lowest AS l ON l.account_id = s.account_id
             ),
             offers AS (
                 SELECT account_id, label AS offer FROM {current}
