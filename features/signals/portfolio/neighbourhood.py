@@ -78,6 +78,9 @@ class _NeighbourhoodContext:
     def point_in_time(self, name: str, of: str) -> str:
         return name
 
+    def every_row_exists(self, of: str) -> bool:
+        return True  # the views are already as of T
+
     def has(self, name: str) -> bool:
         return name in self.views
 
