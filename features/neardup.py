@@ -199,10 +199,9 @@ def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str
         sources = (f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS} "
                    f"AND account_id IN (SELECT account_id FROM {ctx.targets})")
         return texts, run_steps(ctx.create, targeted_pairs_steps(present, sources, pairs))
-    if ctx.every_row_exists(of):  # a pass as of now: every text exists, no copy to filter
-        present = shingles
-    once = run_steps(ctx.create, shingle_pairs_steps(present, f"{name}_text_once",
-                                                     stored=present == shingles))
+    whole = ctx.every_row_exists(of)  # a pass as of now: every text exists, nothing to filter
+    once = run_steps(ctx.create, shingle_pairs_steps(shingles if whole else present,
+                                                     f"{name}_text_once", stored=whole))
     return texts, ctx.create(pairs, both_directions_sql(once))
 
 

@@ -63,7 +63,6 @@ class _Context:
     # No account was created at or after T: every row's account exists as of T (see
     # _point_in_time_sql).
     all_accounts_exist: bool = False
-    whole_rows: dict[str, bool] = field(default_factory=dict)  # every_row_exists, per table
 
     @property
     def as_of_sql(self) -> str:
@@ -183,12 +182,9 @@ class _Context:
         return view
 
     def every_row_exists(self, of: str) -> bool:
-        if of not in self.whole_rows:
-            column = contract.table(of).time_column
-            self.whole_rows[of] = self.all_accounts_exist and (column is None or not (
-                self.engine.scalar(f"SELECT count(*) FROM {self.whole_table(of)} "
-                                   f"WHERE {column} >= {self.as_of_sql}")))
-        return self.whole_rows[of]
+        column = contract.table(of).time_column
+        return self.all_accounts_exist and (column is None or not self.engine.scalar(
+            f"SELECT count(*) FROM {self.whole_table(of)} WHERE {column} >= {self.as_of_sql}"))
 
     def create_from_arrow(self, name: str, table: pa.Table) -> str:
         self.engine.create_table_from_arrow(name, table)
