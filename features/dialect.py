@@ -97,12 +97,19 @@ class Dialect(ABC):
     @staticmethod
     def exact_sum(expr: str) -> str:
         """``sum(expr)`` as DOUBLE, the same whatever order the rows are added in: each
-        value is rounded to 18 decimals and added as a DECIMAL (exact), where a DOUBLE sum
-        of fractions varies in its last bits with the threads' split of the rows. For sums
-        of non-integer values (angles, weighted means), so that features are bit-identical
-        from run to run and between thread counts. The sum must stay below 1e20 in
-        magnitude: give it bounded terms (sines, values scaled into [-1, 1])."""
-        return f"CAST(sum(CAST({expr} AS DECIMAL(38, 18))) AS DOUBLE)"
+        value is rounded to 9 decimals and added as a whole number of billionths (a BIGINT
+        sum, exact), where a DOUBLE sum of fractions varies in its last bits with the
+        threads' split of the rows. For sums of non-integer values (angles, weighted
+        means), so that features are bit-identical from run to run and between thread
+        counts. The sum must stay below 9e9 in magnitude (Spark's BIGINT): give it bounded
+        terms (sines, values scaled into [-1, 1]) times counts.
+
+        Why not a DECIMAL sum (this helper's first form, rounding to 18 decimals): Spark
+        adds DECIMAL(38, 18) through Java big decimals, 5x slower than a BIGINT sum over the
+        97M activity rows at 1M accounts (76.3 s against 14.8 s for two sums)."""
+        # floor(x + 0.5), not round(): Spark's round() goes through big decimals too, and
+        # its CAST truncates where DuckDB's rounds; 1e9 and 5e-1 are DOUBLE on both.
+        return f"CAST(sum(CAST(floor(({expr}) * 1e9 + 5e-1) AS BIGINT)) AS DOUBLE) / 1e9"
 
     @staticmethod
     def ratio(part: str, whole: str) -> str:
