@@ -21,15 +21,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from accountrisk.features import neardup as nd
-from accountrisk.features.dialect import DUCKDB
 from accountrisk.scoring.evidence_tools import confirmed_sql, rows
 
-from ...registry import Stage, StageContext
+from ... import neardup as nd
+from ...dialect import DUCKDB, Dialect
+from ...errors import FeatureError
+from ...registry import Stage
 from .stages import PORTFOLIO_STAGES
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
@@ -42,12 +44,14 @@ MAX_TEXT_CANDIDATES = 20_000
 
 @dataclass
 class _NeighbourhoodContext:
-    """A StageContext whose contract views are the requested accounts' neighbourhood."""
+    """The :class:`StageContext` of the portfolio stages on a neighbourhood: its contract
+    views already hold only the requested accounts' neighbourhood as of T, so every
+    point-in-time and targeting question has the trivial answer."""
 
     con: duckdb.DuckDBPyConnection
     as_of: datetime
     views: dict[str, str]
-    d: Any = DUCKDB
+    d: Dialect = DUCKDB
     created: list[str] = field(default_factory=list)
 
     @property
@@ -57,20 +61,25 @@ class _NeighbourhoodContext:
     def table(self, name: str) -> str:
         return self.views[name]
 
-    # The views already hold only the neighbourhood's rows as of T.
     def whole_table(self, name: str) -> str:
         return self.views[name]
 
     def own_rows(self, name: str) -> str:
-        return self.views[name]
+        return self.views.get(name, name)  # a helper table an earlier stage made
 
-    reach_rows = own_rows
+    def reach_rows(self, name: str) -> str:
+        return self.own_rows(name)
 
     def add_reach(self, sql: str) -> None:
         return None
 
-    reuses_rows = False
-    targets: str | None = None
+    @property
+    def reuses_rows(self) -> bool:
+        return False
+
+    @property
+    def targets(self) -> str | None:
+        return None
 
     def once(self, name: str, sql: str) -> str:
         return self.create(name, sql)
@@ -79,19 +88,41 @@ class _NeighbourhoodContext:
         return name
 
     def every_row_exists(self, of: str) -> bool:
-        return True  # the views are already as of T
+        return True
 
     def has(self, name: str) -> bool:
         return name in self.views
+
+    def runs(self, stage: Stage) -> bool:
+        return stage in PORTFOLIO_STAGES and all(self.has(t) for t in stage.needs)
 
     def create(self, name: str, sql: str) -> str:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         self.created.append(name)
         return name
 
+    def create_from_arrow(self, name: str, table: pa.Table) -> str:
+        self.con.register(f"{name}_arrow", table)
+        try:
+            return self.create(name, f"SELECT * FROM {name}_arrow")
+        finally:
+            self.con.unregister(f"{name}_arrow")
+
     def scalar(self, sql: str) -> object:
         found = self.con.execute(sql).fetchall()
         return found[0][0] if found else None
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    # The portfolio stages run in the first phase: nothing here reads the base features.
+    @property
+    def base_features(self) -> str:
+        raise FeatureError("the portfolio evidence runs no stage that reads base features")
+
+    @property
+    def base_feature_columns(self) -> tuple[str, ...]:
+        raise FeatureError("the portfolio evidence runs no stage that reads base features")
 
 
 def family_stages() -> list[Stage]:
@@ -160,9 +191,8 @@ def recompute(cur: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str],
     cur.execute(f"CREATE OR REPLACE TEMP TABLE confirmed_accounts AS {confirmed_sql(present)}",
                 {"t": as_of} if "labels" in present else {})
     for stage in family_stages():
-        if all(ctx.has(t) for t in stage.needs):
-            # It provides what the portfolio stages read, not the whole StageContext.
-            stage.build(cast(StageContext, ctx))
+        if ctx.runs(stage):
+            stage.build(ctx)
     return {n: n for n in TABLES if n in ctx.created}
 
 
