@@ -35,19 +35,19 @@ MIN_ACTIVE_DAYS_FOR_BREAKS = 10  # below this the longest break says little
 # Day 0 (1970-01-01) was a Thursday: (day + 3) % 7 is 0 on Mondays, 5 and 6 on weekends.
 _WEEKDAY_SHIFT = 3
 _CENTER = f"({WORKDAY_CENTER_HOUR} * pi() / 12)"
-# What rhythm_sql can emit, over its CTEs s (spans) and w (weekly); a stage
+# What rhythm_sql can emit, over its CTEs h (hours), s (spans) and w (weekly); a stage
 # names each column it wants ``<prefix><measure>``.
 _MEASURES = {
-    "claimed_night_ratio": "CAST(s.night_n AS DOUBLE) / s.total_n",
-    "claimed_business_hours_ratio": "CAST(s.business_n AS DOUBLE) / s.total_n",
-    "implied_offset_gap_hours": f"""CASE WHEN s.total_n >= {MIN_ACTIVITY_FOR_OFFSET}
-                THEN {circular_hours_between('s.sin_sum', 's.cos_sum',
+    "claimed_night_ratio": "CAST(h.night_n AS DOUBLE) / h.total_n",
+    "claimed_business_hours_ratio": "CAST(h.business_n AS DOUBLE) / h.total_n",
+    "implied_offset_gap_hours": f"""CASE WHEN h.total_n >= {MIN_ACTIVITY_FOR_OFFSET}
+                THEN {circular_hours_between('h.sin_sum', 'h.cos_sum',
                                              f'sin({_CENTER})', f'cos({_CENTER})')}
            END""",
     "active_days_per_week": "w.week_days_mean",
-    "claimed_weekend_ratio": "CAST(s.weekend_n AS DOUBLE) / s.total_n",
-    "claimed_morning_ratio": "CAST(s.morning_n AS DOUBLE) / s.total_n",
-    "claimed_evening_ratio": "CAST(s.evening_n AS DOUBLE) / s.total_n",
+    "claimed_weekend_ratio": "CAST(s.weekend_n AS DOUBLE) / h.total_n",
+    "claimed_morning_ratio": "CAST(h.morning_n AS DOUBLE) / h.total_n",
+    "claimed_evening_ratio": "CAST(h.evening_n AS DOUBLE) / h.total_n",
     "longest_break_days": f"""CASE WHEN s.active_days >= {MIN_ACTIVE_DAYS_FOR_BREAKS}
                 THEN s.longest_gap_days END""",
     "active_week_ratio": "CAST(w.active_weeks AS DOUBLE) / w.span_weeks",
@@ -83,21 +83,23 @@ def rhythm_sql(slots: str, count: str, names: Sequence[str], prefix: str) -> str
     evening = f"{hour} >= {EVENING_START_HOUR}"
     night = f"{hour} < {NIGHT_END_HOUR}"
     business = f"{hour} >= {BUSINESS_START_HOUR} AND {hour} < {BUSINESS_END_HOUR}"
-    # One grouping of the slots, per (account, day): the per-account hour shares and
-    # angle sums are added up from the days (whole counts and billionths add exactly).
     return f"""
-    WITH days AS (
-        SELECT account_id, {day} AS local_day, sum({count}) AS day_n,
+    WITH hours AS (
+        SELECT account_id, sum({count}) AS total_n,
                sum(CASE WHEN {night} THEN {count} ELSE 0 END) AS night_n,
                sum(CASE WHEN {business} THEN {count} ELSE 0 END) AS business_n,
                sum(CASE WHEN {morning} THEN {count} ELSE 0 END) AS morning_n,
                sum(CASE WHEN {evening} THEN {count} ELSE 0 END) AS evening_n,
-               {Dialect.exact_parts(f"{count} * sin({angle})")} AS sin_parts,
-               {Dialect.exact_parts(f"{count} * cos({angle})")} AS cos_parts
+               {Dialect.exact_sum(f"{count} * sin({angle})")} AS sin_sum,
+               {Dialect.exact_sum(f"{count} * cos({angle})")} AS cos_sum
+        FROM {slots} GROUP BY account_id
+    ),
+    days AS (
+        SELECT account_id, {day} AS local_day, sum({count}) AS day_n
         FROM {slots} GROUP BY account_id, {day}
     ),
     gaps AS (
-        SELECT days.*,
+        SELECT account_id, local_day, day_n,
                local_day - lag(local_day) OVER (PARTITION BY account_id ORDER BY local_day)
                    - 1 AS gap_days
         FROM days
@@ -105,11 +107,7 @@ def rhythm_sql(slots: str, count: str, names: Sequence[str], prefix: str) -> str
     spans AS (
         SELECT account_id, count(*) AS active_days,
                max(gap_days) AS longest_gap_days,
-               sum(CASE WHEN {weekend} THEN day_n ELSE 0 END) AS weekend_n,
-               sum(day_n) AS total_n, sum(night_n) AS night_n, sum(business_n) AS business_n,
-               sum(morning_n) AS morning_n, sum(evening_n) AS evening_n,
-               {Dialect.exact_total("sin_parts")} AS sin_sum,
-               {Dialect.exact_total("cos_parts")} AS cos_sum
+               sum(CASE WHEN {weekend} THEN day_n ELSE 0 END) AS weekend_n
         FROM gaps GROUP BY account_id
     ),
     weeks AS (
@@ -122,9 +120,10 @@ def rhythm_sql(slots: str, count: str, names: Sequence[str], prefix: str) -> str
                avg(CAST(week_days AS DOUBLE)) AS week_days_mean
         FROM weeks GROUP BY account_id
     )
-    SELECT s.account_id, {_measure_columns(names, prefix)}
-    FROM spans AS s
-    JOIN weekly AS w ON w.account_id = s.account_id
+    SELECT h.account_id, {_measure_columns(names, prefix)}
+    FROM hours AS h
+    JOIN spans AS s ON s.account_id = h.account_id
+    JOIN weekly AS w ON w.account_id = h.account_id
     """
 
 
