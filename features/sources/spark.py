@@ -52,12 +52,29 @@ def spark_frame(engine: SparkEngine, uri: SourceURI, table: FoundTable) -> DataF
         frame = reader.parquet(*paths)
     if len(paths) == 1:
         return frame.selectExpr("*", "_metadata.row_index AS file_row_number")
-    return _numbered(frame.selectExpr("*", "_metadata.file_path AS _file",
-                                      "_metadata.row_index AS _file_row"))
+    located = frame.selectExpr("*", "_metadata.file_path AS _file",
+                               "_metadata.row_index AS _file_row")
+    return _offset_numbered(located)
+
+
+def _offset_numbered(located: DataFrame) -> DataFrame:
+    """Rows numbered across files in path order: each file's rows start after the row
+    counts of the files before it. Counting rows per file reads only Parquet metadata, and
+    the offsets (one row per file) join as a broadcast, so the rows stay in their
+    partitions; a window over all rows would sort the whole table in one task."""
+    from pyspark.sql.functions import broadcast
+
+    offsets = located.groupBy("_file").count().selectExpr(
+        "_file", "coalesce(sum(count) OVER (ORDER BY _file ROWS BETWEEN UNBOUNDED PRECEDING "
+                 "AND 1 PRECEDING), 0) AS _offset")
+    numbered = located.join(broadcast(offsets), "_file").selectExpr(
+        "*", "_offset + _file_row AS file_row_number")
+    return numbered.drop("_file", "_file_row", "_offset")
 
 
 def _numbered(located: DataFrame) -> DataFrame:
-    """Rows numbered across files in path order (``_file``, then ``_file_row``)."""
+    """Rows numbered across files in path order (``_file``, then ``_file_row``); for
+    objects read through pyarrow, whose per-file counts would cost a second download."""
     numbered = located.selectExpr(
         "*", "row_number() OVER (ORDER BY _file, _file_row) - 1 AS file_row_number")
     return numbered.drop("_file", "_file_row")
