@@ -142,24 +142,29 @@ def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
     with the log of a chain's length.
     """
     tables = (f"{name}_round_a", f"{name}_round_b")
+    # ``lowest`` (the smallest label among the neighbours) is carried from round to round:
+    # labels only decrease, so it is the previous value or a changed neighbour's new
+    # label. A round reads only the edges whose other end changed (few after the first
+    # rounds), not every edge again.
     current = ctx.create(tables[0], f"""
         SELECT account_id,
                CASE WHEN min(other_account_id) < account_id THEN min(other_account_id)
                     ELSE account_id END AS label,
-               1 AS changed
+               min(other_account_id) AS lowest, 1 AS changed
         FROM {edges} GROUP BY account_id""")
     for round_number in range(1, MAX_ROUNDS + 1):
         target = tables[round_number % 2]
         ctx.create(target, f"""
-            WITH lowest AS (
+            WITH fresh AS (
                 SELECT e.account_id, min(n.label) AS lowest
                 FROM {edges} AS e JOIN {current} AS n ON n.account_id = e.other_account_id
+                WHERE n.changed = 1
                 GROUP BY e.account_id
             ),
-            -- The own label joins after the grouping: one pass over the edges, not two.
             neighbour AS (
-                SELECT s.account_id, s.label, l.lowest
-                FROM {current} AS s JOIN lowest AS l ON l.account_id = s.account_id
+                SELECT s.account_id, s.label,
+                       CASE WHEN f.lowest < s.lowest THEN f.lowest ELSE s.lowest END AS lowest
+                FROM {current} AS s LEFT JOIN fresh AS f ON f.account_id = s.account_id
             ),
             offers AS (
                 SELECT account_id, label AS offer FROM {current}
@@ -167,11 +172,11 @@ def connected_groups(ctx: StageContext, edges: str, name: str) -> str:
                 UNION ALL SELECT label, lowest FROM neighbour
             ),
             hooked AS (SELECT account_id, min(offer) AS label FROM offers GROUP BY account_id)
-            SELECT h.account_id, least(h.label, j.label) AS label,
-                   CASE WHEN least(h.label, j.label) <> c.label THEN 1 ELSE 0 END AS changed
+            SELECT h.account_id, least(h.label, j.label) AS label, n.lowest,
+                   CASE WHEN least(h.label, j.label) <> n.label THEN 1 ELSE 0 END AS changed
             FROM hooked AS h
             JOIN hooked AS j ON j.account_id = h.label
-            JOIN {current} AS c ON c.account_id = h.account_id""")
+            JOIN neighbour AS n ON n.account_id = h.account_id""")
         current = target
         if not ctx.scalar(f"SELECT count(*) FROM {current} WHERE changed = 1"):
             return ctx.create(name, f"SELECT account_id, label AS group_id FROM {current}")

@@ -167,6 +167,36 @@ def test_label_propagation_converges_on_a_long_path(engine, order):
     assert len(rounds) <= 12  # ~log2(200); plain min-label propagation needs ~100
 
 
+def _smallest_member(pairs):
+    """Each node's smallest group member, by union-find (the definition to compare with)."""
+    parent: dict[str, str] = {}
+
+    def root(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {x: root(x) for x in list(parent)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_label_propagation_equals_union_find_on_random_graphs(seed):
+    # Sparse random graphs: long chains, trees and small rings at once, so later rounds
+    # read only the edges next to changed labels (the carried neighbour minimum).
+    rng = random.Random(seed)
+    nodes = [f"a{rng.randrange(10**6):06d}" for _ in range(300)]
+    pairs = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.choice((150, 260, 330)))]
+    pairs = [(a, b) for a, b in pairs if a != b]
+    with DuckDBEngine() as engine:
+        groups, _ = _components(engine, pairs)
+    assert groups == _smallest_member(pairs)
+
+
 def test_too_many_rounds_raise_a_clear_error(engine, monkeypatch):
     monkeypatch.setattr(identity_graph, "MAX_ROUNDS", 2)
     ids = [f"n{i:03d}" for i in range(200)]
