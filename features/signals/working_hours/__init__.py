@@ -8,6 +8,8 @@
 - :mod:`.rhythm`: the shape of the working week (weekends, mornings, evenings, breaks);
 - :mod:`.login_hours`: the same hour and week signals from login times, for exports
   without an ``activity`` table;
+- :mod:`.remote_hours`: remote-desktop sessions at the claimed zone's night (a machine
+  driven from another clock, not a support worker's day);
 - :mod:`.evidence`: the claimed-zone hour histogram, browser clocks and IP countries behind
   the reasons.
 """
@@ -33,16 +35,17 @@ from .hours import (
                     zone_offsets,
 )
 from .login_hours import login_hours
+from .remote_hours import remote_session_hours
 from .rhythm import activity_rhythm, rhythm_sql
 
 __all__ = ["BUSINESS_END_HOUR", "BUSINESS_START_HOUR", "FAMILY", "HISTOGRAM_TABLE",
            "MIN_ACTIVITY_FOR_OFFSET", "NIGHT_END_HOUR", "SESSION_SLOTS_TABLE", "SLOTS_TABLE",
            "WORKDAY_CENTER_HOUR", "activity_hours", "activity_rhythm", "circular_hours_between",
-           "login_hours", "rhythm_sql", "session_clock_place", "session_hours",
-           "session_zone_mismatch", "zone_offsets"]
+           "login_hours", "remote_session_hours", "rhythm_sql", "session_clock_place",
+           "session_hours", "session_zone_mismatch", "zone_offsets"]
 
 FAMILY = Family("working_hours",
                 stages=(zone_offsets, activity_hours, session_hours, session_zone_mismatch,
                         session_clock_place,
-                        activity_rhythm, login_hours),
+                        activity_rhythm, login_hours, remote_session_hours),
                 evidence=hours_evidence, kept_tables=(HISTOGRAM_TABLE,))

@@ -34,6 +34,8 @@ NO_DIRECTION_LENGTH = 1e-9
 SLOTS_TABLE = "activity_claimed_hour_slots"
 HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
 SESSION_SLOTS_TABLE = "session_claimed_hour_slots"
+# A session row ``x`` in which a remote-desktop or KVM tool was detected.
+REMOTE_TOOL_SEEN_SQL = "x.remote_access_tool IS NOT NULL AND x.remote_access_tool <> ''"
 
 _ONE = Dialect.double("1")  # not 1.0: see Dialect.double
 _ZERO = Dialect.double("0")
@@ -89,9 +91,10 @@ def zone_offsets(ctx: StageContext) -> str:
 
 
 def claimed_slots_sql(ctx: StageContext, of: str, ts: str, columns: tuple[str, ...],
-                      count: str) -> str:
+                      count: str, sums: tuple[str, ...] = ()) -> str:
     """Per (account, claimed-local hour since 1970 ``local_slot``, ``columns``): the
-    ``count`` of rows of contract table ``of`` (timestamp ``ts``) that exist as of T.
+    ``count`` of rows of contract table ``of`` (timestamp ``ts``) that exist as of T, and
+    the integer ``sums`` (expressions over the row ``x``, each ``AS`` a name) over them.
 
     One time-zone conversion per row. When the run reuses rows (a training set's
     snapshots), rows are converted once, counted per UTC day, and each snapshot adds up the
@@ -101,8 +104,15 @@ def claimed_slots_sql(ctx: StageContext, of: str, ts: str, columns: tuple[str, .
     d = ctx.d
     local = zo.local_epoch_seconds_sql(d, f"x.{ts}")
     names = [c.rsplit(" AS ", 1)[1] for c in columns]
-    select = ", ".join([f"CAST(floor({local} / 3600) AS BIGINT) AS local_slot", *columns])
+    summed = [c.rsplit(" AS ", 1)[1] for c in sums]
+    select = ", ".join([f"CAST(floor({local} / 3600) AS BIGINT) AS local_slot", *columns,
+                        *sums])
     keys = ", ".join(["account_id", "local_slot", *names])
+    # Counts per group, then (reusing rows) the days' counts added up.
+    counted = ", ".join([f"count(*) AS {count}",
+                         *(f"CAST(sum({n}) AS BIGINT) AS {n}" for n in summed)])
+    carried = ", ".join([count, *summed])
+    added = ", ".join(f"CAST(sum({n}) AS BIGINT) AS {n}" for n in (count, *summed))
 
     def converted(rows: str, accounts: str, extra: str = "") -> str:
         return f"""
@@ -115,22 +125,22 @@ def claimed_slots_sql(ctx: StageContext, of: str, ts: str, columns: tuple[str, .
     # a few accounts converts the rows of those and of their neighbours (reach_rows).
     rows, accounts = ctx.reach_rows(of), ctx.reach_rows("accounts")
     if not ctx.reuses_rows:
-        return (f"SELECT {keys}, count(*) AS {count} "
+        return (f"SELECT {keys}, {counted} "
                 f"FROM ({converted(rows, accounts)}) AS c GROUP BY {keys}")
     daily = ctx.once(f"{of}_claimed_slot_days", f"""
-        SELECT {keys}, utc_day, count(*) AS {count}
+        SELECT {keys}, utc_day, {counted}
         FROM ({converted(ctx.whole_table(of), ctx.whole_table('accounts'),
                          f", {d.utc_day(f'x.{ts}')} AS utc_day")}) AS c
         GROUP BY {keys}, utc_day""")
     day_start = ctx.as_of.replace(hour=0, minute=0, second=0, microsecond=0)
     today = f"(SELECT * FROM {rows} WHERE {ts} >= {d.timestamp_literal(day_start)})"
     return f"""
-        SELECT {keys}, CAST(sum({count}) AS BIGINT) AS {count} FROM (
-            SELECT {keys}, {count} FROM {daily}
+        SELECT {keys}, {added} FROM (
+            SELECT {keys}, {carried} FROM {daily}
             WHERE utc_day < {d.utc_day(d.timestamp_literal(day_start))}
               AND account_id IN (SELECT account_id FROM {accounts})
             UNION ALL
-            SELECT {keys}, count(*) AS {count}
+            SELECT {keys}, {counted}
             FROM ({converted(today, accounts)}) AS c GROUP BY {keys}
         ) AS parts
         GROUP BY {keys}"""
@@ -236,13 +246,14 @@ def activity_hours(ctx: StageContext) -> str:
 @stage(needs=("accounts", "sessions"), after=(zone_offsets,), reads_reach=True)
 def session_hours(ctx: StageContext) -> str:
     """Helper: ``session_claimed_hour_slots``, the sessions' claimed-local start hours with
-    the claimed and the browser's UTC offsets and the IP's country (one time-zone
-    conversion per session)."""
+    the claimed and the browser's UTC offsets and the IP's country, and how many of them
+    ran a remote-desktop tool (one time-zone conversion per session)."""
     ctx.create(SESSION_SLOTS_TABLE, claimed_slots_sql(
         ctx, "sessions", "started_at",
         (f"{zo.offset_minutes_sql('x.started_at')} AS claimed_offset_min",
          "x.browser_utc_offset_min AS browser_utc_offset_min",
-         "x.ip_country AS ip_country"), "session_count"))
+         "x.ip_country AS ip_country"), "session_count",
+        sums=(f"{Dialect.flag(REMOTE_TOOL_SEEN_SQL)} AS remote_session_count",)))
     return ""
 
 
