@@ -128,6 +128,20 @@ def test_hour_histogram_is_in_the_claimed_zone():
     assert tk.counts == {"browser clock UTC+08:00": 1}
 
 
+def test_remote_desktop_hours_are_counted_in_the_claimed_zone():
+    # New York in June (EDT): 06:30 UTC is 02:30, 18:30 UTC is 14:30; the session at T and
+    # the one without a tool do not count.
+    times = [datetime(2025, 6, 2, 6, 30), datetime(2025, 6, 3, 6, 30),
+             datetime(2025, 6, 3, 18, 30), datetime(2025, 12, 1, 6, 30)]
+    with load(sessions=[*({"account_id": "farm", "started_at": t,
+                           "remote_access_tool": "AnyDesk"} for t in times),
+                        {"account_id": "farm", "started_at": datetime(2025, 6, 4, 6, 30)}],
+              ) as engine:
+        found = one(engine, "farm", "remote_session_claimed_night_ratio")
+    assert ("3 sessions through a remote-desktop tool; 2 of them started between 00:00 and "
+            "06:00 in the claimed time zone America/New_York") in found.notes
+
+
 def _portfolio_tables():
     text = "Built a scalable kubernetes platform for fintech clients with terraform and go"
     stock = [{"account_id": f"s{i:02d}", "item_id": f"stock{i}", "image_phash": "ffff0000ffff0000"}
