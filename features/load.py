@@ -316,4 +316,5 @@ def _create_clean(t: contract.Table, attributes: list[str], steps: LoadSteps) ->
     where = (f" WHERE _row NOT IN (SELECT row_number FROM quarantine WHERE {in_table})"
              if bad else "")
     steps.clean_table(t.name, f"SELECT {', '.join(columns)} FROM _raw_{t.name}{where}",
-                      {"t": t.name} if bad else {})
+                      {"t": t.name} if bad else {},
+                      every_row_of=None if bad else f"_raw_{t.name}")

@@ -49,8 +49,12 @@ class LoadSteps(Protocol):
         """Materialize ``select`` as the helper table ``name`` (replacing it)."""
         ...
 
-    def clean_table(self, name: str, select: str, params: dict | None = None) -> None:
-        """Materialize ``select`` as the loaded contract table ``name`` (replacing it)."""
+    def clean_table(self, name: str, select: str, params: dict | None = None, *,
+                    every_row_of: str | None = None) -> None:
+        """Materialize ``select`` as the loaded contract table ``name`` (replacing it).
+        ``every_row_of``: the helper table ``select`` reads when it keeps every one of its
+        rows (nothing quarantined, only casts); an engine may then make ``name`` a view of
+        that table's rows instead of a copy, kept when the helper is dropped."""
         ...
 
     def drop_temp(self, name: str) -> None:
@@ -94,7 +98,10 @@ class DuckDBSteps:
     def temp_table(self, name: str, select: str, params: dict | None = None) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", params or {})
 
-    def clean_table(self, name: str, select: str, params: dict | None = None) -> None:
+    def clean_table(self, name: str, select: str, params: dict | None = None, *,
+                    every_row_of: str | None = None) -> None:
+        # Always a table: the workspace file keeps the clean rows across runs, and the
+        # helper is a temporary table.
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}", params or {})
 
     def drop_temp(self, name: str) -> None:
