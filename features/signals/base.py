@@ -1,4 +1,5 @@
-"""Helper tables every family may read: accounts confirmed fraudulent before T."""
+"""What every family may read: the accounts confirmed fraudulent before T, and which sessions
+ran a remote-desktop tool."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ def confirmed_accounts(ctx: StageContext) -> str:
         sql = f"SELECT account_id FROM {ctx.table('accounts')} WHERE 1 = 0"
     ctx.create("confirmed_accounts", sql)
     return ""
+
+
+def remote_tool_seen_sql(row: str = "") -> str:
+    """True for a session (``row``: its alias, if any) in which a remote-desktop or KVM tool
+    was detected; an empty tool name is none."""
+    column = f"{row}.remote_access_tool" if row else "remote_access_tool"
+    return f"{column} IS NOT NULL AND {column} <> ''"
 
 
 # Kept by build_features_for_evidence with the other families' helper tables: the

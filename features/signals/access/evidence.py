@@ -25,6 +25,7 @@ from accountrisk.scoring.evidence_tools import (
 )
 from accountrisk.scoring.models import Evidence, SharedToken
 
+from ..base import remote_tool_seen_sql
 from .links import HUB_ACCOUNTS, HUB_IP_TYPES, IP_OVERLAP_DAYS, LINKING_IP_TYPES
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
@@ -78,7 +79,7 @@ def access_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[s
     mix = rows(con, f"""
         SELECT account_id, 'tool' AS what, remote_access_tool AS name, count(*) AS n
         FROM sessions WHERE started_at < $t AND {_IDS}
-          AND remote_access_tool IS NOT NULL AND remote_access_tool <> ''
+          AND {remote_tool_seen_sql()}
         GROUP BY account_id, remote_access_tool
         UNION ALL
         SELECT account_id, 'ip_type', coalesce(ip_type, 'unknown'), count(*)

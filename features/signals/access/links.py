@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ...dialect import Dialect
 from ...registry import FeatureSpec, StageContext, stage
-from ..base import confirmed_accounts
+from ..base import confirmed_accounts, remote_tool_seen_sql
 
 # A token used by more accounts than this (before T) is a hub (VPN exit, carrier NAT, kiosk).
 HUB_ACCOUNTS = 20
@@ -84,9 +84,7 @@ def access_links(ctx: StageContext) -> str:
     ip_accounts = ctx.create(IP_ACCOUNTS_TABLE, f"""
         WITH per_account AS (
             SELECT ip_token, account_id, count(*) AS session_n,
-                   sum({Dialect.flag(
-                       "remote_access_tool IS NOT NULL AND remote_access_tool <> ''")})
-                       AS remote_n,
+                   sum({Dialect.flag(remote_tool_seen_sql())}) AS remote_n,
                    sum({Dialect.flag(f"ip_type IN {ANONYMIZER_IP_TYPES}")}) AS anonymizer_n,
                    sum({Dialect.flag("ip_type = 'hosting'")}) AS hosting_n,
                    sum({Dialect.flag("ip_type IS NOT NULL")}) AS typed_n,

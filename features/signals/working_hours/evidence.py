@@ -19,7 +19,8 @@ from accountrisk.features.reference import iana_zone_names
 from accountrisk.scoring.evidence_tools import helper, helpers_ready, rows, tables
 from accountrisk.scoring.models import Evidence
 
-from .hours import HISTOGRAM_TABLE, NIGHT_END_HOUR, REMOTE_TOOL_SEEN_SQL
+from ..base import remote_tool_seen_sql
+from .hours import HISTOGRAM_TABLE, NIGHT_END_HOUR
 
 _IDS = "account_id IN (SELECT unnest($ids::VARCHAR[]))"
 
@@ -85,7 +86,7 @@ def hours_evidence(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[st
     sessions, remote_hours = [], []
     if "sessions" in present:
         remote_hours = _claimed_hour_counts(con, params, "sessions", "started_at",
-                                            f"({REMOTE_TOOL_SEEN_SQL})")
+                                            f"({remote_tool_seen_sql('x')})")
         sessions = rows(con, f"""
             SELECT account_id, 'browser clock ' AS what, browser_utc_offset_min AS v,
                    count(*) AS n

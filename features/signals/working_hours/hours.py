@@ -18,6 +18,7 @@ from ... import zone_offsets as zo
 from ...dialect import Dialect
 from ...reference import iana_zone_names
 from ...registry import FeatureSpec, StageContext, stage
+from ..base import remote_tool_seen_sql
 
 NIGHT_END_HOUR = 6  # night is 00:00-06:00 claimed-local time
 BUSINESS_START_HOUR = 9  # business hours are 09:00-18:00 claimed-local time
@@ -34,8 +35,6 @@ NO_DIRECTION_LENGTH = 1e-9
 SLOTS_TABLE = "activity_claimed_hour_slots"
 HISTOGRAM_TABLE = "activity_claimed_hour_histogram"
 SESSION_SLOTS_TABLE = "session_claimed_hour_slots"
-# A session row ``x`` in which a remote-desktop or KVM tool was detected.
-REMOTE_TOOL_SEEN_SQL = "x.remote_access_tool IS NOT NULL AND x.remote_access_tool <> ''"
 
 _ONE = Dialect.double("1")  # not 1.0: see Dialect.double
 _ZERO = Dialect.double("0")
@@ -253,7 +252,7 @@ def session_hours(ctx: StageContext) -> str:
         (f"{zo.offset_minutes_sql('x.started_at')} AS claimed_offset_min",
          "x.browser_utc_offset_min AS browser_utc_offset_min",
          "x.ip_country AS ip_country"), "session_count",
-        sums=(f"{Dialect.flag(REMOTE_TOOL_SEEN_SQL)} AS remote_session_count",)))
+        sums=(f"{Dialect.flag(remote_tool_seen_sql('x'))} AS remote_session_count",)))
     return ""
 
 
