@@ -121,11 +121,7 @@ class SparkEngine:
         with self.explained():
             done = frame.localCheckpoint(eager=True,
                                          storageLevel=_pyspark_storage().DISK_ONLY)
-        done.createOrReplaceTempView(name)
-        old = self._frames.pop(name, None)
-        if old is not None:
-            old.unpersist()
-        self._frames[name] = done
+        self._show(name, done, owns=done)
         # py4j caches each Java object's methods on it, so every plan Python touched sits
         # in a reference cycle and lets go of its JVM side only on Python's cyclic
         # collection, which a pipeline allocating little runs rarely. Until then the JVM
@@ -144,11 +140,16 @@ class SparkEngine:
     def adopt(self, name: str, frame: DataFrame, of: str) -> None:
         """Make ``frame``, a cheap projection of the materialized table ``of``, the view
         ``name``; ``name`` then owns ``of``'s materialized rows, which dropping ``of`` keeps."""
+        self._show(name, frame, owns=self._frames.pop(of))
+
+    def _show(self, name: str, frame: DataFrame, *, owns: DataFrame) -> None:
+        """Make ``frame`` the view ``name``, which owns the materialized ``owns`` (freed
+        when ``name`` is dropped or replaced); the rows ``name`` owned before are freed."""
         frame.createOrReplaceTempView(name)
         old = self._frames.pop(name, None)
         if old is not None:
             old.unpersist()
-        self._frames[name] = self._frames.pop(of)
+        self._frames[name] = owns
 
     def create_table_from_arrow(self, name: str, table: pa.Table) -> None:
         self.register(name, _arrow_frame(self, table))
