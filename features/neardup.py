@@ -191,14 +191,13 @@ def text_pairs_as_of(ctx: StageContext, name: str, of: str, text: str, keep: str
                WHERE word_count >= {MIN_TEXT_WORDS} GROUP BY doc_key) AS u)"""
     shingles = ctx.once(f"{name}_text_shingles", text_shingles_sql(d, docs))
     texts = ctx.point_in_time(rows, of)
-    present = f"""
-        (SELECT doc_key, shingle_hash FROM {shingles}
-         WHERE doc_key IN (SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS}))"""
+    present_keys = f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS}"
     pairs = f"{name}_text_pairs"
     if targeted and ctx.targets is not None:
-        sources = (f"SELECT doc_key FROM {texts} WHERE word_count >= {MIN_TEXT_WORDS} "
-                   f"AND account_id IN (SELECT account_id FROM {ctx.targets})")
-        return texts, run_steps(ctx.create, targeted_pairs_steps(present, sources, pairs))
+        sources = f"{present_keys} AND account_id IN (SELECT account_id FROM {ctx.targets})"
+        return texts, run_steps(ctx.create, targeted_pairs_steps(shingles, present_keys,
+                                                                 sources, pairs))
+    present = f"(SELECT doc_key, shingle_hash FROM {shingles} WHERE doc_key IN ({present_keys}))"
     whole = ctx.every_row_exists(of)  # a pass as of now: every text exists, nothing to filter
     once = run_steps(ctx.create, shingle_pairs_steps(shingles if whole else present,
                                                      f"{name}_text_once", stored=whole))

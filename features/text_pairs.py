@@ -4,7 +4,8 @@ Two texts are near-duplicates when the Jaccard similarity of their *informative*
 sets (shingles in at most :data:`SHINGLE_MAX_DOCS` texts) is at least
 :data:`TEXT_JACCARD_MIN` and they share at least :data:`TEXT_MIN_SHARED_SHINGLES` of them.
 The whole search filters candidate pairs by prefixes (:func:`shingle_pairs_steps`); a search
-for a few texts' pairs joins their postings directly (:func:`targeted_pairs_steps`).
+for a few texts' pairs joins their shingles' postings directly and counts only the shingles
+their test reads (:func:`targeted_pairs_steps`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def shingle_pairs_steps(shingles: str, out: str, *, stored: bool = False) -> lis
 def _shingle_counts_steps(shingles: str, out: str, *, stored: bool = False) -> list[Step]:
     """``{out}_shingles`` (unless ``stored``), ``{out}_postings(doc_key, shingle_hash,
     doc_count)`` (shingles in 2+ texts) and ``{out}_sizes(doc_key, n, n_common,
-    shareable_count)``: what both the whole and the targeted search read."""
+    shareable_count)``: what the whole search reads."""
     copy = [] if stored else [(f"{out}_shingles",
                                f"SELECT doc_key, shingle_hash FROM {shingles} AS src")]
     source = shingles if stored else f"{out}_shingles"
@@ -106,21 +107,6 @@ def _prefix_filtered_pairs_steps(out: str) -> list[Step]:
             (out, _jaccard_test_sql(out, counted))]
 
 
-def _verified_pairs_sql(out: str, pairing: str, only: str) -> str:
-    """``(doc_key, other_doc_key, jaccard)`` of the texts of ``{out}_postings`` that pass the
-    Jaccard test, for the posting pairs meeting ``pairing`` (on postings ``a`` and ``b``)
-    with ``a.doc_key`` in ``only`` (a subquery): every posting of a few texts is joined,
-    cheaper for them than ranking every text's shingles for the prefix filter."""
-    counted = f"""
-        SELECT a.doc_key, b.doc_key AS other_doc_key, count(*) AS rare_shared
-        FROM {out}_postings AS a JOIN {out}_postings AS b
-          ON b.shingle_hash = a.shingle_hash AND {pairing}
-        WHERE a.doc_count <= {SHINGLE_MAX_DOCS} AND b.doc_count <= {SHINGLE_MAX_DOCS}
-          AND a.doc_key IN ({only})
-        GROUP BY a.doc_key, b.doc_key"""
-    return _jaccard_test_sql(out, counted)
-
-
 def _jaccard_test_sql(out: str, counted: str) -> str:
     """The pairs of ``counted`` (``doc_key, other_doc_key, rare_shared``) that pass the
     Jaccard test, with their Jaccard."""
@@ -138,21 +124,65 @@ def _jaccard_test_sql(out: str, counted: str) -> str:
           AND CAST({shared} AS DOUBLE) >= {TEXT_JACCARD_MIN} * CAST({union} AS DOUBLE)"""
 
 
-def targeted_pairs_steps(shingles: str, sources: str, out: str) -> list[Step]:
+def targeted_pairs_steps(stored: str, present: str, sources: str, out: str) -> list[Step]:
     """The pairs of :func:`shingle_pairs_steps` that expanding the keys of ``sources`` (a
     subquery of ``doc_key``) needs, into ``out`` in the shape of :func:`both_directions_sql`:
     every pair touching a source text, and every pair touching one of their near-duplicates
-    (whether a neighbour is a common key depends on its own neighbours). Exact for the
-    sources' accounts; for a few sources a small share of the whole search."""
-    steps = _shingle_counts_steps(shingles, out)
-    near = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", sources)
-    hop = (f"SELECT DISTINCT other_doc_key FROM {out}_near WHERE other_doc_key NOT IN "
-           f"(SELECT doc_key FROM {out}_near)")
-    far = _verified_pairs_sql(out, "b.doc_key <> a.doc_key", hop)
+    (whether a neighbour is a common key depends on its own neighbours). ``stored``: the
+    ``(doc_key, shingle_hash)`` rows of every text, ``present``: a subquery of the keys of
+    the texts that exist as of T. Exact for the sources' accounts; for a few sources a
+    small share of the whole search: nothing is counted for every text."""
+    docs = f"{out}_docs"
+    near = _pairs_touching_steps(stored, docs, sources, f"{out}_near")
+    hop = (f"SELECT DISTINCT other_doc_key AS doc_key FROM {out}_near WHERE other_doc_key "
+           f"NOT IN (SELECT doc_key FROM {out}_near)")
+    far = _pairs_touching_steps(stored, docs, hop, f"{out}_far")
     pairs = " UNION ALL ".join(
         f"SELECT CAST(doc_key AS STRING) AS key, CAST(other_doc_key AS STRING) AS other_key "
         f"FROM {out}_{part}" for part in ("near", "far"))
-    return [*steps, (f"{out}_near", near), (f"{out}_far", far), (out, pairs)]
+    return [(docs, f"SELECT DISTINCT doc_key FROM ({present}) AS p"), *near, *far,
+            (out, pairs)]
+
+
+def _pairs_touching_steps(stored: str, docs: str, only: str, out: str) -> list[Step]:
+    """``(doc_key, other_doc_key, jaccard)`` into ``out``: the pairs of texts of ``docs``
+    (the texts as of T) that pass the Jaccard test, for ``doc_key`` in ``only``. Shingle
+    counts are taken only for the shingles the test reads: those of ``only``'s texts (which
+    are informative, and which texts share them) and those of the texts meeting them in at
+    least ``TEXT_MIN_SHARED_SHINGLES`` informative shingles (their sizes)."""
+    def shingles_of(keys: str) -> str:
+        return f"SELECT doc_key, shingle_hash FROM {stored} WHERE doc_key IN ({keys})"
+
+    def rows_holding(shingles: str) -> str:
+        return (f"SELECT doc_key, shingle_hash FROM {stored} WHERE shingle_hash IN "
+                f"(SELECT shingle_hash FROM {shingles}) AND doc_key IN "
+                f"(SELECT doc_key FROM {docs})")
+
+    counted = f"""
+        SELECT a.doc_key, b.doc_key AS other_doc_key, count(*) AS rare_shared
+        FROM {out}_own AS a
+        JOIN {out}_own_counts AS df
+          ON df.shingle_hash = a.shingle_hash AND df.doc_count <= {SHINGLE_MAX_DOCS}
+        JOIN {out}_hits AS b ON b.shingle_hash = a.shingle_hash AND b.doc_key <> a.doc_key
+        GROUP BY a.doc_key, b.doc_key
+        HAVING count(*) >= {TEXT_MIN_SHARED_SHINGLES}"""
+    involved = (f"SELECT doc_key FROM {out}_counted UNION "
+                f"SELECT other_doc_key AS doc_key FROM {out}_counted")
+    counts = "SELECT shingle_hash, count(*) AS doc_count FROM {} AS r GROUP BY shingle_hash"
+    sizes = f"""
+        SELECT s.doc_key, count(*) AS n,
+               count(CASE WHEN c.doc_count > {SHINGLE_MAX_DOCS} THEN 1 END) AS n_common
+        FROM {out}_involved AS s JOIN {out}_involved_counts AS c
+          ON c.shingle_hash = s.shingle_hash
+        GROUP BY s.doc_key"""
+    return [(f"{out}_own", shingles_of(only)),
+            (f"{out}_hits", rows_holding(f"{out}_own")),
+            (f"{out}_own_counts", counts.format(f"{out}_hits")),
+            (f"{out}_counted", counted),
+            (f"{out}_involved", shingles_of(involved)),
+            (f"{out}_involved_counts", counts.format(f"({rows_holding(f'{out}_involved')})")),
+            (f"{out}_sizes", sizes),
+            (out, _jaccard_test_sql(out, f"SELECT * FROM {out}_counted"))]
 
 
 def both_directions_sql(once: str) -> str:

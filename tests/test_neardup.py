@@ -257,6 +257,66 @@ def test_property_text_pairs_equal_brute_force(texts, copies):
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
 
 
+def targeted_text_pairs(docs: dict[str, str], present: list[str], sources: list[str]
+                        ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], float]]:
+    """The targeted search over the ``present`` texts for ``sources``: its key pairs and
+    the Jaccards of the pairs touching a source."""
+    from accountrisk.features.text_pairs import targeted_pairs_steps
+
+    con = duckdb.connect()
+    con.register("raw", pa.table({"doc_key": list(docs), "body": list(docs.values())}))
+    con.register("present_keys", pa.table({"doc_key": pa.array(present, pa.string())}))
+    con.register("source_keys", pa.table({"doc_key": pa.array(sources, pa.string())}))
+    norm = nd.normalized_text_sql(DUCKDB, "body")
+    src = f"(SELECT doc_key, {nd.text_words_sql(DUCKDB, norm)} AS words FROM raw)"
+    con.execute(f"CREATE TABLE stored AS {nd.text_shingles_sql(DUCKDB, src)}")
+    rows = duck_run(con, targeted_pairs_steps("stored", "SELECT doc_key FROM present_keys",
+                                              "SELECT doc_key FROM source_keys", "tp"))
+    near = con.sql("SELECT doc_key, other_doc_key, jaccard FROM tp_near").fetchall()
+    con.close()
+    return {(a, b) for a, b in rows}, {(a, b): j for a, b, j in near}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 11), min_size=0, max_size=40), min_size=2, max_size=25),
+       st.lists(st.tuples(st.integers(0, 24), st.integers(0, 60), st.integers(-8, 8)),
+                max_size=25), st.randoms(use_true_random=False))
+def test_property_targeted_text_pairs_equal_the_whole_search(texts, copies, rnd):
+    """A search for a few texts (a training snapshot's accounts) over the texts present as
+    of T: every pair touching one of them and every pair touching one of their
+    near-duplicates, as the definition over the present texts gives them."""
+    docs = {f"t{i:02d}": " ".join(f"w{w}" for w in words) for i, words in enumerate(texts)}
+    for j, (source, cut, grow) in enumerate(copies):
+        words = docs[f"t{source % len(texts):02d}"].split()
+        words = words[cut % (len(words) + 1):] if grow < 0 else words
+        docs[f"c{j:02d}"] = " ".join(words + [f"x{j}y{g}" for g in range(max(grow, 0))])
+    present = sorted(k for k in docs if rnd.random() < 0.8)
+    check_targeted(docs, present, sorted(k for k in present if rnd.random() < 0.3))
+
+
+def check_targeted(docs: dict[str, str], present: list[str], sources: list[str]) -> None:
+    whole = brute_text_pairs({k: docs[k] for k in present})
+    both = {**whole, **{(b, a): j for (a, b), j in whole.items()}}
+    near = {pair: j for pair, j in both.items() if pair[0] in sources}
+    hop = {b for a, b in near} - {a for a, b in near}
+    want = set(near) | {pair for pair in both if pair[0] in hop}
+    got, got_near = targeted_text_pairs(docs, present, sources)
+    assert got == want
+    assert set(got_near) == set(near)
+    assert all(abs(got_near[k] - near[k]) < 1e-12 for k in near)
+
+
+@pytest.mark.parametrize("present_share", [1.0, 0.6])
+def test_targeted_text_pairs_count_boilerplate_among_the_present_texts(present_share):
+    docs = random_corpus()
+    rnd = random.Random(8)
+    present = sorted(k for k in docs if rnd.random() < present_share)
+    counts = Counter(sh for k in present for sh in shingles(docs[k]))
+    assert max(counts.values()) > nd.SHINGLE_MAX_DOCS  # boilerplate among them too
+    sources = sorted(k for k in present if rnd.random() < 0.15)
+    check_targeted(docs, present, sources)
+
+
 # -- links -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("raw, normalized", [
     ("HTTPS://www.GitHub.com/x/", "github.com/x"),
