@@ -29,6 +29,7 @@ from .drift import training_reference
 from .fitting import Built, fit_bundle
 from .matrix import feature_matrix
 from .promotion import PromoteResult, promote  # noqa: F401  (re-exported)
+from .snapshots import POPULATION_SAMPLE
 from .unlabelled import AUTO, STRATEGIES
 from .unlabelled import DEFAULT as DEFAULT_UNLABELLED
 
@@ -52,18 +53,22 @@ def prepare(data_dir: str | Path, as_of: str | datetime, *,
             workdir: str | Path = DEFAULT_WORKDIR, snapshot_days: int = 30,
             unlabelled_sample: int = 20_000, seed: int = 0,
             memory_limit: str | None = None, say: Say | None = None,
-            engine: str = "duckdb", master: str | None = None) -> TrainingSet:
+            engine: str = "duckdb", master: str | None = None,
+            population_sample: int = POPULATION_SAMPLE) -> TrainingSet:
     """Validate and load ``data_dir`` (reusing the work directory) and build its
     point-in-time training set as of ``as_of``. ``memory_limit`` caps DuckDB (e.g. "4GB";
     larger work spills to disk). ``engine="spark"`` computes the snapshot features on Spark
-    (``master``, default ``local[2]``); fitting stays on this machine."""
+    (``master``, default ``local[2]``); fitting stays on this machine.
+    ``population_sample``: at most this many accounts active at T (a seeded uniform
+    sample) stand for the population the review bands and drift reference are read from."""
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
     say(f"loading {shown(data_dir)}" + (" on Spark" if engine == "spark" else ""))
     with open_engine(engine, data_dir=data_dir, workdir=workdir, memory_limit=memory_limit,
                      master=master) as opened:
         return build_training_set(opened, moment, snapshot_days=snapshot_days,
-                                  unlabelled_sample=unlabelled_sample, seed=seed, say=say)
+                                  unlabelled_sample=unlabelled_sample, seed=seed, say=say,
+                                  population_sample=population_sample)
 
 
 def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path | None = None,
@@ -74,7 +79,8 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
           threads: int = lgbm.THREADS, memory_limit: str | None = None,
           register: bool = True, plots: bool = True, say: Say | None = None,
           engine: str = "duckdb", master: str | None = None,
-          rule_point_log_odds: float | None = None) -> TrainResult:
+          rule_point_log_odds: float | None = None,
+          population_sample: int = POPULATION_SAMPLE) -> TrainResult:
     """Train on decisions made before ``as_of``; write the model directory; log and
     register it in MLflow (skipped with ``register=False``).
 
@@ -87,7 +93,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     final model is refit on every decision before T; a rules-only bundle (kind "rules") is
     written when labels are too few or the rules validate better.
     A folder with ``ground_truth.parquet`` (generated data) also gets ground-truth metrics,
-    for reporting only.
+    for reporting only. ``population_sample``: see :func:`prepare`.
     """
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
@@ -103,7 +109,7 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     started = time.perf_counter()
     ts = prepare(data_dir, moment, workdir=workdir, snapshot_days=snapshot_days,
                  unlabelled_sample=unlabelled_sample, seed=seed, memory_limit=memory_limit,
-                 say=say, engine=engine, master=master)
+                 say=say, engine=engine, master=master, population_sample=population_sample)
     seconds_features = time.perf_counter() - started
     notes = describe(ts)
     for line in notes:

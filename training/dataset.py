@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
-from .snapshots import LeanSnapshots, ReferenceSnapshots, rows_of
+from .snapshots import POPULATION_SAMPLE, LeanSnapshots, ReferenceSnapshots, rows_of
 
 Say = Callable[[str], None]
 
@@ -43,7 +43,8 @@ HOLDOUT_SHARE = 0.5
 class TrainingSet:
     """Feature rows with their meta columns (``_snapshot``, ``_label`` (NaN unlabelled),
     ``_decided_at``, ``_time``, ``_labelled``, ``_holdout``, ``_weight``) and the final
-    snapshot's rows (accounts active at T, not already confirmed) for review budgets."""
+    snapshot's rows (accounts active at T, not already confirmed, or a uniform sample of
+    them: each row stands for ``final_weight`` active accounts) for review budgets."""
 
     rows: pa.Table
     final: pa.Table
@@ -52,6 +53,7 @@ class TrainingSet:
     snapshots: list[datetime]
     periods: dict[str, str | None]
     counts: dict[str, int] = field(default_factory=dict)
+    final_weight: float = 1.0
 
     def labelled(self, flag: bool = True) -> pa.Table:
         """The decided rows (or, with ``flag=False``, the unlabelled sample)."""
@@ -128,13 +130,16 @@ def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool
 def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: int = 30,
                        unlabelled_sample: int = 20_000, active_days: int = 30, seed: int = 0,
                        since: datetime | None = None, say: Say | None = None,
-                       lean: bool = True) -> TrainingSet:
+                       lean: bool = True, population_sample: int = POPULATION_SAMPLE
+                       ) -> TrainingSet:
     """The point-in-time training set of a loaded folder as of T (see the module doc).
 
     ``unlabelled_sample`` unlabelled rows in all, spread evenly over the snapshots before T;
     ``since`` keeps only decisions from then on (an evaluation period). ``lean=False``
     takes the reference path (every account's features at every snapshot, nothing shared
-    between snapshots), which gives the same rows, more slowly.
+    between snapshots), which gives the same rows, more slowly. The final snapshot holds
+    the accounts active at T, a seeded uniform sample of ``population_sample`` of them
+    where they are more (what the bands and the drift reference read needs no more).
     """
     say = say or (lambda message: None)
     moment = parse_as_of(as_of)
@@ -161,14 +166,16 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     rng = np.random.default_rng(seed)
     per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(snapshots) - 1)))
     pieces: list[pa.Table] = []
-    final = None
+    final, active_count = None, 0
     decided_ids = decisions["account_id"]
     source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
     try:
         for k, snapshot in enumerate(snapshots):
             say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(snapshots)})")
             if snapshot == moment:
-                final = source.final(moment)
+                # Its own random stream: the unlabelled samples do not depend on it.
+                final, active_count = source.final(
+                    moment, np.random.default_rng([seed, 1]), population_sample)
                 continue
             chosen = np.flatnonzero(exists & (index == k))
             sample, weight = source.sample(snapshot, rng, per_snapshot)
@@ -193,11 +200,13 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
         final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), True,
         np.array([], bool), np.array([]))
     labels = np.asarray(rows.filter(rows.column("_labelled")).column("_label").to_numpy())
-    counts.update(training_rows=rows.num_rows, final_active_accounts=final.num_rows,
+    counts.update(training_rows=rows.num_rows, final_active_accounts=active_count,
+                  final_sampled_accounts=final.num_rows,
                   positives=int(np.sum(labels == 1)), negatives=int(np.sum(labels == 0)),
                   unlabelled_rows=rows.num_rows - len(labels))
     return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
-                       snapshots=snapshots, periods=periods, counts=counts)
+                       snapshots=snapshots, periods=periods, counts=counts,
+                       final_weight=active_count / final.num_rows if final.num_rows else 1.0)
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:
@@ -227,6 +236,10 @@ def describe(ts: TrainingSet) -> list[str]:
                      "snapshot at which they existed (a shorter --snapshot-days keeps more)")
     lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
                  f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
+    if c.get("final_sampled_accounts", 0) < c.get("final_active_accounts", 0):
+        lines.append(f"review bands and the drift reference read a uniform sample of "
+                     f"{c['final_sampled_accounts']:,} of the {c['final_active_accounts']:,} "
+                     f"accounts active at {ts.as_of:%Y-%m-%d}")
     return lines
 
 

@@ -36,9 +36,11 @@ class Scored:
     probability: np.ndarray | None = None
 
 
-def band_thresholds(raw: np.ndarray, bands: Sequence[tuple[str, float]] = DEFAULT_BANDS
-                    ) -> list[dict[str, Any]]:
-    """Raw-score thresholds taking the top share of ``raw`` (the accounts active at T)."""
+def band_thresholds(raw: np.ndarray, bands: Sequence[tuple[str, float]] = DEFAULT_BANDS,
+                    weight: float = 1.0) -> list[dict[str, Any]]:
+    """Raw-score thresholds taking the top share of ``raw`` (the accounts active at T, or a
+    uniform sample of them in which each stands for ``weight`` accounts: ``accounts`` is
+    then the estimated count)."""
     out = []
     for name, share in sorted(bands, key=lambda b: b[1]):
         if len(raw) == 0:
@@ -47,7 +49,8 @@ def band_thresholds(raw: np.ndarray, bands: Sequence[tuple[str, float]] = DEFAUL
             continue
         threshold, tie = budget_threshold(raw, share)
         out.append({"name": name, "share": share, "raw_threshold": threshold,
-                    "tie_share": tie, "accounts": int(np.sum(raw >= threshold))})
+                    "tie_share": tie,
+                    "accounts": int(round(weight * np.sum(raw >= threshold)))})
     return out
 
 

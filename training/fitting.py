@@ -213,7 +213,8 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
                                              plan_json=plan_json, say=say)
     m = built.metadata
     m.update(feature_set_version=FEATURE_SET_VERSION, threads=threads,
-             rules=rules_to_json(rules), bands=ev.band_thresholds(final_raw, bands),
+             rules=rules_to_json(rules),
+             bands=ev.band_thresholds(final_raw, bands, ts.final_weight),
              reasons=reason_templates(m["features"]),
              descriptions={f: known.description for f in m["features"]
                            if (known := lgbm.described(f)) is not None})

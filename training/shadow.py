@@ -31,7 +31,9 @@ class Shadow:
     confirmed: int = 0
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     band_changes: list[tuple[str, str, str]] = field(default_factory=list)
-    band_change_count: int = 0
+    band_change_count: int = 0  # estimated for the whole population when sampled
+    population_accounts: int = 0
+    sampled_accounts: int = 0
     importance_shifts: list[tuple[str, int | None, int | None]] = field(default_factory=list)
 
 
@@ -60,7 +62,9 @@ def shadow_compare(champion: Bundle, challenger: Bundle, engine: Any, as_of: dat
     old = bands(champion, raw_scores(champion, ts.final))
     new = bands(challenger, raw_scores(challenger, ts.final))
     changed = [(str(a), o, n) for a, o, n in zip(ids, old, new) if o != n]
-    out.band_change_count = len(changed)
+    out.band_change_count = int(round(len(changed) * ts.final_weight))
+    out.population_accounts = ts.counts["final_active_accounts"]
+    out.sampled_accounts = ts.final.num_rows
     out.band_changes = changed[:SHOWN_BAND_CHANGES]
     before, after = _ranks(champion), _ranks(challenger)
     out.importance_shifts = [(f, before.get(f), after.get(f))
@@ -93,9 +97,15 @@ def render_comparison(shadow: Shadow, *, as_of: datetime, champion: str, challen
     else:
         lines.append("No decisions since the champion was trained.")
     lines += ["", f"## Accounts whose band changed ({shadow.band_change_count})", ""]
+    sampled = shadow.sampled_accounts < shadow.population_accounts
+    if sampled:
+        lines += [f"Estimated from a uniform sample of {shadow.sampled_accounts:,} of the "
+                  f"{shadow.population_accounts:,} active accounts; the accounts listed are "
+                  "the sample's.", ""]
     lines += [f"- {a}: {o or 'none'} -> {n or 'none'}" for a, o, n in shadow.band_changes]
-    if shadow.band_change_count > len(shadow.band_changes):
-        lines.append(f"- ... and {shadow.band_change_count - len(shadow.band_changes)} more")
+    shown = len(shadow.band_changes)
+    if not sampled and shadow.band_change_count > shown:
+        lines.append(f"- ... and {shadow.band_change_count - shown} more")
     lines += ["", "## Top feature shifts (importance rank, champion -> challenger)", ""]
     lines += [f"- {f}: {b or '-'} -> {a or '-'}" for f, b, a in shadow.importance_shifts] \
         or ["- none"]

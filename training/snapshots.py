@@ -9,9 +9,11 @@ equals ``pool[choice(len(pool))]``), hands back only the rows the set takes, let
 snapshots share the stages' per-row derivations (:class:`~..features.pipeline.RowCache`),
 and lets an older snapshot's stages that can compute the wanted accounts' rows alone do so
 (``build_features(accounts=...)``).
-On Spark nothing proportional to all accounts reaches the driver for an older snapshot:
-the pool's size and the sampled ids do; the final snapshot's rows (every account active at
-T) do, as review budgets need them.
+The final snapshot (T) is the population the review bands and the drift reference are
+read from: every account active at T, or a uniform sample of at most ``size`` of them
+(:data:`POPULATION_SAMPLE` by default), drawn the same way on both paths. On Spark nothing
+proportional to all accounts reaches the driver: the pools' sizes, the sampled ids and
+their rows do.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from ..features.pipeline import RowCache, build_features
 DECIDED = "_training_decided"
 CHOSEN = "_training_accounts"
 POSITIONS = "_training_positions"
+# Accounts whose features as of T stand for the active population (review bands, drift
+# reference, plots, ground-truth metrics): a band's top 0.5% then holds 500 of them, and
+# the share it takes of the whole population is off by about 0.02 points (binomial).
+POPULATION_SAMPLE = 100_000
 
 
 def active_sql(engine: Engine, as_of: datetime, active_days: int) -> str:
@@ -65,6 +71,14 @@ def rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
     return table.take(pa.array([position[a] for a in accounts], pa.int64()))
 
 
+def population_positions(count: int, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Sorted positions of the final snapshot's sample among ``count`` active accounts
+    ordered by id: all of them when they are at most ``size``."""
+    if count <= size:
+        return np.arange(count)
+    return np.sort(rng.choice(count, size=size, replace=False))
+
+
 def _ids(table: pa.Table) -> np.ndarray:
     return np.asarray(table.column("account_id").to_pylist(), dtype=object)
 
@@ -77,10 +91,12 @@ class ReferenceSnapshots:
         self.decided = set(decided_before_t.tolist())
         self.table: pa.Table | None = None
 
-    def final(self, moment: datetime) -> pa.Table:
+    def final(self, moment: datetime, rng: np.random.Generator, size: int
+              ) -> tuple[pa.Table, int]:
         table = build_features(self.engine, moment)
         active = active_accounts(self.engine, moment, self.active_days)
-        return rows_of(table, np.array([a for a in _ids(table) if a in active], dtype=object))
+        ids = np.array([a for a in _ids(table) if a in active], dtype=object)
+        return rows_of(table, ids[population_positions(len(ids), rng, size)]), len(ids)
 
     def sample(self, snapshot: datetime, rng: np.random.Generator, size: int
                ) -> tuple[np.ndarray, float]:
@@ -118,22 +134,36 @@ class LeanSnapshots:
               AND account_id IN ({active_sql(self.engine, snapshot, self.active_days)})
               AND account_id NOT IN (SELECT account_id FROM {DECIDED})"""
 
-    def final(self, moment: datetime) -> pa.Table:
+    def final(self, moment: datetime, rng: np.random.Generator, size: int
+              ) -> tuple[pa.Table, int]:
         t = self.engine.dialect.timestamp_literal(moment)
-        self.engine.create_table(CHOSEN, f"""
+        pool = f"""
             SELECT account_id FROM accounts WHERE created_at < {t}
-              AND account_id IN ({active_sql(self.engine, moment, self.active_days)})""")
-        return self._build(moment)
+              AND account_id IN ({active_sql(self.engine, moment, self.active_days)})"""
+        count = self._count(pool)
+        if count <= size:
+            self.engine.create_table(CHOSEN, pool)
+        else:
+            self.engine.create_table_from_arrow(CHOSEN, pa.table({"account_id": pa.array(
+                self._picked(pool, population_positions(count, rng, size)), pa.string())}))
+        return self._build(moment), count
+
+    def _count(self, pool: str) -> int:
+        found = self.engine.scalar(f"SELECT count(*) FROM ({pool}) AS p")
+        return int(found) if isinstance(found, int) else 0
 
     def sample(self, snapshot: datetime, rng: np.random.Generator, size: int
                ) -> tuple[np.ndarray, float]:
         pool = self._pool_sql(snapshot)
-        found_count = self.engine.scalar(f"SELECT count(*) FROM ({pool}) AS p")
-        count = int(found_count) if isinstance(found_count, int) else 0
+        count = self._count(pool)
         take = min(count, size)
         if take == 0:
             return np.array([], dtype=object), 0.0
         positions = np.sort(rng.choice(count, size=take, replace=False))
+        return self._picked(pool, positions), count / take
+
+    def _picked(self, pool: str, positions: np.ndarray) -> np.ndarray:
+        """The ids at ``positions`` of ``pool`` ordered by id."""
         self.engine.create_table_from_arrow(POSITIONS, pa.table(
             {"position": pa.array(positions, pa.int64())}))
         try:
@@ -145,7 +175,7 @@ class LeanSnapshots:
                 ORDER BY account_id""")
         finally:
             self.engine.drop([POSITIONS])
-        return _ids(found), count / take
+        return _ids(found)
 
     def rows(self, snapshot: datetime, accounts: np.ndarray) -> pa.Table:
         self.engine.create_table_from_arrow(CHOSEN, pa.table(

@@ -7,11 +7,17 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 
 from accountrisk.features.engine import DuckDBEngine
 from accountrisk.features.load import load_tables
-from accountrisk.training.dataset import build_training_set, is_holdout, snapshot_times
+from accountrisk.training.dataset import (
+    build_training_set,
+    fingerprint,
+    is_holdout,
+    snapshot_times,
+)
 from tests.conftest import NOW, compute, make_tables
 
 T = datetime(2025, 8, 1)
@@ -133,7 +139,6 @@ def test_lean_training_set_equals_the_reference_row_for_row(tmp_path):
     working hours, graphs and neighbours included)."""
     from accountrisk.features.workspace import open_database
     from accountrisk.synthetic import generate
-    from accountrisk.training.dataset import fingerprint
 
     summary = generate(tmp_path / "m", accounts=1500, seed=11)
     with open_database(tmp_path / "w") as engine:
@@ -141,12 +146,15 @@ def test_lean_training_set_equals_the_reference_row_for_row(tmp_path):
         assert ensure_loaded(engine, tmp_path / "m").usable
         # Off midnight: each snapshot adds its own day's rows to the shared daily counts.
         as_of = datetime.fromisoformat(summary["end"]) - timedelta(hours=5, minutes=30)
+        # The population at T is sampled too (250 of about 1,300 active accounts).
         sets = [build_training_set(engine, as_of, snapshot_days=45,
-                                   unlabelled_sample=600, seed=5, lean=lean)
+                                   unlabelled_sample=600, seed=5, lean=lean,
+                                   population_sample=250)
                 for lean in (True, False)]
         leftover = {t for t in engine.tables() if "text_rows" in t or "shingles" in t}
     lean, reference = sets
     assert lean.rows.num_rows > 300 and lean.counts == reference.counts
+    assert lean.final.num_rows == 250 < lean.counts["final_active_accounts"]
     assert lean.rows.column_names == reference.rows.column_names
     for mine, theirs in ((lean.rows, reference.rows), (lean.final, reference.final)):
         for name in mine.column_names:
@@ -159,3 +167,26 @@ def test_lean_training_set_equals_the_reference_row_for_row(tmp_path):
     columns = lean.rows.column_names
     assert fingerprint(lean.rows, columns) == fingerprint(reference.rows, columns)
     assert not leftover
+
+
+def test_the_population_at_t_is_a_seeded_sample_when_more_are_active_than_asked():
+    with DuckDBEngine() as engine:
+        assert load_tables(_market(), engine, now=NOW).usable
+        whole = build_training_set(engine, T, unlabelled_sample=1000, seed=3)
+        few = [build_training_set(engine, T, unlabelled_sample=1000, seed=3,
+                                  population_sample=3) for _ in range(2)]
+    everyone = whole.final.column("account_id").to_pylist()
+    ids = few[0].final.column("account_id").to_pylist()
+    assert len(everyone) > 3 and whole.final_weight == 1.0
+    assert len(ids) == 3 and set(ids) <= set(everyone) and ids == sorted(ids)
+    assert ids == few[1].final.column("account_id").to_pylist()  # seeded
+    assert few[0].final_weight == len(everyone) / 3
+    assert few[0].counts["final_active_accounts"] == len(everyone)
+    assert few[0].counts["final_sampled_accounts"] == 3
+    assert whole.counts["final_sampled_accounts"] == whole.counts["final_active_accounts"]
+    # The sample's rows are the accounts' rows, and the training rows do not move.
+    picked = whole.final.filter(pa.compute.is_in(whole.final.column("account_id"),
+                                                 pa.array(ids)))
+    assert few[0].final.equals(picked)
+    columns = whole.rows.column_names  # (NaN labels: Arrow's equals says NaN != NaN)
+    assert fingerprint(few[0].rows, columns) == fingerprint(whole.rows, columns)

@@ -79,3 +79,13 @@ def test_evaluate_reports_every_metric():
         assert key in m
     assert m["pr_auc"] == pytest.approx(1.0)
     assert m["precision_at_1pct"] == pytest.approx(1.0)  # the single top row is positive
+
+
+def test_band_counts_from_a_sample_are_scaled_to_the_population():
+    from accountrisk.training.evaluation import band_thresholds
+
+    raw = np.arange(1000, dtype=float)
+    (whole,) = band_thresholds(raw, (("high", 0.01),))
+    (sampled,) = band_thresholds(raw, (("high", 0.01),), weight=20.0)
+    assert whole["accounts"] == 10 and sampled["accounts"] == 200
+    assert sampled["raw_threshold"] == whole["raw_threshold"] == 990.0
