@@ -224,7 +224,7 @@ def test_access_and_graph_signals_agree_on_spark(monkeypatch, spark_engine):
     from accountrisk.features.registry import FEATURES
     from accountrisk.features.spark import load_tables_spark
 
-    keep = {"confirmed_accounts", "access_links", "identity_links"}
+    keep = {"confirmed_accounts", "access_links", "session_routes", "identity_links"}
     for name in [n for n in STAGES if n not in keep]:
         monkeypatch.delitem(STAGES, name)
     for name in [n for n, f in FEATURES.items() if f.stage not in keep]:

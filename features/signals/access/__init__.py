@@ -1,9 +1,10 @@
 """The access family: how accounts reach the marketplace, and who they share it with.
 
 - :mod:`.links`: laptop-farm and facilitator traces in login sessions (shared home IPs and
-  devices, remote-desktop tools, anonymizers, IP-country churn), and the
-  ``access_account_pairs`` helper table the identity graph reads;
-- :mod:`.routes`: tunnelled sessions and a usual login country abroad;
+  devices, remote-desktop tools, anonymizers), and the ``access_account_pairs`` helper
+  table the identity graph reads;
+- :mod:`.routes`: tunnelled sessions, a usual login country abroad and IP-country churn
+  (each from the account's own sessions);
 - :mod:`.evidence`: the accounts, IPs and devices behind the reasons.
 """
 

@@ -61,13 +61,6 @@ ACCESS_FEATURES = (
                 "VPN/proxy/hosting/Tor).",
                 reason="{value:.0%} of sessions came from addresses shared by many accounts",
                 direction=0),
-    FeatureSpec("ip_country_distinct_count",
-                "Distinct countries the session IP addresses were located in.",
-                reason="logged in from {value:.0f} different IP countries", fill=0),
-    FeatureSpec("ip_country_change_per_30d_ratio",
-                "IP-country changes between consecutive sessions per 30 days (spans under 30 "
-                "days count as 30).",
-                reason="the IP country changed {value:.1f} times per 30 days between sessions"),
     FeatureSpec("session_count",
                 "Login sessions before T.",
                 reason="had {value:.0f} sessions", direction=0, fill=0),
@@ -129,8 +122,6 @@ def access_links(ctx: StageContext) -> str:
         SELECT DISTINCT u.account_id, o.account_id AS other_account_id, 'device' AS link_kind
         FROM shared_device AS u JOIN shared_device AS o
           ON o.device_token = u.device_token AND o.account_id <> u.account_id""")
-    previous_country = ("lag(ip_country) OVER (PARTITION BY account_id "
-                        "ORDER BY started_at, ip_country)")
     return f"""
     WITH mix AS (
         SELECT account_id, sum(session_n) AS session_n, sum(remote_n) AS remote_n,
@@ -149,16 +140,6 @@ def access_links(ctx: StageContext) -> str:
         FROM {pairs} AS p
         LEFT JOIN confirmed_accounts AS c ON c.account_id = p.other_account_id
         GROUP BY p.account_id
-    ),
-    ordered AS (
-        SELECT account_id, started_at, ip_country, {previous_country} AS previous_country
-        FROM {sessions} WHERE ip_country IS NOT NULL
-    ),
-    churn AS (
-        SELECT account_id, count(DISTINCT ip_country) AS country_n,
-               sum({Dialect.flag("ip_country <> previous_country")}) AS change_n,
-               {d.days_between("min(started_at)", "max(started_at)")} AS span_days
-        FROM ordered GROUP BY account_id
     )
     SELECT m.account_id,
            coalesce(l.ip_shared_n, 0) AS residential_ip_shared_account_count,
@@ -168,13 +149,7 @@ def access_links(ctx: StageContext) -> str:
            {Dialect.ratio("m.anonymizer_n", "m.typed_n")} AS anonymizer_session_ratio,
            {Dialect.ratio("m.hosting_n", "m.typed_n")} AS hosting_session_ratio,
            {Dialect.ratio("m.hub_session_n", "m.session_n")} AS hub_ip_session_ratio,
-           coalesce(ch.country_n, 0) AS ip_country_distinct_count,
-           CASE WHEN ch.account_id IS NOT NULL
-                THEN CAST(ch.change_n AS DOUBLE) * 30
-                     / CASE WHEN ch.span_days > 30 THEN CAST(ch.span_days AS DOUBLE) ELSE 30 END
-           END AS ip_country_change_per_30d_ratio,
            m.session_n AS session_count
     FROM mix AS m
     LEFT JOIN links AS l ON l.account_id = m.account_id
-    LEFT JOIN churn AS ch ON ch.account_id = m.account_id
     """
