@@ -17,6 +17,7 @@ from ..training.selection import (
     PRIOR_BELOW_POSITIVES,
     RULE_POINT_LOG_ODDS,
 )
+from ..training.snapshots import POPULATION_SAMPLE
 from ..training.unlabelled import DEFAULT as DEFAULT_UNLABELLED
 from .cli import (
     DataDir,
@@ -80,6 +81,10 @@ def train(
              f"Default: {FEW_LABELS_RULE_POINT_LOG_ODDS:g} with fewer than "
              f"{PRIOR_BELOW_POSITIVES} confirmed accounts, else {RULE_POINT_LOG_ODDS:g}.")
     ] = None,
+    population_sample: Annotated[int, typer.Option(
+        help="At most this many accounts active at T (a seeded uniform sample) stand for "
+             "the population the review bands and the drift reference are read from; "
+             "band counts are then estimates.")] = POPULATION_SAMPLE,
     memory_limit: MemoryLimit = None,
     engine: EngineChoice = "duckdb",
     master: Master = None,
@@ -102,7 +107,8 @@ def train(
             result = run(data_dir, as_of, model_dir=model_dir, seed=seed, workdir=workdir,
                          unlabelled=unlabelled, snapshot_days=snapshot_days,
                          memory_limit=memory_limit, engine=engine, master=master, say=_say,
-                         rule_point_log_odds=rule_weight)
+                         rule_point_log_odds=rule_weight,
+                         population_sample=population_sample)
     except AccountRiskError as error:
         _fail(error)
     if result.kind == "rules":

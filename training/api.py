@@ -100,6 +100,9 @@ def train(data_dir: str | Path, as_of: str | datetime, *, model_dir: str | Path 
     check_engine(engine, master)  # fail before the slow part, not after it
     if snapshot_days < 1:
         raise UsageError(f"snapshot_days must be at least 1 (got {snapshot_days})")
+    if population_sample < 1:
+        raise UsageError("the population sample (population_sample, --population-sample) "
+                         f"must be at least 1 account (got {population_sample})")
     if rule_point_log_odds is not None and not 0 <= rule_point_log_odds < float("inf"):
         raise UsageError("the red flags' weight (rule_point_log_odds, --rule-weight) must "
                          f"be 0 or more (got {rule_point_log_odds})")

@@ -190,3 +190,12 @@ def test_the_population_at_t_is_a_seeded_sample_when_more_are_active_than_asked(
     assert few[0].final.equals(picked)
     columns = whole.rows.column_names  # (NaN labels: Arrow's equals says NaN != NaN)
     assert fingerprint(few[0].rows, columns) == fingerprint(whole.rows, columns)
+
+
+def test_an_empty_population_sample_is_refused_before_any_work(tmp_path):
+    from accountrisk.features.errors import UsageError
+    from accountrisk.training.api import train
+
+    with pytest.raises(UsageError, match="--population-sample.*at least 1 account"):
+        train(tmp_path / "missing", "2025-08-01", population_sample=0, register=False,
+              workdir=tmp_path / "w")
