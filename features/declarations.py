@@ -31,7 +31,7 @@ which families are imported or registered never matters (see :mod:`.registry`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cached_property
@@ -160,6 +160,13 @@ class StageContext(Protocol):
     def base_feature_columns(self) -> tuple[str, ...]:
         """The numeric columns of :attr:`base_features` that this run computed (features
         of stages whose tables were missing are left out, as are text attributes)."""
+        ...
+
+    def base_features_of(self, columns: Sequence[str]) -> str:
+        """``account_id`` and ``columns`` of :attr:`base_features`, every account's row (a
+        table or parenthesised subquery): where the base is a view over every first-phase
+        stage's table (a pass wanting a few accounts), only the tables holding ``columns``
+        are joined."""
         ...
 
 

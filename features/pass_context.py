@@ -8,6 +8,7 @@ and the accounts a second-phase stage reads for them).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,6 +54,9 @@ class _Context:
     running: frozenset[str] = frozenset()  # names of the stages this run includes
     base: str | None = None  # set once the first phase's table exists
     base_columns: tuple[str, ...] = ()
+    # Given columns of the base, SQL joining only the stage tables that hold them (set where
+    # the base is a view, see base_features_of).
+    narrow_base: Callable[[Sequence[str]], str] | None = None
     cache: RowCache | None = None
     targets: str | None = None
     # Queries of accounts a second-phase stage reads for the targets (add_reach), then,
@@ -142,6 +146,10 @@ class _Context:
     @property
     def base_feature_columns(self) -> tuple[str, ...]:
         return self.base_columns
+
+    def base_features_of(self, columns: Sequence[str]) -> str:
+        base = self.base_features
+        return base if self.narrow_base is None else f"({self.narrow_base(columns)})"
 
     def has(self, name: str) -> bool:
         return name in self.available

@@ -149,11 +149,14 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     else:
         if accounts is None:
             ctx.base = ctx.create(f"{name}_base", base_sql)
-        else:  # a view: the neighbour stage reads a few of its columns for every account,
-            # the final join all of them for the requested accounts only
+        else:  # a view: the neighbour stage reads a few of its columns for every account
+            # (joining only their stages' tables), the final join all of them for the
+            # requested accounts only
             ctx.base = f"{name}_base"
             engine.create_view(ctx.base, base_sql)
             ctx.created.append(ctx.base)
+            ctx.narrow_base = lambda columns: _base_sql(engine, ctx, outputs, registry,
+                                                        set(columns))[0]
         ctx.base_columns = tuple(numeric)
         joined = []
         for i, stage in enumerate(second, start=len(first)):
@@ -191,20 +194,26 @@ def _few(engine: Engine, accounts: str) -> bool:
     return int(counts["wanted"]) <= TARGETED_MAX_SHARE * int(counts["existing"])
 
 
-def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str], registry: Registry
-              ) -> tuple[str, list[str]]:
+def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str], registry: Registry,
+              columns: set[str] | None = None) -> tuple[str, list[str]]:
     """The first phase's table: every static feature (NULL when its stage did not run) and
     every attribute column, per account created before T; and its numeric columns that
-    this run computed."""
+    this run computed. ``columns``: only these (and only the tables holding them)."""
+    def wanted(column: str) -> bool:
+        return columns is None or column in columns
+
     select = ["a.account_id"]
     joins = []
     numeric = []
     for stage_name, table_name in outputs.items():
+        if columns is not None and not any(f.stage == stage_name and f.name in columns
+                                           for f in registry.features.values()):
+            continue
         alias = f"j_{stage_name}"
         joins.append(f"LEFT JOIN {table_name} AS {alias} ON {alias}.account_id = a.account_id")
     for f in registry.features.values():
-        if registry.stages[f.stage].reads_base_features:
-            continue  # joined on in the second phase
+        if registry.stages[f.stage].reads_base_features or not wanted(f.name):
+            continue  # second-phase columns are joined on in the second phase
         if f.stage in outputs:
             value = f"j_{f.stage}.{f.name}"
             if f.fill is not None:
@@ -213,9 +222,11 @@ def _base_sql(engine: Engine, ctx: _Context, outputs: dict[str, str], registry: 
             numeric.append(f.name)
         else:
             select.append(f"CAST(NULL AS DOUBLE) AS {f.name}")
-    if ctx.has("account_attributes"):
+    attributes = [c for c in _attribute_columns(engine) if wanted(c[1])] \
+        if ctx.has("account_attributes") else []
+    if attributes:
         joins.append("LEFT JOIN pit_account_attributes AS attrs ON attrs.account_id = a.account_id")
-        for column, attribute, is_category in _attribute_columns(engine):
+        for column, attribute, is_category in attributes:
             kind = ctx.d.string_type if is_category else "DOUBLE"
             source = f"attrs.{engine.quote(column)}"
             select.append(f"CAST({source} AS {kind}) AS {engine.quote(attribute)}")

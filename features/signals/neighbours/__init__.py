@@ -59,8 +59,8 @@ def neighbour_edges(ctx: StageContext) -> str:
        reads_base_features=True)
 def neighbour_aggregates(ctx: StageContext) -> str:
     """Per account, one column per relation, aggregate and signal (see the module)."""
-    base = ctx.base_features
     signal_names = naming.signals(ctx.base_feature_columns)
+    base = ctx.base_features_of(signal_names)
     found = naming.named(relations.relations(ctx), signal_names)
     relations.build_relations(ctx, found)
     relations.build_nodes(ctx, base, signal_names)

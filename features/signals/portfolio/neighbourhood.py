@@ -19,6 +19,7 @@ feature counted. Scoring reads the pipeline's kept tables, which are exact.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -122,6 +123,9 @@ class _NeighbourhoodContext:
 
     @property
     def base_feature_columns(self) -> tuple[str, ...]:
+        raise FeatureError("the portfolio evidence runs no stage that reads base features")
+
+    def base_features_of(self, columns: Sequence[str]) -> str:
         raise FeatureError("the portfolio evidence runs no stage that reads base features")
 
 
