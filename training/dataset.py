@@ -53,7 +53,12 @@ class TrainingSet:
     snapshots: list[datetime]
     periods: dict[str, str | None]
     counts: dict[str, int] = field(default_factory=dict)
-    final_weight: float = 1.0
+
+    @property
+    def final_weight(self) -> float:
+        """How many active accounts each final row stands for (1 unless sampled)."""
+        active = self.counts.get("final_active_accounts", self.final.num_rows)
+        return active / self.final.num_rows if self.final.num_rows else 1.0
 
     def labelled(self, flag: bool = True) -> pa.Table:
         """The decided rows (or, with ``flag=False``, the unlabelled sample)."""
@@ -205,8 +210,7 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                   positives=int(np.sum(labels == 1)), negatives=int(np.sum(labels == 0)),
                   unlabelled_rows=rows.num_rows - len(labels))
     return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
-                       snapshots=snapshots, periods=periods, counts=counts,
-                       final_weight=active_count / final.num_rows if final.num_rows else 1.0)
+                       snapshots=snapshots, periods=periods, counts=counts)
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:
