@@ -126,20 +126,21 @@ class LeanSnapshots:
         engine.create_table_from_arrow(DECIDED, pa.table(
             {"account_id": pa.array(sorted(set(decided_before_t.tolist())), pa.string())}))
 
-    def _pool_sql(self, snapshot: datetime) -> str:
+    def _active_sql(self, snapshot: datetime) -> str:
+        """The accounts that exist and are active at ``snapshot``."""
         t = self.engine.dialect.timestamp_literal(snapshot)
         return f"""
             SELECT account_id FROM accounts
             WHERE created_at < {t}
-              AND account_id IN ({active_sql(self.engine, snapshot, self.active_days)})
-              AND account_id NOT IN (SELECT account_id FROM {DECIDED})"""
+              AND account_id IN ({active_sql(self.engine, snapshot, self.active_days)})"""
+
+    def _pool_sql(self, snapshot: datetime) -> str:
+        return (f"{self._active_sql(snapshot)}\n"
+                f"              AND account_id NOT IN (SELECT account_id FROM {DECIDED})")
 
     def final(self, moment: datetime, rng: np.random.Generator, size: int
               ) -> tuple[pa.Table, int]:
-        t = self.engine.dialect.timestamp_literal(moment)
-        pool = f"""
-            SELECT account_id FROM accounts WHERE created_at < {t}
-              AND account_id IN ({active_sql(self.engine, moment, self.active_days)})"""
+        pool = self._active_sql(moment)
         count = self._count(pool)
         if count <= size:
             self.engine.create_table(CHOSEN, pool)
