@@ -187,8 +187,9 @@ class Dialect(ABC):
         """Split on a constant one-character separator into a list."""
 
     @abstractmethod
-    def word_shingles(self, words: str, width: int) -> str:
-        """List of ``width``-word shingles (space joined) of a list of words."""
+    def word_shingles(self, words: str, width: int, *, hashed: bool = False) -> str:
+        """List of ``width``-word shingles (space joined) of a list of words; ``hashed``:
+        each shingle's :meth:`fast_hash` instead (cheaper to deduplicate and unnest)."""
 
     @abstractmethod
     def list_size(self, items: str) -> str:
@@ -257,9 +258,10 @@ class DuckDBDialect(Dialect):
     def split(self, text: str, separator: str) -> str:
         return f"string_split({text}, '{separator}')"
 
-    def word_shingles(self, words: str, width: int) -> str:
+    def word_shingles(self, words: str, width: int, *, hashed: bool = False) -> str:
         parts = " || ' ' || ".join(f"{words}[i + {k}]" for k in range(width))
-        return f"list_transform(range(1, len({words}) - {width - 2}), lambda i: {parts})"
+        each = self.fast_hash(parts) if hashed else parts
+        return f"list_transform(range(1, len({words}) - {width - 2}), lambda i: {each})"
 
     def list_size(self, items: str) -> str:
         return f"len({items})"
@@ -327,10 +329,11 @@ class SparkDialect(Dialect):
     def split(self, text: str, separator: str) -> str:
         return f"split({text}, '{separator}')"
 
-    def word_shingles(self, words: str, width: int) -> str:
+    def word_shingles(self, words: str, width: int, *, hashed: bool = False) -> str:
         parts = ", ".join(f"{words}[i + {k}]" for k in range(width))
-        return (f"transform(sequence(0, size({words}) - {width}), "
-                f"i -> concat_ws(' ', {parts}))")
+        shingle = f"concat_ws(' ', {parts})"
+        each = self.fast_hash(shingle) if hashed else shingle
+        return f"transform(sequence(0, size({words}) - {width}), i -> {each})"
 
     def list_size(self, items: str) -> str:
         return f"size({items})"

@@ -143,13 +143,14 @@ def text_shingles_sql(d: Dialect, docs: str) -> str:
     :data:`MAX_TEXT_WORDS` words of each text of ``docs`` (a table or parenthesised
     subquery with ``doc_key`` and ``words``, a list from :func:`text_words_sql`); texts under
     :data:`MIN_TEXT_WORDS` words have none. A function of each text alone."""
-    shingles = d.list_distinct(d.word_shingles("words", SHINGLE_WORDS))
+    # Hashed before deduplication: the same rows (up to 60-bit collisions within a text,
+    # which the search tolerates anyway) for a quarter less time than distinct strings.
+    hashes = d.list_distinct(d.word_shingles("words", SHINGLE_WORDS, hashed=True))
     return f"""
-        SELECT doc_key, {d.fast_hash('shingle')} AS shingle_hash
-        FROM (SELECT doc_key, {d.explode(shingles)} AS shingle
-              FROM (SELECT doc_key, {d.list_head('words', MAX_TEXT_WORDS)} AS words
-                    FROM {docs} AS src
-                    WHERE {d.list_size('words')} >= {MIN_TEXT_WORDS}) AS head) AS x"""
+        SELECT doc_key, {d.explode(hashes)} AS shingle_hash
+        FROM (SELECT doc_key, {d.list_head('words', MAX_TEXT_WORDS)} AS words
+              FROM {docs} AS src
+              WHERE {d.list_size('words')} >= {MIN_TEXT_WORDS}) AS head"""
 
 
 def text_pairs_steps(d: Dialect, docs: str, out: str) -> list[Step]:
