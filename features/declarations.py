@@ -151,9 +151,10 @@ class StageContext(Protocol):
 
     @property
     def base_features(self) -> str:
-        """The table of every per-account feature of the first phase (static features and
-        ``attr_*`` columns, one row per account); only for stages registered with
-        ``reads_base_features=True``, which run after it is built."""
+        """The view of every per-account feature of the first phase (static features and
+        ``attr_*`` columns, one row per account; it joins every first-phase stage's table,
+        so read a few columns through :meth:`base_features_of`); only for stages
+        registered with ``reads_base_features=True``, which run after it is built."""
         ...
 
     @property
@@ -164,9 +165,8 @@ class StageContext(Protocol):
 
     def base_features_of(self, columns: Sequence[str]) -> str:
         """``account_id`` and ``columns`` of :attr:`base_features`, every account's row (a
-        table or parenthesised subquery): where the base is a view over every first-phase
-        stage's table (a pass wanting a few accounts), only the tables holding ``columns``
-        are joined."""
+        table or parenthesised subquery) joining only the stage tables that hold
+        ``columns``."""
         ...
 
 

@@ -54,8 +54,8 @@ class _Context:
     running: frozenset[str] = frozenset()  # names of the stages this run includes
     base: str | None = None  # set once the first phase's table exists
     base_columns: tuple[str, ...] = ()
-    # Given columns of the base, SQL joining only the stage tables that hold them (set where
-    # the base is a view, see base_features_of).
+    # Given columns of the base, SQL joining only the stage tables that hold them (set with
+    # the base, see base_features_of).
     narrow_base: Callable[[Sequence[str]], str] | None = None
     cache: RowCache | None = None
     targets: str | None = None

@@ -149,16 +149,13 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
     if not second:
         engine.create_table(name, picked_sql)
     else:
-        if accounts is None:
-            ctx.base = ctx.create(f"{name}_base", base_sql)
-        else:  # a view: the neighbour stage reads a few of its columns for every account
-            # (joining only their stages' tables), the final join all of them for the
-            # requested accounts only
-            ctx.base = f"{name}_base"
-            engine.create_view(ctx.base, base_sql)
-            ctx.created.append(ctx.base)
-            ctx.narrow_base = lambda columns: _base_sql(engine, ctx, outputs, registry,
-                                                        set(columns))[0]
+        # A view, not a table: the neighbour stage reads a few of its columns (joining
+        # only their stages' tables), the final join all of them once.
+        ctx.base = f"{name}_base"
+        engine.create_view(ctx.base, base_sql)
+        ctx.created.append(ctx.base)
+        ctx.narrow_base = lambda columns: _base_sql(engine, ctx, outputs, registry,
+                                                    set(columns))[0]
         ctx.base_columns = tuple(numeric)
         joined = []
         for i, stage in enumerate(second, start=len(first)):
