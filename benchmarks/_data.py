@@ -19,6 +19,13 @@ def run_child(code: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def save_json(path: Path | None, rows: list[dict]) -> None:
+    """With ``--json PATH``: the rows a benchmark printed, as a JSON list (for
+    ``speed.py``'s summary)."""
+    if path is not None:
+        path.write_text(json.dumps(rows, indent=1))
+
+
 def print_table(head: tuple[str, ...], rows: list[list[str]]) -> None:
     """A Markdown table on stdout."""
     print("\n| " + " | ".join(head) + " |")

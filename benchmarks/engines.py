@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _data import ensure_data, heavier_histories, print_table
+from _data import ensure_data, heavier_histories, print_table, save_json
 
 CHILD = r"""
 import json, os, resource, sys, threading, time
@@ -123,6 +123,7 @@ def main() -> None:
     parser.add_argument("--history-copies", type=int, default=1,
                         help="repeat every session and activity row this many times "
                              "(heavier histories on the same accounts; see _data.py)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
 
     folder, summary, _ = ensure_data(args.data, args.accounts, args.seed)
@@ -163,6 +164,7 @@ def main() -> None:
     print("(score = every account scored, reasons for the elevated band, scores file written;"
           " peak RSS = the process tree's, sampled every 0.5 s: Python, the JVM and its workers)")
     print_stages(rows)
+    save_json(args.json, [{"engine": name, "accounts": args.accounts, **r} for name, r in rows])
     if args.compare and len(args.engines) > 1:
         files = [args.data / f"engines-features-{engine}.parquet" for engine in args.engines]
         differing = differing_values(*files)

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _data import ensure_data  # benchmarks/ is on sys.path when run as a script
+from _data import ensure_data, save_json  # benchmarks/ is on sys.path when run as a script
 from accountrisk.features.profile import StageProfile
 from accountrisk.features.workspace import DEFAULT_MEMORY_LIMIT
 
@@ -78,9 +78,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument("--data", type=Path, default=Path("bench-data"))
     parser.add_argument("--memory-limit", default="", help="DuckDB memory limit, e.g. 2GB")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
 
     rows = []
+    results = []
     for n in args.sizes:
         folder, summary, gen_s = ensure_data(args.data, n, args.seed)
         as_of = summary["end"]
@@ -95,6 +97,7 @@ def main() -> None:
                      counts.get("portfolio_items", 0), gen_s, feat["load_s"],
                      feat["features_s"], feat["peak_rss_gb"], plain["plain_s"],
                      feat["features_s"] / plain["plain_s"], total / plain["plain_s"]))
+        results.append({"accounts": n, **feat, "plain_s": plain["plain_s"]})
         profile = StageProfile(seconds=feat["stages"])
         print(f"### {n:,} accounts: where the time went\n\n{profile.markdown()}\n",
               flush=True)
@@ -109,6 +112,7 @@ def main() -> None:
               f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x | {r[10]:.1f}x |")
     limit = args.memory_limit or "accountrisk default " + DEFAULT_MEMORY_LIMIT
     print(f"(memory limit: {limit}; peak RSS of the load + features process)")
+    save_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 
 # benchmarks/ is on sys.path when run as a script
-from _data import ensure_data, print_table, run_child
+from _data import ensure_data, print_table, run_child, save_json
 from accountrisk.features.profile import StageProfile
 
 CHILD = r"""
@@ -67,6 +67,7 @@ def main() -> None:
                         choices=["lean", "lean-whole", "reference"])
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument("--data", type=Path, default=Path("bench-data"))
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
 
     rows = []
@@ -88,6 +89,7 @@ def main() -> None:
                 [[f"{n:,}", path, str(out["snapshots"]), f"{out['rows']:,}",
                   f"{out['seconds']:.1f}", f"{out['peak_rss_gb']:.2f}", out["fingerprint"]]
                  for n, path, out in rows])
+    save_json(args.json, [{"accounts": n, "path": path, **out} for n, path, out in rows])
 
 if __name__ == "__main__":
     main()
