@@ -165,9 +165,8 @@ def build_features_table(engine: Engine, as_of: str | datetime, *, name: str = "
             joined.append((made, _run_time_features(engine, stage, made, registry)))
         if progress:
             progress("join", len(runnable), len(runnable))
-        picked = ctx.base if accounts is None else f"({picked_sql})"
-        engine.create_table(name, f"SELECT * FROM ({_joined_sql(picked, joined, engine)}) "
-                                  "AS j")
+        final = _joined_sql(f"({picked_sql})", joined, engine)
+        engine.create_table(name, f"SELECT * FROM ({final}) AS j")
     engine.drop([n for n in ctx.created if n not in keep]
                 + [f"pit_{n}" for n in available if f"pit_{n}" not in keep])
     return name
