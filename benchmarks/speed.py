@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _data import ensure_data, print_table
+from _data import print_table
 from scoring import _model as quick_model
 
 HERE = Path(__file__).parent
@@ -57,7 +57,6 @@ def main() -> None:
     model = quick_model(args.data, args.seed, None)
     rows = []
     for n in args.sizes:
-        ensure_data(args.data, n, args.seed)
         paths = ["lean", "reference"] if args.reference else ["lean"]
         sets = _run("training_sets.py", "--sizes", str(n), "--paths", *paths, *common,
                     json_out=args.data / f"speed-sets-{n}.json")
