@@ -95,15 +95,23 @@ def _prefix_filtered_pairs_steps(out: str) -> list[Step]:
         WHERE b.informative_count <= a.budget AND a.informative_count <= b.budget
         GROUP BY a.doc_key, b.doc_key
         HAVING count(*) >= {k}"""
+    # The candidates' informative shingles first, found by a semi-join with the few
+    # candidate texts: joining the candidates with every posting by (text, shingle) made
+    # Spark shuffle all the postings for a few million rows.
+    candidate_postings = f"""
+        SELECT doc_key, shingle_hash FROM {out}_postings
+        WHERE doc_count <= {SHINGLE_MAX_DOCS} AND doc_key IN (
+            SELECT doc_key FROM {out}_candidates
+            UNION SELECT other_doc_key AS doc_key FROM {out}_candidates)"""
     counted = f"""
         SELECT c.doc_key, c.other_doc_key, count(*) AS rare_shared
         FROM {out}_candidates AS c
-        JOIN {out}_postings AS a ON a.doc_key = c.doc_key
-        JOIN {out}_postings AS b
+        JOIN {out}_candidate_postings AS a ON a.doc_key = c.doc_key
+        JOIN {out}_candidate_postings AS b
           ON b.doc_key = c.other_doc_key AND b.shingle_hash = a.shingle_hash
-        WHERE a.doc_count <= {SHINGLE_MAX_DOCS} AND b.doc_count <= {SHINGLE_MAX_DOCS}
         GROUP BY c.doc_key, c.other_doc_key"""
     return [(f"{out}_prefix", prefix), (f"{out}_candidates", candidates),
+            (f"{out}_candidate_postings", candidate_postings),
             (out, _jaccard_test_sql(out, counted))]
 
 
