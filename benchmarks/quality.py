@@ -9,8 +9,10 @@ ground truth: the trained model (or the rules, if training fell back to them), t
 red-flag rule score, and a plain checklist written from the advisories, one point per flag
 (`_checklist.py`). Metrics: PR-AUC, ROC AUC, precision and recall in the top 1%, ring recall
 in the top 1% (rings with a member flagged), the largest share of any look-alike group's
-members in the top 1% (and which group), and the labels the final fit used. Ties count as
-ties (expected values over random tie-breaking).
+members in the top 1% (and which group), the same at a budget of as many accounts as there
+are fronts (at 0.3% prevalence the top 1% has three slots per front, and the rest go to
+someone), and the labels the final fit used. Ties count as ties (expected values over random
+tie-breaking).
 
 Generated folders are cached under --data; work directories are rebuilt per run.
 """
@@ -83,6 +85,14 @@ def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
     # someone, and a group at the ordinary rate is ranked no worse than anyone else.
     ordinary = (y == 0) & (lookalike == "")
     out["ordinary_share"] = float(flagged[ordinary].mean()) if ordinary.any() else float("nan")
+    # The same reading at a budget of as many accounts as there are fronts to find: where
+    # the top 1% holds more slots than fronts, this says whether a group ranks above fronts
+    # or only fills the slots left over.
+    at_fronts = flag_probability(score, *budget_threshold(score, max(y.sum(), 1) / len(y)))
+    fronts_shares = {g: float(at_fronts[lookalike == g].mean()) for g in groups}
+    worst_at_fronts = max(fronts_shares, key=fronts_shares.get) if fronts_shares else ""
+    out["lookalike_max_share_at_fronts"] = fronts_shares.get(worst_at_fronts, float("nan"))
+    out["lookalike_worst_at_fronts"] = worst_at_fronts
     return out
 
 
@@ -138,7 +148,8 @@ def _top_features(bundle, rows, top: int = 5) -> str:
 
 HEAD = ("mode", "seed", "scorer", "PR-AUC", "ROC AUC", "P@1%", "R@1%", "ring R@1%",
         "worst look-alike: members in top 1%", "worst look-alike: share of top 1%",
-        "ordinary legit: members in top 1%", "labels used")
+        "ordinary legit: members in top 1%",
+        "worst look-alike: members in the top k (k = fronts)", "labels used")
 
 
 def _row(m: dict) -> str:
@@ -150,6 +161,8 @@ def _row(m: dict) -> str:
     cells.append(f"{m['lookalike_max_slot_share']:.1%} {m['lookalike_worst_slot']}"
                  if m["lookalike_worst_slot"] else "-")
     cells.append(f"{m['ordinary_share']:.2%}")
+    cells.append(f"{m['lookalike_max_share_at_fronts']:.1%} {m['lookalike_worst_at_fronts']}"
+                 if m["lookalike_worst_at_fronts"] else "-")
     cells.append(m["labels_used"] if m["scorer"].startswith("model") else "")
     return "| " + " | ".join(cells) + " |"
 
