@@ -198,18 +198,21 @@ def main() -> None:
         print(_row(m))
     print("\nmean over seeds:")
     print("| mode | scorer | PR-AUC | ROC AUC | R@1% | worst look-alike: members in top 1% "
-          "| worst look-alike: share of top 1% | ordinary legit: members in top 1% |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| worst look-alike: share of top 1% | ordinary legit: members in top 1% "
+          "| worst look-alike: members in the top k (k = fronts) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for mode in args.modes:
         for scorer in dict.fromkeys(m["scorer"].split(" (")[0] for m in results
                                     if m["mode"] == mode):
             ms = [m for m in results if m["mode"] == mode and m["scorer"].startswith(scorer)]
             mean = {k: np.nanmean([m[k] for m in ms]) for k in
                     ("pr_auc", "roc_auc", "recall_at_1pct", "lookalike_max_share",
-                     "lookalike_max_slot_share", "ordinary_share")}
+                     "lookalike_max_slot_share", "ordinary_share",
+                     "lookalike_max_share_at_fronts")}
             print(f"| {mode} | {scorer} | {mean['pr_auc']:.3f} | {mean['roc_auc']:.3f} | "
                   f"{mean['recall_at_1pct']:.3f} | {mean['lookalike_max_share']:.1%} | "
-                  f"{mean['lookalike_max_slot_share']:.1%} | {mean['ordinary_share']:.2%} |")
+                  f"{mean['lookalike_max_slot_share']:.1%} | {mean['ordinary_share']:.2%} | "
+                  f"{mean['lookalike_max_share_at_fronts']:.1%} |")
     print("\nwhat each model ranks by (largest mean |contribution|):")
     for m in results:
         if m["top_features"]:
