@@ -62,6 +62,12 @@ def _population(folder: Path, work: Path, as_of: str):
     return rows, y, rings, lookalike
 
 
+def _worst(shares: dict[str, float]) -> tuple[str, float]:
+    """The group with the largest share, and that share ("", NaN without groups)."""
+    worst = max(shares, key=shares.get) if shares else ""
+    return worst, shares.get(worst, float("nan"))
+
+
 def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
     from accountrisk.training.metrics import budget_threshold, evaluate, flag_probability
 
@@ -72,12 +78,8 @@ def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
     # flagged, and the share of the flagged slots the group takes.
     shares = {g: float(flagged[lookalike == g].mean()) for g in groups}
     slots = {g: float(flagged[lookalike == g].sum() / flagged.sum()) for g in groups}
-    worst = max(shares, key=shares.get) if shares else ""
-    worst_slot = max(slots, key=slots.get) if slots else ""
-    out["lookalike_max_share"] = shares.get(worst, float("nan"))
-    out["lookalike_worst"] = worst
-    out["lookalike_max_slot_share"] = slots.get(worst_slot, float("nan"))
-    out["lookalike_worst_slot"] = worst_slot
+    out["lookalike_worst"], out["lookalike_max_share"] = _worst(shares)
+    out["lookalike_worst_slot"], out["lookalike_max_slot_share"] = _worst(slots)
     out["lookalike_shares"] = json.dumps({k: round(v, 4) for k, v in shares.items()})
     out["lookalike_slot_shares"] = json.dumps({k: round(v, 4) for k, v in slots.items()})
     # The floor the look-alike shares are read against: legitimate accounts in no group.
@@ -85,14 +87,12 @@ def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
     # someone, and a group at the ordinary rate is ranked no worse than anyone else.
     ordinary = (y == 0) & (lookalike == "")
     out["ordinary_share"] = float(flagged[ordinary].mean()) if ordinary.any() else float("nan")
-    # The same reading at a budget of as many accounts as there are fronts to find: where
-    # the top 1% holds more slots than fronts, this says whether a group ranks above fronts
-    # or only fills the slots left over.
+    # The members' share again at a budget of as many accounts as there are fronts to find:
+    # where the top 1% holds more slots than fronts, this says whether a group ranks above
+    # fronts or only fills the slots left over.
     at_fronts = flag_probability(score, *budget_threshold(score, max(y.sum(), 1) / len(y)))
-    fronts_shares = {g: float(at_fronts[lookalike == g].mean()) for g in groups}
-    worst_at_fronts = max(fronts_shares, key=fronts_shares.get) if fronts_shares else ""
-    out["lookalike_max_share_at_fronts"] = fronts_shares.get(worst_at_fronts, float("nan"))
-    out["lookalike_worst_at_fronts"] = worst_at_fronts
+    out["lookalike_worst_at_fronts"], out["lookalike_max_share_at_fronts"] = _worst(
+        {g: float(at_fronts[lookalike == g].mean()) for g in groups})
     return out
 
 
