@@ -117,6 +117,38 @@ def test_confirmed_match_counts_other_accounts_confirmed_before_t():
     assert f["bad"]["portfolio_confirmed_match_account_count"] == 0  # never its own label
 
 
+def test_the_author_of_copied_work_is_no_ring_mate(monkeypatch):
+    day = lambda m, d=1: datetime(2025, m, d)  # noqa: E731
+    tables = make_tables(
+        portfolio_items=[
+            item("victim", "v1", image_phash=BASE, added_at=day(1)),
+            item("bad", "b1", image_phash=flipped(1), added_at=day(6)),
+            item("copy", "c1", image_phash=flipped(2), added_at=day(8)),
+            # first on one item, but it copied another: no author
+            item("front", "f1", image_phash=flipped(2), added_at=day(6, 15)),
+            item("front", "f2", url="github.com/ring", added_at=day(3)),
+            item("mate", "m1", url="github.com/ring", added_at=day(4)),
+        ],
+        labels=[{"account_id": "bad", "label": 1, "decided_at": day(7)}],
+    )
+    with DuckDBEngine() as engine:
+        assert load_tables(tables, engine, now=NOW).usable
+        monkeypatch.setattr(engine, "drop", lambda names: None)
+        f = {r["account_id"]: r for r in build_features(engine, "2025-12-01").to_pylist()}
+        pairs = engine.con.sql("SELECT DISTINCT account_id, other_account_id "
+                               "FROM portfolio_account_pairs").fetchall()
+        authors = engine.con.sql("SELECT account_id FROM portfolio_item_authors").fetchall()
+    assert authors == [("victim",)]
+    assert f["victim"]["portfolio_image_near_duplicate_account_count"] == 3  # still shown
+    assert f["victim"]["portfolio_confirmed_match_account_count"] == 0
+    assert f["victim"]["direct_link_confirmed_account_count"] == 0
+    assert f["copy"]["portfolio_confirmed_match_account_count"] == 1
+    assert f["copy"]["direct_link_confirmed_account_count"] == 1
+    assert f["front"]["portfolio_confirmed_match_account_count"] == 1
+    assert not any("victim" in pair for pair in pairs)
+    assert {("copy", "bad"), ("front", "mate"), ("mate", "front")} <= set(pairs)
+
+
 def test_copy_added_after_t_is_ignored():
     tables = make_tables(portfolio_items=[
         item("a", "a1", image_phash=BASE, url="github.com/x", description=STORE,

@@ -16,6 +16,15 @@ Helper tables made here (read them with ``after=(portfolio_pair_edges,)``):
     near-duplicate profile photos. ``link_kind`` is one of ``portfolio_link``,
     ``portfolio_image``, ``portfolio_text``, ``profile_photo``. Both directions, distinct.
     Always made (with profile photo edges only when the folder has no portfolio items).
+    Item edges leave out the items' *authors* (below).
+
+``portfolio_item_authors(account_id)``
+    Accounts that showed every one of their matched items before any other account did
+    (strictly earlier, as of T). Fronts copy real freelancers' work: the freelancer it was
+    taken from is the victim, not a ring-mate, so an author's ties to the later copies link
+    it to nobody and count no confirmed account against it; the copies stay linked to one
+    another, and an account that copied even one item is no author. The sharing counts keep
+    every match: they say what is shown twice.
 
 ``portfolio_image_hash_pairs(key, other_key)``, ``profile_photo_hash_pairs(key, other_key)``
     Near-duplicate distinct pHashes (within 5 bits), both directions.
@@ -29,6 +38,7 @@ from ...registry import FeatureSpec, StageContext, stage
 from ..base import confirmed_accounts
 
 LINK_KINDS = ("portfolio_link", "portfolio_image", "portfolio_text", "profile_photo")
+AUTHORS_TABLE = "portfolio_item_authors"
 _NO_PAIRS = "(SELECT key, key AS other_key FROM portfolio_item_keys WHERE 1 = 0)"
 
 
@@ -127,7 +137,8 @@ PORTFOLIO_FEATURES = (
                 reason="added {value:.0%} of its reused portfolio items after another account did"),
     FeatureSpec("portfolio_confirmed_match_account_count",
                 "Accounts confirmed fraudulent before T sharing a (near-)duplicate portfolio "
-                "item.",
+                "item (0 for an account that showed each of its shared items first: copied, "
+                "not copying).",
                 reason="shares portfolio items with {value:.0f} accounts already confirmed "
                        "fraudulent", fill=0),
 )
@@ -151,6 +162,20 @@ def portfolio_matches(ctx: StageContext) -> str:
         parts.append(f"SELECT '{kind}' AS link_kind, key, account_id, other_account_id, "
                      f"other_first_added_at FROM {done}")
     ctx.create("portfolio_item_matches", " UNION ALL ".join(parts))
+    authors = ctx.create(AUTHORS_TABLE, """
+        WITH own AS (
+            SELECT kind AS link_kind, key, account_id, min(added_at) AS first_added_at
+            FROM portfolio_item_keys GROUP BY kind, key, account_id
+        ),
+        others AS (
+            SELECT link_kind, key, account_id, min(other_first_added_at) AS others_first_at
+            FROM portfolio_item_matches GROUP BY link_kind, key, account_id
+        )
+        SELECT o.account_id
+        FROM others AS o JOIN own AS w
+          ON w.link_kind = o.link_kind AND w.key = o.key AND w.account_id = o.account_id
+        GROUP BY o.account_id
+        HAVING max(CASE WHEN w.first_added_at < o.others_first_at THEN 0 ELSE 1 END) = 0""")
     # DOUBLE, not a 1.0 literal: Spark would average a DECIMAL and round the ratio.
     newer = (f"CASE WHEN i.added_at > i.other_first_added_at THEN {Dialect.double('1')} "
              f"ELSE {Dialect.double('0')} END")
@@ -163,9 +188,11 @@ def portfolio_matches(ctx: StageContext) -> str:
                                    THEN m.other_account_id END) AS image_other_count,
                count(DISTINCT CASE WHEN m.link_kind = 'portfolio_text'
                                    THEN m.other_account_id END) AS text_other_count,
-               count(DISTINCT c.account_id) AS confirmed_other_count
+               count(DISTINCT CASE WHEN au.account_id IS NULL THEN c.account_id END)
+                   AS confirmed_other_count
         FROM portfolio_item_matches AS m
         LEFT JOIN confirmed_accounts AS c ON c.account_id = m.other_account_id
+        LEFT JOIN {authors} AS au ON au.account_id = m.account_id
         GROUP BY m.account_id
     ),
     key_first AS (
@@ -206,8 +233,11 @@ def portfolio_pair_edges(ctx: StageContext) -> str:
     edges = ("SELECT account_id, other_account_id, 'profile_photo' AS link_kind "
              "FROM profile_photo_account_pairs")
     if ctx.has("portfolio_items"):
-        edges += (" UNION ALL SELECT account_id, other_account_id, link_kind "
-                  "FROM portfolio_item_matches")
+        edges += (" UNION ALL SELECT m.account_id, m.other_account_id, m.link_kind "
+                  "FROM portfolio_item_matches AS m "
+                  f"LEFT JOIN {AUTHORS_TABLE} AS a1 ON a1.account_id = m.account_id "
+                  f"LEFT JOIN {AUTHORS_TABLE} AS a2 ON a2.account_id = m.other_account_id "
+                  "WHERE a1.account_id IS NULL AND a2.account_id IS NULL")
     ctx.create("portfolio_account_pairs",
                f"SELECT DISTINCT account_id, other_account_id, link_kind FROM ({edges}) AS e")
     return ""
