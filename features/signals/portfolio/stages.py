@@ -162,20 +162,21 @@ def portfolio_matches(ctx: StageContext) -> str:
         parts.append(f"SELECT '{kind}' AS link_kind, key, account_id, other_account_id, "
                      f"other_first_added_at FROM {done}")
     ctx.create("portfolio_item_matches", " UNION ALL ".join(parts))
-    authors = ctx.create(AUTHORS_TABLE, """
-        WITH own AS (
-            SELECT kind AS link_kind, key, account_id, min(added_at) AS first_added_at
-            FROM portfolio_item_keys GROUP BY kind, key, account_id
-        ),
-        others AS (
-            SELECT link_kind, key, account_id, min(other_first_added_at) AS others_first_at
+    # Each matched item with the earliest time another account showed a match of it.
+    matched_items = ctx.create("portfolio_matched_items", """
+        WITH key_first AS (
+            SELECT link_kind, key, account_id, min(other_first_added_at) AS other_first_added_at
             FROM portfolio_item_matches GROUP BY link_kind, key, account_id
         )
-        SELECT o.account_id
-        FROM others AS o JOIN own AS w
-          ON w.link_kind = o.link_kind AND w.key = o.key AND w.account_id = o.account_id
-        GROUP BY o.account_id
-        HAVING max(CASE WHEN w.first_added_at < o.others_first_at THEN 0 ELSE 1 END) = 0""")
+        SELECT k.item_id, k.account_id, k.added_at,
+               min(f.other_first_added_at) AS other_first_added_at
+        FROM portfolio_item_keys AS k
+        JOIN key_first AS f
+          ON f.link_kind = k.kind AND f.key = k.key AND f.account_id = k.account_id
+        GROUP BY k.item_id, k.account_id, k.added_at""")
+    authors = ctx.create(AUTHORS_TABLE, f"""
+        SELECT account_id FROM {matched_items} GROUP BY account_id
+        HAVING max(CASE WHEN added_at < other_first_added_at THEN 0 ELSE 1 END) = 0""")
     # DOUBLE, not a 1.0 literal: Spark would average a DECIMAL and round the ratio.
     newer = (f"CASE WHEN i.added_at > i.other_first_added_at THEN {Dialect.double('1')} "
              f"ELSE {Dialect.double('0')} END")
@@ -195,21 +196,9 @@ def portfolio_matches(ctx: StageContext) -> str:
         LEFT JOIN {authors} AS au ON au.account_id = m.account_id
         GROUP BY m.account_id
     ),
-    key_first AS (
-        SELECT link_kind, key, account_id, min(other_first_added_at) AS other_first_added_at
-        FROM portfolio_item_matches GROUP BY link_kind, key, account_id
-    ),
-    matched_items AS (
-        SELECT k.item_id, k.account_id, k.added_at,
-               min(f.other_first_added_at) AS other_first_added_at
-        FROM portfolio_item_keys AS k
-        JOIN key_first AS f
-          ON f.link_kind = k.kind AND f.key = k.key AND f.account_id = k.account_id
-        GROUP BY k.item_id, k.account_id, k.added_at
-    ),
     copies AS (
         SELECT i.account_id, avg({newer}) AS copy_newer_ratio
-        FROM matched_items AS i GROUP BY i.account_id
+        FROM {matched_items} AS i GROUP BY i.account_id
     ),
     items AS (
         SELECT account_id, count(*) AS item_count
