@@ -35,7 +35,9 @@ from fewer than :data:`PRIOR_BELOW_POSITIVES` confirmed accounts get the flags a
 that weight (:data:`FEW_LABELS_RULE_POINT_LOG_ODDS`): on every development marketplace at
 realistic prevalence (29 to 42 confirmed) 1 log-odds a point ranked the ground truth at
 least as well as 0.5, and better on most; with 90 and more confirmed it cost up to 0.02
-(docs/training.md, section 8).
+(docs/training.md, section 8). The flags are left off only where validation shows they cost
+more than two standard errors of PR-AUC: a marketplace whose decisions do not follow them
+(a crowd-work platform banning for work quality, where a banned co-worker is everyday).
 """
 
 from __future__ import annotations
@@ -170,6 +172,24 @@ def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
             lgbm.raw_margin(fit.booster, fold.xv, threads, trees=t) + start for t in trees}
 
 
+def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: np.ndarray,
+                    weight: float, why: str, trees_pr_auc: float) -> tuple[float, str]:
+    """The red-flag weight to add, and why: ``weight`` unless adding the flags (``flags``:
+    the points times the weight) costs the validation decisions more than
+    ``SETTING_MARGIN_SE`` standard errors of PR-AUC. A marketplace whose decisions do not
+    follow the advisories' flags (a crowd-work platform banning for task quality, where a
+    link to a banned co-worker is everyday) would otherwise rank below its own trees; where
+    the flags merely fail to help, they stay for the kinds of front the decisions missed."""
+    with_flags = judge.oof[chosen] + flags
+    cost = trees_pr_auc - average_precision(judge.y[rows], with_flags[rows])
+    se = judge.gain_se(rows, with_flags, {"trees": judge.oof[chosen]}).get("trees", np.inf)
+    if cost > SETTING_MARGIN_SE * se:
+        return 0.0, (f"; the red flags are left off: adding them ({weight:g} log-odds a point) "
+                     f"cost {cost:.3f} on these decisions, more than {SETTING_MARGIN_SE:g} "
+                     f"standard errors ({se:.3f})")
+    return weight, why
+
+
 class _Judge:
     """Pooled out-of-fold scores and their PR-AUC on the validation decisions, with paired
     bootstrap standard errors of differences."""
@@ -287,6 +307,9 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     points = rule_points(ts.rows, rules)
     weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
     added = 0.0 if chosen.prior else weight
+    if added and rule_point_log_odds is None:
+        added, weight_why = _flags_that_pay(judge, chosen, rows, added * points, added,
+                                            weight_why, scores[chosen])
     oof = judge.oof[chosen] + added * points
     model_pr_auc = average_precision(judge.y[rows], oof[rows])
     rules_pr_auc = average_precision(judge.y[rows], points[rows])
@@ -304,7 +327,7 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
         f"{chosen.trees} trees (default {default.strategy}, depth {shape0[0]}, {trees0} "
         f"trees): validation PR-AUC {scores[chosen]:.3f} on {int(rows.sum()):,} decisions"
         + (f", {model_pr_auc:.3f} with the red flags added ({added:g} log-odds a point"
-           f"{weight_why})" if added else "") + f"; red-flag rules {rules_pr_auc:.3f}")
+           f"{weight_why})" if added else weight_why) + f"; red-flag rules {rules_pr_auc:.3f}")
     population = ~judge.labelled & ~np.isnan(oof)
     return Selection(chosen=chosen, table=table, valid_mask=rows, oof=oof,
                      population_mask=population, rules_raw=points, model_pr_auc=model_pr_auc,

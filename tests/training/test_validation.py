@@ -106,3 +106,39 @@ def test_few_confirmed_accounts_make_the_rule_prior_a_candidate():
 def test_a_given_strategy_is_the_only_one():
     pairs, default, why = candidate_settings(_spread(80, 200), ("pu",))
     assert default == ("pu", False) and "was given" in why
+
+
+def _with_flag(flag_on_confirmed: bool) -> TrainingSet:
+    """300 confirmed and 600 cleared decisions over a year: ``f`` ranks them (with noise),
+    the flag column ``g`` fires on a third of the confirmed or of the cleared accounts."""
+    rng = np.random.default_rng(3)
+    ts = _spread(300, 600)
+    label = np.nan_to_num(ts.rows.column("_label").to_numpy(zero_copy_only=False))
+    decided = np.asarray(ts.rows.column("_labelled"))
+    f = label + rng.normal(0, 0.8, len(label))
+    side = 1.0 if flag_on_confirmed else 0.0
+    g = decided & (label == side) & (rng.random(len(label)) < 1 / 3)
+    rows = ts.rows.set_column(1, "f", pa.array(f)).append_column("g", pa.array(g.astype(float)))
+    return TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f", "g"],
+                       as_of=ts.as_of, snapshots=[], periods={}, counts=ts.counts)
+
+
+@pytest.mark.parametrize("flag_on_confirmed", [True, False])
+def test_red_flags_that_cost_the_validation_decisions_are_left_off(flag_on_confirmed):
+    """Flags the decisions follow are added on top of the trees; flags that fire on the
+    cleared accounts (a marketplace that bans for other reasons) cost more than two
+    standard errors and are left off, and the run says so."""
+    from accountrisk.training.rules import Rule
+    from accountrisk.training.selection import RULE_POINT_LOG_ODDS, select
+
+    ts = _with_flag(flag_on_confirmed)
+    said: list[str] = []
+    chosen = select(ts, plan_validation(ts), categories={}, rules=[Rule("flag", "g", 1, weight=2)],
+                    shapes=[(2, 3)], trees=[50], strategies=("ignore",), say=said.append)
+    left_off = any("red flags are left off" in s for s in said)
+    assert chosen.rules_added == (RULE_POINT_LOG_ODDS if flag_on_confirmed else 0.0)
+    assert left_off is not flag_on_confirmed
+    given = select(ts, plan_validation(ts), categories={}, rules=[Rule("flag", "g", 1, weight=2)],
+                   shapes=[(2, 3)], trees=[50], strategies=("ignore",),
+                   rule_point_log_odds=RULE_POINT_LOG_ODDS)
+    assert given.rules_added == RULE_POINT_LOG_ODDS  # a weight the user gave is kept
