@@ -4,7 +4,10 @@ Features are computed at *snapshots* every ``snapshot_days`` going back from T u
 first decision. A labelled account takes its features from the latest snapshot at or before
 its decision at which it already existed: never after its decision (banned accounts go
 quiet, and that silence must not leak into training). An account decided before it existed
-at any snapshot is counted and dropped.
+at any snapshot is counted and dropped. Where the confirmed accounts were all decided at one
+or two instants (an export stamped with one date), the accounts decided at such an instant are
+read just after it instead: they see one another's decisions, as every account scored later
+does, and nothing that happened after the instant.
 
 Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
 active then, each row with a population weight (pool size / sample size). Each unlabelled
@@ -37,6 +40,8 @@ Say = Callable[[str], None]
 
 META = ("_snapshot", "_label", "_decided_at", "_time", "_labelled", "_holdout", "_weight")
 HOLDOUT_SHARE = 0.5
+MIN_POSITIVES = 10  # fewer confirmed accounts than this: the rules, not a model
+MIN_DECISION_INSTANTS = 3  # confirmed accounts decided at fewer instants cannot be cut by time
 
 
 @dataclass
@@ -111,6 +116,31 @@ def _snapshot_index(decided: np.ndarray, snapshots: list[datetime]) -> np.ndarra
     return np.searchsorted(times, decided, side="right") - 1
 
 
+def decided_at_few_instants(confirmed_decision_times: np.ndarray) -> bool:
+    """Whether the confirmed accounts were decided at fewer than ``MIN_DECISION_INSTANTS``
+    distinct times (an export stamped with one date): time cannot split them, and the
+    training set reads decided accounts just after their instant
+    (:func:`_after_one_instant`)."""
+    return len(np.unique(confirmed_decision_times)) < MIN_DECISION_INSTANTS
+
+
+def _after_one_instant(decisions: dict[str, np.ndarray], moment: datetime) -> np.ndarray:
+    """Snapshot times just after each decision instant (1 microsecond later) when the
+    confirmed accounts were decided at a few instants only, else none (also with too few
+    confirmed accounts for a model: then nothing trains on these rows).
+
+    Such an export (one ban wave, or decisions stamped with the export's date) gives a
+    decided account no earlier snapshot in which its neighbours were decided; read before the
+    instant, no training row would see a banned neighbour that every account scored after it
+    sees. Just after it, a row sees the other decisions of its instant, nothing later, and
+    never its own decision (no feature reads an account's own label)."""
+    confirmed = decisions["decided_at"][decisions["label"] == 1]
+    if len(confirmed) < MIN_POSITIVES or not decided_at_few_instants(confirmed):
+        return np.array([], dtype="datetime64[us]")
+    after = np.unique(confirmed) + np.timedelta64(1, "us")
+    return after[after < np.datetime64(moment, "us")]
+
+
 def _with_meta(table: pa.Table, snapshot: datetime, label: np.ndarray, decided: np.ndarray,
                labelled: bool, holdout: np.ndarray, weight: np.ndarray) -> pa.Table:
     n = table.num_rows
@@ -164,7 +194,16 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                        last_decision=decisions["decided_at"].max().astype(datetime).isoformat())
     index = _snapshot_index(decisions["decided_at"], snapshots)
     snapshot_of = np.array(snapshots, dtype="datetime64[us]")[np.maximum(index, 0)]
-    exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
+    exists = index >= 0
+    instants = _after_one_instant(decisions, moment)
+    if len(instants):
+        after = decisions["decided_at"] + np.timedelta64(1, "us")
+        moved = np.isin(after, instants)
+        snapshot_of, exists = np.where(moved, after, snapshot_of), exists | moved
+        say(f"the confirmed accounts were decided at {len(instants)} instant(s): decided "
+            "accounts are read just after theirs, each seeing the others' decisions (never "
+            "its own), as accounts are scored")
+    exists &= decisions["created_at"] < snapshot_of
     counts["dropped_decided_before_first_snapshot"] = int(np.sum(~exists))
     counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
 
@@ -174,16 +213,21 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     final, active_count = None, 0
     decided_ids = decisions["account_id"]
     source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
+    regular = set(snapshots)
+    times = sorted(regular | {t.astype(datetime) for t in instants})
     try:
-        for k, snapshot in enumerate(snapshots):
-            say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(snapshots)})")
+        for k, snapshot in enumerate(times):
+            say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(times)})")
             if snapshot == moment:
                 # Its own random stream: the unlabelled samples do not depend on it.
                 final, active_count = source.final(
                     moment, np.random.default_rng([seed, 1]), population_sample)
                 continue
-            chosen = np.flatnonzero(exists & (index == k))
-            sample, weight = source.sample(snapshot, rng, per_snapshot)
+            chosen = np.flatnonzero(exists & (snapshot_of == np.datetime64(snapshot, "us")))
+            # An instant's own snapshot reads decided accounts only (a sample of 0 draws
+            # nothing from the random stream).
+            sample, weight = source.sample(snapshot, rng,
+                                           per_snapshot if snapshot in regular else 0)
             rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
             if len(chosen):
                 pieces.append(_with_meta(rows_of(rows, decided_ids[chosen]), snapshot,

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dataset import TrainingSet
+from .dataset import MIN_POSITIVES, TrainingSet, decided_at_few_instants
 from .matrix import column
 
-MIN_POSITIVES = 10  # fewer confirmed accounts than this: the rules, not a model
 MIN_VALIDATION_POSITIVES = 5
 VALIDATION_SHARE = 0.4  # of the confirmed accounts, the latest ones
 MAX_VALIDATION_POSITIVES = 600
@@ -79,7 +78,7 @@ def plan_validation(ts: TrainingSet, seed: int = 0) -> Plan:
                                    f"needs at least {MIN_POSITIVES} (and some to validate on)")
     times = _times(rows, "_time")
     pos_times = np.sort(times[positives])
-    if len(np.unique(pos_times)) < 3:
+    if decided_at_few_instants(pos_times):
         return _random_plan(rows, labelled, label, seed,
                             "the confirmed accounts were decided at fewer than 3 distinct "
                             "times, so decisions cannot be cut by time")
