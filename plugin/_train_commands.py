@@ -79,7 +79,9 @@ def train(
         help="Log-odds each red-flag point adds to the trees' score (0: trees alone). The "
              "flags keep fronts unlike the decided ones in view when decisions are few. "
              f"Default: {FEW_LABELS_RULE_POINT_LOG_ODDS:g} with fewer than "
-             f"{PRIOR_BELOW_POSITIVES} confirmed accounts, else {RULE_POINT_LOG_ODDS:g}.")
+             f"{PRIOR_BELOW_POSITIVES} confirmed accounts, else {RULE_POINT_LOG_ODDS:g}; "
+             "left off where they cost the validation decisions more than two standard "
+             "errors of PR-AUC.")
     ] = None,
     population_sample: Annotated[int, typer.Option(
         help="At most this many accounts active at T (a seeded uniform sample) stand for "
