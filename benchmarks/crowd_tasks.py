@@ -45,7 +45,8 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS) -> np.ndarray:
+def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS,
+          bans_only: bool = False) -> np.ndarray:
     """Write the platform's contract folder; return who is banned (the truth)."""
     rng = np.random.default_rng(seed)
     shutil.rmtree(folder, ignore_errors=True)
@@ -95,6 +96,8 @@ def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS) -> np.ndar
                              "kind": ["same_task"] * len(left)}), folder / "account_links.parquet")
     decided = rng.random(n) < DECIDED_SHARE
     hours = rng.integers(0, 360 * 24, n)
+    if bans_only:  # the export lists the bans only: cleared accounts look undecided
+        decided &= banned
     when = [datetime(2025, 6, 1) if one_date else datetime(2025, 1, 1) + timedelta(hours=int(h))
             for h in hours[decided]]
     pq.write_table(pa.table({"account_id": ids[decided],
@@ -139,6 +142,8 @@ def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     labels = pq.read_table(folder / "labels.parquet").to_pylist()
     train = np.array([at[r["account_id"]] for r in labels])
     y = np.array([r["label"] for r in labels])
+    if y.min() == 1:  # bans only: every other account stands for a negative
+        train, y = np.arange(len(ids)), np.isin(np.arange(len(ids)), train).astype(int)
     test = np.array([at[a] for a in judged])
     own = [i for i, c in enumerate(names) if not any(c.startswith(f"{f}_") for f in
                                                      ("avg", "max", "min", "stddev_samp"))
@@ -191,6 +196,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--one-date", action="store_true",
                         help="stamp every decision with one date (an export's date)")
+    parser.add_argument("--bans-only", action="store_true",
+                        help="export the bans only (no cleared decisions)")
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     args = parser.parse_args()
     from accountrisk.training.metrics import evaluate
@@ -198,8 +205,9 @@ def main() -> None:
     print("| seed | decisions dated | scorer | PR-AUC | ROC AUC |")
     print("|---|---|---|---|---|")
     for seed in args.seeds:
-        folder = args.data / f"s{seed}{'-one-date' if args.one_date else ''}"
-        banned = build(folder, seed, args.one_date, args.accounts)
+        folder = args.data / (f"s{seed}{'-one-date' if args.one_date else ''}"
+                              f"{'-bans' if args.bans_only else ''}")
+        banned = build(folder, seed, args.one_date, args.accounts, args.bans_only)
         decided = set(pq.read_table(folder / "labels.parquet").column("account_id").to_pylist())
         ids = [f"t{i:05d}" for i in range(args.accounts)]
         judged = [a for a in ids if a not in decided]
@@ -209,7 +217,9 @@ def main() -> None:
         print(f"  seed {seed}: {choice}", file=sys.stderr, flush=True)
         for name, score in {**scores, **product}.items():
             m = evaluate(y, score, budgets=(0.01,))
-            print(f"| {seed} | {'one date' if args.one_date else 'over 2025'} | {name} | "
+            dated = ("one date" if args.one_date else "over 2025") + (
+                ", bans only" if args.bans_only else "")
+            print(f"| {seed} | {dated} | {name} | "
                   f"{m['pr_auc']:.3f} | {m['roc_auc']:.3f} |", flush=True)
 
 

@@ -15,8 +15,13 @@ decisions only (``ignore``), no prior, shallow trees (depth 2), 100 trees.
 
 So: with enough cleared decisions to learn from, the strategy is ``ignore`` and validation
 does not choose it (it would choose with a bias); without them (a marketplace exporting
-only its bans) validation chooses between ``negatives`` (the default) and ``pu``. With
-few confirmed accounts (under ``PRIOR_BELOW_POSITIVES``) the rule prior is a candidate too.
+only its bans) validation chooses between ``negatives`` (the default) and ``pu``. Where
+fewer than ``MIN_JUDGED_CLEARED`` cleared decisions validate (an export of bans alone), any
+score would validate at PR-AUC 1: the confirmed accounts are ranked against the held-out
+unlabelled accounts instead. That judge is biased against settings that find the uncaught
+fronts among them, so it chooses no settings (the defaults stay) and only judges the red
+flags and the rules. With few confirmed accounts (under ``PRIOR_BELOW_POSITIVES``) the
+rule prior is a candidate too.
 A strategy or the prior replaces the default only when it wins by more than two bootstrap
 standard errors; then tree shape and count are chosen, another one replacing the default
 when it wins by more than one.
@@ -61,6 +66,7 @@ from .validation import Plan
 DEFAULT_SHAPE = (2, 3)
 DEFAULT_TREES = 100
 MIN_CLEARED = 20  # cleared decisions needed to train on decisions alone
+MIN_JUDGED_CLEARED = 5  # fewer validate: held-out unlabelled accounts stand in for them
 PRIOR_BELOW_POSITIVES = 50  # the rule prior is a candidate with fewer confirmed accounts
 SETTING_MARGIN_SE = 2.0  # standard errors a strategy or the prior must win by
 SIZE_MARGIN_SE = 1.0  # ... a tree shape or count
@@ -194,13 +200,19 @@ class _Judge:
     """Pooled out-of-fold scores and their PR-AUC on the validation decisions, with paired
     bootstrap standard errors of differences."""
 
-    def __init__(self, ts: TrainingSet, folds: list[_Fold], seed: int) -> None:
+    def __init__(self, ts: TrainingSet, valid: Sequence[np.ndarray], seed: int) -> None:
         n = ts.rows.num_rows
         self.labelled = column(ts.rows, "_labelled").astype(bool)
         self.y = np.nan_to_num(column(ts.rows, "_label"))
-        self.judged = np.zeros(n, dtype=bool)
-        for f in folds:
-            self.judged |= f.valid & self.labelled
+        validated = np.zeros(n, dtype=bool)
+        for mask in valid:
+            validated |= mask
+        self.judged = validated & self.labelled
+        # An export of bans alone leaves validation nothing to tell apart (every decision is
+        # a confirmed account): the held-out unlabelled accounts stand in for the cleared.
+        self.against_unlabelled = int((self.judged & (self.y == 0)).sum()) < MIN_JUDGED_CLEARED
+        if self.against_unlabelled:
+            self.judged = validated & (self.labelled | column(ts.rows, "_holdout").astype(bool))
         self.oof: dict[Candidate, np.ndarray] = {}
         self.n, self.seed = n, seed
 
@@ -266,6 +278,16 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     features, categorical = ts.features, list(categories)
     x = feature_matrix(ts.rows, features, categories)
     settings, (strategy0, prior0), why = candidate_settings(ts, strategies)
+    judge = _Judge(ts, [f.valid for f in plan.folds], seed)
+    shape0 = DEFAULT_SHAPE if DEFAULT_SHAPE in shapes else shapes[0]
+    trees0 = DEFAULT_TREES if DEFAULT_TREES in trees else trees[len(trees) // 2]
+    if judge.against_unlabelled:
+        # Ranking the confirmed above unlabelled accounts, some of them fronts nobody
+        # caught, is a biased judge of settings: the defaults stay (module doc).
+        settings, shapes, trees = [(strategy0, prior0)], [shape0], [trees0]
+        why += ("; too few cleared decisions to choose settings on: the defaults stay, "
+                "and the held-out unlabelled accounts stand in for the cleared only to "
+                "judge the red flags and the rules")
     # Only the strategies compared get a design per fold: Elkan-Noto fits two models each.
     compared = [s for s in strategies if any(s == chosen for chosen, _ in settings)]
     folds = []
@@ -275,9 +297,6 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
         folds.append(_prepare_fold(ts, x, fold.train, fold.valid, strategies=compared,
                                    categorical=categorical, rules=rules, seed=seed,
                                    unlabelled_weight=unlabelled_weight))
-    judge = _Judge(ts, folds, seed)
-    shape0 = DEFAULT_SHAPE if DEFAULT_SHAPE in shapes else shapes[0]
-    trees0 = DEFAULT_TREES if DEFAULT_TREES in trees else trees[len(trees) // 2]
 
     def grow(strategy: str, use_prior: bool, shape_list, tree_list) -> list[Candidate]:
         made = set()
@@ -325,11 +344,15 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     say(f"chose {chosen.strategy} unlabelled handling, "
         f"{'rule prior, ' if chosen.prior else ''}depth {chosen.shape[0]}, "
         f"{chosen.trees} trees (default {default.strategy}, depth {shape0[0]}, {trees0} "
-        f"trees): validation PR-AUC {scores[chosen]:.3f} on {int(rows.sum()):,} decisions"
+        f"trees): validation PR-AUC {scores[chosen]:.3f} on {int(rows.sum()):,} "
+        + ("decisions and held-out unlabelled accounts (standing in for the cleared: "
+           f"under {MIN_JUDGED_CLEARED} cleared decisions validate)"
+           if judge.against_unlabelled
+           else "decisions")
         + (f", {model_pr_auc:.3f} with the red flags added ({added:g} log-odds a point"
            f"{weight_why})" if added else weight_why) + f"; red-flag rules {rules_pr_auc:.3f}")
     population = ~judge.labelled & ~np.isnan(oof)
-    return Selection(chosen=chosen, table=table, valid_mask=rows, oof=oof,
+    return Selection(chosen=chosen, table=table, valid_mask=rows & judge.labelled, oof=oof,
                      population_mask=population, rules_raw=points, model_pr_auc=model_pr_auc,
                      rules_pr_auc=rules_pr_auc, rules_win=bool(rules_win), rules_added=added,
                      curves=curves)
