@@ -7,10 +7,13 @@ quiet, and that silence must not leak into training). An account decided before 
 at any snapshot is counted and dropped. Where the confirmed accounts were all decided at one
 or two instants (an export stamped with one date), the accounts decided at such an instant are
 read just after it instead: they see one another's decisions, as every account scored later
-does, and nothing that happened after the instant.
+does, and nothing that happened after the instant; the unlabelled accounts are then sampled
+at those instants too (below).
 
 Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
-active then, each row with a population weight (pool size / sample size). Each unlabelled
+active then (at the decision instants alone, in an export stamped with one date: where
+the decided rows are read, so that time does not tell them apart), each row with a
+population weight (pool size / sample size). Each unlabelled
 account is either *held out* (about half of them, by a hash of its id and the seed) or not:
 validation judges models on the held-out accounts and trains them on the others, so no
 account is both trained on and used to judge; the final model trains on all of them.
@@ -208,13 +211,20 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
 
     rng = np.random.default_rng(seed)
-    per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(snapshots) - 1)))
+    # The unlabelled rows are sampled where the decided rows are read: at every snapshot
+    # before T, or at the instants alone. Sampled elsewhere, they would differ from the
+    # decided rows by their time (accounts' ages, neighbours' decisions), and a model
+    # trained on both would learn the time.
+    sampled_at = ({t.astype(datetime) for t in instants} if len(instants)
+                  else set(snapshots) - {moment})
+    per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(sampled_at))))
     pieces: list[pa.Table] = []
     final, active_count = None, 0
     decided_ids = decisions["account_id"]
     source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
-    regular = set(snapshots)
-    times = sorted(regular | {t.astype(datetime) for t in instants})
+    times = [t for t in sorted(set(snapshots) | sampled_at)
+             if t == moment or t in sampled_at
+             or np.any(exists & (snapshot_of == np.datetime64(t, "us")))]
     try:
         for k, snapshot in enumerate(times):
             say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(times)})")
@@ -224,10 +234,9 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                     moment, np.random.default_rng([seed, 1]), population_sample)
                 continue
             chosen = np.flatnonzero(exists & (snapshot_of == np.datetime64(snapshot, "us")))
-            # An instant's own snapshot reads decided accounts only (a sample of 0 draws
-            # nothing from the random stream).
+            # A sample of 0 draws nothing from the random stream.
             sample, weight = source.sample(snapshot, rng,
-                                           per_snapshot if snapshot in regular else 0)
+                                           per_snapshot if snapshot in sampled_at else 0)
             rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
             if len(chosen):
                 pieces.append(_with_meta(rows_of(rows, decided_ids[chosen]), snapshot,

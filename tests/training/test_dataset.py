@@ -205,13 +205,16 @@ def test_decisions_at_one_instant_are_read_just_after_it_each_seeing_the_others(
     """An export stamped with one date: 12 confirmed co-workers and 12 cleared ones, all
     decided at one instant. Each decided row is read 1 microsecond after it: its confirmed
     co-workers count, its own decision does not, and nothing later does (a session after
-    the instant). Temporal decisions keep the snapshot before the decision."""
+    the instant); the unlabelled accounts are sampled at the same time. Temporal decisions
+    keep the snapshot before the decision."""
     wave = datetime(2025, 6, 1)
     bad, good = [f"b{i}" for i in range(12)], [f"g{i}" for i in range(12)]
     links = [{"account_id": a, "other_account_id": b, "kind": "co_worked"}
              for group in (bad, good) for a, b in zip(group, group[1:] + group[:1])]
     links.append({"account_id": "b0", "other_account_id": "g0", "kind": "co_worked"})
-    sessions = [s for a in bad + good for s in _sessions(a, datetime(2025, 3, 1), 10, 9)]
+    others = [f"u{i}" for i in range(6)]
+    sessions = [s for a in bad + good + others
+                for s in _sessions(a, datetime(2025, 3, 1), 10, 9)]
     sessions += _sessions("b1", wave + timedelta(days=2), 3, 1, ip_type="vpn")
     labels = [{"account_id": a, "label": int(a in bad), "decided_at": wave} for a in bad + good]
 
@@ -224,7 +227,12 @@ def test_decisions_at_one_instant_are_read_just_after_it_each_seeing_the_others(
     ts = built(labels)
     rows = {r["account_id"]: r for r in ts.labelled().to_pylist()}
     assert set(rows) == set(bad + good)
-    assert all(r["_snapshot"] == wave + timedelta(microseconds=1) for r in rows.values())
+    after = wave + timedelta(microseconds=1)
+    assert all(r["_snapshot"] == after for r in rows.values())
+    # The unlabelled accounts are sampled there too: time never tells the two apart.
+    unlabelled = ts.labelled(False).to_pylist()
+    assert {r["account_id"] for r in unlabelled} == set(others)
+    assert all(r["_snapshot"] == after for r in unlabelled)
     assert rows["b1"]["nbr_co_worked_confirmed_ratio"] == 1  # b0 and b2, decided with it
     assert rows["g0"]["nbr_co_worked_confirmed_ratio"] == pytest.approx(1 / 3)  # b0
     assert rows["g1"]["nbr_co_worked_confirmed_ratio"] == 0
