@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from accountrisk.features.errors import UsageError
+from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.models import AccountScore, Evidence, Reason
 
 LISTED_IN_TEXT = 3
@@ -82,12 +83,23 @@ def reason_text(reason: Reason) -> str:
     if accounts:
         shown = ", ".join(list(accounts)[:LISTED_IN_TEXT])
         more = ", …" if len(accounts) > LISTED_IN_TEXT else ""
-        confirmed = sum(accounts.values())
-        tail = f"; {confirmed} already confirmed" if confirmed else ""
-        text += f" ({shown}{more}{tail})"
+        text += f" ({shown}{more}{_confirmed_tail(reason.evidence, accounts)})"
     if reason.direction == "lowers":
         text = "lowers the score: " + text
     return text
+
+
+def _confirmed_tail(evidence: Evidence, accounts: dict[str, bool]) -> str:
+    """"; N already confirmed": N from the evidence's own count where it keeps one (a
+    neighbour relation's "<relation> confirmed"), since the accounts it lists are cut at
+    ``MAX_LISTED_ACCOUNTS``; else from the listed accounts, "at least" when the list may
+    have been cut."""
+    kept = [n for name, n in evidence.counts.items() if name.endswith(" confirmed")]
+    confirmed = sum(kept) if kept else sum(accounts.values())
+    if not confirmed:
+        return ""
+    cut = not kept and len(accounts) >= MAX_LISTED_ACCOUNTS
+    return f"; {'at least ' if cut else ''}{confirmed} already confirmed"
 
 
 def reasons_text(reasons: Sequence[Reason]) -> str:

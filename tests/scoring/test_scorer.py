@@ -20,6 +20,7 @@ from accountrisk.features.errors import (
     UsageError,
 )
 from accountrisk.scoring import scorer as scorer_module
+from accountrisk.scoring.evidence_tools import MAX_LISTED_ACCOUNTS
 from accountrisk.scoring.models import Evidence, LinkedAccount, Reason
 from accountrisk.scoring.scorer import ModelLoadError, RiskScorer, reason_text
 from accountrisk.training.model import contributions, margin, model_contributions
@@ -370,6 +371,15 @@ def test_score_folder_attaches_evidence_and_names_accounts(trained):
         LinkedAccount(account_id="u9", link_kind="portfolio_image", is_confirmed_fraud=True),
         LinkedAccount(account_id="u9", link_kind="portfolio_image", is_confirmed_fraud=True)])})
     assert reason_text(twice).endswith("(u9; 1 already confirmed)")
+    # The listed accounts are cut at 25: the count comes from the evidence where it keeps
+    # one (78 of 356 co-workers), and says "at least" where the list may have been cut.
+    many = [LinkedAccount(account_id=f"c{i:03d}", link_kind="same_task",
+                          is_confirmed_fraud=True) for i in range(MAX_LISTED_ACCOUNTS)]
+    counted = reason.model_copy(update={"evidence": Evidence(accounts=many, counts={
+        "same_task neighbours": 356, "same_task confirmed": 78, "same_task cleared": 40})})
+    assert reason_text(counted).endswith("(c000, c001, c002, …; 78 already confirmed)")
+    uncounted = reason.model_copy(update={"evidence": Evidence(accounts=many)})
+    assert reason_text(uncounted).endswith("…; at least 25 already confirmed)")
 
 
 def test_frame_reasons_are_text_for_explained_rows(trained, features):
