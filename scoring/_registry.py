@@ -71,6 +71,9 @@ def load_registered(uri: str, registry: str | None) -> tuple[Bundle, str]:
     """The verified bundle of registry URI ``uri`` (``models:/name@alias`` or
     ``models:/name/version``) and its ``name/version``, from ``registry`` (default: the
     tracking URI). Every failure is a :class:`ModelLoadError` naming the URI."""
+    # A bar per download on every load is noise in a CLI or a service log; a host that
+    # wants it sets the variable itself.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         import mlflow
         from mlflow import MlflowClient
