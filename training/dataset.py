@@ -5,15 +5,17 @@ first decision. A labelled account takes its features from the latest snapshot a
 its decision at which it already existed: never after its decision (banned accounts go
 quiet, and that silence must not leak into training). An account decided before it existed
 at any snapshot is counted and dropped. Where the confirmed accounts were all decided at one
-or two instants (an export stamped with one date), the accounts decided at such an instant are
-read just after it instead: they see one another's decisions, as every account scored later
-does, and nothing that happened after the instant; the unlabelled accounts are then sampled
-at those instants too (below).
+or two instants (an export stamped with one date), the decided accounts are also read just
+after their instant (``TrainingSet.after_instant``): there they see one another's decisions,
+as every account scored later does, which the red flags that read neighbours' decisions need
+to be judged fairly (:mod:`.selection`). The trees do not train on those rows: accounts
+decided together (a ring banned at once) see one another banned far more often than an
+account scored later sees its banned neighbours, and trees would learn that.
 
 Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
-active then (at the decision instants alone, in an export stamped with one date: where
-the decided rows are read, so that time does not tell them apart), each row with a
-population weight (pool size / sample size). Each unlabelled
+active then (in an export stamped with one date, only where its confirmed accounts are
+read, so that time does not tell the two apart), each row with a population weight (pool
+size / sample size). Each unlabelled
 account is either *held out* (about half of them, by a hash of its id and the seed) or not:
 validation judges models on the held-out accounts and trains them on the others, so no
 account is both trained on and used to judge; the final model trains on all of them.
@@ -61,6 +63,11 @@ class TrainingSet:
     snapshots: list[datetime]
     periods: dict[str, str | None]
     counts: dict[str, int] = field(default_factory=dict)
+    # Decided accounts' features just after their decision instant, in an export stamped
+    # with one date, and those of the unlabelled accounts sampled with them (``_snapshot``:
+    # where the row they stand for was read; None otherwise): what the red flags are
+    # judged on (module doc).
+    after_instant: pa.Table | None = None
 
     @property
     def final_weight(self) -> float:
@@ -122,7 +129,7 @@ def _snapshot_index(decided: np.ndarray, snapshots: list[datetime]) -> np.ndarra
 def decided_at_few_instants(confirmed_decision_times: np.ndarray) -> bool:
     """Whether the confirmed accounts were decided at fewer than ``MIN_DECISION_INSTANTS``
     distinct times (an export stamped with one date): time cannot split them, and the
-    training set reads decided accounts just after their instant
+    training set also reads decided accounts just after their instant
     (:func:`_after_one_instant`)."""
     return len(np.unique(confirmed_decision_times)) < MIN_DECISION_INSTANTS
 
@@ -134,9 +141,9 @@ def _after_one_instant(decisions: dict[str, np.ndarray], moment: datetime) -> np
 
     Such an export (one ban wave, or decisions stamped with the export's date) gives a
     decided account no earlier snapshot in which its neighbours were decided; read before the
-    instant, no training row would see a banned neighbour that every account scored after it
-    sees. Just after it, a row sees the other decisions of its instant, nothing later, and
-    never its own decision (no feature reads an account's own label)."""
+    instant, no row would show a banned neighbour that every account scored after it sees.
+    Just after it, a row sees the other decisions of its instant, nothing later, and never
+    its own decision (no feature reads an account's own label)."""
     confirmed = decisions["decided_at"][decisions["label"] == 1]
     if len(confirmed) < MIN_POSITIVES or not decided_at_few_instants(confirmed):
         return np.array([], dtype="datetime64[us]")
@@ -197,16 +204,14 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                        last_decision=decisions["decided_at"].max().astype(datetime).isoformat())
     index = _snapshot_index(decisions["decided_at"], snapshots)
     snapshot_of = np.array(snapshots, dtype="datetime64[us]")[np.maximum(index, 0)]
-    exists = index >= 0
+    exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
     instants = _after_one_instant(decisions, moment)
+    after_of = decisions["decided_at"] + np.timedelta64(1, "us")
     if len(instants):
-        after = decisions["decided_at"] + np.timedelta64(1, "us")
-        moved = np.isin(after, instants)
-        snapshot_of, exists = np.where(moved, after, snapshot_of), exists | moved
-        say(f"the confirmed accounts were decided at {len(instants)} instant(s): decided "
-            "accounts are read just after theirs, each seeing the others' decisions (never "
-            "its own), as accounts are scored")
-    exists &= decisions["created_at"] < snapshot_of
+        say(f"the confirmed accounts were decided at {len(instants)} instant(s): the "
+            "unlabelled accounts are sampled where they are read, and the decided accounts "
+            "are also read just after their instant (each seeing the others' decisions, "
+            "never its own) to judge the red flags as accounts are scored")
     counts["dropped_decided_before_first_snapshot"] = int(np.sum(~exists))
     counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
 
@@ -215,15 +220,19 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     # before T, or at the instants alone. Sampled elsewhere, they would differ from the
     # decided rows by their time (accounts' ages, neighbours' decisions), and a model
     # trained on both would learn the time.
-    sampled_at = ({t.astype(datetime) for t in instants} if len(instants)
-                  else set(snapshots) - {moment})
+    confirmed = exists & (decisions["label"] == 1)
+    sampled_at = ({t.astype(datetime) for t in np.unique(snapshot_of[confirmed])}
+                  if len(instants) else set(snapshots) - {moment})
+    instant_times = {t.astype(datetime) for t in instants}
+    after_pieces: list[pa.Table] = []
+    sampled: dict[datetime, np.ndarray] = {}
     per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(sampled_at))))
     pieces: list[pa.Table] = []
     final, active_count = None, 0
     decided_ids = decisions["account_id"]
     source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
-    times = [t for t in sorted(set(snapshots) | sampled_at)
-             if t == moment or t in sampled_at
+    times = [t for t in sorted(set(snapshots) | instant_times)
+             if t == moment or t in sampled_at or t in instant_times
              or np.any(exists & (snapshot_of == np.datetime64(t, "us")))]
     try:
         for k, snapshot in enumerate(times):
@@ -233,10 +242,24 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                 final, active_count = source.final(
                     moment, np.random.default_rng([seed, 1]), population_sample)
                 continue
+            if snapshot in instant_times:
+                # The instant's decided accounts and the unlabelled ones sampled where they
+                # are read, so that the flags are judged on like rows (module doc).
+                mine = exists & (after_of == np.datetime64(snapshot, "us"))
+                (read_at,) = np.unique(snapshot_of[mine])
+                wanted = np.concatenate([decided_ids[mine],
+                                         sampled.get(read_at.astype(datetime), [])])
+                source.sample(snapshot, rng, 0)  # prepares the snapshot; draws nothing
+                piece = rows_of(source.rows(snapshot, wanted), wanted)
+                after_pieces.append(piece.append_column(
+                    "_snapshot", pa.array([read_at.astype(datetime)] * len(wanted),
+                                          pa.timestamp("us"))))
+                continue
             chosen = np.flatnonzero(exists & (snapshot_of == np.datetime64(snapshot, "us")))
             # A sample of 0 draws nothing from the random stream.
             sample, weight = source.sample(snapshot, rng,
                                            per_snapshot if snapshot in sampled_at else 0)
+            sampled[snapshot] = sample
             rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
             if len(chosen):
                 pieces.append(_with_meta(rows_of(rows, decided_ids[chosen]), snapshot,
@@ -263,7 +286,8 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                   positives=int(np.sum(labels == 1)), negatives=int(np.sum(labels == 0)),
                   unlabelled_rows=rows.num_rows - len(labels))
     return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
-                       snapshots=snapshots, periods=periods, counts=counts)
+                       snapshots=snapshots, periods=periods, counts=counts,
+                       after_instant=pa.concat_tables(after_pieces) if after_pieces else None)
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:

@@ -178,6 +178,23 @@ def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
             lgbm.raw_margin(fit.booster, fold.xv, threads, trees=t) + start for t in trees}
 
 
+def _scored_points(ts: TrainingSet, rules: Sequence[Rule]) -> np.ndarray:
+    """Each row's red-flag points as the flags will see that account when it is scored.
+    In an export stamped with one date the rows are read before the instant, when no
+    neighbour was decided yet; the points of the decided rows and of the unlabelled ones
+    sampled with them come from their rows just after the instant
+    (``TrainingSet.after_instant``), where the decisions show, as they do at T."""
+    points = rule_points(ts.rows, rules)
+    if ts.after_instant is None or ts.after_instant.num_rows == 0:
+        return points
+    keys = zip(ts.after_instant.column("account_id").to_pylist(),
+               ts.after_instant.column("_snapshot").to_pylist(), strict=True)
+    after = dict(zip(keys, rule_points(ts.after_instant, rules).tolist(), strict=True))
+    rows = zip(ts.rows.column("account_id").to_pylist(),
+               ts.rows.column("_snapshot").to_pylist(), strict=True)
+    return np.array([after.get(key, p) for key, p in zip(rows, points.tolist(), strict=True)])
+
+
 def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: np.ndarray,
                     weight: float, why: str, trees_pr_auc: float) -> tuple[float, str]:
     """The red-flag weight to add, and why: ``weight`` unless adding the flags (``flags``:
@@ -323,7 +340,7 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     pair, first, first_se, _ = judge.pick(default, pairs, SETTING_MARGIN_SE)
     sizes = grow(pair.strategy, pair.prior, shapes, trees)
     chosen, scores, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE)
-    points = rule_points(ts.rows, rules)
+    points = _scored_points(ts, rules)
     weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
     added = 0.0 if chosen.prior else weight
     if added and rule_point_log_odds is None:

@@ -1,9 +1,10 @@
 """An account's own decision never reaches its own features, whatever the signal.
 
-Training reads the accounts decided at one instant just after it (training/dataset.py): the
-decision is then in the labels table the features read, and only this law keeps it out of
-the account's own row. Seeded generated marketplaces: every column of a decided account's
-row is the same with its decisions and without them, while a neighbour's row moves.
+In an export stamped with one date, training reads the decided accounts just after their
+instant to judge the red flags (training/dataset.py): the decision is then in the labels
+table the features read, and only this law keeps it out of the account's own row. Seeded
+generated marketplaces: every column of a decided account's row is the same with its
+decisions and without them, while a neighbour's row moves.
 """
 
 from __future__ import annotations

@@ -201,12 +201,13 @@ def test_an_empty_population_sample_is_refused_before_any_work(tmp_path):
               workdir=tmp_path / "w")
 
 
-def test_decisions_at_one_instant_are_read_just_after_it_each_seeing_the_others():
+def test_decisions_at_one_instant_are_also_read_just_after_it_for_the_flags():
     """An export stamped with one date: 12 confirmed co-workers and 12 cleared ones, all
-    decided at one instant. Each decided row is read 1 microsecond after it: its confirmed
-    co-workers count, its own decision does not, and nothing later does (a session after
-    the instant); the unlabelled accounts are sampled at the same time. Temporal decisions
-    keep the snapshot before the decision."""
+    decided at one instant. The trees' rows stay before it (no co-worker decided yet), and
+    the unlabelled accounts are sampled at that same snapshot. Each of them is also read 1
+    microsecond after the instant (``after_instant``): its confirmed co-workers count, its
+    own decision does not, and nothing later does (a session after the instant).
+    Temporal decisions get no such rows."""
     wave = datetime(2025, 6, 1)
     bad, good = [f"b{i}" for i in range(12)], [f"g{i}" for i in range(12)]
     links = [{"account_id": a, "other_account_id": b, "kind": "co_worked"}
@@ -227,20 +228,25 @@ def test_decisions_at_one_instant_are_read_just_after_it_each_seeing_the_others(
     ts = built(labels)
     rows = {r["account_id"]: r for r in ts.labelled().to_pylist()}
     assert set(rows) == set(bad + good)
-    after = wave + timedelta(microseconds=1)
-    assert all(r["_snapshot"] == after for r in rows.values())
-    # The unlabelled accounts are sampled there too: time never tells the two apart.
+    (before,) = {r["_snapshot"] for r in rows.values()}
+    assert before < wave and rows["b1"]["nbr_co_worked_confirmed_ratio"] == 0
+    # The unlabelled accounts are sampled where the decided ones are read, nowhere else.
     unlabelled = ts.labelled(False).to_pylist()
     assert {r["account_id"] for r in unlabelled} == set(others)
-    assert all(r["_snapshot"] == after for r in unlabelled)
-    assert rows["b1"]["nbr_co_worked_confirmed_ratio"] == 1  # b0 and b2, decided with it
-    assert rows["g0"]["nbr_co_worked_confirmed_ratio"] == pytest.approx(1 / 3)  # b0
-    assert rows["g1"]["nbr_co_worked_confirmed_ratio"] == 0
-    assert rows["b1"]["session_count"] == 10  # not the three sessions after the wave
+    assert all(r["_snapshot"] == before for r in unlabelled)
+    assert ts.after_instant is not None
+    after = {r["account_id"]: r for r in ts.after_instant.to_pylist()}
+    assert set(after) == set(bad + good + others)  # with the unlabelled sampled with them
+    assert all(r["_snapshot"] == before for r in after.values())
+    assert after["b1"]["nbr_co_worked_confirmed_ratio"] == 1  # b0 and b2, decided with it
+    assert after["g0"]["nbr_co_worked_confirmed_ratio"] == pytest.approx(1 / 3)  # b0
+    assert after["g1"]["nbr_co_worked_confirmed_ratio"] == 0
+    assert after["b1"]["session_count"] == 10  # not the three sessions after the wave
     expected = compute(make_tables(sessions=sessions, account_links=links, labels=labels),
                        as_of=wave + timedelta(microseconds=1))
-    assert rows["b1"]["nbr_co_worked_confirmed_ratio"] == expected["b1"][
+    assert after["b1"]["nbr_co_worked_confirmed_ratio"] == expected["b1"][
         "nbr_co_worked_confirmed_ratio"]
     spread = [{**d, "decided_at": wave - timedelta(days=7 * i)} for i, d in enumerate(labels)]
-    temporal = built(spread).labelled().to_pylist()
-    assert all(r["_snapshot"] <= r["_decided_at"] for r in temporal)
+    temporal = built(spread)
+    assert temporal.after_instant is None
+    assert all(r["_snapshot"] <= r["_decided_at"] for r in temporal.labelled().to_pylist())

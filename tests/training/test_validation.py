@@ -165,3 +165,33 @@ def test_an_export_of_bans_alone_is_judged_against_held_out_unlabelled_accounts(
     assert (chosen.chosen.shape, chosen.chosen.trees) == (DEFAULT_SHAPE, DEFAULT_TREES)
     assert any("standing in for the cleared" in s for s in said)
     assert chosen.valid_mask.sum() == 60  # what calibration reads: the decisions
+
+
+def test_flags_of_an_export_stamped_with_one_date_are_judged_as_scored():
+    """Decided at one instant: the rows the trees learn from were read before it, where a
+    flag reading neighbours' decisions never fires. Judged on those rows the flag looks
+    harmless and stays; judged on the rows read just after the instant (where it fires on
+    the cleared accounts, as it would at scoring time) it is left off."""
+    from accountrisk.training.rules import Rule
+    from accountrisk.training.selection import select
+
+    rng = np.random.default_rng(4)
+    ts = _set([1.0] * 150 + [0.0] * 300, [START + timedelta(days=200)] * 450, unlabelled=100)
+    label = np.nan_to_num(ts.rows.column("_label").to_numpy(zero_copy_only=False))
+    f = label + rng.normal(0, 0.8, len(label))
+    rows = ts.rows.set_column(1, "f", pa.array(f)).append_column("g", pa.array(np.zeros(len(f))))
+    decided = rows.filter(rows.column("_labelled"))
+    fires = (np.asarray(decided.column("_label")) == 0) & (rng.random(decided.num_rows) < 0.5)
+    after = pa.table({"account_id": decided.column("account_id"),
+                      "f": decided.column("f"), "g": pa.array(fires.astype(float)),
+                      "_snapshot": decided.column("_snapshot")})
+    runs = {}
+    for name, later in (("before", None), ("after", after)):
+        one = TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f", "g"],
+                          as_of=ts.as_of, snapshots=[], periods={}, counts=ts.counts,
+                          after_instant=later)
+        runs[name] = select(one, plan_validation(one), categories={},
+                            rules=[Rule("flag", "g", 1, weight=2)], shapes=[(2, 3)],
+                            trees=[50], strategies=("ignore",))
+    assert runs["before"].rules_added > 0 and runs["after"].rules_added == 0
+    assert runs["after"].rules_raw[np.asarray(rows.column("_labelled"))].max() > 0
