@@ -15,10 +15,10 @@ account scored later sees its banned neighbours, and trees would learn that.
 Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
 active then (in an export stamped with one date, only where its confirmed accounts are
 read, so that time does not tell the two apart), each row with a population weight (pool
-size / sample size). Each unlabelled
-account is either *held out* (about half of them, by a hash of its id and the seed) or not:
-validation judges models on the held-out accounts and trains them on the others, so no
-account is both trained on and used to judge; the final model trains on all of them.
+size / sample size). Each unlabelled account is either *held out* (about half of them, by a
+hash of its id and the seed) or not: validation judges models on the held-out accounts and
+trains them on the others, so no account is both trained on and used to judge; the final
+model trains on all of them.
 
 Which decisions validate which model is decided later, by label counts (:mod:`.validation`);
 rows carry the times that needs: ``_time`` is the decision time of a decided row and the
@@ -217,9 +217,9 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
 
     rng = np.random.default_rng(seed)
     # The unlabelled rows are sampled where the decided rows are read: at every snapshot
-    # before T, or at the instants alone. Sampled elsewhere, they would differ from the
-    # decided rows by their time (accounts' ages, neighbours' decisions), and a model
-    # trained on both would learn the time.
+    # before T, or (one date) where the confirmed ones are. Sampled elsewhere, they would
+    # differ from the decided rows by their time (accounts' ages), and a model trained on
+    # both would learn the time.
     confirmed = exists & (decisions["label"] == 1)
     sampled_at = ({t.astype(datetime) for t in np.unique(snapshot_of[confirmed])}
                   if len(instants) else set(snapshots) - {moment})
@@ -242,18 +242,19 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                 final, active_count = source.final(
                     moment, np.random.default_rng([seed, 1]), population_sample)
                 continue
-            if snapshot in instant_times:
+            mine = exists & (after_of == np.datetime64(snapshot, "us"))
+            if snapshot in instant_times and mine.any():
                 # The instant's decided accounts and the unlabelled ones sampled where they
-                # are read, so that the flags are judged on like rows (module doc).
-                mine = exists & (after_of == np.datetime64(snapshot, "us"))
-                (read_at,) = np.unique(snapshot_of[mine])
-                wanted = np.concatenate([decided_ids[mine],
-                                         sampled.get(read_at.astype(datetime), [])])
+                # are read, so that the flags are judged on like rows (module doc); all of
+                # them were read at one snapshot, the last before the instant.
+                read_at = snapshot_of[mine][0].astype(datetime)
+                wanted = np.concatenate([decided_ids[mine], sampled.get(read_at, [])])
                 source.sample(snapshot, rng, 0)  # prepares the snapshot; draws nothing
                 piece = rows_of(source.rows(snapshot, wanted), wanted)
                 after_pieces.append(piece.append_column(
-                    "_snapshot", pa.array([read_at.astype(datetime)] * len(wanted),
-                                          pa.timestamp("us"))))
+                    "_snapshot", pa.array([read_at] * len(wanted), pa.timestamp("us"))))
+            if snapshot in instant_times and snapshot not in sampled_at and not np.any(
+                    exists & (snapshot_of == np.datetime64(snapshot, "us"))):
                 continue
             chosen = np.flatnonzero(exists & (snapshot_of == np.datetime64(snapshot, "us")))
             # A sample of 0 draws nothing from the random stream.
