@@ -151,6 +151,21 @@ def _after_one_instant(decisions: dict[str, np.ndarray], moment: datetime) -> np
     return after[after < np.datetime64(moment, "us")]
 
 
+def _after_instant_rows(source: LeanSnapshots | ReferenceSnapshots, snapshot: datetime,
+                        rng: np.random.Generator, decided_ids: np.ndarray, mine: np.ndarray,
+                        snapshot_of: np.ndarray, sampled: dict[datetime, np.ndarray]
+                        ) -> pa.Table:
+    """Rows just after an instant of its decided accounts (``mine``) and of the unlabelled
+    ones sampled where they are read, so that the flags are judged on like rows (module
+    doc); ``_snapshot`` names that snapshot, the last before the instant."""
+    read_at = snapshot_of[mine][0].astype(datetime)
+    wanted = np.concatenate([decided_ids[mine], sampled.get(read_at, [])])
+    source.sample(snapshot, rng, 0)  # prepares the snapshot; draws nothing
+    piece = rows_of(source.rows(snapshot, wanted), wanted)
+    return piece.append_column("_snapshot",
+                               pa.array([read_at] * len(wanted), pa.timestamp("us")))
+
+
 def _with_meta(table: pa.Table, snapshot: datetime, label: np.ndarray, decided: np.ndarray,
                labelled: bool, holdout: np.ndarray, weight: np.ndarray) -> pa.Table:
     n = table.num_rows
@@ -231,9 +246,8 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     final, active_count = None, 0
     decided_ids = decisions["account_id"]
     source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
-    times = [t for t in sorted(set(snapshots) | instant_times)
-             if t == moment or t in sampled_at or t in instant_times
-             or np.any(exists & (snapshot_of == np.datetime64(t, "us")))]
+    read_at = {t.astype(datetime) for t in np.unique(snapshot_of[exists])}
+    times = sorted({moment} | sampled_at | instant_times | read_at)
     try:
         for k, snapshot in enumerate(times):
             say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(times)})")
@@ -242,20 +256,13 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                 final, active_count = source.final(
                     moment, np.random.default_rng([seed, 1]), population_sample)
                 continue
-            mine = exists & (after_of == np.datetime64(snapshot, "us"))
-            if snapshot in instant_times and mine.any():
-                # The instant's decided accounts and the unlabelled ones sampled where they
-                # are read, so that the flags are judged on like rows (module doc); all of
-                # them were read at one snapshot, the last before the instant.
-                read_at = snapshot_of[mine][0].astype(datetime)
-                wanted = np.concatenate([decided_ids[mine], sampled.get(read_at, [])])
-                source.sample(snapshot, rng, 0)  # prepares the snapshot; draws nothing
-                piece = rows_of(source.rows(snapshot, wanted), wanted)
-                after_pieces.append(piece.append_column(
-                    "_snapshot", pa.array([read_at] * len(wanted), pa.timestamp("us"))))
-            if snapshot in instant_times and snapshot not in sampled_at and not np.any(
-                    exists & (snapshot_of == np.datetime64(snapshot, "us"))):
-                continue
+            if snapshot in instant_times:
+                mine = exists & (after_of == np.datetime64(snapshot, "us"))
+                if mine.any():
+                    after_pieces.append(_after_instant_rows(source, snapshot, rng, decided_ids,
+                                                            mine, snapshot_of, sampled))
+                if snapshot not in sampled_at and snapshot not in read_at:
+                    continue
             chosen = np.flatnonzero(exists & (snapshot_of == np.datetime64(snapshot, "us")))
             # A sample of 0 draws nothing from the random stream.
             sample, weight = source.sample(snapshot, rng,
