@@ -6,7 +6,8 @@ Each such relation is an undirected edge; a connected group of accounts is a can
 Hubs are discounted before they can chain unrelated accounts together: crowded IPs and
 devices are dropped by the access stage, payout destinations shared by more than
 ``PAYOUT_HUB_ACCOUNTS`` accounts and accounts with more than ``LINK_HUB_ACCOUNTS`` marketplace
-links are dropped here.
+links are dropped here, and so are the marketplace's dense link kinds (over
+``DENSE_KIND_PARTNERS`` partners an account on average: co-activity, not identity).
 
 Connected components are found in plain SQL (min-label propagation that also hooks each
 label's owner, plus pointer jumping), one materialized table per round, so the same code runs
@@ -50,6 +51,9 @@ from .portfolio import portfolio_pair_edges
 
 PAYOUT_HUB_ACCOUNTS = 50
 LINK_HUB_ACCOUNTS = 50
+# A marketplace link kind whose accounts have more partners than this on average is dense
+# co-activity (a crowd platform's "same task": about 90), left to the neighbour aggregates.
+DENSE_KIND_PARTNERS = 10
 MAX_ROUNDS = 50
 # A group larger than this is chained by percolation (households, co-workers, shared
 # addresses adding up), not a ring: its group features are unknown (NULL), not huge.
@@ -94,12 +98,20 @@ def _marketplace_edges(ctx: StageContext) -> str | None:
         JOIN {ctx.table('accounts')} AS a ON a.account_id = s.account_id
         JOIN {ctx.table('accounts')} AS b ON b.account_id = s.other_account_id
         WHERE s.account_id <> s.other_account_id""")
+    # A kind where the average account has dozens of partners (worked on the same task) is
+    # everyday co-activity, not identity: being tied to a banned account by it says little.
+    # Such kinds feed the neighbour aggregates only (features/signals/neighbours).
+    sparse = ctx.create("link_marketplace_sparse", f"""
+        SELECT account_id, other_account_id, link_kind FROM {both_ways}
+        WHERE link_kind IN (SELECT link_kind FROM {both_ways} GROUP BY link_kind
+                            HAVING count(*) <= {DENSE_KIND_PARTNERS}
+                                               * count(DISTINCT account_id))""")
     # A relation partner of crowds (a big client, a support account) would chain everyone.
     degree = (f"(SELECT account_id, count(DISTINCT other_account_id) AS partner_n "
-              f"FROM {both_ways} GROUP BY account_id)")
+              f"FROM {sparse} GROUP BY account_id)")
     return f"""
         SELECT w.account_id, w.other_account_id, w.link_kind
-        FROM {both_ways} AS w
+        FROM {sparse} AS w
         JOIN {degree} AS da ON da.account_id = w.account_id
         JOIN {degree} AS db ON db.account_id = w.other_account_id
         WHERE da.partner_n <= {LINK_HUB_ACCOUNTS} AND db.partner_n <= {LINK_HUB_ACCOUNTS}"""
@@ -201,7 +213,8 @@ IDENTITY_FEATURES = (
                 "the group.",
                 reason="its link group is tied together by {value:.0f} different kinds of link"),
     FeatureSpec("direct_link_account_count",
-                "Accounts directly linked to this one by any kind of link.",
+                "Accounts directly linked to this one by any kind of link (hubs and the "
+                "marketplace's dense link kinds, over 10 partners an account, left out).",
                 reason="is directly linked to {value:.0f} other accounts", fill=0),
     FeatureSpec("direct_link_confirmed_account_count",
                 "Directly linked accounts confirmed fraudulent before T.",

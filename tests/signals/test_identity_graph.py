@@ -10,6 +10,7 @@ from accountrisk.features.pipeline import _Context, build_features, parse_as_of
 from accountrisk.features.registry import STAGES, Stage
 from accountrisk.features.signals import identity_graph
 from accountrisk.features.signals.identity_graph import (
+    DENSE_KIND_PARTNERS,
     LINK_HUB_ACCOUNTS,
     PAYOUT_HUB_ACCOUNTS,
     connected_groups,
@@ -110,6 +111,28 @@ def test_hub_payout_token_and_hub_marketplace_account_do_not_link():
     assert f["client"]["direct_link_account_count"] == 0
     assert f["m00"]["link_group_account_count"] == 2
     assert f["m00"]["link_group_link_kind_count"] == 1
+
+
+def test_a_dense_link_kind_feeds_the_neighbours_but_not_the_identity_graph():
+    # Twelve workers on one task (11 partners each, over the dense bound) and a pair of
+    # them also in one household: only the household ties them as identities.
+    workers = [f"w{i:02d}" for i in range(DENSE_KIND_PARTNERS + 2)]
+    task = [{"account_id": a, "other_account_id": b, "kind": "same_task"}
+            for i, a in enumerate(workers) for b in workers[i + 1:]]
+    tables = make_tables(
+        account_links=[*task, {"account_id": "w00", "other_account_id": "w01",
+                               "kind": "household"}],
+        labels=[{"account_id": "w05", "label": 1}])
+    f = compute(tables)
+    assert f["w00"]["direct_link_account_count"] == 1
+    assert f["w00"]["link_group_account_count"] == 2
+    assert f["w02"]["direct_link_account_count"] == 0
+    assert f["w02"]["direct_link_confirmed_account_count"] == 0
+    assert f["w02"]["nbr_same_task_account_count"] == len(workers) - 1
+    assert f["w02"]["nbr_same_task_confirmed_ratio"] == 1 / (len(workers) - 1)
+    sparse = compute(make_tables(account_links=task[:DENSE_KIND_PARTNERS],
+                                 labels=[{"account_id": "w05", "label": 1}]))
+    assert sparse["w00"]["direct_link_confirmed_account_count"] == 1
 
 
 def test_portfolio_pairs_join_the_graph_when_the_portfolio_stage_ran(monkeypatch):

@@ -82,6 +82,22 @@ def test_confirmed_and_cleared_shares_use_latest_decision_before_t():
     assert later["nbr_co_worked_decided_confirmed_ratio"] == 2 / 4
 
 
+def test_an_export_of_bans_alone_leaves_the_decided_share_unknown():
+    def h(labels):
+        return compute(make_tables(account_links=star(), labels=labels))["h"]
+
+    bans = [{"account_id": x, "label": 1} for x in "ab"]
+    assert h(bans)["nbr_co_worked_decided_confirmed_ratio"] is None
+    assert h(bans)["nbr_co_worked_confirmed_ratio"] == 2 / 4
+    # One clearance among nineteen decisions (over 5%) makes them decisions again; h's own
+    # decision is not counted among them.
+    many = [{"account_id": f"z{i:02d}", "label": 1} for i in range(16)]
+    cleared = [{"account_id": "c", "label": 0}]
+    assert h(bans + many + cleared)["nbr_co_worked_decided_confirmed_ratio"] == 2 / 3
+    own = [{"account_id": "h", "label": 0}]
+    assert h(bans + many + own)["nbr_co_worked_decided_confirmed_ratio"] is None
+
+
 def test_own_label_never_reaches_own_features_but_reaches_neighbours():
     def run(label_of_a):
         labels = [{"account_id": "c", "label": 1}]

@@ -27,11 +27,14 @@ from __future__ import annotations
 from ...dialect import Dialect
 from ...registry import StageContext
 from .naming import SIGNAL_BOUNDS, Aggregate
-from .relations import EDGES, NODES, Relation
+from .relations import DECISIONS, EDGES, NODES, Relation
 
 PASS_ONE = "nbr_pass1"
 PASS_TWO = "nbr_pass2"
 STATS = "nbr_stats"
+# Below this share of clearances among the decisions before T, an export lists bans, not
+# decisions, and the share of decided neighbours confirmed means nothing (NULL).
+MIN_CLEARED_SHARE = 0.05
 
 
 def build_statistics(ctx: StageContext, signals: list[str]) -> str:
@@ -83,16 +86,27 @@ def build_statistics(ctx: StageContext, signals: list[str]) -> str:
         JOIN {NODES} AS o ON o.node = e.node{wanted}
         GROUP BY e.relation_id, e.node""")
     statistics = "".join(f",\n               {c}" for c in final)
+    # An export that lists (almost) only bans makes every decided neighbour a confirmed one:
+    # the share among the decided would read 1 wherever a neighbour was banned. Unknown then.
+    # The account's own decision is left out of the export's counts, as from every share.
+    decisions = ctx.create("nbr_decision_counts", f"""
+        SELECT sum({Dialect.flag("label = 0")}) AS cleared_n, count(*) AS decided_n
+        FROM {DECISIONS}""")
+    cleared = f"(x.cleared_n - {Dialect.flag('o.label = 0')})"
+    decided = f"(x.decided_n - {Dialect.flag('o.label IS NOT NULL')})"
     return ctx.create(STATS, f"""
         SELECT p.relation_id, p.node, p.account_n, p.link_n,
                {Dialect.ratio("p.confirmed_n", "p.account_n")} AS confirmed_ratio,
                {Dialect.ratio("p.cleared_n", "p.account_n")} AS cleared_ratio,
-               {Dialect.ratio("p.confirmed_n", "p.confirmed_n + p.cleared_n")}
+               CASE WHEN {cleared} >= {MIN_CLEARED_SHARE!r} * {decided} THEN
+               {Dialect.ratio("p.confirmed_n", "p.confirmed_n + p.cleared_n")} END
                    AS decided_confirmed_ratio,
                {Dialect.ratio("t.two_hop_confirmed_n", "t.two_hop_n")}
                    AS two_hop_confirmed_ratio{statistics}
         FROM {PASS_ONE} AS p
-        JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.node = p.node""")
+        JOIN {PASS_TWO} AS t ON t.relation_id = p.relation_id AND t.node = p.node
+        JOIN {NODES} AS o ON o.node = p.node
+        CROSS JOIN {decisions} AS x""")
 
 
 def _edge_filters(ctx: StageContext) -> tuple[str, str]:

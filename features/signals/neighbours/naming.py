@@ -95,7 +95,8 @@ AGGREGATES: tuple[Aggregate, ...] = (
               reason="{value:.0%} of its <relation> neighbours were cleared by review before T"),
     Aggregate("decided_confirmed_ratio", "decided_confirmed_ratio", direction=1,
               description="Of its <relation> neighbours decided before T, the share confirmed "
-                          "fraudulent (NULL when none was decided).",
+                          "fraudulent (NULL when none was decided, or when under 5% of "
+                          "the export's other decisions before T are clearances: bans alone).",
               reason="{value:.0%} of its <relation> neighbours decided before T were "
                      "confirmed fraudulent"),
     Aggregate("two_hop_confirmed_ratio", "two_hop_confirmed_ratio", direction=1,
