@@ -1,6 +1,6 @@
 """A crowd-work platform built apart from the generator: the product against a reference.
 
-    python benchmarks/crowd_tasks.py --seeds 2 3 [--one-date]
+    python benchmarks/crowd_tasks.py --seeds 2 3 [--one-date | --waves] [--bans-only]
 
 `synthetic/` writes every other benchmark's marketplaces, and the project was tuned on them.
 This one is built here, on purpose unlike them, after the shape of a real crowd-work
@@ -9,7 +9,8 @@ only (no sessions, payouts or portfolios), one dense relation `same_task` made o
 cliques (mean degree about 90), 22% of the accounts banned. Banned workers lean to
 low-quality tasks, and a task's quality moves its workers' rates, so the signal is partly
 in the attributes and partly in the co-workers'. 60% of the accounts carry their decision
-(dated over 2025, or all stamped 2025-06-01 with `--one-date`); the rest are judged.
+(dated over 2025; all stamped 2025-06-01 with `--one-date`; mostly in two ban waves with
+`--waves`); with `--bans-only` the export lists the bans alone. The rest are judged.
 
 Scorers, on the judged accounts against the truth: LightGBM on the attributes alone; a
 quick reference (attributes plus co-workers' mean, max, min and spread of each numeric
@@ -46,7 +47,7 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 
 def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS,
-          bans_only: bool = False) -> np.ndarray:
+          bans_only: bool = False, waves: bool = False) -> np.ndarray:
     """Write the platform's contract folder; return who is banned (the truth)."""
     rng = np.random.default_rng(seed)
     shutil.rmtree(folder, ignore_errors=True)
@@ -96,6 +97,9 @@ def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS,
                              "kind": ["same_task"] * len(left)}), folder / "account_links.parquet")
     decided = rng.random(n) < DECIDED_SHARE
     hours = rng.integers(0, 360 * 24, n)
+    if waves:  # mass bans: a fifth spread over the year, the rest in two fortnights
+        wave = rng.choice([-1, 60 * 24, 300 * 24], n, p=[0.2, 0.3, 0.5])
+        hours = np.where(wave < 0, hours, wave + rng.integers(0, 14 * 24, n))
     if bans_only:  # the export lists the bans only: cleared accounts look undecided
         decided &= banned
     when = [datetime(2025, 6, 1) if one_date else datetime(2025, 1, 1) + timedelta(hours=int(h))
@@ -194,10 +198,13 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("bench-data/crowd_tasks"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3])
-    parser.add_argument("--one-date", action="store_true",
-                        help="stamp every decision with one date (an export's date)")
+    dates = parser.add_mutually_exclusive_group()
+    dates.add_argument("--one-date", action="store_true",
+                       help="stamp every decision with one date (an export's date)")
     parser.add_argument("--bans-only", action="store_true",
                         help="export the bans only (no cleared decisions)")
+    dates.add_argument("--waves", action="store_true",
+                       help="date most decisions in two ban waves (March, November 2025)")
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     args = parser.parse_args()
     from accountrisk.training.metrics import evaluate
@@ -206,8 +213,9 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for seed in args.seeds:
         folder = args.data / (f"s{seed}{'-one-date' if args.one_date else ''}"
-                              f"{'-bans' if args.bans_only else ''}")
-        banned = build(folder, seed, args.one_date, args.accounts, args.bans_only)
+                              f"{'-bans' if args.bans_only else ''}"
+                              f"{'-waves' if args.waves else ''}")
+        banned = build(folder, seed, args.one_date, args.accounts, args.bans_only, args.waves)
         decided = set(pq.read_table(folder / "labels.parquet").column("account_id").to_pylist())
         ids = [f"t{i:05d}" for i in range(args.accounts)]
         judged = [a for a in ids if a not in decided]
@@ -217,8 +225,8 @@ def main() -> None:
         print(f"  seed {seed}: {choice}", file=sys.stderr, flush=True)
         for name, score in {**scores, **product}.items():
             m = evaluate(y, score, budgets=(0.01,))
-            dated = ("one date" if args.one_date else "over 2025") + (
-                ", bans only" if args.bans_only else "")
+            dated = ("one date" if args.one_date else "in two waves" if args.waves
+                     else "over 2025") + (", bans only" if args.bans_only else "")
             print(f"| {seed} | {dated} | {name} | "
                   f"{m['pr_auc']:.3f} | {m['roc_auc']:.3f} |", flush=True)
 

@@ -357,13 +357,16 @@ def _direct_only(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
                 for linked in evidence.accounts:
                     links[account][linked.account_id].add(linked.link_kind)
     if "account_links" in tables(con):
+        # The identity graph's kinds: dense ones (co-activity) are the neighbours' evidence.
         found = rows(con, f"""
-            SELECT account_id, other_account_id, kind FROM account_links
-            WHERE (linked_at IS NULL OR linked_at < $t) AND {_IDS}
-            UNION
-            SELECT other_account_id, account_id, kind FROM account_links
-            WHERE (linked_at IS NULL OR linked_at < $t)
-              AND other_account_id IN (SELECT unnest($ids::VARCHAR[]))""",
+            WITH dated AS (SELECT * FROM account_links
+                           WHERE linked_at IS NULL OR linked_at < $t),
+            both_ways AS (SELECT account_id, other_account_id, kind FROM dated
+                          UNION SELECT other_account_id, account_id, kind FROM dated),
+            sparse AS (SELECT kind FROM both_ways GROUP BY kind
+                       HAVING count(*) <= {DENSE_KIND_PARTNERS} * count(DISTINCT account_id))
+            SELECT account_id, other_account_id, kind FROM both_ways
+            WHERE {_IDS} AND kind IN (SELECT kind FROM sparse)""",
                      {"t": as_of, "ids": ids})
         for r in found:
             if r["account_id"] != r["other_account_id"]:

@@ -7,6 +7,7 @@ from accountrisk.features.errors import UsageError
 from accountrisk.features.load import load_tables
 from accountrisk.features.registry import FEATURES, Family, Feature, default_registry
 from accountrisk.features.signals import access
+from accountrisk.features.signals.identity_graph import DENSE_KIND_PARTNERS
 from accountrisk.scoring import evidence as ev
 from accountrisk.scoring.evidence import (
     build_features_for_evidence,
@@ -213,6 +214,19 @@ def test_identity_evidence_shows_the_group_when_kept_and_direct_links_otherwise(
         ("c", "same group", True), ("b", "payout", False)]
     assert "3 accounts" in group.notes[0] and "1 other member confirmed" in group.notes[0]
     assert group.counts == {"co_worked links": 1, "payout links": 1}
+
+
+def test_direct_link_evidence_leaves_out_a_dense_link_kind_like_the_feature():
+    workers = [f"w{i:02d}" for i in range(DENSE_KIND_PARTNERS + 2)]
+    task = [{"account_id": a, "other_account_id": b, "kind": "same_task"}
+            for i, a in enumerate(workers) for b in workers[i + 1:]]
+    household = {"account_id": "w00", "other_account_id": "w01", "kind": "household"}
+    with load(account_links=[*task, household]) as engine:
+        direct = one(engine, "w00", "direct_link_account_count")
+        build_features_for_evidence(engine, AS_OF)
+        kept = one(engine, "w00", "direct_link_account_count")
+    for evidence in (direct, kept):
+        assert [(x.account_id, x.link_kind) for x in evidence.accounts] == [("w01", "household")]
 
 
 def test_evidence_is_chosen_by_family(monkeypatch):
