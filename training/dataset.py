@@ -332,6 +332,12 @@ def describe(ts: TrainingSet) -> list[str]:
     return lines
 
 
+def snapshots_of(rows: pa.Table) -> np.ndarray:
+    """Each row's snapshot time (``_snapshot``) as ``datetime64[us]``."""
+    return np.asarray(rows.column("_snapshot").to_numpy(zero_copy_only=False),
+                      dtype="datetime64[us]")
+
+
 def meta_value(table: pa.Table, name: str) -> Any:
     """A meta column as numpy (labels/weights float, parts object)."""
     values = table.column(name)

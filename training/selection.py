@@ -55,7 +55,7 @@ import numpy as np
 
 from ..features.errors import TrainingError
 from . import model as lgbm
-from .dataset import TrainingSet
+from .dataset import TrainingSet, snapshots_of
 from .matrix import column, feature_matrix
 from .metrics import average_precision
 from .prior import RulePrior, fit_prior
@@ -153,12 +153,14 @@ def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.n
                   seed: int, unlabelled_weight: float) -> _Fold:
     label = column(ts.rows, "_label")
     labelled = column(ts.rows, "_labelled").astype(bool)
+    snapshot = snapshots_of(ts.rows)
     designs, priors = {}, {}
     for strategy in strategies:
         if strategy == "ignore" and len(set(label[train & labelled].tolist())) < 2:
             continue  # decisions of one kind only: nothing to learn without the population
         d = design(strategy, x[train], label[train], labelled[train], features=ts.features,
-                   categorical=categorical, seed=seed, weight=unlabelled_weight)
+                   categorical=categorical, seed=seed, weight=unlabelled_weight,
+                   snapshot=snapshot[train])
         if 0 < d.y.sum() < len(d.y):
             designs[strategy] = d
             priors[strategy] = fit_prior(d.x, d.y, d.w, ts.features, rules)

@@ -11,7 +11,10 @@ reviewed:
     so the model learns to tell those apart and never sees an ordinary account.
 ``negatives``
     Decisions plus unlabelled accounts sampled across the snapshots as negatives, down-
-    weighted so that together they weigh ``weight`` times the decisions.
+    weighted so that together they weigh ``weight`` times the decisions. Given each row's
+    snapshot, their weight is spread over the snapshots as the confirmed rows are (matched
+    on time): where bans come in waves, unlabelled rows spread evenly would differ from the
+    confirmed ones by their time (more banned neighbours later on), and trees learn that.
 ``pu``
     Positive-unlabelled learning (Elkan & Noto 2008, the weighting form): a classifier g
     separates confirmed accounts from unlabelled ones (two-fold cross-fitted); c, the
@@ -51,8 +54,9 @@ class Design:
 
 def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray, *,
            features: Sequence[str], categorical: Sequence[str], seed: int,
-           weight: float = 1.0) -> Design:
-    """Training rows for ``strategy`` from the train part (``label`` NaN where unlabelled)."""
+           weight: float = 1.0, snapshot: np.ndarray | None = None) -> Design:
+    """Training rows for ``strategy`` from the train part (``label`` NaN where unlabelled);
+    ``snapshot``: each row's snapshot time, to match the unlabelled rows on it."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown unlabelled strategy {strategy!r}; choose one of "
                          f"{', '.join(STRATEGIES)}")
@@ -63,10 +67,29 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
         return Design(xl, yl, np.ones(len(yl)), {"unlabelled_rows": 0})
     if strategy == "negatives":
         per_row = weight * len(yl) / len(xu)
+        wu = np.full(len(xu), per_row)
+        if snapshot is not None:
+            wu = matched_on_time(wu, snapshot[~known], snapshot[known][yl == 1])
         return Design(np.vstack([xl, xu]), np.r_[yl, np.zeros(len(xu))],
-                      np.r_[np.ones(len(yl)), np.full(len(xu), per_row)],
+                      np.r_[np.ones(len(yl)), wu],
                       {"unlabelled_rows": int(len(xu)), "unlabelled_row_weight": per_row})
     return _elkan_noto(xl, yl, xu, features=features, categorical=categorical, seed=seed)
+
+
+def matched_on_time(weights: np.ndarray, times: np.ndarray, confirmed_times: np.ndarray
+                    ) -> np.ndarray:
+    """``weights`` of unlabelled rows read at ``times``, moved between times so that each
+    time holds the share of their total that it holds of the confirmed rows (read at
+    ``confirmed_times``); rows at a time without confirmed rows weigh 0. Unchanged when
+    no confirmed row shares a time with an unlabelled one."""
+    at, where = np.unique(times, return_inverse=True)
+    confirmed = np.array([np.sum(confirmed_times == t) for t in at], dtype=float)
+    if confirmed.sum() == 0:
+        return weights
+    held = np.bincount(where, weights=weights, minlength=len(at))
+    target = weights.sum() * confirmed / confirmed.sum()
+    scale = np.divide(target, held, out=np.zeros(len(at)), where=held > 0)
+    return weights * scale[where]
 
 
 def _elkan_noto(xl: np.ndarray, yl: np.ndarray, xu: np.ndarray, *, features: Sequence[str],

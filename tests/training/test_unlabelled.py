@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from accountrisk.features.errors import UsageError
-from accountrisk.training.unlabelled import AUTO, DEFAULT, STRATEGIES, design
+from accountrisk.training.unlabelled import AUTO, DEFAULT, STRATEGIES, design, matched_on_time
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
 
@@ -66,3 +66,28 @@ def test_unknown_strategy_is_refused():
 def test_the_default_is_the_documented_choice():
     assert DEFAULT == AUTO and AUTO not in STRATEGIES
     assert f"The default is `{DEFAULT}`" in DOCS.read_text(encoding="utf-8")
+
+
+def test_unlabelled_weight_follows_the_confirmed_rows_over_time():
+    t = np.array(["2025-01-01", "2025-02-01", "2025-03-01"], dtype="datetime64[us]")
+    unlabelled_at = t[[0, 0, 1, 1, 2, 2, 2, 2]]
+    weights = matched_on_time(np.full(8, 0.5), unlabelled_at, t[[1, 2, 2, 2]])
+    assert weights.sum() == pytest.approx(4.0)  # the total stays
+    assert weights[:2].tolist() == [0, 0]  # no confirmed row then
+    assert weights[2:4].sum() == pytest.approx(1.0) and weights[4:].sum() == pytest.approx(3.0)
+    same = matched_on_time(np.full(8, 0.5), unlabelled_at, t[[0, 1, 2, 2]])
+    assert same.tolist() == [0.5] * 8  # already spread as the confirmed rows are
+    assert matched_on_time(np.ones(2), t[[0, 0]], t[[1]]).tolist() == [1, 1]
+
+
+def test_negatives_are_matched_on_time_where_rows_have_one():
+    x, label, labelled = _rows()
+    # confirmed rows all read in the second month, unlabelled ones over two months
+    snapshot = np.where(np.arange(len(x)) % 2 == 0, 1, 2).astype("datetime64[D]")
+    snapshot[:60] = np.datetime64(2, "D")
+    d = design("negatives", x, label, labelled, features=["f0", "f1"], categorical=[],
+               seed=0, snapshot=snapshot)
+    plain = _design("negatives")
+    unlabelled_w = d.w[120:]
+    assert unlabelled_w.sum() == pytest.approx(plain.w[120:].sum())
+    assert np.all(unlabelled_w[snapshot[120:] == np.datetime64(1, "D")] == 0)
