@@ -332,9 +332,9 @@ def describe(ts: TrainingSet) -> list[str]:
     return lines
 
 
-def snapshots_of(rows: pa.Table) -> np.ndarray:
-    """Each row's snapshot time (``_snapshot``) as ``datetime64[us]``."""
-    return np.asarray(rows.column("_snapshot").to_numpy(zero_copy_only=False),
+def times_of(rows: pa.Table, name: str = "_snapshot") -> np.ndarray:
+    """A time column of the rows (by default each row's snapshot) as ``datetime64[us]``."""
+    return np.asarray(rows.column(name).to_numpy(zero_copy_only=False),
                       dtype="datetime64[us]")
 
 

@@ -20,7 +20,7 @@ from ..features.registry import FEATURE_SET_VERSION
 from . import evaluation as ev
 from . import model as lgbm
 from .calibration import apply_calibration, fit_calibration
-from .dataset import TrainingSet, snapshots_of
+from .dataset import TrainingSet, times_of
 from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
 from .rules import RULES, Rule, rule_points, rule_score, rules_to_json, usable_rules
@@ -81,7 +81,7 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
     d = design(chosen.strategy, x, column(ts.rows, "_label"),
                column(ts.rows, "_labelled").astype(bool), features=features,
                categorical=list(categories), seed=seed, weight=unlabelled_weight,
-               snapshot=snapshots_of(ts.rows))
+               snapshot=times_of(ts.rows))
     prior = fit_prior(d.x, d.y, d.w, features, rules) if chosen.prior else None
     init = prior.margin(d.x, features) if prior is not None else None
     fit = lgbm.fit_one(d.x, d.y, d.w, features, list(categories),

@@ -55,7 +55,7 @@ import numpy as np
 
 from ..features.errors import TrainingError
 from . import model as lgbm
-from .dataset import TrainingSet, snapshots_of
+from .dataset import TrainingSet, times_of
 from .matrix import column, feature_matrix
 from .metrics import average_precision
 from .prior import RulePrior, fit_prior
@@ -153,7 +153,7 @@ def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.n
                   seed: int, unlabelled_weight: float) -> _Fold:
     label = column(ts.rows, "_label")
     labelled = column(ts.rows, "_labelled").astype(bool)
-    snapshot = snapshots_of(ts.rows)
+    snapshot = times_of(ts.rows)
     designs, priors = {}, {}
     for strategy in strategies:
         if strategy == "ignore" and len(set(label[train & labelled].tolist())) < 2:

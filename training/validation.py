@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dataset import MIN_POSITIVES, TrainingSet, decided_at_few_instants
+from .dataset import MIN_POSITIVES, TrainingSet, decided_at_few_instants, times_of
 from .matrix import column
 
 MIN_VALIDATION_POSITIVES = 5
@@ -76,7 +76,7 @@ def plan_validation(ts: TrainingSet, seed: int = 0) -> Plan:
     if count < MIN_POSITIVES:
         return Plan("none", reason=f"{count} confirmed accounts with features before T; a model "
                                    f"needs at least {MIN_POSITIVES} (and some to validate on)")
-    times = _times(rows, "_time")
+    times = times_of(rows, "_time")
     pos_times = np.sort(times[positives])
     if decided_at_few_instants(pos_times):
         return _random_plan(rows, labelled, label, seed,
@@ -91,7 +91,7 @@ def plan_validation(ts: TrainingSet, seed: int = 0) -> Plan:
         return _random_plan(rows, labelled, label, seed,
                             "most confirmed accounts were decided at one instant")
     holdout = column(rows, "_holdout").astype(bool)
-    snapshots = _times(rows, "_snapshot")
+    snapshots = times_of(rows)
     folds = []
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else np.datetime64("9999-01-01", "us")
@@ -132,8 +132,3 @@ def hash_fold(account_id: str, seed: int) -> int:
 
     digest = hashlib.blake2b(f"fold:{seed}:{account_id}".encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big") % RANDOM_FOLDS
-
-
-def _times(rows, name: str) -> np.ndarray:
-    values = rows.column(name)
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
