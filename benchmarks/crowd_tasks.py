@@ -9,8 +9,9 @@ only (no sessions, payouts or portfolios), one dense relation `same_task` made o
 cliques (mean degree about 90), 22% of the accounts banned. Banned workers lean to
 low-quality tasks, and a task's quality moves its workers' rates, so the signal is partly
 in the attributes and partly in the co-workers'. 60% of the accounts carry their decision
-(dated over 2025; all stamped 2025-06-01 with `--one-date`; mostly in two ban waves with
-`--waves`); with `--bans-only` the export lists the bans alone. The rest are judged.
+(dated over 2025; all stamped 2025-06-01 with `--one-date`; with `--waves` most bans come
+in two waves, clearances over the year); with `--bans-only` the export lists the bans
+alone. The rest are judged.
 
 Scorers, on the judged accounts against the truth: LightGBM on the attributes alone; a
 quick reference (attributes plus co-workers' mean, max, min and spread of each numeric
@@ -99,7 +100,7 @@ def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS,
     hours = rng.integers(0, 360 * 24, n)
     if waves:  # mass bans: a fifth spread over the year, the rest in two fortnights
         wave = rng.choice([-1, 60 * 24, 300 * 24], n, p=[0.2, 0.3, 0.5])
-        hours = np.where(wave < 0, hours, wave + rng.integers(0, 14 * 24, n))
+        hours = np.where((wave < 0) | ~banned, hours, wave + rng.integers(0, 14 * 24, n))
     if bans_only:  # the export lists the bans only: cleared accounts look undecided
         decided &= banned
     when = [datetime(2025, 6, 1) if one_date else datetime(2025, 1, 1) + timedelta(hours=int(h))
@@ -204,7 +205,7 @@ def main() -> None:
     parser.add_argument("--bans-only", action="store_true",
                         help="export the bans only (no cleared decisions)")
     dates.add_argument("--waves", action="store_true",
-                       help="date most decisions in two ban waves (March, November 2025)")
+                       help="date most bans in two waves (March, November 2025)")
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     args = parser.parse_args()
     from accountrisk.training.metrics import evaluate
