@@ -103,9 +103,7 @@ def _marketplace_edges(ctx: StageContext) -> str | None:
     # Such kinds feed the neighbour aggregates only (features/signals/neighbours).
     sparse = ctx.create("link_marketplace_sparse", f"""
         SELECT account_id, other_account_id, link_kind FROM {both_ways}
-        WHERE link_kind IN (SELECT link_kind FROM {both_ways} GROUP BY link_kind
-                            HAVING count(*) <= {DENSE_KIND_PARTNERS}
-                                               * count(DISTINCT account_id))""")
+        WHERE link_kind IN ({sparse_kinds_sql(both_ways, "link_kind")})""")
     # A relation partner of crowds (a big client, a support account) would chain everyone.
     degree = (f"(SELECT account_id, count(DISTINCT other_account_id) AS partner_n "
               f"FROM {sparse} GROUP BY account_id)")
@@ -115,6 +113,13 @@ def _marketplace_edges(ctx: StageContext) -> str | None:
         JOIN {degree} AS da ON da.account_id = w.account_id
         JOIN {degree} AS db ON db.account_id = w.other_account_id
         WHERE da.partner_n <= {LINK_HUB_ACCOUNTS} AND db.partner_n <= {LINK_HUB_ACCOUNTS}"""
+
+
+def sparse_kinds_sql(both_ways: str, kind: str) -> str:
+    """The link kinds of ``both_ways`` (distinct pairs stored both ways, kind in column
+    ``kind``) with at most ``DENSE_KIND_PARTNERS`` partners an account on average."""
+    return (f"SELECT {kind} FROM {both_ways} GROUP BY {kind} "
+            f"HAVING count(*) <= {DENSE_KIND_PARTNERS} * count(DISTINCT account_id)")
 
 
 def _edges_sql(ctx: StageContext) -> str:
@@ -362,11 +367,9 @@ def _direct_only(con: duckdb.DuckDBPyConnection, as_of: datetime, ids: list[str]
             WITH dated AS (SELECT * FROM account_links
                            WHERE linked_at IS NULL OR linked_at < $t),
             both_ways AS (SELECT account_id, other_account_id, kind FROM dated
-                          UNION SELECT other_account_id, account_id, kind FROM dated),
-            sparse AS (SELECT kind FROM both_ways GROUP BY kind
-                       HAVING count(*) <= {DENSE_KIND_PARTNERS} * count(DISTINCT account_id))
+                          UNION SELECT other_account_id, account_id, kind FROM dated)
             SELECT account_id, other_account_id, kind FROM both_ways
-            WHERE {_IDS} AND kind IN (SELECT kind FROM sparse)""",
+            WHERE {_IDS} AND kind IN ({sparse_kinds_sql("both_ways", "kind")})""",
                      {"t": as_of, "ids": ids})
         for r in found:
             if r["account_id"] != r["other_account_id"]:
