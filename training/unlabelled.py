@@ -11,10 +11,15 @@ reviewed:
     so the model learns to tell those apart and never sees an ordinary account.
 ``negatives``
     Decisions plus unlabelled accounts sampled across the snapshots as negatives, down-
-    weighted so that together they weigh ``weight`` times the decisions. Given each row's
-    snapshot, their weight is spread over the snapshots as the confirmed rows are (matched
-    on time): where bans come in waves, unlabelled rows spread evenly would differ from the
-    confirmed ones by their time (more banned neighbours later on), and trees learn that.
+    weighted so that together they weigh ``weight`` times the decisions.
+
+Whatever the strategy, given each row's snapshot, the negatives' weight (cleared decisions,
+and the unlabelled rows taken as negatives) is spread over the snapshots as the confirmed
+rows are (matched on time): where bans come in waves, negatives spread otherwise differ from
+the confirmed rows by their time (more banned neighbours later on), and trees learn that.
+The match is shrunk towards the negatives' own spread by ``TIME_MATCH_PRIOR_ROWS`` pseudo-
+rows: with a few dozen confirmed accounts their spread over snapshots is mostly noise, and
+matching it exactly would leave whole snapshots of cleared decisions weighing nothing.
 ``pu``
     Positive-unlabelled learning (Elkan & Noto 2008, the weighting form): a classifier g
     separates confirmed accounts from unlabelled ones (two-fold cross-fitted); c, the
@@ -40,6 +45,10 @@ AUTO = "auto"
 DEFAULT = AUTO
 PU_TREES = 150
 PU_SHAPE = (4, 15)
+# Confirmed rows' spread over snapshots is trusted as if this many more confirmed rows were
+# spread as the negatives are: a few dozen confirmed barely move the negatives' weights, a
+# few thousand (bans in waves on a large platform) nearly set them.
+TIME_MATCH_PRIOR_ROWS = 300
 
 
 @dataclass
@@ -63,37 +72,44 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
     known = labelled.astype(bool)
     xl, yl = x[known], label[known]
     xu = x[~known]
+    wl = np.ones(len(yl))
+    if snapshot is not None:
+        confirmed_times = snapshot[known][yl == 1]
+        wl[yl == 0] = matched_on_time(wl[yl == 0], snapshot[known][yl == 0], confirmed_times)
     if strategy == "ignore" or len(xu) == 0:
-        return Design(xl, yl, np.ones(len(yl)), {"unlabelled_rows": 0})
+        return Design(xl, yl, wl, {"unlabelled_rows": 0})
     if strategy == "negatives":
         per_row = weight * len(yl) / len(xu)
         wu = np.full(len(xu), per_row)
         if snapshot is not None:
             wu = matched_on_time(wu, snapshot[~known], snapshot[known][yl == 1])
-        return Design(np.vstack([xl, xu]), np.r_[yl, np.zeros(len(xu))],
-                      np.r_[np.ones(len(yl)), wu],
+        return Design(np.vstack([xl, xu]), np.r_[yl, np.zeros(len(xu))], np.r_[wl, wu],
                       {"unlabelled_rows": int(len(xu)), "unlabelled_row_weight": per_row})
-    return _elkan_noto(xl, yl, xu, features=features, categorical=categorical, seed=seed)
+    return _elkan_noto(xl, yl, wl, xu, features=features, categorical=categorical, seed=seed)
 
 
-def matched_on_time(weights: np.ndarray, times: np.ndarray, confirmed_times: np.ndarray
-                    ) -> np.ndarray:
-    """``weights`` of unlabelled rows read at ``times``, moved between times so that each
-    time holds the share of their total that it holds of the confirmed rows (read at
-    ``confirmed_times``); rows at a time without confirmed rows weigh 0. Unchanged when
-    no confirmed row shares a time with an unlabelled one."""
+def matched_on_time(weights: np.ndarray, times: np.ndarray, confirmed_times: np.ndarray,
+                    prior_rows: float = TIME_MATCH_PRIOR_ROWS) -> np.ndarray:
+    """``weights`` of negative rows read at ``times``, moved between times so that each time
+    holds the share of their total that it holds of the confirmed rows (read at
+    ``confirmed_times``) plus ``prior_rows`` pseudo-rows spread as the weights are now.
+    With ``prior_rows=0`` rows at a time without confirmed rows weigh 0. Unchanged when no
+    confirmed row shares a time with a negative one."""
     at, where = np.unique(times, return_inverse=True)
     confirmed = np.array([np.sum(confirmed_times == t) for t in at], dtype=float)
     if confirmed.sum() == 0:
         return weights
     held = np.bincount(where, weights=weights, minlength=len(at))
-    target = weights.sum() * confirmed / confirmed.sum()
+    if held.sum() <= 0:
+        return weights
+    own_share = held / held.sum()
+    target = weights.sum() * (confirmed + prior_rows * own_share) / (confirmed.sum() + prior_rows)
     scale = np.divide(target, held, out=np.zeros(len(at)), where=held > 0)
     return weights * scale[where]
 
 
-def _elkan_noto(xl: np.ndarray, yl: np.ndarray, xu: np.ndarray, *, features: Sequence[str],
-                categorical: Sequence[str], seed: int) -> Design:
+def _elkan_noto(xl: np.ndarray, yl: np.ndarray, wl: np.ndarray, xu: np.ndarray, *,
+                features: Sequence[str], categorical: Sequence[str], seed: int) -> Design:
     xp = xl[yl == 1]
     xs = np.vstack([xp, xu])
     s = np.r_[np.ones(len(xp)), np.zeros(len(xu))]
@@ -109,6 +125,6 @@ def _elkan_noto(xl: np.ndarray, yl: np.ndarray, xu: np.ndarray, *, features: Seq
     p = np.clip((1.0 - c) / c * gu / (1.0 - gu), 0.0, 1.0)
     x = np.vstack([xl, xu, xu])
     y = np.r_[yl, np.ones(len(xu)), np.zeros(len(xu))]
-    w = np.r_[np.ones(len(yl)), p, 1.0 - p]
+    w = np.r_[wl, p, 1.0 - p]
     return Design(x, y, w, {"unlabelled_rows": int(len(xu)), "pu_label_frequency": c,
                             "pu_expected_hidden_positives": float(p.sum())})

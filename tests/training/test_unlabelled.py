@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from accountrisk.features.errors import UsageError
-from accountrisk.training.unlabelled import AUTO, DEFAULT, STRATEGIES, design, matched_on_time
+from accountrisk.training.unlabelled import (
+    AUTO,
+    DEFAULT,
+    STRATEGIES,
+    TIME_MATCH_PRIOR_ROWS,
+    design,
+    matched_on_time,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
 
@@ -68,26 +75,39 @@ def test_the_default_is_the_documented_choice():
     assert f"The default is `{DEFAULT}`" in DOCS.read_text(encoding="utf-8")
 
 
-def test_unlabelled_weight_follows_the_confirmed_rows_over_time():
+def test_negative_weight_follows_the_confirmed_rows_over_time():
     t = np.array(["2025-01-01", "2025-02-01", "2025-03-01"], dtype="datetime64[us]")
-    unlabelled_at = t[[0, 0, 1, 1, 2, 2, 2, 2]]
-    weights = matched_on_time(np.full(8, 0.5), unlabelled_at, t[[1, 2, 2, 2]])
+    negatives_at = t[[0, 0, 1, 1, 2, 2, 2, 2]]
+    weights = matched_on_time(np.full(8, 0.5), negatives_at, t[[1, 2, 2, 2]], prior_rows=0)
     assert weights.sum() == pytest.approx(4.0)  # the total stays
     assert weights[:2].tolist() == [0, 0]  # no confirmed row then
     assert weights[2:4].sum() == pytest.approx(1.0) and weights[4:].sum() == pytest.approx(3.0)
-    same = matched_on_time(np.full(8, 0.5), unlabelled_at, t[[0, 1, 2, 2]])
+    same = matched_on_time(np.full(8, 0.5), negatives_at, t[[0, 1, 2, 2]], prior_rows=0)
     assert same.tolist() == [0.5] * 8  # already spread as the confirmed rows are
     assert matched_on_time(np.ones(2), t[[0, 0]], t[[1]]).tolist() == [1, 1]
+    # as many pseudo-rows as confirmed ones: halfway from their own spread (1/4, 1/4, 1/2)
+    # to the confirmed one (0, 1/4, 3/4)
+    half = matched_on_time(np.full(8, 0.5), negatives_at, t[[1, 2, 2, 2]], prior_rows=4)
+    assert half[:2].sum() == pytest.approx(0.5) and half[2:4].sum() == pytest.approx(1.0)
+    assert half[4:].sum() == pytest.approx(2.5)
 
 
-def test_negatives_are_matched_on_time_where_rows_have_one():
+@pytest.mark.parametrize("strategy", ["negatives", "ignore"])
+def test_negatives_are_matched_on_time_where_rows_have_one(strategy):
     x, label, labelled = _rows()
-    # confirmed rows all read in the second month, unlabelled ones over two months
+    # confirmed rows all read on the second day, the cleared and unlabelled ones over two
     snapshot = np.where(np.arange(len(x)) % 2 == 0, 1, 2).astype("datetime64[D]")
     snapshot[:60] = np.datetime64(2, "D")
-    d = design("negatives", x, label, labelled, features=["f0", "f1"], categorical=[],
+    d = design(strategy, x, label, labelled, features=["f0", "f1"], categorical=[],
                seed=0, snapshot=snapshot)
-    plain = _design("negatives")
-    unlabelled_w = d.w[120:]
-    assert unlabelled_w.sum() == pytest.approx(plain.w[120:].sum())
-    assert np.all(unlabelled_w[snapshot[120:] == np.datetime64(1, "D")] == 0)
+    plain = _design(strategy)
+    first_day = snapshot == np.datetime64(1, "D")
+    # half of the negatives were read on the first day, when no account was confirmed: 60
+    # confirmed rows against the pseudo-rows leave them this share of the weight
+    expected = TIME_MATCH_PRIOR_ROWS * 0.5 / (60 + TIME_MATCH_PRIOR_ROWS)
+    parts = [slice(60, 120)] + ([slice(120, 520)] if strategy == "negatives" else [])
+    for part in parts:
+        w = d.w[part]
+        assert w.sum() == pytest.approx(plain.w[part].sum())
+        assert w[first_day[part]].sum() / w.sum() == pytest.approx(expected)
+    assert np.all(d.w[:60] == 1)
