@@ -12,20 +12,22 @@ reviewed:
 ``negatives``
     Decisions plus unlabelled accounts sampled across the snapshots as negatives, down-
     weighted so that together they weigh ``weight`` times the decisions.
-
-Whatever the strategy, given each row's snapshot, the negatives' weight (cleared decisions,
-and the unlabelled rows taken as negatives) is spread over the snapshots as the confirmed
-rows are (matched on time): where bans come in waves, negatives spread otherwise differ from
-the confirmed rows by their time (more banned neighbours later on), and trees learn that.
-The match is shrunk towards the negatives' own spread by ``TIME_MATCH_PRIOR_ROWS`` pseudo-
-rows: with a few dozen confirmed accounts their spread over snapshots is mostly noise, and
-matching it exactly would leave whole snapshots of cleared decisions weighing nothing.
 ``pu``
     Positive-unlabelled learning (Elkan & Noto 2008, the weighting form): a classifier g
     separates confirmed accounts from unlabelled ones (two-fold cross-fitted); c, the
     share of fronted accounts that get labelled, is estimated as g's mean on held-out
     confirmed accounts; each unlabelled row then enters twice, as a positive with weight
     p = (1 - c) / c * g / (1 - g) (clipped to [0, 1]) and as a negative with weight 1 - p.
+
+Whatever the strategy, given each row's snapshot, the negatives' weight is spread over the
+snapshots as the confirmed rows are (matched on time): where bans come in waves, negatives
+spread otherwise differ from the confirmed rows by their time (more banned neighbours later
+on), and trees learn that. Unlabelled rows taken as negatives are matched exactly: they are
+a sample drawn evenly over the snapshots, and a snapshot without confirmed rows only leaves
+some of it unused. Cleared decisions are labels nobody can draw more of: their match is
+shrunk towards their own spread by ``TIME_MATCH_PRIOR_ROWS`` pseudo-rows, since with a few
+dozen confirmed accounts an exact match leaves whole snapshots of cleared decisions weighing
+nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ DEFAULT = AUTO
 PU_TREES = 150
 PU_SHAPE = (4, 15)
 # Confirmed rows' spread over snapshots is trusted as if this many more confirmed rows were
-# spread as the negatives are: a few dozen confirmed barely move the negatives' weights, a
+# spread as the cleared decisions are: a few dozen confirmed barely move their weights, a
 # few thousand (bans in waves on a large platform) nearly set them.
 TIME_MATCH_PRIOR_ROWS = 300
 
@@ -82,7 +84,8 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
         per_row = weight * len(yl) / len(xu)
         wu = np.full(len(xu), per_row)
         if snapshot is not None:
-            wu = matched_on_time(wu, snapshot[~known], snapshot[known][yl == 1])
+            wu = matched_on_time(wu, snapshot[~known], snapshot[known][yl == 1],
+                                 prior_rows=0)
         return Design(np.vstack([xl, xu]), np.r_[yl, np.zeros(len(xu))], np.r_[wl, wu],
                       {"unlabelled_rows": int(len(xu)), "unlabelled_row_weight": per_row})
     return _elkan_noto(xl, yl, wl, xu, features=features, categorical=categorical, seed=seed)
