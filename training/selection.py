@@ -19,9 +19,10 @@ only its bans) validation chooses between ``negatives`` (the default) and ``pu``
 fewer than ``MIN_JUDGED_CLEARED`` cleared decisions validate (an export of bans alone), any
 score would validate at PR-AUC 1: the confirmed accounts are ranked against the held-out
 unlabelled accounts instead. That judge is biased against settings that find the uncaught
-fronts among them, so it chooses no settings (the defaults stay) and only judges the red
-flags and the rules. With few confirmed accounts (under ``PRIOR_BELOW_POSITIVES``) the
-rule prior is a candidate too.
+fronts among them, so it chooses no settings and only judges the red flags and the rules;
+the defaults stay, larger with at least ``MANY_POSITIVES`` confirmed accounts (a platform
+exporting thousands of bans: depth 2 and 100 trees underfit them). With few confirmed
+accounts (under ``PRIOR_BELOW_POSITIVES``) the rule prior is a candidate too.
 A strategy or the prior replaces the default only when it wins by more than two bootstrap
 standard errors; then tree shape and count are chosen, another one replacing the default
 when it wins by more than one.
@@ -65,6 +66,8 @@ from .validation import Plan
 
 DEFAULT_SHAPE = (2, 3)
 DEFAULT_TREES = 100
+MANY_POSITIVES = 1000  # confirmed accounts enough for the larger default ...
+MANY_POSITIVES_SIZE = ((3, 7), 200)  # ... where validation cannot choose the size
 MIN_CLEARED = 20  # cleared decisions needed to train on decisions alone
 MIN_JUDGED_CLEARED = 5  # fewer validate: held-out unlabelled accounts stand in for them
 PRIOR_BELOW_POSITIVES = 50  # the rule prior is a candidate with fewer confirmed accounts
@@ -303,6 +306,12 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     if judge.against_unlabelled:
         # Ranking the confirmed above unlabelled accounts, some of them fronts nobody
         # caught, is a biased judge of settings: the defaults stay (module doc).
+        many_shape, many_trees = MANY_POSITIVES_SIZE
+        if (ts.counts.get("positives", 0) >= MANY_POSITIVES and many_shape in shapes
+                and many_trees in trees):
+            (shape0, trees0), why = MANY_POSITIVES_SIZE, why + (
+                f"; {ts.counts['positives']:,} confirmed accounts, at least {MANY_POSITIVES:,}:"
+                " the larger default size")
         settings, shapes, trees = [(strategy0, prior0)], [shape0], [trees0]
         why += ("; too few cleared decisions to choose settings on: the defaults stay, "
                 "and the held-out unlabelled accounts stand in for the cleared only to "

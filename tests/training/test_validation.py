@@ -144,25 +144,35 @@ def test_red_flags_that_cost_the_validation_decisions_are_left_off(flag_on_confi
     assert given.rules_added == RULE_POINT_LOG_ODDS  # a weight the user gave is kept
 
 
-def test_an_export_of_bans_alone_is_judged_against_held_out_unlabelled_accounts():
+@pytest.mark.parametrize("counted", [60, "many"])
+def test_an_export_of_bans_alone_is_judged_against_held_out_unlabelled_accounts(counted):
     """No cleared decisions: every validation decision is a confirmed account, so any
     score would validate at PR-AUC 1. The held-out unlabelled accounts stand in for the
-    cleared when the flags and the rules are judged; the settings stay the defaults."""
+    cleared when the flags and the rules are judged; the settings stay the defaults, the
+    larger ones where the run counts thousands of confirmed accounts."""
     from accountrisk.training.rules import Rule
-    from accountrisk.training.selection import DEFAULT_SHAPE, DEFAULT_TREES, select
+    from accountrisk.training.selection import (
+        DEFAULT_SHAPE,
+        DEFAULT_TREES,
+        MANY_POSITIVES,
+        MANY_POSITIVES_SIZE,
+        select,
+    )
 
     rng = np.random.default_rng(5)
     ts = _set([1.0] * 60, [START + timedelta(days=200)] * 60, unlabelled=600)
     f = np.r_[rng.normal(1, 1, 60), rng.normal(0, 1, 600)]
     rows = ts.rows.set_column(1, "f", pa.array(f))
     ts = TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f"], as_of=ts.as_of,
-                     snapshots=[], periods={}, counts={"positives": 60, "negatives": 0})
+                     snapshots=[], periods={},
+                     counts={"positives": 60 if counted == 60 else MANY_POSITIVES, "negatives": 0})
     said: list[str] = []
     chosen = select(ts, plan_validation(ts), categories={}, rules=[Rule("flag", "f", 5)],
-                    shapes=[DEFAULT_SHAPE, (3, 7)], trees=[25, DEFAULT_TREES],
-                    say=said.append)
+                    shapes=[DEFAULT_SHAPE, MANY_POSITIVES_SIZE[0]],
+                    trees=[25, DEFAULT_TREES, MANY_POSITIVES_SIZE[1]], say=said.append)
     assert 0.2 < chosen.model_pr_auc < 0.95 and chosen.rules_pr_auc < chosen.model_pr_auc
-    assert (chosen.chosen.shape, chosen.chosen.trees) == (DEFAULT_SHAPE, DEFAULT_TREES)
+    expected = (DEFAULT_SHAPE, DEFAULT_TREES) if counted == 60 else MANY_POSITIVES_SIZE
+    assert (chosen.chosen.shape, chosen.chosen.trees) == expected
     assert any("standing in for the cleared" in s for s in said)
     assert chosen.valid_mask.sum() == 60  # what calibration reads: the decisions
 
