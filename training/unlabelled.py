@@ -67,7 +67,7 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
            features: Sequence[str], categorical: Sequence[str], seed: int,
            weight: float = 1.0, snapshot: np.ndarray | None = None) -> Design:
     """Training rows for ``strategy`` from the train part (``label`` NaN where unlabelled);
-    ``snapshot``: each row's snapshot time, to match the unlabelled rows on it."""
+    ``snapshot``: each row's snapshot time, to match the negatives on it."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown unlabelled strategy {strategy!r}; choose one of "
                          f"{', '.join(STRATEGIES)}")
@@ -75,8 +75,8 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
     xl, yl = x[known], label[known]
     xu = x[~known]
     wl = np.ones(len(yl))
+    confirmed_times = np.empty(0) if snapshot is None else snapshot[known][yl == 1]
     if snapshot is not None:
-        confirmed_times = snapshot[known][yl == 1]
         wl[yl == 0] = matched_on_time(wl[yl == 0], snapshot[known][yl == 0], confirmed_times)
     if strategy == "ignore" or len(xu) == 0:
         return Design(xl, yl, wl, {"unlabelled_rows": 0})
@@ -84,8 +84,7 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
         per_row = weight * len(yl) / len(xu)
         wu = np.full(len(xu), per_row)
         if snapshot is not None:
-            wu = matched_on_time(wu, snapshot[~known], snapshot[known][yl == 1],
-                                 prior_rows=0)
+            wu = matched_on_time(wu, snapshot[~known], confirmed_times, prior_rows=0)
         return Design(np.vstack([xl, xu]), np.r_[yl, np.zeros(len(xu))], np.r_[wl, wu],
                       {"unlabelled_rows": int(len(xu)), "unlabelled_row_weight": per_row})
     return _elkan_noto(xl, yl, wl, xu, features=features, categorical=categorical, seed=seed)
