@@ -41,9 +41,12 @@ from fewer than :data:`PRIOR_BELOW_POSITIVES` confirmed accounts get the flags a
 that weight (:data:`FEW_LABELS_RULE_POINT_LOG_ODDS`): on every development marketplace at
 realistic prevalence (29 to 42 confirmed) 1 log-odds a point ranked the ground truth at
 least as well as 0.5, and better on most; with 90 and more confirmed it cost up to 0.02
-(docs/training.md, section 8). The flags are left off only where validation shows they cost
-more than two standard errors of PR-AUC: a marketplace whose decisions do not follow them
-(a crowd-work platform banning for work quality, where a banned co-worker is everyday).
+(docs/training.md, section 8). The flags are left off only where validation shows that
+the marketplace's decisions do not follow them (a crowd-work platform banning for work
+quality, where a banned co-worker is everyday): adding them costs more than two standard
+errors of PR-AUC, or they rank the decisions no better than chance (their ROC AUC stays
+under :data:`CHANCE_ROC_AUC` even two standard errors up; a sure verdict that needs
+hundreds of decisions, so tens of them keep the flags).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from ..features.errors import TrainingError
 from . import model as lgbm
 from .dataset import TrainingSet, times_of
 from .matrix import column, feature_matrix
-from .metrics import average_precision
+from .metrics import average_precision, roc_auc
 from .prior import RulePrior, fit_prior
 from .rules import Rule, rule_points
 from .unlabelled import STRATEGIES, design
@@ -74,6 +77,9 @@ PRIOR_BELOW_POSITIVES = 50  # the rule prior is a candidate with fewer confirmed
 SETTING_MARGIN_SE = 2.0  # standard errors a strategy or the prior must win by
 SIZE_MARGIN_SE = 1.0  # ... a tree shape or count
 RULE_POINT_LOG_ODDS = 0.5  # log-odds a red-flag point adds to a model without the prior
+# Flags whose ROC AUC on the validation decisions stays below this even two standard errors
+# up rank them no better than chance: the marketplace does not decide by them.
+CHANCE_ROC_AUC = 0.55
 FEW_LABELS_RULE_POINT_LOG_ODDS = 1.0  # ... trained on fewer than PRIOR_BELOW_POSITIVES
 BOOTSTRAP = 200
 Say = Callable[[str], None]
@@ -204,7 +210,8 @@ def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: n
                     weight: float, why: str, trees_pr_auc: float) -> tuple[float, str]:
     """The red-flag weight to add, and why: ``weight`` unless adding the flags (``flags``:
     the points times the weight) costs the validation decisions more than
-    ``SETTING_MARGIN_SE`` standard errors of PR-AUC. A marketplace whose decisions do not
+    ``SETTING_MARGIN_SE`` standard errors of PR-AUC, or the flags surely rank them no
+    better than chance (:data:`CHANCE_ROC_AUC`). A marketplace whose decisions do not
     follow the advisories' flags (a crowd-work platform banning for task quality, where a
     link to a banned co-worker is everyday) would otherwise rank below its own trees; where
     the flags merely fail to help, they stay for the kinds of front the decisions missed."""
@@ -215,6 +222,14 @@ def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: n
         return 0.0, (f"; the red flags are left off: adding them ({weight:g} log-odds a point) "
                      f"cost {cost:.3f} on these decisions, more than {SETTING_MARGIN_SE:g} "
                      f"standard errors ({se:.3f})")
+    auc, auc_se = judge.roc_auc_se(rows, flags)
+    if auc + SETTING_MARGIN_SE * auc_se < CHANCE_ROC_AUC:
+        how = ("give every one of these decisions the same points"
+               if np.ptp(flags[rows]) == 0 else
+               f"rank these decisions no better than chance (ROC AUC {auc:.3f}, standard "
+               f"error {auc_se:.3f})")
+        return 0.0, (f"; the red flags are left off: they {how}: this marketplace does not "
+                     "decide by them")
     return weight, why
 
 
@@ -268,6 +283,16 @@ class _Judge:
             for k, raw in others.items():
                 gains[k].append(average_precision(y[idx], raw[rows][idx]) - ref)
         return {k: float(np.std(g)) if g else float("inf") for k, g in gains.items()}
+
+    def roc_auc_se(self, rows: np.ndarray, raw: np.ndarray) -> tuple[float, float]:
+        """ROC AUC of ``raw`` on the decisions in ``rows`` and its standard deviation across
+        the same bootstrap resamples."""
+        y, s = self.y[rows], raw[rows]
+        if not 0 < y.sum() < len(y):
+            return float("nan"), float("inf")
+        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
+        found = [roc_auc(y[idx], s[idx]) for idx in draws if 0 < y[idx].sum() < len(idx)]
+        return roc_auc(y, s), float(np.std(found)) if found else float("inf")
 
     def pick(self, default: Candidate, candidates: Sequence[Candidate], margin: float
              ) -> tuple[Candidate, dict[Candidate, float], dict[Candidate, float], np.ndarray]:

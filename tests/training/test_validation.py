@@ -108,15 +108,17 @@ def test_a_given_strategy_is_the_only_one():
     assert default == ("pu", False) and "was given" in why
 
 
-def _with_flag(flag_on_confirmed: bool) -> TrainingSet:
-    """300 confirmed and 600 cleared decisions over a year: ``f`` ranks them (with noise),
-    the flag column ``g`` fires on a third of the confirmed or of the cleared accounts."""
+def _with_flag(flag_on_confirmed: bool | None, positives: int = 300, noise: float = 0.8
+               ) -> TrainingSet:
+    """``positives`` confirmed and twice as many cleared decisions over a year: ``f`` ranks
+    them (with ``noise``), the flag column ``g`` fires on a third of the confirmed, of the
+    cleared, or (None) of all of them."""
     rng = np.random.default_rng(3)
-    ts = _spread(300, 600)
+    ts = _spread(positives, 2 * positives)
     label = np.nan_to_num(ts.rows.column("_label").to_numpy(zero_copy_only=False))
     decided = np.asarray(ts.rows.column("_labelled"))
-    f = label + rng.normal(0, 0.8, len(label))
-    side = 1.0 if flag_on_confirmed else 0.0
+    f = label + rng.normal(0, noise, len(label))
+    side = label if flag_on_confirmed is None else 1.0 if flag_on_confirmed else 0.0
     g = decided & (label == side) & (rng.random(len(label)) < 1 / 3)
     rows = ts.rows.set_column(1, "f", pa.array(f)).append_column("g", pa.array(g.astype(float)))
     return TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f", "g"],
@@ -142,6 +144,24 @@ def test_red_flags_that_cost_the_validation_decisions_are_left_off(flag_on_confi
                    shapes=[(2, 3)], trees=[50], strategies=("ignore",),
                    rule_point_log_odds=RULE_POINT_LOG_ODDS)
     assert given.rules_added == RULE_POINT_LOG_ODDS  # a weight the user gave is kept
+
+
+@pytest.mark.parametrize("positives", [1000, 12])
+def test_red_flags_that_say_nothing_are_left_off_once_hundreds_of_decisions_show_it(positives):
+    """A flag firing on a third of every decided account ranks the decisions at chance:
+    with hundreds of them validation is sure of it and leaves the flags off (the run says
+    why); with a dozen confirmed accounts it cannot be, and the flags stay. (``f`` ranks
+    the decisions well, so that adding the flags costs too little to leave them off.)"""
+    from accountrisk.training.rules import Rule
+    from accountrisk.training.selection import select
+
+    ts = _with_flag(None, positives, noise=0.2)
+    said: list[str] = []
+    chosen = select(ts, plan_validation(ts), categories={}, rules=[Rule("flag", "g", 1, weight=2)],
+                    shapes=[(2, 3)], trees=[50], strategies=("ignore",), say=said.append)
+    at_chance = any("no better than chance" in s for s in said)
+    assert at_chance is (positives == 1000)
+    assert (chosen.rules_added == 0) is at_chance
 
 
 @pytest.mark.parametrize("counted", [60, "many"])
@@ -180,8 +200,9 @@ def test_an_export_of_bans_alone_is_judged_against_held_out_unlabelled_accounts(
 def test_flags_of_an_export_stamped_with_one_date_are_judged_as_scored():
     """Decided at one instant: the rows the trees learn from were read before it, where a
     flag reading neighbours' decisions never fires. Judged on those rows the flag looks
-    harmless and stays; judged on the rows read just after the instant (where it fires on
-    the cleared accounts, as it would at scoring time) it is left off."""
+    harmless and stays (another flag, ``h``, ranks the decisions); judged on the rows read
+    just after the instant (where it fires on the cleared accounts, as it would at scoring
+    time) it is left off."""
     from accountrisk.training.rules import Rule
     from accountrisk.training.selection import select
 
@@ -189,19 +210,22 @@ def test_flags_of_an_export_stamped_with_one_date_are_judged_as_scored():
     ts = _set([1.0] * 150 + [0.0] * 300, [START + timedelta(days=200)] * 450, unlabelled=100)
     label = np.nan_to_num(ts.rows.column("_label").to_numpy(zero_copy_only=False))
     f = label + rng.normal(0, 0.8, len(label))
-    rows = ts.rows.set_column(1, "f", pa.array(f)).append_column("g", pa.array(np.zeros(len(f))))
+    h = (label == 1) & (rng.random(len(f)) < 1 / 3)
+    rows = (ts.rows.set_column(1, "f", pa.array(f))
+            .append_column("g", pa.array(np.zeros(len(f))))
+            .append_column("h", pa.array(h.astype(float))))
     decided = rows.filter(rows.column("_labelled"))
     fires = (np.asarray(decided.column("_label")) == 0) & (rng.random(decided.num_rows) < 0.5)
     after = pa.table({"account_id": decided.column("account_id"),
                       "f": decided.column("f"), "g": pa.array(fires.astype(float)),
-                      "_snapshot": decided.column("_snapshot")})
+                      "h": decided.column("h"), "_snapshot": decided.column("_snapshot")})
     runs = {}
     for name, later in (("before", None), ("after", after)):
-        one = TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f", "g"],
+        one = TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f", "g", "h"],
                           as_of=ts.as_of, snapshots=[], periods={}, counts=ts.counts,
                           after_instant=later)
         runs[name] = select(one, plan_validation(one), categories={},
-                            rules=[Rule("flag", "g", 1, weight=2)], shapes=[(2, 3)],
-                            trees=[50], strategies=("ignore",))
+                            rules=[Rule("flag", "g", 1, weight=2), Rule("other", "h", 1)],
+                            shapes=[(2, 3)], trees=[50], strategies=("ignore",))
     assert runs["before"].rules_added > 0 and runs["after"].rules_added == 0
     assert runs["after"].rules_raw[np.asarray(rows.column("_labelled"))].max() > 0
