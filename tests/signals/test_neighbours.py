@@ -199,14 +199,16 @@ def test_relation_names_are_identifiers_and_read_back():
         assert describe_feature(name).description, name
 
 
-def test_attribute_columns_are_aggregated_at_most_sixteen_in_column_order():
+def test_attribute_columns_are_aggregated_at_most_the_cap_in_column_order():
+    cap = naming.MAX_ATTRIBUTE_SIGNALS
     tables = make_tables(account_links=[link("a", "b")])
     tables = with_attributes(tables, **{f"v{i:02d}": (["a", "b"], [i, i + 1])
-                                        for i in range(18)})
+                                        for i in range(cap + 2)})
     a = compute(tables)["a"]
     means = [k for k in a if k.startswith("nbr_co_worked_mean_attr_")]
-    assert means == [f"nbr_co_worked_mean_attr_v{i:02d}" for i in range(16)]
+    assert means == [f"nbr_co_worked_mean_attr_v{i:02d}" for i in range(cap)]
     assert a["nbr_co_worked_mean_attr_v03"] == 4
+    assert a[f"attr_v{cap + 1:02d}"] == cap + 1  # beyond the cap still a feature of its own
 
 
 def test_a_folder_without_links_payouts_or_sessions_still_works():

@@ -20,7 +20,11 @@ from .relations import Relation
 
 PREFIX = "nbr_"
 FAMILY = "neighbours"
-MAX_ATTRIBUTE_SIGNALS = 16
+# Attribute columns aggregated over neighbours, in the folder's column order: enough for the
+# public fraud graphs' exports (10 to 32 attributes); each costs three columns a relation
+# (a 12k-account, 530k-link export with 32 attributes: 1.6 s a feature pass against 1.1 s
+# at 16, docs/training.md section 8, twenty-fifth session).
+MAX_ATTRIBUTE_SIGNALS = 32
 
 # Base features aggregated over neighbours: (words in a reason, the value as text). None
 # may read a label: an account's own label would reach it through its neighbours' values.
@@ -51,7 +55,8 @@ PLACEHOLDERS = (
     ("relation", "a marketplace link kind (its 4 most frequent, as lower-case identifiers), "
                  "`other_link` (the other kinds), `payout`, `access` or `portfolio`"),
     ("signal", "one of " + ", ".join(f"`{s}`" for s in KEY_SIGNALS)
-               + f", or a numeric `attr_*` column (at most {MAX_ATTRIBUTE_SIGNALS})"),
+               + f", or a numeric `attr_*` column (the first {MAX_ATTRIBUTE_SIGNALS} in the "
+                 "folder's column order)"),
 )
 
 
