@@ -24,6 +24,7 @@ from .load_steps import (
     Sources,
 )
 from .reference import COUNTRY_CODES, iana_zone_names
+from .signals.neighbours.naming import MAX_ATTRIBUTE_SIGNALS
 from .sources import FoundTable, close_source, open_source
 from .validate import (
     ATTRIBUTE_NAME,
@@ -134,7 +135,28 @@ def _check_schema(t: contract.Table, schema: pa.Schema, report: ValidationReport
                                "give attributes as numbers, booleans or short strings"))
         else:
             attributes.append(name)
+    _note_attributes_not_aggregated(t, schema, attributes, report)
     return attributes
+
+
+def _note_attributes_not_aggregated(t: contract.Table, schema: pa.Schema, attributes: list[str],
+                                    report: ValidationReport) -> None:
+    """A note when numeric attributes lie beyond the neighbour aggregates' cap: each stays a
+    feature of its own, but its neighbours' values are not read."""
+    cap = MAX_ATTRIBUTE_SIGNALS
+    numeric = [n for n in attributes if not pa.types.is_string(schema.field(n).type)
+               and not pa.types.is_large_string(schema.field(n).type)
+               and not pa.types.is_dictionary(schema.field(n).type)]
+    beyond = numeric[cap:]
+    if not beyond:
+        return
+    shown = ", ".join(beyond[:5]) + (", ..." if len(beyond) > 5 else "")
+    report.add(Problem("note", t.name, beyond[0], "attribute_not_aggregated",
+                       f"{len(beyond)} numeric attribute column(s) after the first {cap} "
+                       f"({shown}) are features of their own, but their neighbours' values "
+                       "are not aggregated",
+                       f"put the attributes whose neighbours' values matter most among the "
+                       f"first {cap} numeric columns"))
 
 
 def _raw_select(t: contract.Table, schema: pa.Schema, attributes: list[str], source: str,

@@ -223,3 +223,16 @@ def test_extras_are_noted_and_optional_parts_may_be_missing(tmp_path):
     assert ("account_attributes", "bad name!", "bad_attribute_name") in reasons
     assert ("account_attributes", "tags", "bad_attribute_type") in reasons
     assert {"accounts", "account_attributes"} <= loaded
+
+
+def test_numeric_attributes_beyond_the_neighbour_cap_are_noted_once(tmp_path):
+    from accountrisk.features.signals.neighbours.naming import MAX_ATTRIBUTE_SIGNALS as cap
+
+    write(tmp_path, "accounts", make_table("accounts", GOOD))
+    columns = {"account_id": ["g0", "g1"], "level": ["a", "b"]}
+    columns |= {f"v{i:02d}": [float(i), 1.0] for i in range(cap + 2)}
+    write(tmp_path, "account_attributes", pa.table(columns))
+    report, _ = load_dir(tmp_path)
+    notes = [p for p in report.problems if p.reason == "attribute_not_aggregated"]
+    assert [(p.column, p.severity) for p in notes] == [(f"v{cap:02d}", "note")]
+    assert f"2 numeric attribute column(s) after the first {cap}" in notes[0].message
