@@ -228,8 +228,8 @@ def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: n
                if np.ptp(flags[rows]) == 0 else
                f"rank these decisions no better than chance (ROC AUC {auc:.3f}, standard "
                f"error {auc_se:.3f})")
-        return 0.0, (f"; the red flags are left off: they {how}: this marketplace does not "
-                     "decide by them")
+        return 0.0, (f"; the red flags are left off: this marketplace does not decide by "
+                     f"them (they {how})")
     return weight, why
 
 
