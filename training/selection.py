@@ -60,8 +60,9 @@ import numpy as np
 from ..features.errors import TrainingError
 from . import model as lgbm
 from .dataset import TrainingSet, times_of
+from .judge import MIN_JUDGED_CLEARED, Judge
 from .matrix import column, feature_matrix
-from .metrics import average_precision, roc_auc
+from .metrics import average_precision
 from .prior import RulePrior, fit_prior
 from .rules import Rule, rule_points
 from .unlabelled import STRATEGIES, design
@@ -72,7 +73,6 @@ DEFAULT_TREES = 100
 MANY_POSITIVES = 1000  # confirmed accounts enough for the larger default ...
 MANY_POSITIVES_SIZE = ((3, 7), 200)  # ... where validation cannot choose the size
 MIN_CLEARED = 20  # cleared decisions needed to train on decisions alone
-MIN_JUDGED_CLEARED = 5  # fewer validate: held-out unlabelled accounts stand in for them
 PRIOR_BELOW_POSITIVES = 50  # the rule prior is a candidate with fewer confirmed accounts
 SETTING_MARGIN_SE = 2.0  # standard errors a strategy or the prior must win by
 SIZE_MARGIN_SE = 1.0  # ... a tree shape or count
@@ -81,7 +81,6 @@ RULE_POINT_LOG_ODDS = 0.5  # log-odds a red-flag point adds to a model without t
 # up rank them no better than chance: the marketplace does not decide by them.
 CHANCE_ROC_AUC = 0.55
 FEW_LABELS_RULE_POINT_LOG_ODDS = 1.0  # ... trained on fewer than PRIOR_BELOW_POSITIVES
-BOOTSTRAP = 200
 Say = Callable[[str], None]
 
 
@@ -206,7 +205,7 @@ def _scored_points(ts: TrainingSet, rules: Sequence[Rule]) -> np.ndarray:
     return np.array([after.get(key, p) for key, p in zip(rows, points.tolist(), strict=True)])
 
 
-def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: np.ndarray,
+def _flags_that_pay(judge: Judge[Candidate], chosen: Candidate, rows: np.ndarray, flags: np.ndarray,
                     weight: float, why: str, trees_pr_auc: float) -> tuple[float, str]:
     """The red-flag weight to add, and why: ``weight`` unless adding the flags (``flags``:
     the points times the weight) costs the validation decisions more than
@@ -233,83 +232,6 @@ def _flags_that_pay(judge: _Judge, chosen: Candidate, rows: np.ndarray, flags: n
     return weight, why
 
 
-class _Judge:
-    """Pooled out-of-fold scores and their PR-AUC on the validation decisions, with paired
-    bootstrap standard errors of differences."""
-
-    def __init__(self, ts: TrainingSet, valid: Sequence[np.ndarray], seed: int) -> None:
-        n = ts.rows.num_rows
-        self.labelled = column(ts.rows, "_labelled").astype(bool)
-        self.y = np.nan_to_num(column(ts.rows, "_label"))
-        validated = np.zeros(n, dtype=bool)
-        for mask in valid:
-            validated |= mask
-        self.judged = validated & self.labelled
-        # An export of bans alone leaves validation nothing to tell apart (every decision is
-        # a confirmed account): the held-out unlabelled accounts stand in for the cleared.
-        self.against_unlabelled = int((self.judged & (self.y == 0)).sum()) < MIN_JUDGED_CLEARED
-        if self.against_unlabelled:
-            self.judged = validated & (self.labelled | column(ts.rows, "_holdout").astype(bool))
-        self.oof: dict[Candidate, np.ndarray] = {}
-        self.n, self.seed = n, seed
-
-    def add(self, fold: _Fold, found: dict[Candidate, np.ndarray]) -> None:
-        for c, raw in found.items():
-            self.oof.setdefault(c, np.full(self.n, np.nan))[fold.valid] = raw
-
-    def rows(self, candidates: Sequence[Candidate]) -> np.ndarray:
-        """Validation decisions every one of ``candidates`` scored (one may skip a fold)."""
-        common = self.judged.copy()
-        for c in candidates:
-            common &= ~np.isnan(self.oof[c])
-        return common
-
-    def scores(self, candidates: Sequence[Candidate], rows: np.ndarray) -> dict[Candidate, float]:
-        return {c: average_precision(self.y[rows], self.oof[c][rows]) for c in candidates}
-
-    def gain_se(self, rows: np.ndarray, base: np.ndarray, others: dict[Any, np.ndarray]
-                ) -> dict[Any, float]:
-        """Standard deviation of each score's PR-AUC gain over ``base`` across bootstrap
-        resamples of the decisions in ``rows``."""
-        y = self.y[rows]
-        if not others or y.sum() == 0:
-            return {}
-        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
-        gains: dict[Any, list[float]] = {k: [] for k in others}
-        for idx in draws:
-            if not 0 < y[idx].sum() < len(idx):
-                continue
-            ref = average_precision(y[idx], base[rows][idx])
-            for k, raw in others.items():
-                gains[k].append(average_precision(y[idx], raw[rows][idx]) - ref)
-        return {k: float(np.std(g)) if g else float("inf") for k, g in gains.items()}
-
-    def roc_auc_se(self, rows: np.ndarray, raw: np.ndarray) -> tuple[float, float]:
-        """ROC AUC of ``raw`` on the decisions in ``rows`` and its standard deviation across
-        the same bootstrap resamples."""
-        y, s = self.y[rows], raw[rows]
-        if not 0 < y.sum() < len(y):
-            return float("nan"), float("inf")
-        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
-        found = [roc_auc(y[idx], s[idx]) for idx in draws if 0 < y[idx].sum() < len(idx)]
-        return roc_auc(y, s), float(np.std(found)) if found else float("inf")
-
-    def pick(self, default: Candidate, candidates: Sequence[Candidate], margin: float
-             ) -> tuple[Candidate, dict[Candidate, float], dict[Candidate, float], np.ndarray]:
-        """``default`` unless a candidate's gain over it exceeds ``margin`` standard errors
-        (the largest such gain wins)."""
-        rows = self.rows(candidates)
-        scores = self.scores(candidates, rows)
-        others = {c: self.oof[c] for c in candidates if c != default}
-        se = self.gain_se(rows, self.oof[default], others)
-        chosen, best_gain = default, 0.0
-        for c in others:
-            gain = scores[c] - scores[default]
-            if gain > margin * se.get(c, float("inf")) and gain > best_gain:
-                chosen, best_gain = c, gain
-        return chosen, scores, se, rows
-
-
 def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
            rules: Sequence[Rule], seed: int = 0, threads: int = lgbm.THREADS,
            strategies: Sequence[str] = STRATEGIES,
@@ -325,7 +247,7 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     features, categorical = ts.features, list(categories)
     x = feature_matrix(ts.rows, features, categories)
     settings, (strategy0, prior0), why = candidate_settings(ts, strategies)
-    judge = _Judge(ts, [f.valid for f in plan.folds], seed)
+    judge = Judge[Candidate](ts, [f.valid for f in plan.folds], seed)
     shape0 = DEFAULT_SHAPE if DEFAULT_SHAPE in shapes else shapes[0]
     trees0 = DEFAULT_TREES if DEFAULT_TREES in trees else trees[len(trees) // 2]
     if judge.against_unlabelled:
@@ -358,7 +280,7 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
                 for shape in shape_list:
                     found = _grow(f, strategy, use_prior, shape, tree_list, features,
                                   categorical, seed, threads)
-                    judge.add(f, found)
+                    judge.add(f.valid, found)
                     made |= set(found)
         return sorted(made, key=lambda c: (c.shape, c.trees))
 

@@ -1,0 +1,100 @@
+"""The judge of validation: pooled out-of-fold scores, their PR-AUC on the validation
+decisions, and paired bootstrap standard errors (:mod:`.selection` chooses with it).
+
+An export of bans alone leaves validation nothing to tell apart (every decision is a
+confirmed account): where fewer than :data:`MIN_JUDGED_CLEARED` cleared decisions validate,
+the held-out unlabelled accounts stand in for the cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from .dataset import TrainingSet
+from .matrix import column
+from .metrics import average_precision, roc_auc
+
+MIN_JUDGED_CLEARED = 5  # fewer validate: held-out unlabelled accounts stand in for them
+BOOTSTRAP = 200
+Key = TypeVar("Key", bound=Hashable)
+
+
+class Judge(Generic[Key]):
+    """Pooled out-of-fold scores and their PR-AUC on the validation decisions, with paired
+    bootstrap standard errors of differences."""
+
+    def __init__(self, ts: TrainingSet, valid: Sequence[np.ndarray], seed: int) -> None:
+        n = ts.rows.num_rows
+        self.labelled = column(ts.rows, "_labelled").astype(bool)
+        self.y = np.nan_to_num(column(ts.rows, "_label"))
+        validated = np.zeros(n, dtype=bool)
+        for mask in valid:
+            validated |= mask
+        self.judged = validated & self.labelled
+        # An export of bans alone leaves validation nothing to tell apart (every decision is
+        # a confirmed account): the held-out unlabelled accounts stand in for the cleared.
+        self.against_unlabelled = int((self.judged & (self.y == 0)).sum()) < MIN_JUDGED_CLEARED
+        if self.against_unlabelled:
+            self.judged = validated & (self.labelled | column(ts.rows, "_holdout").astype(bool))
+        self.oof: dict[Key, np.ndarray] = {}
+        self.n, self.seed = n, seed
+
+    def add(self, valid: np.ndarray, found: dict[Key, np.ndarray]) -> None:
+        """Record each candidate's raw scores on one fold's validation rows ``valid``."""
+        for c, raw in found.items():
+            self.oof.setdefault(c, np.full(self.n, np.nan))[valid] = raw
+
+    def rows(self, candidates: Sequence[Key]) -> np.ndarray:
+        """Validation decisions every one of ``candidates`` scored (one may skip a fold)."""
+        common = self.judged.copy()
+        for c in candidates:
+            common &= ~np.isnan(self.oof[c])
+        return common
+
+    def scores(self, candidates: Sequence[Key], rows: np.ndarray) -> dict[Key, float]:
+        return {c: average_precision(self.y[rows], self.oof[c][rows]) for c in candidates}
+
+    def gain_se(self, rows: np.ndarray, base: np.ndarray, others: dict[Any, np.ndarray]
+                ) -> dict[Any, float]:
+        """Standard deviation of each score's PR-AUC gain over ``base`` across bootstrap
+        resamples of the decisions in ``rows``."""
+        y = self.y[rows]
+        if not others or y.sum() == 0:
+            return {}
+        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
+        gains: dict[Any, list[float]] = {k: [] for k in others}
+        for idx in draws:
+            if not 0 < y[idx].sum() < len(idx):
+                continue
+            ref = average_precision(y[idx], base[rows][idx])
+            for k, raw in others.items():
+                gains[k].append(average_precision(y[idx], raw[rows][idx]) - ref)
+        return {k: float(np.std(g)) if g else float("inf") for k, g in gains.items()}
+
+    def roc_auc_se(self, rows: np.ndarray, raw: np.ndarray) -> tuple[float, float]:
+        """ROC AUC of ``raw`` on the decisions in ``rows`` and its standard deviation across
+        the same bootstrap resamples."""
+        y, s = self.y[rows], raw[rows]
+        if not 0 < y.sum() < len(y):
+            return float("nan"), float("inf")
+        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
+        found = [roc_auc(y[idx], s[idx]) for idx in draws if 0 < y[idx].sum() < len(idx)]
+        return roc_auc(y, s), float(np.std(found)) if found else float("inf")
+
+    def pick(self, default: Key, candidates: Sequence[Key], margin: float
+             ) -> tuple[Key, dict[Key, float], dict[Key, float], np.ndarray]:
+        """``default`` unless a candidate's gain over it exceeds ``margin`` standard errors
+        (the largest such gain wins)."""
+        rows = self.rows(candidates)
+        scores = self.scores(candidates, rows)
+        others = {c: self.oof[c] for c in candidates if c != default}
+        se = self.gain_se(rows, self.oof[default], others)
+        chosen, best_gain = default, 0.0
+        for c in others:
+            gain = scores[c] - scores[default]
+            if gain > margin * se.get(c, float("inf")) and gain > best_gain:
+                chosen, best_gain = c, gain
+        return chosen, scores, se, rows
