@@ -10,9 +10,11 @@ labels. For each size it writes the folder (cached under --data), then in fresh 
 It prints one table: seconds and peak RSS of the neighbour stage, of the whole feature pass,
 and of the pass without it. ``--generated`` runs the same comparison on generated
 marketplaces (``accountrisk generate``: sessions, activity, payouts, portfolios, three
-sparse link kinds) instead.
+sparse link kinds) instead. ``--attributes N`` adds N numeric attribute columns (noise) to
+the dense graphs' four, for exports as wide as the public fraud graphs'.
 
     python benchmarks/neighbours.py --sizes 12000 100000 --degree 90
+    python benchmarks/neighbours.py --sizes 12000 100000 --attributes 28
     python benchmarks/neighbours.py --generated 100000
 """
 
@@ -84,8 +86,9 @@ print(json.dumps(out))
 """
 
 
-def write_folder(folder: Path, accounts: int, degree: int, seed: int) -> dict:
-    """A dense marketplace: accounts, attributes, co_worked links and a few labels."""
+def write_folder(folder: Path, accounts: int, degree: int, seed: int, extra: int = 0) -> dict:
+    """A dense marketplace: accounts, attributes (``extra`` more numeric ones), co_worked
+    links and a few labels."""
     rng = np.random.default_rng(seed)
     ids = np.array([f"u{i:07d}" for i in range(accounts)], dtype=object)
     start = datetime(2024, 1, 1)
@@ -104,7 +107,8 @@ def write_folder(folder: Path, accounts: int, degree: int, seed: int) -> dict:
         "jobs_completed": rng.integers(0, 300, accounts),
         "is_phone_verified": rng.random(accounts) < 0.8,
         "id_verification": pa.array(rng.choice(["passed", "pending", "none"], accounts),
-                                    pa.string())}),
+                                    pa.string()),
+        **{f"extra_{k:02d}": rng.normal(size=accounts) for k in range(extra)}}),
         folder / "account_attributes.parquet")
     pairs = accounts * degree // 2
     a = rng.integers(0, accounts, pairs)
@@ -141,6 +145,8 @@ def main() -> None:
     parser.add_argument("--degree", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", type=Path, default=Path("bench-data"))
+    parser.add_argument("--attributes", type=int, default=0,
+                        help="numeric attribute columns to add to the dense graphs' four")
     parser.add_argument("--generated", type=int, nargs="+", default=[],
                         help="generated marketplaces of these sizes instead of dense graphs")
     args = parser.parse_args()
@@ -153,13 +159,14 @@ def main() -> None:
             shape = {"link_rows": summary.get("rows", {}).get("account_links", 0)}
             as_of = summary["end"]
         else:
-            folder = args.data / f"dense-n{n}-d{args.degree}-s{args.seed}"
+            folder = args.data / (f"dense-n{n}-d{args.degree}-s{args.seed}"
+                                  + (f"-a{args.attributes}" if args.attributes else ""))
             meta = folder / "shape.json"
             if meta.exists():
                 shape = json.loads(meta.read_text())
             else:
                 shutil.rmtree(folder, ignore_errors=True)
-                shape = write_folder(folder, n, args.degree, args.seed)
+                shape = write_folder(folder, n, args.degree, args.seed, args.attributes)
                 meta.write_text(json.dumps(shape))
             as_of = AS_OF
         results = {}
