@@ -32,6 +32,7 @@ from .validate import (
     Problem,
     ValidationReport,
     attribute_fits,
+    attribute_is_number,
     describe_type,
     row_checks,
     type_fits,
@@ -144,9 +145,7 @@ def _note_attributes_not_aggregated(t: contract.Table, schema: pa.Schema, attrib
     """A note when numeric attributes lie beyond the neighbour aggregates' cap: each stays a
     feature of its own, but its neighbours' values are not read."""
     cap = MAX_ATTRIBUTE_SIGNALS
-    numeric = [n for n in attributes if not pa.types.is_string(schema.field(n).type)
-               and not pa.types.is_large_string(schema.field(n).type)
-               and not pa.types.is_dictionary(schema.field(n).type)]
+    numeric = [n for n in attributes if attribute_is_number(schema.field(n).type)]
     beyond = numeric[cap:]
     if not beyond:
         return

@@ -122,13 +122,19 @@ def type_fits(column: Column, arrow_type: pa.DataType) -> bool:
         or pa.types.is_string_view(arrow_type)
 
 
-def attribute_fits(arrow_type: pa.DataType) -> bool:
-    """Whether an account_attributes column can be a feature (number, boolean, string)."""
+def attribute_is_number(arrow_type: pa.DataType) -> bool:
+    """Whether an account_attributes column is a number or a boolean (not a category)."""
     if pa.types.is_dictionary(arrow_type):
         arrow_type = arrow_type.value_type
     return (pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
-            or pa.types.is_boolean(arrow_type) or pa.types.is_string(arrow_type)
-            or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type))
+            or pa.types.is_boolean(arrow_type))
+
+
+def attribute_fits(arrow_type: pa.DataType) -> bool:
+    """Whether an account_attributes column can be a feature (number, boolean, string)."""
+    text = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    return (attribute_is_number(arrow_type) or pa.types.is_string(text)
+            or pa.types.is_large_string(text) or pa.types.is_string_view(text))
 
 
 def describe_type(column: Column) -> str:
