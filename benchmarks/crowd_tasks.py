@@ -172,7 +172,7 @@ def product_scores(folder: Path, work: Path, judged: list[str]) -> tuple[dict, s
     from accountrisk.training.api import train
     from accountrisk.training.bundle import read_bundle
     from accountrisk.training.predict import raw_scores
-    from accountrisk.training.rules import RULES, rule_points, rule_score
+    from accountrisk.training.rules import rule_points, rule_score, rules_from_json
 
     shutil.rmtree(work, ignore_errors=True)
     said: list[str] = []
@@ -185,13 +185,14 @@ def product_scores(folder: Path, work: Path, judged: list[str]) -> tuple[dict, s
     rows = features.take([at[a] for a in judged])
     bundle = read_bundle(result.model_dir)
     shipped = np.asarray(raw_scores(bundle, rows), dtype=float)
-    points = rule_points(rows, RULES)
+    rules = rules_from_json(bundle.metadata["rules"])  # as weighed on this marketplace
+    points = rule_points(rows, rules)
     added = (bundle.metadata.get("final_fit") or {}).get("rule_point_log_odds", 0.0)
     trees = shipped - added * points if bundle.kind == "model" else shipped
     choice = next((s for s in said if s.startswith("chose")), "")
     return ({f"product, shipped ({bundle.kind}, flags {added:g} a point)": shipped,
              "product, trees alone": trees, "product, trees + flags at 0.5": trees + 0.5 * points,
-             "product, red-flag rules": rule_score(rows, RULES)}, choice)
+             "product, red-flag rules": rule_score(rows, rules)}, choice)
 
 
 def main() -> None:

@@ -100,7 +100,7 @@ def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
     from accountrisk.training.api import train
     from accountrisk.training.bundle import read_bundle
     from accountrisk.training.predict import raw_scores
-    from accountrisk.training.rules import RULES, rule_score
+    from accountrisk.training.rules import rule_score, rules_from_json
 
     folder, summary, _ = ensure_data(root, accounts, seed, mode=mode)
     as_of = summary.get("end") or summary["parameters"]["end"]
@@ -119,7 +119,8 @@ def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
             + (f"/{fit['unlabelled_rows']}u" if fit.get("unlabelled_rows") else "")
             if fit else "rules: " + result.metadata.get("cold_start_reason", ""))
     scorers = {f"model ({bundle.kind})": raw_scores(bundle, rows),
-               "rules": rule_score(rows, RULES), "checklist": checklist_score(rows)}
+               "rules": rule_score(rows, rules_from_json(bundle.metadata["rules"])),
+               "checklist": checklist_score(rows)}
     out = []
     for name, score in scorers.items():
         m = _metrics(y, score, rings, lookalike)

@@ -33,7 +33,7 @@ def run_one(mode: str, seed: int, accounts: int, root: Path
             ) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """Metrics of the rules and the checklist on one marketplace, plus which flags fired
     on which judged account and who each account is (fronted, look-alike group, '')."""
-    from accountrisk.training.rules import RULES, fired, rule_score
+    from accountrisk.training.rules import RULES, fired, rule_score, weighed_by_rarity
 
     folder, summary, _ = ensure_data(root, accounts, seed, mode=mode)
     as_of = summary.get("end") or summary["parameters"]["end"]
@@ -42,7 +42,10 @@ def run_one(mode: str, seed: int, accounts: int, root: Path
     rows, y, rings, lookalike = _population(folder, work, as_of)
     shutil.rmtree(work, ignore_errors=True)
     out = []
-    for name, score in (("rules", rule_score(rows, RULES)), ("checklist", checklist_score(rows))):
+    # As training weighs them: flags common among the accounts ranked count less.
+    weighed, _ = weighed_by_rarity(rows, RULES)
+    for name, score in (("rules", rule_score(rows, weighed)),
+                        ("checklist", checklist_score(rows))):
         m = _metrics(y, score, rings, lookalike)
         m.update(mode=mode, seed=seed, accounts=accounts, scorer=name, fronted=int(y.sum()))
         out.append(m)

@@ -23,7 +23,15 @@ from .calibration import apply_calibration, fit_calibration
 from .dataset import TrainingSet, times_of
 from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
-from .rules import RULES, Rule, rule_points, rule_score, rules_to_json, usable_rules
+from .rules import (
+    RULES,
+    Rule,
+    rule_points,
+    rule_score,
+    rules_to_json,
+    usable_rules,
+    weighed_by_rarity,
+)
 from .selection import Selection, select
 from .unlabelled import AUTO, STRATEGIES, design
 from .validation import plan_validation
@@ -187,7 +195,11 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
     it is used for reporting only.
     """
     say = say or (lambda message: None)
-    rules = usable_rules(ts.features, RULES)
+    rules, common = weighed_by_rarity(ts.final, usable_rules(ts.features, RULES))
+    if common:
+        say("red flags common on this marketplace count less (share of active accounts "
+            "they fire on, weight kept): " + ", ".join(
+                f"{c.name} {c.rate:.0%} x{c.kept:.2f}" for c in common))
     plan = plan_validation(ts, seed)
     say(plan.describe() + (f" ({plan.reason})" if plan.kind == "random" else ""))
     plan_json = {"validation": plan.kind, "windows": [f.label for f in plan.folds],
@@ -215,6 +227,8 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
     m = built.metadata
     m.update(feature_set_version=FEATURE_SET_VERSION, threads=threads,
              rules=rules_to_json(rules),
+             common_flags=[{"name": c.name, "rate": c.rate, "weight_kept": c.kept}
+                           for c in common],
              bands=ev.band_thresholds(final_raw, bands, ts.final_weight),
              reasons=reason_templates(m["features"]),
              descriptions={f: known.description for f in m["features"]

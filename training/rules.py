@@ -33,7 +33,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -281,3 +281,42 @@ def rule_score(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
     """The rule score of each row in [0, 1): 1 - exp(-points / SCALE), 0 for no points or
     fewer."""
     return 1.0 - np.exp(-np.maximum(rule_points(data, rules), 0.0) / SCALE)
+
+
+# A red flag is a sign few accounts raise. Where more than one active account in twenty
+# raises it (a marketplace where half the honest users touch a VPN now and then), it says
+# less: its weight shrinks by its surprisal, log(rate) / log(COMMON_FLAG_RATE) (a flag on
+# 50% of the accounts keeps a quarter of its weight, on everyone none). Rates are read on
+# the accounts being ranked, never on labels.
+COMMON_FLAG_RATE = 0.05
+
+
+@dataclass(frozen=True)
+class CommonFlag:
+    """A flag weighed down on this marketplace: the share of active accounts it fires on
+    and the part of its weight it keeps."""
+
+    name: str
+    rate: float
+    kept: float
+
+
+def weighed_by_rarity(population: Any, rules: Sequence[Rule]
+                      ) -> tuple[list[Rule], list[CommonFlag]]:
+    """``rules`` with each red flag's weight shrunk by how common it is among the rows of
+    ``population`` (the accounts active at T; see :data:`COMMON_FLAG_RATE`), and the flags
+    weighed down. Answers (weights of 0 or less) stay as they are."""
+    names = column_names(population)
+    if not names or not len(column(population, names[0])):
+        return list(rules), []
+    hits = fired(population, rules)
+    out: list[Rule] = []
+    common: list[CommonFlag] = []
+    for j, rule in enumerate(rules):
+        rate = float(hits[:, j].mean())
+        if rule.weight > 0 and rate > COMMON_FLAG_RATE:
+            kept = float(np.log(rate) / np.log(COMMON_FLAG_RATE))
+            rule = replace(rule, weight=rule.weight * kept)
+            common.append(CommonFlag(rule.name, rate, kept))
+        out.append(rule)
+    return out, common

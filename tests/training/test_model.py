@@ -55,6 +55,24 @@ def test_monotone_feature_never_lowers_the_score(prepared, built):
                   >= lgbm.margin(built.booster, built.prior, low, features))
 
 
+def test_the_bundle_carries_its_red_flags_as_weighed_on_its_marketplace(prepared, built):
+    """Flags common among the accounts at T count less, in the bundle's rules (which
+    scoring reads), its prior and its record of what was weighed down."""
+    from accountrisk.training.rules import (
+        RULES,
+        rules_from_json,
+        usable_rules,
+        weighed_by_rarity,
+    )
+
+    weighed, common = weighed_by_rarity(prepared.final, usable_rules(prepared.features, RULES))
+    assert common  # the hand-made market's reviewed honest accounts use a VPN
+    assert rules_from_json(built.metadata["rules"]) == tuple(weighed)
+    assert built.prior is not None and tuple(built.prior.rules) == tuple(weighed)
+    assert [c["name"] for c in built.metadata["common_flags"]] == [c.name for c in common]
+    assert all(0 < c["weight_kept"] < 1 for c in built.metadata["common_flags"])
+
+
 def test_model_beats_rules_on_the_hand_made_market(built):
     v = built.metadata["metrics"]["validation"]
     assert v["model"]["pr_auc"] > v["rules"]["pr_auc"] + 0.2

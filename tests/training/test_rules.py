@@ -21,6 +21,7 @@ from accountrisk.training.rules import (
     rules_from_json,
     rules_to_json,
     usable_rules,
+    weighed_by_rarity,
 )
 
 
@@ -54,6 +55,40 @@ def test_missing_feature_means_the_rule_cannot_fire():
     data = {"present": np.array([2.0, 0.0])}
     assert fired(data, rules)[:, 1].tolist() == [False, False]
     assert usable_rules(["present"], rules) == [rules[0]]
+
+
+def test_a_flag_many_accounts_raise_keeps_only_its_surprisal():
+    """Rates are read on the population; a flag on half of it keeps log(0.5) / log(0.05)
+    of its weight, a rare one all of it, an answer (no points of its own) stays."""
+    rules = (Rule("common", "fa", 1, weight=2.0), Rule("rare", "fb", 1),
+             Rule("answer", "fc", 1, weight=-1.0, family="honest_location"))
+    n = 1000
+    population = {"fa": (np.arange(n) % 2).astype(float),
+                  "fb": (np.arange(n) < 20).astype(float),
+                  "fc": np.ones(n)}
+    weighed, common = weighed_by_rarity(population, rules)
+    assert [c.name for c in common] == ["common"]
+    assert common[0].rate == pytest.approx(0.5)
+    assert weighed[0].weight == pytest.approx(2.0 * math.log(0.5) / math.log(0.05))
+    assert weighed[1:] == list(rules[1:])
+    assert weighed_by_rarity({"fa": np.array([])}, rules) == (list(rules), [])
+
+
+def test_once_weighed_a_rare_operator_sign_outranks_two_common_ones():
+    """Where half the honest accounts touch a VPN from abroad, an account with those two
+    signs tied with one working nights for the claimed zone; weighed, the night work ranks
+    first."""
+    n = 1000
+    vpn = (np.arange(n) % 2 == 0).astype(float) * 0.05
+    night = np.zeros(n)
+    night[1] = 0.3  # one account (not a VPN user) works nights
+    population = {"anonymizer_session_ratio": vpn, "ip_country_mismatch_session_ratio": vpn,
+                  "activity_claimed_night_ratio": night}
+    rules = usable_rules(list(population))
+    before = rule_points(population, rules)
+    after = rule_points(population, weighed_by_rarity(population, rules)[0])
+    assert before[1] == pytest.approx(before[0])
+    assert after[1] > after[0] > 0
 
 
 def test_rules_round_trip_through_json():
