@@ -170,7 +170,9 @@ def _params(metadata: dict[str, Any]) -> dict[str, Any]:
               "feature_count": len(metadata["features"]),
               "data_fingerprint": training["data_fingerprint"],
               "calibration": metadata["calibration"]["method"],
-              "bands": {b["name"]: b["share"] for b in metadata["bands"]}}
+              "bands": {b["name"]: b["share"] for b in metadata["bands"]},
+              "common_flags": {c["name"]: round(c["weight_kept"], 3)
+                               for c in metadata.get("common_flags", [])}}
     selection = metadata.get("selection") or {}
     params["validation"] = selection.get("validation", "none")
     if metadata["kind"] == "model":

@@ -47,6 +47,12 @@ def test_cold_start_registers_the_rule_score_and_says_so(cold):
     assert any("not a trained model" in m and "no decisions" in m
                for m in messages)
     assert aliases() == {CHAMPION: "1", CHALLENGER: "1"}
+    # The flags weighed down on this marketplace are in the run's parameters and said.
+    from mlflow import MlflowClient
+
+    logged = json.loads(MlflowClient().get_run(result.run_id).data.params["common_flags"])
+    assert set(logged) == {c["name"] for c in result.metadata["common_flags"]} != set()
+    assert any(m.startswith("red flags common on this marketplace count less") for m in messages)
 
 
 def test_cli_train_prints_the_uri_last_and_promote_accepts_a_better_model(cold, market):
