@@ -134,7 +134,7 @@ def product_scores(folder: Path, work: Path) -> tuple[list[str], dict[str, np.nd
     from accountrisk.training.bundle import read_bundle
     from accountrisk.training.dataset import latest_decisions
     from accountrisk.training.predict import raw_scores
-    from accountrisk.training.rules import rule_score, rules_from_json
+    from accountrisk.training.rules import rule_points, rule_score, rules_from_json
 
     shutil.rmtree(work, ignore_errors=True)
     said: list[str] = []
@@ -151,11 +151,16 @@ def product_scores(folder: Path, work: Path) -> tuple[list[str], dict[str, np.nd
     fit = result.metadata.get("final_fit") or {}
     used = (f"{fit.get('positives', 0)}+/{fit.get('negatives', 0)}-" if fit
             else "rules: " + result.metadata.get("cold_start_reason", ""))
-    return (rows.column("account_id").to_pylist(),
-            {f"product ({bundle.kind})": np.asarray(raw_scores(bundle, rows), dtype=float),
-             "product's rules": rule_score(rows, rules_from_json(bundle.metadata["rules"])),
-             "checklist": checklist_score(rows)},
-            used)
+    rules = rules_from_json(bundle.metadata["rules"])  # as weighed on this marketplace
+    shipped = np.asarray(raw_scores(bundle, rows), dtype=float)
+    scores = {f"product ({bundle.kind})": shipped}
+    added = fit.get("rule_point_log_odds", 0.0)
+    if bundle.kind == "model" and added:
+        scores[f"product's trees alone (shipped adds {added:g} a flag point)"] = (
+            shipped - added * rule_points(rows, rules))
+    scores.update({"product's rules": rule_score(rows, rules),
+                   "checklist": checklist_score(rows)})
+    return rows.column("account_id").to_pylist(), scores, used
 
 
 def main() -> None:
