@@ -25,7 +25,9 @@ The score is the capped points summed over families (none or fewer count as none
 squashed to [0, 1). It is what a
 marketplace runs on day one with no labels, the baseline every model is compared with, and
 (as points) the prior a model with few labels starts from. Thresholds come from the
-advisories' wording, not from labels.
+advisories' wording, not from labels; training weighs down the flags many of the
+marketplace's own accounts raise (:func:`weighed_by_rarity`), and the bundle keeps the
+weighed flags.
 """
 
 from __future__ import annotations
@@ -286,7 +288,7 @@ def rule_score(data: Any, rules: Sequence[Rule] = RULES) -> np.ndarray:
 # A red flag is a sign few accounts raise. Where more than one active account in twenty
 # raises it (a marketplace where half the honest users touch a VPN now and then), it says
 # less: its weight shrinks by its surprisal, log(rate) / log(COMMON_FLAG_RATE) (a flag on
-# 50% of the accounts keeps a quarter of its weight, on everyone none). Rates are read on
+# 50% of the accounts keeps about a quarter of its weight, on everyone none). Rates are read on
 # the accounts being ranked, never on labels.
 COMMON_FLAG_RATE = 0.05
 
