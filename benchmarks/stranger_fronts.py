@@ -8,8 +8,9 @@ by someone who had not read the generator or the features: honest freelancers, l
 groups (VPN users, travellers, night workers, families, studios sharing a payout account,
 IT support, expats, crypto earners) and fronts run from UTC+3/+8/+9 in cells, which share
 farms, payouts and portfolios (`tokens`, ~3% fronted), share nothing (`nothing`, ~2%) or
-mix both at 0.3% (`realistic`). Decisions are dated over 2025; the model is trained as of
-2026-01-01 and judged on every undecided account created before then.
+mix both at 0.3% (`realistic`); `--thin` keeps accounts, sessions and labels only.
+Decisions are dated over 2025; the model is trained as of 2026-01-01 and judged on every
+undecided account created before then.
 
 Scorers: the product as `accountrisk train` ships it (no MLflow), its red-flag rule score,
 the plain one-point checklist (`_checklist.py`), and a quick reference: LightGBM (200 trees
@@ -35,6 +36,17 @@ from _stranger import build
 from quality import _metrics
 
 T = "2026-01-01"
+THIN = ("accounts", "sessions", "labels")  # what a thin export keeps
+EMPTY = {
+    "activity": "NULL::VARCHAR AS account_id, NULL::TIMESTAMP AS ts",
+    "payout_methods": "NULL::VARCHAR AS account_id, NULL::VARCHAR AS payout_token, "
+                      "NULL::VARCHAR AS method, NULL::VARCHAR AS destination_country, "
+                      "NULL::TIMESTAMP AS added_at",
+    "portfolio_items": "NULL::VARCHAR AS account_id, NULL::VARCHAR AS image_phash, "
+                       "NULL::VARCHAR AS url, NULL::TIMESTAMP AS added_at",
+    "proposals": "NULL::VARCHAR AS account_id, NULL::VARCHAR AS cover_text, "
+                 "NULL::TIMESTAMP AS submitted_at",
+}
 
 
 def _shared(table: str, key: str, time: str, where: str = "TRUE") -> str:
@@ -53,6 +65,9 @@ def _reference_matrix(folder: Path) -> tuple[list[str], np.ndarray, list[str]]:
     con.execute("SET TimeZone = 'UTC'")
     for f in folder.glob("*.parquet"):
         con.execute(f"CREATE VIEW {f.stem} AS SELECT * FROM read_parquet('{f}')")
+    for name, columns in EMPTY.items():  # a thin export: what is missing is empty
+        if not (folder / f"{name}.parquet").exists():
+            con.execute(f"CREATE VIEW {name} AS SELECT {columns} WHERE FALSE")
     local = "timezone(a.claimed_timezone, CAST({ts} AS TIMESTAMPTZ))"
     s_local = local.format(ts="s.started_at")
     w_local = local.format(ts="w.ts")
@@ -170,14 +185,19 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=["tokens", "nothing", "realistic"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--accounts", type=int, default=15_000)
+    parser.add_argument("--thin", action="store_true",
+                        help="keep accounts, sessions and labels only (a thin export)")
     args = parser.parse_args()
     print("| scenario | seed | scorer | PR-AUC | ROC AUC | R@1% "
           "| worst look-alike: members in top 1% | labels used |")
     print("|---|---|---|---|---|---|---|---|")
     for scenario in args.scenarios:
         for seed in args.seeds:
-            folder = args.data / f"{scenario}-s{seed}"
+            folder = args.data / f"{scenario}-s{seed}{'-thin' if args.thin else ''}"
             truth = build(folder, seed, scenario, args.accounts)
+            for table in folder.glob("*.parquet"):
+                if args.thin and table.stem not in THIN:
+                    table.unlink()
             judged, scores, used = product_scores(folder, folder.with_name(folder.name + "-work"))
             scores["reference 200 x 7 leaves"] = reference_score(folder, judged)
             at = {a: i for i, a in enumerate(truth["account_id"].tolist())}
@@ -190,8 +210,9 @@ def main() -> None:
                 m = _metrics(y, score, [None] * len(y), groups)
                 worst = (f"{m['lookalike_max_share']:.1%} {m['lookalike_worst']}"
                          if m["lookalike_worst"] else "-")
-                print(f"| {scenario} | {seed} | {name} | {m['pr_auc']:.3f} | "
-                      f"{m['roc_auc']:.3f} | {m['recall_at_1pct']:.3f} | {worst} | "
+                shown = f"{scenario}{' (thin)' if args.thin else ''}"
+                print(f"| {shown} | {seed} | {name} | {m['pr_auc']:.3f} | {m['roc_auc']:.3f} "
+                      f"| {m['recall_at_1pct']:.3f} | {worst} | "
                       f"{used if name.startswith('product (') else ''} |", flush=True)
 
 
