@@ -8,7 +8,8 @@ by someone who had not read the generator or the features: honest freelancers, l
 groups (VPN users, travellers, night workers, families, studios sharing a payout account,
 IT support, expats, crypto earners) and fronts run from UTC+3/+8/+9 in cells, which share
 farms, payouts and portfolios (`tokens`, ~3% fronted), share nothing (`nothing`, ~2%) or
-mix both at 0.3% (`realistic`); `--thin` keeps accounts, sessions and labels only.
+mix both at 0.3% (`realistic`); `--thin` keeps accounts, sessions and labels only,
+`--bans-only` the confirmed decisions only.
 Decisions are dated over 2025; the model is trained as of 2026-01-01 and judged on every
 undecided account created before then.
 
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from _checklist import checklist_score  # benchmarks/ is on sys.path when run as a script
@@ -134,6 +136,8 @@ def reference_score(folder: Path, judged: list[str]) -> np.ndarray:
               if r["account_id"] in at]
     train = np.array([at[r["account_id"]] for r in labels])
     y = np.array([r["label"] for r in labels])
+    if y.min() == 1:  # bans only: every other account stands for a negative
+        train, y = np.arange(len(ids)), np.isin(np.arange(len(ids)), train).astype(int)
     params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 7,
               "min_data_in_leaf": 5, "verbose": -1, "seed": 0, "num_threads": 2}
     booster = lgb.train(params, lgb.Dataset(x[train], y), num_boost_round=200)
@@ -187,17 +191,24 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=15_000)
     parser.add_argument("--thin", action="store_true",
                         help="keep accounts, sessions and labels only (a thin export)")
+    parser.add_argument("--bans-only", action="store_true",
+                        help="export the bans only (no cleared decisions)")
     args = parser.parse_args()
     print("| scenario | seed | scorer | PR-AUC | ROC AUC | R@1% "
           "| worst look-alike: members in top 1% | labels used |")
     print("|---|---|---|---|---|---|---|---|")
     for scenario in args.scenarios:
         for seed in args.seeds:
-            folder = args.data / f"{scenario}-s{seed}{'-thin' if args.thin else ''}"
+            variant = f"{'-thin' if args.thin else ''}{'-bans' if args.bans_only else ''}"
+            folder = args.data / f"{scenario}-s{seed}{variant}"
             truth = build(folder, seed, scenario, args.accounts)
             for table in folder.glob("*.parquet"):
                 if args.thin and table.stem not in THIN:
                     table.unlink()
+            if args.bans_only:  # cleared accounts look undecided
+                labels = pq.read_table(folder / "labels.parquet")
+                pq.write_table(labels.filter(pc.equal(labels.column("label"), 1)),
+                               folder / "labels.parquet")
             judged, scores, used = product_scores(folder, folder.with_name(folder.name + "-work"))
             scores["reference 200 x 7 leaves"] = reference_score(folder, judged)
             at = {a: i for i, a in enumerate(truth["account_id"].tolist())}
@@ -210,7 +221,8 @@ def main() -> None:
                 m = _metrics(y, score, [None] * len(y), groups)
                 worst = (f"{m['lookalike_max_share']:.1%} {m['lookalike_worst']}"
                          if m["lookalike_worst"] else "-")
-                shown = f"{scenario}{' (thin)' if args.thin else ''}"
+                shown = (f"{scenario}{' (thin)' if args.thin else ''}"
+                         f"{' (bans only)' if args.bans_only else ''}")
                 print(f"| {shown} | {seed} | {name} | {m['pr_auc']:.3f} | {m['roc_auc']:.3f} "
                       f"| {m['recall_at_1pct']:.3f} | {worst} | "
                       f"{used if name.startswith('product (') else ''} |", flush=True)
