@@ -13,10 +13,11 @@ mix both at 0.3% (`realistic`); `--thin` keeps accounts, sessions and labels onl
 Decisions are dated over 2025; the model is trained as of 2026-01-01 and judged on every
 undecided account created before then.
 
-Scorers: the product as `accountrisk train` ships it (no MLflow), its red-flag rule score,
-the plain one-point checklist (`_checklist.py`), and a quick reference: LightGBM (200 trees
-of 7 leaves) on an hour's worth of raw-table aggregates (shared tokens, session and payout
-shares, night work in the claimed zone), trained on the same decisions. Metrics as in
+Scorers: the product as `accountrisk train` ships it (no MLflow) and its trees alone where
+it adds the red flags on top, its red-flag rule score (as weighed on this marketplace), the
+plain one-point checklist (`_checklist.py`), and a quick reference: LightGBM (200 trees of 7
+leaves) on an hour's worth of raw-table aggregates (shared tokens, session and payout
+shares, night work in the claimed zone), trained on the same decisions, read at T. Metrics as in
 `quality.py`: PR-AUC, ROC AUC, recall in the top 1%, the worst look-alike group's share of
 its members in the top 1%.
 """
@@ -51,11 +52,11 @@ EMPTY = {
 }
 
 
-def _shared(table: str, key: str, time: str, where: str = "TRUE") -> str:
+def _shared(table: str, key: str, time: str) -> str:
     """Per account: other accounts that used one of its ``key`` values before T."""
     return f"""
         (WITH u AS (SELECT DISTINCT account_id, {key} AS k FROM {table}
-                    WHERE {key} IS NOT NULL AND {time} < TIMESTAMP '{T}' AND {where})
+                    WHERE {key} IS NOT NULL AND {time} < TIMESTAMP '{T}')
          SELECT a.account_id, count(DISTINCT b.account_id) AS n
          FROM u AS a JOIN u AS b ON a.k = b.k AND a.account_id <> b.account_id
          GROUP BY a.account_id)"""
@@ -156,9 +157,8 @@ def product_scores(folder: Path, work: Path) -> tuple[list[str], dict[str, np.nd
     from accountrisk.training.rules import rule_points, rule_score, rules_from_json
 
     shutil.rmtree(work, ignore_errors=True)
-    said: list[str] = []
     result = train(folder, T, workdir=work, seed=0, register=False, plots=False,
-                   say=lambda m: (said.append(m), print(f"  {m}", file=sys.stderr, flush=True)))
+                   say=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
     moment = parse_as_of(T)
     with open_database(work) as engine:
         ensure_loaded(engine, folder)
