@@ -106,10 +106,10 @@ def run_settings(args: argparse.Namespace) -> None:
 
     from accountrisk.training import model as lgbm
     from accountrisk.training.api import prepare
-    from accountrisk.training.fitting import _final_fit, categories_of
+    from accountrisk.training.fitting import _final_fit, categories_of, marketplace_rules
     from accountrisk.training.matrix import feature_matrix
     from accountrisk.training.metrics import evaluate
-    from accountrisk.training.rules import RULES, rule_score, usable_rules, weighed_by_rarity
+    from accountrisk.training.rules import rule_score
     from accountrisk.training.selection import Candidate, Selection
     from quality import _population
 
@@ -127,7 +127,7 @@ def run_settings(args: argparse.Namespace) -> None:
                   f"{ts.counts.get('negatives', 0)} cleared before T; judged {len(y):,} "
                   f"accounts, {int(y.sum())} fronted", flush=True)
             categories = categories_of(ts)
-            rules, _ = weighed_by_rarity(ts.final, usable_rules(ts.features, RULES))
+            rules, _ = marketplace_rules(ts)
             x = feature_matrix(rows, ts.features, categories)
             truth = evaluate(y, rule_score(rows, rules), rings=rings)
             table.append((mode, seed, "rules", truth["pr_auc"], truth["recall_at_1pct"], 0.0))

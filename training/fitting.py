@@ -25,6 +25,7 @@ from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
 from .rules import (
     RULES,
+    CommonFlag,
     Rule,
     rule_points,
     rule_score,
@@ -178,6 +179,12 @@ def _model_bundle(ts: TrainingSet, selection: Selection, categories: dict[str, l
     return built, final_raw
 
 
+def marketplace_rules(ts: TrainingSet) -> tuple[list[Rule], list[CommonFlag]]:
+    """The red flags ``ts`` can raise, weighed by how common each is among its accounts at
+    T (:func:`.rules.weighed_by_rarity`), and the flags weighed down."""
+    return weighed_by_rarity(ts.final, usable_rules(ts.features, RULES))
+
+
 def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = AUTO,
                unlabelled_weight: float = 1.0, seed: int = 0, threads: int = lgbm.THREADS,
                shapes: Sequence[tuple[int, int]] = lgbm.SHAPES,
@@ -195,7 +202,7 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
     it is used for reporting only.
     """
     say = say or (lambda message: None)
-    rules, common = weighed_by_rarity(ts.final, usable_rules(ts.features, RULES))
+    rules, common = marketplace_rules(ts)
     if common:
         say("red flags common on this marketplace count less (share of active accounts "
             "they fire on, weight kept): " + ", ".join(
