@@ -12,7 +12,8 @@ in the top 1% (rings with a member flagged), the largest share of any look-alike
 members in the top 1% (and which group), the same at a budget of as many accounts as there
 are fronts (at 0.3% prevalence the top 1% has three slots per front, and the rest go to
 someone), and the labels the final fit used. Ties count as ties (expected values over random
-tie-breaking).
+tie-breaking). `--bans-only` exports each marketplace's bans alone (the cleared decisions
+left out, those accounts judged with the rest), as some platforms export their decisions.
 
 Generated folders are cached under --data; work directories are rebuilt per run.
 """
@@ -96,7 +97,22 @@ def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
     return out
 
 
-def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
+def bans_alone(folder: Path) -> Path:
+    """A copy of a generated marketplace exported as its bans alone: the cleared decisions
+    are left out, so the accounts cleared look undecided (as some platforms export)."""
+    import pyarrow.compute as pc
+
+    copy = folder.with_name(folder.name + "-bans")
+    if not copy.exists():
+        shutil.copytree(folder, copy)
+        labels = pq.read_table(folder / "labels.parquet")
+        pq.write_table(labels.filter(pc.equal(labels.column("label"), 1)),
+                       copy / "labels.parquet")
+    return copy
+
+
+def run_one(mode: str, seed: int, accounts: int, root: Path, *,
+            bans_only: bool = False) -> list[dict]:
     from accountrisk.training.api import train
     from accountrisk.training.bundle import read_bundle
     from accountrisk.training.predict import raw_scores
@@ -104,6 +120,8 @@ def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
 
     folder, summary, _ = ensure_data(root, accounts, seed, mode=mode)
     as_of = summary.get("end") or summary["parameters"]["end"]
+    if bans_only:
+        folder = bans_alone(folder)
     work = root / f"quality-work-{mode}-{accounts}-{seed}"
     shutil.rmtree(work, ignore_errors=True)
     started = time.perf_counter()
@@ -124,7 +142,8 @@ def run_one(mode: str, seed: int, accounts: int, root: Path) -> list[dict]:
     out = []
     for name, score in scorers.items():
         m = _metrics(y, score, rings, lookalike)
-        m.update(mode=mode, seed=seed, scorer=name, accounts=accounts,
+        m.update(mode=mode, export="bans only" if bans_only else "decisions", seed=seed,
+                 scorer=name, accounts=accounts,
                  judged=len(y), fronted=int(y.sum()), labels_used=used, train_s=train_s,
                  confirmed_before_t=counts.get("positives", 0),
                  top_features=_top_features(bundle, rows) if name.startswith("model") else "")
@@ -154,7 +173,8 @@ HEAD = ("mode", "seed", "scorer", "PR-AUC", "ROC AUC", "P@1%", "R@1%", "ring R@1
 
 
 def _row(m: dict) -> str:
-    cells = [m["mode"], str(m["seed"]), m["scorer"]]
+    shown = m["mode"] + (" (bans only)" if m.get("export") == "bans only" else "")
+    cells = [shown, str(m["seed"]), m["scorer"]]
     cells += [f"{m[k]:.3f}" for k in ("pr_auc", "roc_auc", "precision_at_1pct",
                                       "recall_at_1pct", "ring_recall_at_1pct")]
     cells.append(f"{m['lookalike_max_share']:.1%} {m['lookalike_worst']}"
@@ -184,13 +204,15 @@ def marketplace_parser(doc: str | None, seeds: list[int]) -> argparse.ArgumentPa
 def main() -> None:
     parser = marketplace_parser(__doc__, [7001, 7002])
     parser.add_argument("--json", type=Path, default=None, help="also write every metric here")
+    parser.add_argument("--bans-only", action="store_true",
+                        help="export each marketplace's bans alone (no cleared decisions)")
     args = parser.parse_args()
     results = []
     for mode in args.modes:
         for seed in args.seeds:
             accounts = args.accounts or DEFAULT_ACCOUNTS[mode]
             print(f"# {mode} seed {seed}, {accounts:,} accounts", file=sys.stderr, flush=True)
-            for m in run_one(mode, seed, accounts, args.data):
+            for m in run_one(mode, seed, accounts, args.data, bans_only=args.bans_only):
                 results.append(m)
                 print(_row(m), file=sys.stderr, flush=True)
     print("| " + " | ".join(HEAD) + " |")
