@@ -46,7 +46,9 @@ the marketplace's decisions do not follow them (a crowd-work platform banning fo
 quality, where a banned co-worker is everyday): adding them costs more than two standard
 errors of PR-AUC, or they rank the decisions no better than chance (their ROC AUC stays
 under :data:`CHANCE_ROC_AUC` even two standard errors up; a sure verdict that needs
-hundreds of decisions, so tens of them keep the flags).
+hundreds of decisions, so tens of them keep the flags). Against held-out unlabelled
+accounts (an export of bans alone) only chance is judged: the fronts nobody caught count
+as cleared there, and the flags that find them would look like a cost.
 """
 
 from __future__ import annotations
@@ -209,15 +211,18 @@ def _flags_that_pay(judge: Judge[Candidate], chosen: Candidate, rows: np.ndarray
                     weight: float, why: str, trees_pr_auc: float) -> tuple[float, str]:
     """The red-flag weight to add, and why: ``weight`` unless adding the flags (``flags``:
     the points times the weight) costs the validation decisions more than
-    ``SETTING_MARGIN_SE`` standard errors of PR-AUC, or the flags surely rank them no
-    better than chance (:data:`CHANCE_ROC_AUC`). A marketplace whose decisions do not
-    follow the advisories' flags (a crowd-work platform banning for task quality, where a
-    link to a banned co-worker is everyday) would otherwise rank below its own trees; where
-    the flags merely fail to help, they stay for the kinds of front the decisions missed."""
+    ``SETTING_MARGIN_SE`` standard errors of PR-AUC (not judged against held-out unlabelled
+    accounts), or the flags surely rank them no better than chance
+    (:data:`CHANCE_ROC_AUC`). A marketplace whose decisions do not follow the advisories'
+    flags (a crowd-work platform banning for task quality, where a link to a banned
+    co-worker is everyday) would otherwise rank below its own trees; where the flags merely
+    fail to help, they stay for the kinds of front the decisions missed."""
     with_flags = judge.oof[chosen] + flags
     cost = trees_pr_auc - average_precision(judge.y[rows], with_flags[rows])
     se = judge.gain_se(rows, with_flags, {"trees": judge.oof[chosen]}).get("trees", np.inf)
-    if cost > SETTING_MARGIN_SE * se:
+    # Against held-out unlabelled accounts (bans alone) the fronts nobody caught count as
+    # cleared: the flags that find them look like a cost there, so only chance is judged.
+    if cost > SETTING_MARGIN_SE * se and not judge.against_unlabelled:
         return 0.0, (f"; the red flags are left off: adding them ({weight:g} log-odds a point) "
                      f"cost {cost:.3f} on these decisions, more than {SETTING_MARGIN_SE:g} "
                      f"standard errors ({se:.3f})")

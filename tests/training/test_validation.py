@@ -229,3 +229,35 @@ def test_flags_of_an_export_stamped_with_one_date_are_judged_as_scored():
                             shapes=[(2, 3)], trees=[50], strategies=("ignore",))
     assert runs["before"].rules_added > 0 and runs["after"].rules_added == 0
     assert runs["after"].rules_raw[np.asarray(rows.column("_labelled"))].max() > 0
+
+
+@pytest.mark.parametrize("bans_alone", [True, False])
+def test_an_export_of_bans_alone_keeps_flags_that_find_accounts_nobody_decided(bans_alone):
+    """A flag raised by half the confirmed accounts and by a fifth of the others. Where the
+    others are cleared decisions, adding it costs the decisions and it is left off; where
+    they are unlabelled accounts (bans alone), the flagged ones may be fronts nobody caught,
+    so the held-out unlabelled accounts do not judge its cost, only whether it ranks the
+    bans better than chance (it does), and it stays."""
+    from accountrisk.training.rules import Rule
+    from accountrisk.training.selection import RULE_POINT_LOG_ODDS, select
+
+    rng = np.random.default_rng(11)
+    positives, others = 300, 3000
+    labels = list(rng.permutation([1.0] * positives + ([] if bans_alone else [0.0] * others)))
+    days = [200.0] * len(labels) if bans_alone else np.linspace(0, 360, len(labels))
+    ts = _set(labels, [START + timedelta(days=float(d)) for d in days],
+              unlabelled=others if bans_alone else 40)
+    confirmed = np.nan_to_num(ts.rows.column("_label").to_numpy(zero_copy_only=False)) == 1
+    n = ts.rows.num_rows
+    f = np.where(confirmed, rng.normal(2.5, 1, n), rng.normal(0, 1, n))
+    g = rng.random(n) < np.where(confirmed, 0.5, 0.2)
+    rows = ts.rows.set_column(1, "f", pa.array(f)).append_column("g", pa.array(g.astype(float)))
+    ts = TrainingSet(rows=rows, final=rows.slice(0, 0), features=["f", "g"], as_of=ts.as_of,
+                     snapshots=[], periods={}, counts=ts.counts)
+    said: list[str] = []
+    chosen = select(ts, plan_validation(ts), categories={}, rules=[Rule("flag", "g", 1, weight=8)],
+                    shapes=[(2, 3)], trees=[50], strategies=("negatives", "ignore"),
+                    say=said.append)
+    left_off = any("red flags are left off" in s for s in said)
+    assert left_off is not bans_alone, said
+    assert chosen.rules_added == (RULE_POINT_LOG_ODDS if bans_alone else 0.0)
