@@ -217,15 +217,16 @@ def _flags_that_pay(judge: Judge[Candidate], chosen: Candidate, rows: np.ndarray
     flags (a crowd-work platform banning for task quality, where a link to a banned
     co-worker is everyday) would otherwise rank below its own trees; where the flags merely
     fail to help, they stay for the kinds of front the decisions missed."""
-    with_flags = judge.oof[chosen] + flags
-    cost = trees_pr_auc - average_precision(judge.y[rows], with_flags[rows])
-    se = judge.gain_se(rows, with_flags, {"trees": judge.oof[chosen]}).get("trees", np.inf)
     # Against held-out unlabelled accounts (bans alone) the fronts nobody caught count as
     # cleared: the flags that find them look like a cost there, so only chance is judged.
-    if cost > SETTING_MARGIN_SE * se and not judge.against_unlabelled:
-        return 0.0, (f"; the red flags are left off: adding them ({weight:g} log-odds a point) "
-                     f"cost {cost:.3f} on these decisions, more than {SETTING_MARGIN_SE:g} "
-                     f"standard errors ({se:.3f})")
+    if not judge.against_unlabelled:
+        with_flags = judge.oof[chosen] + flags
+        cost = trees_pr_auc - average_precision(judge.y[rows], with_flags[rows])
+        se = judge.gain_se(rows, with_flags, {"trees": judge.oof[chosen]}).get("trees", np.inf)
+        if cost > SETTING_MARGIN_SE * se:
+            return 0.0, (f"; the red flags are left off: adding them ({weight:g} log-odds a "
+                         f"point) cost {cost:.3f} on these decisions, more than "
+                         f"{SETTING_MARGIN_SE:g} standard errors ({se:.3f})")
     auc, auc_se = judge.roc_auc_se(rows, flags)
     if auc + SETTING_MARGIN_SE * auc_se < CHANCE_ROC_AUC:
         how = ("give every one of these decisions the same points"
