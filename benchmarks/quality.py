@@ -97,17 +97,21 @@ def _metrics(y, score, rings, lookalike) -> dict[str, float | str]:
     return out
 
 
-def bans_alone(folder: Path) -> Path:
-    """A copy of a generated marketplace exported as its bans alone: the cleared decisions
-    are left out, so the accounts cleared look undecided (as some platforms export)."""
+def keep_bans_only(folder: Path) -> None:
+    """Rewrite ``folder``'s labels as an export of bans alone: the cleared decisions are
+    left out, so the accounts cleared look undecided (as some platforms export)."""
     import pyarrow.compute as pc
 
+    labels = pq.read_table(folder / "labels.parquet")
+    pq.write_table(labels.filter(pc.equal(labels.column("label"), 1)), folder / "labels.parquet")
+
+
+def bans_alone(folder: Path) -> Path:
+    """A copy of a generated marketplace exported as its bans alone (:func:`keep_bans_only`)."""
     copy = folder.with_name(folder.name + "-bans")
     if not copy.exists():
         shutil.copytree(folder, copy)
-        labels = pq.read_table(folder / "labels.parquet")
-        pq.write_table(labels.filter(pc.equal(labels.column("label"), 1)),
-                       copy / "labels.parquet")
+        keep_bans_only(copy)
     return copy
 
 

@@ -31,12 +31,11 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from _checklist import checklist_score  # benchmarks/ is on sys.path when run as a script
 from _stranger import build
-from quality import _metrics
+from quality import _metrics, keep_bans_only
 
 T = "2026-01-01"
 THIN = ("accounts", "sessions", "labels")  # what a thin export keeps
@@ -205,10 +204,8 @@ def main() -> None:
             for table in folder.glob("*.parquet"):
                 if args.thin and table.stem not in THIN:
                     table.unlink()
-            if args.bans_only:  # cleared accounts look undecided
-                labels = pq.read_table(folder / "labels.parquet")
-                pq.write_table(labels.filter(pc.equal(labels.column("label"), 1)),
-                               folder / "labels.parquet")
+            if args.bans_only:
+                keep_bans_only(folder)
             judged, scores, used = product_scores(folder, folder.with_name(folder.name + "-work"))
             scores["reference 200 x 7 leaves"] = reference_score(folder, judged)
             at = {a: i for i, a in enumerate(truth["account_id"].tolist())}
