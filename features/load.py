@@ -229,12 +229,13 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
         read.append((t, attributes))
         _quarantine_rows(t, attributes, steps, params, report, max_quarantine_ratio,
                          check_accounts=read[0][0].name == "accounts")
+        _note_not_finite(t, _floating(schema, attributes), steps, report)
     if progress:
         progress("write the clean tables", len(readable), len(readable))
 
     if report.usable:
         for t, attributes in read:
-            _create_clean(t, attributes, steps)
+            _create_clean(t, attributes, steps, _floating(sources[t.name][0], attributes))
     for t, _ in read:
         steps.drop_temp(f"_raw_{t.name}")
     steps.release(sources)
@@ -326,10 +327,38 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
                            "no usable account rows", "export at least one valid account"))
 
 
-def _create_clean(t: contract.Table, attributes: list[str], steps: LoadSteps) -> None:
+def _floating(schema: pa.Schema, attributes: list[str]) -> list[str]:
+    return [a for a in attributes if pa.types.is_floating(schema.field(a).type)]
+
+
+def _not_finite(d: Dialect, column: str) -> str:
+    return f"(isnan({column}) OR {d.is_infinite(column)})"
+
+
+def _note_not_finite(t: contract.Table, floating: list[str], steps: LoadSteps,
+                     report: ValidationReport) -> None:
+    """A note per float attribute column holding NaN or infinity, which load as missing:
+    an attribute may be unknown, and pandas writes an unknown float as NaN."""
+    if not floating:
+        return
+    d = steps.d
+    counts = steps.rows("SELECT " + ", ".join(
+        f"sum(CASE WHEN {_not_finite(d, d.quote(a))} THEN 1 ELSE 0 END)" for a in floating)
+        + f" FROM _raw_{t.name}")[0]
+    for column, count in zip(floating, counts, strict=True):
+        if count:
+            report.add(Problem("note", t.name, column, "attribute_not_finite",
+                               f"{int(count):,} values are NaN or infinite; they are read as "
+                               "missing (unknown for those accounts)",
+                               "nothing to do if they mean unknown; else export the values"))
+
+
+def _create_clean(t: contract.Table, attributes: list[str], steps: LoadSteps,
+                  floating: list[str]) -> None:
     d = steps.d
     columns = [f"CAST({c.name} AS {d.sql_type(c.duckdb_type)}) AS {c.name}" for c in t.columns]
-    columns += [d.quote(a) for a in attributes]
+    columns += [f"CASE WHEN {_not_finite(d, d.quote(a))} THEN NULL ELSE {d.quote(a)} END "
+                f"AS {d.quote(a)}" if a in floating else d.quote(a) for a in attributes]
     # The raw table is in file order and DuckDB keeps insertion order, so no ORDER BY (a
     # sort of 70M rows cost more than the rest of the load).
     in_table = f"table_name = {d.param('t')}"

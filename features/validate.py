@@ -13,9 +13,11 @@ Policy (documented in ``docs/data-contract.md``):
   duplicate key, a timestamp before 2000 or in the future, an account id the accounts table
   does not have (or quarantined), a link from an account to itself.
 * Extra columns and extra files are ignored and listed as notes; attribute columns of a
-  type that cannot be a feature are ignored with a warning.
+  type that cannot be a feature are ignored with a warning; NaN or infinity in a float
+  attribute column is read as missing, counted in a note (``load._note_not_finite``).
 
-Nothing is coerced: a value is loaded as it is or its row is quarantined.
+Nothing is coerced: a value is loaded as it is or its row is quarantined (an attribute's
+NaN or infinity aside: pandas writes an unknown float as NaN).
 """
 
 from __future__ import annotations

@@ -308,7 +308,7 @@ def dense_tables() -> dict[str, pa.Table]:
     """A small dense graph: 80 accounts, each tied to ~25 others by three marketplace kinds
     (some pairs repeated, six rare kinds merged), a hub tied to everyone, shared payout
     destinations, IPs and devices, labels before and after T, and attributes with equal,
-    missing and boolean values."""
+    missing (null or NaN) and boolean values."""
     import random
 
     rng = random.Random(5)
@@ -337,7 +337,7 @@ def dense_tables() -> dict[str, pa.Table]:
     every = [r["account_id"] for r in tables["accounts"].to_pylist()]
     tables["account_attributes"] = pa.table({
         "account_id": every,
-        "rating": [rng.choice([None, 3.3, 4.1, 4.7]) for _ in every],
+        "rating": [rng.choice([None, 3.3, 4.1, 4.7, math.nan]) for _ in every],
         "same": [0.1] * len(every),  # equal values: spread exactly 0 on both engines
         "is_verified": [rng.random() < 0.7 for _ in every],
         "jobs": pa.array([rng.randrange(200) for _ in every], pa.int64()),

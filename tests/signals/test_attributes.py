@@ -22,3 +22,25 @@ def test_attributes_become_attr_features():
 def test_without_attributes_table_there_are_no_attr_columns():
     f = compute(make_tables(accounts=[{"account_id": "a"}]))
     assert not [k for k in f["a"] if k.startswith("attr_")]
+
+
+def test_nan_and_infinite_attributes_load_as_missing_with_a_note_and_aggregate_as_missing():
+    from accountrisk.features.engine import DuckDBEngine
+    from accountrisk.features.load import load_tables
+    from accountrisk.features.pipeline import build_features
+    from tests.conftest import NOW
+
+    tables = make_tables(accounts=[{"account_id": a} for a in "hab"],
+                         account_links=[{"account_id": "h", "other_account_id": o,
+                                         "kind": "co_worked"} for o in "ab"])
+    tables["account_attributes"] = pa.table({
+        "account_id": ["h", "a", "b"], "rating": [1.0, float("nan"), 4.0],
+        "speed": pa.array([float("inf"), 2.0, float("-inf")], pa.float32())})
+    with DuckDBEngine() as engine:
+        report = load_tables(tables, engine, now=NOW)
+        rows = {r["account_id"]: r for r in build_features(engine, "2025-12-01").to_pylist()}
+    notes = {p.column: p.message for p in report.problems if p.reason == "attribute_not_finite"}
+    assert set(notes) == {"rating", "speed"} and notes["speed"].startswith("2 values")
+    assert rows["a"]["attr_rating"] is None and rows["h"]["attr_speed"] is None
+    assert rows["h"]["nbr_co_worked_mean_attr_rating"] == 4.0  # a's NaN is unknown, not 0
+    assert rows["h"]["nbr_co_worked_max_attr_speed"] == 2.0
