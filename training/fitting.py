@@ -94,7 +94,8 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
     prior = fit_prior(d.x, d.y, d.w, features, rules) if chosen.prior else None
     init = prior.margin(d.x, features) if prior is not None else None
     fit = lgbm.fit_one(d.x, d.y, d.w, features, list(categories),
-                       lgbm.params_for(features, chosen.shape, seed, threads),
+                       lgbm.params_for(features, chosen.shape, seed, threads,
+                                       muted=chosen.muted(features)),
                        rounds=chosen.trees, init_score=init)
     if prior is None and selection.rules_added:
         # The red flags on top of trees fit without them (selection's module doc): a prior

@@ -9,7 +9,7 @@ score is its booster's output plus, when it has one, the rule prior's (:mod:`.pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from ._lightgbm import lightgbm
 
 # (max_depth, num_leaves): the shapes compared; every one keeps TreeSHAP cheap.
 SHAPES: tuple[tuple[int, int], ...] = ((2, 3), (3, 7), (4, 15))
-TREE_COUNTS: tuple[int, ...] = (25, 50, 100, 200, 400)
+TREE_COUNTS: tuple[int, ...] = (25, 50, 100, 200, 400, 800)
 THREADS = 2
 
 BASE_PARAMS: dict[str, Any] = {
@@ -77,8 +77,10 @@ def monotone_constraints(features: Sequence[str]) -> list[int]:
 
 
 def params_for(features: Sequence[str], shape: tuple[int, int], seed: int,
-               threads: int = THREADS) -> dict[str, Any]:
-    """LightGBM parameters for one tree shape; every seed LightGBM has is fixed."""
+               threads: int = THREADS, *, muted: Collection[str] = ()) -> dict[str, Any]:
+    """LightGBM parameters for one tree shape; every seed LightGBM has is fixed. The
+    ``muted`` features stay in the matrix (the red flags may read them) but no tree splits
+    on them: their split gain is multiplied by 0 (``feature_contri``)."""
     depth, leaves = shape
     constraints = monotone_constraints(features)
     params = {**BASE_PARAMS, "max_depth": depth, "num_leaves": leaves, "seed": seed,
@@ -87,6 +89,8 @@ def params_for(features: Sequence[str], shape: tuple[int, int], seed: int,
               "num_threads": threads}
     if any(constraints):
         params["monotone_constraints"] = constraints
+    if muted:
+        params["feature_contri"] = [0.0 if f in muted else 1.0 for f in features]
     return params
 
 

@@ -25,7 +25,10 @@ exporting thousands of bans: depth 2 and 100 trees underfit them). With few conf
 accounts (under ``PRIOR_BELOW_POSITIVES``) the rule prior is a candidate too.
 A strategy or the prior replaces the default only when it wins by more than two bootstrap
 standard errors; then tree shape and count are chosen, another one replacing the default
-when it wins by more than one.
+when it wins by more than one; last, trees that may not split on the neighbour aggregates
+(``nbr_*``: hundreds of columns on a platform with many attributes and relations, noise
+where its signal lies in the accounts' own attributes) replace the chosen ones when they
+win by more than two.
 The red-flag rule score is judged on the same decisions, so a run knows whether its model
 beats the rules it would otherwise fall back to.
 
@@ -60,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from ..features.errors import TrainingError
+from ..features.signals.neighbours.naming import PREFIX as NEIGHBOUR_PREFIX
 from . import model as lgbm
 from .dataset import TrainingSet, times_of
 from .judge import MIN_JUDGED_CLEARED, Judge
@@ -94,10 +98,17 @@ class Candidate:
     prior: bool
     shape: tuple[int, int]
     trees: int
+    neighbours: bool = True  # whether the trees may split on the neighbour aggregates
 
     def to_json(self) -> dict[str, Any]:
         return {"unlabelled": self.strategy, "prior": self.prior, "max_depth": self.shape[0],
-                "num_leaves": self.shape[1], "trees": self.trees}
+                "num_leaves": self.shape[1], "trees": self.trees,
+                "neighbour_aggregates": self.neighbours}
+
+    def muted(self, features: Sequence[str]) -> list[str]:
+        """The features its trees may not split on."""
+        return [] if self.neighbours else [f for f in features
+                                           if f.startswith(NEIGHBOUR_PREFIX)]
 
 
 @dataclass
@@ -179,14 +190,16 @@ def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.n
 
 def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
           trees: Sequence[int], features: Sequence[str], categorical: list[str], seed: int,
-          threads: int) -> dict[Candidate, np.ndarray]:
+          threads: int, neighbours: bool = True) -> dict[Candidate, np.ndarray]:
     """Validation raw scores of one (strategy, prior, shape) at every tree count."""
     d, prior = fold.designs[strategy], fold.priors[strategy] if use_prior else None
+    muted = Candidate(strategy, use_prior, shape, 0, neighbours).muted(features)
     fit = lgbm.fit_one(d.x, d.y, d.w, features, categorical,
-                       lgbm.params_for(features, shape, seed, threads), rounds=max(trees),
+                       lgbm.params_for(features, shape, seed, threads, muted=muted),
+                       rounds=max(trees),
                        init_score=prior.margin(d.x, features) if prior is not None else None)
     start = prior.margin(fold.xv, features) if prior is not None else 0.0
-    return {Candidate(strategy, use_prior, shape, t):
+    return {Candidate(strategy, use_prior, shape, t, neighbours):
             lgbm.raw_margin(fit.booster, fold.xv, threads, trees=t) + start for t in trees}
 
 
@@ -279,13 +292,14 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
                                    categorical=categorical, rules=rules, seed=seed,
                                    unlabelled_weight=unlabelled_weight))
 
-    def grow(strategy: str, use_prior: bool, shape_list, tree_list) -> list[Candidate]:
+    def grow(strategy: str, use_prior: bool, shape_list, tree_list,
+             neighbours: bool = True) -> list[Candidate]:
         made = set()
         for f in folds:
             if strategy in f.designs and (not use_prior or f.priors[strategy] is not None):
                 for shape in shape_list:
                     found = _grow(f, strategy, use_prior, shape, tree_list, features,
-                                  categorical, seed, threads)
+                                  categorical, seed, threads, neighbours)
                     judge.add(f.valid, found)
                     made |= set(found)
         return sorted(made, key=lambda c: (c.shape, c.trees))
@@ -304,6 +318,16 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     pair, first, first_se, _ = judge.pick(default, pairs, SETTING_MARGIN_SE)
     sizes = grow(pair.strategy, pair.prior, shapes, trees)
     chosen, scores, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE)
+    with_neighbours = chosen
+    aggregates = [i for i, f in enumerate(features) if f.startswith(NEIGHBOUR_PREFIX)]
+    if (not judge.against_unlabelled and not chosen.prior
+            and np.isfinite(x[:, aggregates]).any()):
+        alone = grow(chosen.strategy, False, [chosen.shape], trees, neighbours=False)
+        chosen, own_scores, own_se, _ = judge.pick(chosen, [chosen, *alone],
+                                                   SETTING_MARGIN_SE)
+        scores |= own_scores
+        sizes += alone
+        se |= {c: own_se[c] for c in alone if c in own_se}
     points = _scored_points(ts, rules)
     weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
     added = 0.0 if chosen.prior else weight
@@ -317,14 +341,19 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     rules_win = rules_pr_auc - model_pr_auc > rules_se
     table = ([{**c.to_json(), "stage": "strategy and prior", "pr_auc": first[c],
                "gain_se": first_se.get(c), "chosen": c == pair} for c in pairs]
-             + [{**c.to_json(), "stage": "size", "pr_auc": scores[c], "gain_se": se.get(c),
-                 "chosen": c == chosen} for c in sizes])
+             + [{**c.to_json(), "stage": "size" if c.neighbours else "neighbour aggregates",
+                 "pr_auc": scores[c], "gain_se": se.get(c), "chosen": c == chosen}
+                for c in sizes])
     curves = [{"max_depth": s[0], "num_leaves": s[1], "trees": list(trees),
                "curve": [scores.get(Candidate(pair.strategy, pair.prior, s, t), float("nan"))
                          for t in trees], "chosen": s == chosen.shape} for s in shapes]
     say(f"chose {chosen.strategy} unlabelled handling, "
         f"{'rule prior, ' if chosen.prior else ''}depth {chosen.shape[0]}, "
-        f"{chosen.trees} trees (default {default.strategy}, depth {shape0[0]}, {trees0} "
+        f"{chosen.trees} trees"
+        + ("" if chosen.neighbours else
+           f", the trees without the neighbour aggregates (with them "
+           f"{scores[with_neighbours]:.3f})")
+        + f" (default {default.strategy}, depth {shape0[0]}, {trees0} "
         f"trees): validation PR-AUC {scores[chosen]:.3f} on {int(rows.sum()):,} "
         + ("decisions and held-out unlabelled accounts (standing in for the cleared: "
            f"under {MIN_JUDGED_CLEARED} cleared decisions validate)"

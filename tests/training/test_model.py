@@ -166,3 +166,16 @@ def test_the_red_flags_are_added_on_top_of_the_trees_unless_turned_off(prepared,
         - lgbm.margin(alone.booster, None, x, m["features"])
     assert added == pytest.approx(weight * points)
     assert built.arrays["raw_valid"] != pytest.approx(alone.arrays["raw_valid"])
+
+
+def test_muted_features_stay_in_the_matrix_but_no_tree_splits_on_them():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2000, 3))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(float)  # the muted column is the best one
+    features = ["nbr_k_mean_attr_a", "attr_b", "attr_c"]
+    fit = lgbm.fit_one(x, y, np.ones(len(y)), features, [],
+                       lgbm.params_for(features, (2, 3), 0, muted=["nbr_k_mean_attr_a"]),
+                       rounds=40)
+    assert list(fit.booster.feature_importance()[:1]) == [0]
+    assert fit.booster.feature_importance()[1] > 0
+    assert "feature_contri" not in lgbm.params_for(features, (2, 3), 0)

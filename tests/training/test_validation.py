@@ -261,3 +261,37 @@ def test_an_export_of_bans_alone_keeps_flags_that_find_accounts_nobody_decided(b
     left_off = any("red flags are left off" in s for s in said)
     assert left_off is not bans_alone, said
     assert chosen.rules_added == (RULE_POINT_LOG_ODDS if bans_alone else 0.0)
+
+
+@pytest.mark.parametrize("still_tells", [False, True])
+def test_the_trees_leave_the_neighbour_aggregates_only_where_validation_says_they_mislead(
+        still_tells):
+    """A relation whose neighbours told the bans apart in the first half of the year: where
+    they stop telling, trees that lean on them rank later decisions worse than trees on the
+    accounts' own attribute, and validation mutes the aggregates; where they still tell,
+    they stay."""
+    from accountrisk.training.selection import select
+
+    rng = np.random.default_rng(3)
+    labels = list(rng.permutation([1.0] * 300 + [0.0] * 3000))
+    days = np.linspace(0, 360, len(labels))
+    ts = _set(labels, [START + timedelta(days=float(d)) for d in days])
+    y = np.nan_to_num(ts.rows.column("_label").to_numpy(zero_copy_only=False)) == 1
+    n = ts.rows.num_rows
+    early = np.r_[days < 200, np.zeros(n - len(days), bool)]
+    own = rng.normal(0, 1, n) * np.where(y, 2.5, 1.0)  # extreme either side when banned
+    rows = ts.rows.set_column(1, "attr_x", pa.array(own))
+    told = np.where(early, 3.0, 1.0 if still_tells else 0.0) * y
+    features = ["attr_x"]
+    for k in range(3):
+        name = f"nbr_same_task_mean_attr_{k}"
+        rows = rows.append_column(name, pa.array(rng.normal(0, 1, n) + (told if k == 0 else 0)))
+        features.append(name)
+    ts = TrainingSet(rows=rows, final=rows.slice(0, 0), features=features, as_of=ts.as_of,
+                     snapshots=[], periods={}, counts=ts.counts)
+    said: list[str] = []
+    chosen = select(ts, plan_validation(ts), categories={}, rules=[], shapes=[(2, 3)],
+                    trees=[100, 400], strategies=("ignore",), say=said.append).chosen
+    assert chosen.neighbours is still_tells
+    assert chosen.muted(features) == ([] if still_tells else features[1:])
+    assert any("without the neighbour aggregates" in s for s in said) is not still_tells
