@@ -34,6 +34,7 @@ from .validate import (
     attribute_fits,
     attribute_is_number,
     describe_type,
+    is_wide_float,
     row_checks,
     type_fits,
 )
@@ -100,6 +101,9 @@ def numbered_tables(tables: Mapping[str, pa.Table], report: ValidationReport
                                f"{name!r} is not a contract table and is ignored",
                                "use the contract's table names"))
             continue
+        # A half-precision column stops DuckDB scanning the whole table; it is reported
+        # from the schema (a wrong type, or an attribute ignored) and never read.
+        data = data.drop_columns([f.name for f in data.schema if pa.types.is_float16(f.type)])
         out[name] = data.append_column("file_row_number", pa.array(range(data.num_rows),
                                                                    pa.int64()))
     return out
@@ -131,9 +135,11 @@ def _check_schema(t: contract.Table, schema: pa.Schema, report: ValidationReport
                                "attribute column name is not a plain identifier; ignored",
                                "rename it to letters, digits and _ (at most 63)"))
         elif not attribute_fits(schema.field(name).type):
+            found = schema.field(name).type
             report.add(Problem("warning", t.name, name, "bad_attribute_type",
-                               f"attribute column has type {schema.field(name).type}; ignored",
-                               "give attributes as numbers, booleans or short strings"))
+                               f"attribute column has type {found}; ignored",
+                               "write it as float32 or float64" if pa.types.is_float16(found)
+                               else "give attributes as numbers, booleans or short strings"))
         else:
             attributes.append(name)
     _note_attributes_not_aggregated(t, schema, attributes, report)
@@ -328,7 +334,7 @@ def _quarantine_rows(t: contract.Table, attributes: list[str], steps: LoadSteps,
 
 
 def _floating(schema: pa.Schema, attributes: list[str]) -> list[str]:
-    return [a for a in attributes if pa.types.is_floating(schema.field(a).type)]
+    return [a for a in attributes if is_wide_float(schema.field(a).type)]
 
 
 def _not_finite(d: Dialect, column: str) -> str:

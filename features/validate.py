@@ -119,16 +119,21 @@ def type_fits(column: Column, arrow_type: pa.DataType) -> bool:
     if kind in ("int64", "int32", "int8"):
         return pa.types.is_integer(arrow_type)
     if kind == "float64":
-        return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+        return pa.types.is_integer(arrow_type) or is_wide_float(arrow_type)
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) \
         or pa.types.is_string_view(arrow_type)
+
+
+def is_wide_float(arrow_type: pa.DataType) -> bool:
+    """A 32- or 64-bit float: the engines read no half-precision column."""
+    return pa.types.is_floating(arrow_type) and not pa.types.is_float16(arrow_type)
 
 
 def attribute_is_number(arrow_type: pa.DataType) -> bool:
     """Whether an account_attributes column is a number or a boolean (not a category)."""
     if pa.types.is_dictionary(arrow_type):
         arrow_type = arrow_type.value_type
-    return (pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+    return (pa.types.is_integer(arrow_type) or is_wide_float(arrow_type)
             or pa.types.is_boolean(arrow_type))
 
 

@@ -236,3 +236,18 @@ def test_numeric_attributes_beyond_the_neighbour_cap_are_noted_once(tmp_path):
     notes = [p for p in report.problems if p.reason == "attribute_not_aggregated"]
     assert [(p.column, p.severity) for p in notes] == [(f"v{cap:02d}", "note")]
     assert f"2 numeric attribute column(s) after the first {cap}" in notes[0].message
+
+
+def test_half_precision_columns_are_reported_not_a_crash(tmp_path):
+    accounts = make_table("accounts", GOOD)
+    attributes = pa.table({"account_id": ["g0", "g1"],
+                           "score": pa.array([1.5, 2.5], pa.float16()), "rating": [4.0, 5.0]})
+    write(tmp_path, "accounts", accounts)
+    write(tmp_path, "account_attributes", attributes)
+    with DuckDBEngine() as engine:
+        in_memory = load_tables({"accounts": accounts, "account_attributes": attributes},
+                                engine, now=NOW)
+    for report in (load_dir(tmp_path)[0], in_memory):
+        assert report.usable
+        [warning] = [p for p in report.problems if p.reason == "bad_attribute_type"]
+        assert warning.column == "score" and "float32 or float64" in warning.fix

@@ -2,6 +2,7 @@
 numbers, strings as categories, accounts without a row as missing."""
 
 import pyarrow as pa
+import pytest
 
 from tests.conftest import compute, make_tables
 
@@ -44,3 +45,15 @@ def test_nan_and_infinite_attributes_load_as_missing_with_a_note_and_aggregate_a
     assert rows["a"]["attr_rating"] is None and rows["h"]["attr_speed"] is None
     assert rows["h"]["nbr_co_worked_mean_attr_rating"] == 4.0  # a's NaN is unknown, not 0
     assert rows["h"]["nbr_co_worked_max_attr_speed"] == 2.0
+
+
+def test_attributes_near_the_largest_double_aggregate_without_overflow():
+    tables = make_tables(accounts=[{"account_id": a} for a in "habc"],
+                         account_links=[{"account_id": "h", "other_account_id": o,
+                                         "kind": "co_worked"} for o in "abc"])
+    tables["account_attributes"] = pa.table({"account_id": list("habc"),
+                                             "x": [1e308, -1e308, -1e308, 2.0]})
+    h = compute(tables)["h"]
+    assert h["nbr_co_worked_mean_attr_x"] == pytest.approx(-2 * (1e308 / 3))
+    assert h["nbr_co_worked_max_attr_x"] == 2.0
+    assert h["nbr_co_worked_std_attr_x"] == pytest.approx(1e308 * 2 ** 0.5 / 3)

@@ -52,15 +52,20 @@ def build_statistics(ctx: StageContext, signals: list[str]) -> str:
         scales.append(f"CAST({bound!r} AS DOUBLE) AS scale_{i}" if bound is not None else
                       f"coalesce(nullif(max(abs(s_{i})), 0), 1) AS scale_{i}")
         first += [f"sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS w_{i}",
-                  f"z.scale_{i} * {Dialect.exact_sum(f'e.weight * ({x} / z.scale_{i})')} "
-                  f"/ sum(CASE WHEN {x} IS NOT NULL THEN e.weight END) AS mean_{i}",
+                  # The scaled mean (in [-1, 1]) before the scale: no overflow near the
+                  # largest double.
+                  f"z.scale_{i} * ({Dialect.exact_sum(f'e.weight * ({x} / z.scale_{i})')} "
+                  f"/ sum(CASE WHEN {x} IS NOT NULL THEN e.weight END)) AS mean_{i}",
                   f"max({x}) AS max_{i}", f"min({x}) AS min_{i}"]
-        deviation = f"({x} - p.mean_{i}) / (p.max_{i} - p.min_{i})"
+        # Halves throughout: exact in binary, so the same bits, and no overflow between
+        # values near the largest double (a range of 1e308 - (-1e308) is infinite).
+        deviation = f"({x} / 2 - p.mean_{i} / 2) / (p.max_{i} / 2 - p.min_{i} / 2)"
         spread = f"CASE WHEN p.max_{i} > p.min_{i} THEN e.weight * {deviation} * {deviation} END"
         second.append(f"{Dialect.exact_sum(spread)} AS sq_{i}")
         final += [f"p.mean_{i}", f"p.max_{i}",
                   f"CASE WHEN p.max_{i} = p.min_{i} THEN CAST(0 AS DOUBLE) "
-                  f"ELSE (p.max_{i} - p.min_{i}) * sqrt(t.sq_{i} / p.w_{i}) END AS std_{i}"]
+                  f"ELSE (p.max_{i} / 2 - p.min_{i} / 2) * (2 * sqrt(t.sq_{i} / p.w_{i})) "
+                  f"END AS std_{i}"]
     near, wanted = _edge_filters(ctx)
     scale_table = ctx.create("nbr_scales", "SELECT " + (", ".join(scales) or "1 AS scale_none")
                              + f" FROM {NODES}")
