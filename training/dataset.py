@@ -10,7 +10,9 @@ after their instant (``TrainingSet.after_instant``): there they see one another'
 as every account scored later does, which the red flags that read neighbours' decisions need
 to be judged fairly (:mod:`.selection`). The trees do not train on those rows: accounts
 decided together (a ring banned at once) see one another banned far more often than an
-account scored later sees its banned neighbours, and trees would learn that.
+account scored later sees its banned neighbours, and trees would learn that; unless the
+decisions look like a random sample of the accounts (:mod:`.decision_sample`), where an
+account scored later sees its neighbours decided as often as a decided one did.
 
 Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
 active then (in an export stamped with one date, only where its confirmed accounts are
@@ -39,6 +41,7 @@ import pyarrow.compute as pc
 
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
+from .decision_sample import decisions_look_random, trained_after_instant
 from .snapshots import POPULATION_SAMPLE, LeanSnapshots, ReferenceSnapshots, rows_of
 
 Say = Callable[[str], None]
@@ -288,6 +291,10 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     rows = pa.concat_tables(pieces) if pieces else _with_meta(
         final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), True,
         np.array([], bool), np.array([]))
+    after = pa.concat_tables(after_pieces) if after_pieces else None
+    if after is not None:
+        rows, counts["trees_read_after_instant"] = _where_trees_read(rows, after, decided_ids,
+                                                                     say)
     labels = np.asarray(rows.filter(rows.column("_labelled")).column("_label").to_numpy())
     counts.update(training_rows=rows.num_rows, final_active_accounts=active_count,
                   final_sampled_accounts=final.num_rows,
@@ -295,7 +302,23 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                   unlabelled_rows=rows.num_rows - len(labels))
     return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
                        snapshots=snapshots, periods=periods, counts=counts,
-                       after_instant=pa.concat_tables(after_pieces) if after_pieces else None)
+                       after_instant=after)
+
+
+def _where_trees_read(rows: pa.Table, after: pa.Table, decided_ids: np.ndarray,
+                      say: Say) -> tuple[pa.Table, int]:
+    """The rows the trees learn from in an export stamped with one date: those before the
+    instant, or (decisions that look like a random sample of the accounts) those just after
+    it (:mod:`.decision_sample`); and 1 when after it."""
+    ids = np.asarray(after.column("account_id").to_pylist(), dtype=object)
+    random, why = decisions_look_random(after, np.isin(ids, decided_ids))
+    if not random:
+        say(f"the trees learn from the rows before the instant ({why})")
+        return rows, 0
+    say(f"the decisions look like a random sample of the accounts ({why}): the trees learn "
+        "from the rows just after the instant, where each account sees the decisions "
+        "around it as an account scored later will")
+    return trained_after_instant(rows, after), 1
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:

@@ -250,3 +250,50 @@ def test_decisions_at_one_instant_are_also_read_just_after_it_for_the_flags():
     temporal = built(spread)
     assert temporal.after_instant is None
     assert all(r["_snapshot"] <= r["_decided_at"] for r in temporal.labelled().to_pylist())
+
+
+@pytest.mark.parametrize("random_half", [True, False])
+def test_trees_read_one_dates_decisions_only_where_they_are_a_random_sample(random_half):
+    """240 co-workers in a ring, each tied to its four nearest; half of them decided at one
+    instant (confirmed or cleared at random). Decided at random, a decided account sees its
+    co-workers decided as often as an undecided one: the trees learn from the rows just
+    after the instant, where each sees the others' decisions. Decided as one contiguous
+    half (an investigation that took a cluster), they see far more: the rows before it."""
+    wave = datetime(2025, 6, 1)
+    rng = np.random.default_rng(8)
+    ids = [f"a{i:03d}" for i in range(240)]
+    links = [{"account_id": ids[i], "other_account_id": ids[(i + k) % 240], "kind": "co_worked"}
+             for i in range(240) for k in (1, 2)]
+    sessions = [s for a in ids for s in _sessions(a, datetime(2025, 3, 1), 4, 20)]
+    chosen = rng.permutation(240)[:120] if random_half else np.arange(120)
+    labels = [{"account_id": ids[i], "label": int(rng.random() < 0.3), "decided_at": wave}
+              for i in chosen]
+    with DuckDBEngine() as engine:
+        tables = make_tables(sessions=sessions, account_links=links, labels=labels)
+        assert load_tables(tables, engine, now=NOW).usable
+        said: list[str] = []
+        ts = build_training_set(engine, T, unlabelled_sample=500, say=said.append)
+    assert ts.counts["trees_read_after_instant"] == int(random_half)
+    assert ts.after_instant is not None
+    after = {r["account_id"]: r for r in ts.after_instant.to_pylist()}
+    rows = ts.rows.to_pylist()
+    assert {r["account_id"] for r in rows} == set(ids)  # every account, decided or sampled
+    seen = [r["nbr_co_worked_confirmed_ratio"] for r in rows]
+    if random_half:
+        assert seen == [after[r["account_id"]]["nbr_co_worked_confirmed_ratio"] for r in rows]
+        assert any(seen) and any("random sample" in s for s in said)
+    else:
+        assert not any(seen)  # before the instant nobody is decided yet
+        assert any("rows before the instant" in s for s in said)
+
+
+def test_too_few_accounts_with_neighbours_never_look_like_a_random_sample():
+    from accountrisk.training.decision_sample import MIN_COMPARED, decisions_look_random
+
+    n = MIN_COMPARED - 1
+    after = pa.table({"account_id": [f"a{i}" for i in range(2 * n)],
+                      "nbr_x_account_count": [1.0] * (2 * n),
+                      "nbr_x_confirmed_ratio": [0.5] * (2 * n),
+                      "nbr_x_cleared_ratio": [0.0] * (2 * n)})
+    random, why = decisions_look_random(after, np.arange(2 * n) < n)
+    assert not random and "no relation has enough" in why
