@@ -140,9 +140,21 @@ def _reference_matrix(folder: Path) -> tuple[list[str], np.ndarray, list[str]]:
 
 def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     """The attribute-only and the neighbour-aggregate LightGBM references' scores."""
+    ids, x, names = _reference_matrix(folder)
+    own = [i for i, c in enumerate(names) if not any(c.startswith(f"{f}_") for f in
+                                                     ("avg", "max", "min", "stddev_samp"))
+           and c not in ("degree", "decided_banned_share")]
+    return fit_references(folder, ids, x, own, judged)
+
+
+def fit_references(folder: Path, ids: list[str], x: np.ndarray, own: list[int],
+                   judged: list[str]) -> dict[str, np.ndarray]:
+    """LightGBM on the columns ``own`` of ``x`` (the attributes; rows in ``ids`` order) and
+    on every column, at 500 trees of 31 leaves and 200 of 7, trained on the folder's
+    decisions (bans alone: every other account stands for a negative); ``judged``'s
+    scores."""
     import lightgbm as lgb
 
-    ids, x, names = _reference_matrix(folder)
     at = {a: i for i, a in enumerate(ids)}
     labels = pq.read_table(folder / "labels.parquet").to_pylist()
     train = np.array([at[r["account_id"]] for r in labels])
@@ -150,19 +162,27 @@ def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     if y.min() == 1:  # bans only: every other account stands for a negative
         train, y = np.arange(len(ids)), np.isin(np.arange(len(ids)), train).astype(int)
     test = np.array([at[a] for a in judged])
-    own = [i for i, c in enumerate(names) if not any(c.startswith(f"{f}_") for f in
-                                                     ("avg", "max", "min", "stddev_samp"))
-           and c not in ("degree", "decided_banned_share")]
     out = {}
     for label, columns, trees, leaves in (("attributes only", own, 500, 31),
                                           ("reference 500 x 31 leaves", None, 500, 31),
                                           ("reference 200 x 7 leaves", None, 200, 7)):
-        cols = columns if columns is not None else list(range(len(names)))
+        cols = columns if columns is not None else list(range(x.shape[1]))
         params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": leaves,
                   "verbose": -1, "seed": 0, "num_threads": 2}
         booster = lgb.train(params, lgb.Dataset(x[train][:, cols], y), num_boost_round=trees)
         out[label] = booster.predict(x[test][:, cols])
     return out
+
+
+def print_scores(seed: int, export: str, truth: np.ndarray,
+                 scores: dict[str, np.ndarray]) -> None:
+    """One table row per scorer: PR-AUC and ROC AUC of ``scores`` against ``truth``."""
+    from accountrisk.training.metrics import evaluate
+
+    for name, score in scores.items():
+        m = evaluate(truth, score, budgets=(0.01,))
+        print(f"| {seed} | {export} | {name} | {m['pr_auc']:.3f} | {m['roc_auc']:.3f} |",
+              flush=True)
 
 
 def product_scores(folder: Path, work: Path, judged: list[str]) -> tuple[dict, str]:
@@ -209,8 +229,6 @@ def main() -> None:
                        help="date most bans in two waves (March, November 2025)")
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     args = parser.parse_args()
-    from accountrisk.training.metrics import evaluate
-
     print("| seed | decisions dated | scorer | PR-AUC | ROC AUC |")
     print("|---|---|---|---|---|")
     for seed in args.seeds:
@@ -225,12 +243,9 @@ def main() -> None:
         scores = reference_scores(folder, judged)
         product, choice = product_scores(folder, folder.with_name(folder.name + "-work"), judged)
         print(f"  seed {seed}: {choice}", file=sys.stderr, flush=True)
-        for name, score in {**scores, **product}.items():
-            m = evaluate(y, score, budgets=(0.01,))
-            dated = ("one date" if args.one_date else "in two waves" if args.waves
-                     else "over 2025") + (", bans only" if args.bans_only else "")
-            print(f"| {seed} | {dated} | {name} | "
-                  f"{m['pr_auc']:.3f} | {m['roc_auc']:.3f} |", flush=True)
+        dated = ("one date" if args.one_date else "in two waves" if args.waves
+                 else "over 2025") + (", bans only" if args.bans_only else "")
+        print_scores(seed, dated, y, {**scores, **product})
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crowd_tasks import product_scores
+from crowd_tasks import fit_references, print_scores, product_scores
 
 ACCOUNTS = 11_944
 ATTRIBUTES = 25
@@ -132,8 +132,6 @@ def build(folder: Path, seed: int, n: int = ACCOUNTS, bans_only: bool = False,
 
 def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     """LightGBM on the attributes alone and with per-relation neighbour aggregates."""
-    import lightgbm as lgb
-
     con = duckdb.connect()
     for name in ("account_attributes", "account_links", "labels"):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
@@ -155,23 +153,8 @@ def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     names = [c for c in table.column_names if c != "account_id"]
     x = np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=float)
                          for c in names])
-    at = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
-    labels = pq.read_table(folder / "labels.parquet").to_pylist()
-    train = np.array([at[r["account_id"]] for r in labels])
-    y = np.array([r["label"] for r in labels])
-    if y.min() == 1:  # bans only: every other account stands for a negative
-        train, y = np.arange(len(at)), np.isin(np.arange(len(at)), train).astype(int)
-    test = np.array([at[a] for a in judged])
-    out = {}
-    for label, columns, trees, leaves in (("attributes only", own, 500, 31),
-                                          ("reference 500 x 31 leaves", names, 500, 31),
-                                          ("reference 200 x 7 leaves", names, 200, 7)):
-        cols = [names.index(c) for c in columns]
-        params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": leaves,
-                  "verbose": -1, "seed": 0, "num_threads": 2}
-        booster = lgb.train(params, lgb.Dataset(x[train][:, cols], y), num_boost_round=trees)
-        out[label] = booster.predict(x[test][:, cols])
-    return out
+    ids = table.column("account_id").to_pylist()
+    return fit_references(folder, ids, x, [names.index(c) for c in own], judged)
 
 
 def main() -> None:
@@ -185,8 +168,6 @@ def main() -> None:
                         help="the pair's signal in the sign they share (no single split sees it)")
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     args = parser.parse_args()
-    from accountrisk.training.metrics import evaluate
-
     print("| seed | export | scorer | PR-AUC | ROC AUC |")
     print("|---|---|---|---|---|")
     for seed in args.seeds:
@@ -201,10 +182,7 @@ def main() -> None:
         print(f"  seed {seed}: {choice}", file=sys.stderr, flush=True)
         export = ("bans only" if args.bans_only else "decisions") + (
             ", hidden pair" if args.hidden_pair else "")
-        for name, score in {**scores, **product}.items():
-            m = evaluate(y, score, budgets=(0.01,))
-            print(f"| {seed} | {export} | {name} | {m['pr_auc']:.3f} | {m['roc_auc']:.3f} |",
-                  flush=True)
+        print_scores(seed, export, y, {**scores, **product})
 
 
 if __name__ == "__main__":
