@@ -90,7 +90,8 @@ def params_for(features: Sequence[str], shape: tuple[int, int], seed: int,
     if any(constraints):
         params["monotone_constraints"] = constraints
     if muted:
-        params["feature_contri"] = [0.0 if f in muted else 1.0 for f in features]
+        off = set(muted)
+        params["feature_contri"] = [0.0 if f in off else 1.0 for f in features]
     return params
 
 

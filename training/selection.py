@@ -107,8 +107,12 @@ class Candidate:
 
     def muted(self, features: Sequence[str]) -> list[str]:
         """The features its trees may not split on."""
-        return [] if self.neighbours else [f for f in features
-                                           if f.startswith(NEIGHBOUR_PREFIX)]
+        return [] if self.neighbours else neighbour_aggregates(features)
+
+
+def neighbour_aggregates(features: Sequence[str]) -> list[str]:
+    """The ``nbr_*`` columns among ``features``."""
+    return [f for f in features if f.startswith(NEIGHBOUR_PREFIX)]
 
 
 @dataclass
@@ -319,7 +323,7 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     sizes = grow(pair.strategy, pair.prior, shapes, trees)
     chosen, scores, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE)
     with_neighbours = chosen
-    aggregates = [i for i, f in enumerate(features) if f.startswith(NEIGHBOUR_PREFIX)]
+    aggregates = [features.index(f) for f in neighbour_aggregates(features)]
     if (not judge.against_unlabelled and not chosen.prior
             and np.isfinite(x[:, aggregates]).any()):
         alone = grow(chosen.strategy, False, [chosen.shape], trees, neighbours=False)
