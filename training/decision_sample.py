@@ -25,25 +25,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..features.signals.neighbours.naming import PREFIX
+from ..features.signals.neighbours.naming import PREFIX, relation_of
 
 RANDOM_SHARE_TOLERANCE = 0.1  # |decided's share / unlabelled's share - 1| at most this
 MIN_COMPARED = 50  # accounts with neighbours needed in each group for a relation to count
-_AGGREGATE_MARKERS = ("_mean_", "_max_", "_std_")
 
 
 def _relations(columns: list[str]) -> list[str]:
+    """Relations whose shares of confirmed and cleared neighbours are among ``columns``."""
     present = set(columns)
-    out = []
-    for c in columns:
-        if not (c.startswith(PREFIX) and c.endswith("_account_count")):
-            continue
-        relation = c[len(PREFIX):-len("_account_count")]
-        if any(m in f"_{relation}_" for m in _AGGREGATE_MARKERS):
-            continue
-        if {f"{PREFIX}{relation}_confirmed_ratio", f"{PREFIX}{relation}_cleared_ratio"} <= present:
-            out.append(relation)
-    return out
+    found = {r for c in columns if (r := relation_of(c)) is not None}
+    return sorted(r for r in found if {f"{PREFIX}{r}_confirmed_ratio",
+                                       f"{PREFIX}{r}_cleared_ratio"} <= present)
 
 
 def decisions_look_random(after: pa.Table, decided: np.ndarray) -> tuple[bool, str]:
