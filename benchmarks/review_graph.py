@@ -1,6 +1,6 @@
 """A review platform built apart from the generator: many attributes, three relations.
 
-    python benchmarks/review_graph.py --seeds 1 2 [--bans-only] [--hidden-pair]
+    python benchmarks/review_graph.py --seeds 1 2 [--bans-only] [--hidden-pair] [--wide N]
 
 `crowd_tasks.py` is one dense relation and a handful of attributes, with the banned
 clustered on it. This one has the other shape of the public fraud graphs (a review site's
@@ -14,7 +14,9 @@ nearly blind to the label) and `similar_text` (near-duplicate review text; banne
 reuse templates, but most of their links go to ordinary users). About 9.5% of the users
 are banned; 60% carry their decision, all on one date (no time in the export); with
 `--bans-only` the export lists the bans alone. The rest are judged. No sessions, payouts
-or portfolios.
+or portfolios. `--wide N` adds N float32 columns shaped like a text embedding (the public
+graphs of posts and users carry 300-400): each is weak alone, the banned shifted a little
+along one direction spread over all of them, so their signal lies past any first columns.
 
 Scorers, on the judged accounts against the truth: LightGBM on the attributes alone; a
 quick reference (attributes plus, per relation, the neighbours' mean and maximum of each
@@ -82,8 +84,17 @@ def _attributes(rng: np.random.Generator, banned: np.ndarray,
     return out
 
 
+def _embedding(rng: np.random.Generator, banned: np.ndarray, width: int) -> dict[str, np.ndarray]:
+    """``width`` columns like a text embedding: the banned shifted by 1.5 standard deviations
+    along a random direction, so each column alone shows 1.5 / sqrt(width) of it."""
+    direction = rng.normal(0, 1, width)
+    direction /= np.linalg.norm(direction)
+    values = rng.normal(0, 1, (len(banned), width)) + 1.5 * np.outer(banned, direction)
+    return {f"e{k:03d}": values[:, k].astype(np.float32) for k in range(width)}
+
+
 def build(folder: Path, seed: int, n: int = ACCOUNTS, bans_only: bool = False,
-          hidden_pair: bool = False) -> np.ndarray:
+          hidden_pair: bool = False, wide: int = 0) -> np.ndarray:
     """Write the platform's contract folder; return who is banned (the truth)."""
     rng = np.random.default_rng(seed)
     shutil.rmtree(folder, ignore_errors=True)
@@ -91,7 +102,8 @@ def build(folder: Path, seed: int, n: int = ACCOUNTS, bans_only: bool = False,
     ids = np.array([f"r{i:05d}" for i in range(n)])
     banned = rng.random(n) < BANNED_SHARE
     bad, good = np.flatnonzero(banned), np.flatnonzero(~banned)
-    attributes = {"account_id": ids, **_attributes(rng, banned, hidden_pair)}
+    attributes = {"account_id": ids, **_attributes(rng, banned, hidden_pair),
+                  **_embedding(np.random.default_rng([seed, 1]), banned, wide)}
     pq.write_table(pa.table(attributes), folder / "account_attributes.parquet")
     created = [datetime(2022, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 900, n)]
     pq.write_table(pa.table({"account_id": ids, "created_at": created,
@@ -135,7 +147,7 @@ def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     con = duckdb.connect()
     for name in ("account_attributes", "account_links", "labels"):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
-    own = [f"f{k:02d}" for k in range(ATTRIBUTES)]
+    own = [c for c in con.table("account_attributes").columns if c != "account_id"]
     selects, joins = [], []
     for r, kind in enumerate(RELATIONS):
         aggregates = ", ".join(f"{f}(n.{c}) AS r{r}_{f}_{c}" for c in own for f in ("avg", "max"))
@@ -166,14 +178,17 @@ def main() -> None:
                         help="export the bans only (no cleared decisions)")
     parser.add_argument("--hidden-pair", action="store_true",
                         help="the pair's signal in the sign they share (no single split sees it)")
+    parser.add_argument("--wide", type=int, default=0, metavar="N",
+                        help="add N embedding-like attribute columns")
     parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     args = parser.parse_args()
     print("| seed | export | scorer | PR-AUC | ROC AUC |")
     print("|---|---|---|---|---|")
     for seed in args.seeds:
         folder = args.data / (f"s{seed}{'-bans' if args.bans_only else ''}"
-                              f"{'-hidden' if args.hidden_pair else ''}")
-        banned = build(folder, seed, args.accounts, args.bans_only, args.hidden_pair)
+                              f"{'-hidden' if args.hidden_pair else ''}"
+                              f"{f'-wide{args.wide}' if args.wide else ''}")
+        banned = build(folder, seed, args.accounts, args.bans_only, args.hidden_pair, args.wide)
         decided = set(pq.read_table(folder / "labels.parquet").column("account_id").to_pylist())
         judged = [f"r{i:05d}" for i in range(args.accounts) if f"r{i:05d}" not in decided]
         y = np.array([banned[int(a[1:])] for a in judged], dtype=float)
@@ -181,7 +196,8 @@ def main() -> None:
         product, choice = product_scores(folder, folder.with_name(folder.name + "-work"), judged)
         print(f"  seed {seed}: {choice}", file=sys.stderr, flush=True)
         export = ("bans only" if args.bans_only else "decisions") + (
-            ", hidden pair" if args.hidden_pair else "")
+            ", hidden pair" if args.hidden_pair else "") + (
+            f", {args.wide} wide" if args.wide else "")
         print_scores(seed, export, y, {**scores, **product})
 
 
