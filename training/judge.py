@@ -84,17 +84,23 @@ class Judge(Generic[Key]):
         found = [roc_auc(y[idx], s[idx]) for idx in draws if 0 < y[idx].sum() < len(idx)]
         return roc_auc(y, s), float(np.std(found)) if found else float("inf")
 
-    def pick(self, default: Key, candidates: Sequence[Key], margin: float
+    def pick(self, default: Key, candidates: Sequence[Key], margin: float,
+             offset: np.ndarray | None = None
              ) -> tuple[Key, dict[Key, float], dict[Key, float], np.ndarray]:
         """``default`` unless a candidate's gain over it exceeds ``margin`` standard errors
-        (the largest such gain wins)."""
+        (the largest such gain wins). With ``offset`` (the red flags a model will ship
+        with) the gain is judged on the scores plus it, and a candidate must also score at
+        least as well as ``default`` without it; the scores returned are the judged ones."""
         rows = self.rows(candidates)
-        scores = self.scores(candidates, rows)
-        others = {c: self.oof[c] for c in candidates if c != default}
-        se = self.gain_se(rows, self.oof[default], others)
+        raw = {c: self.oof[c] if offset is None else self.oof[c] + offset for c in candidates}
+        scores = {c: average_precision(self.y[rows], raw[c][rows]) for c in candidates}
+        alone = self.scores(candidates, rows) if offset is not None else scores
+        others = {c: raw[c] for c in candidates if c != default}
+        se = self.gain_se(rows, raw[default], others)
         chosen, best_gain = default, 0.0
         for c in others:
             gain = scores[c] - scores[default]
-            if gain > margin * se.get(c, float("inf")) and gain > best_gain:
+            if (gain > margin * se.get(c, float("inf")) and gain > best_gain
+                    and alone[c] >= alone[default]):
                 chosen, best_gain = c, gain
         return chosen, scores, se, rows

@@ -25,7 +25,11 @@ exporting thousands of bans: depth 2 and 100 trees underfit them). With few conf
 accounts (under ``PRIOR_BELOW_POSITIVES``) the rule prior is a candidate too.
 A strategy or the prior replaces the default only when it wins by more than two bootstrap
 standard errors; then tree shape and count are chosen, another one replacing the default
-when it wins by more than one; last, trees that may not split on the neighbour aggregates
+when it wins by more than one on the score that ships (its trees plus the red flags below)
+without trailing the default on its trees alone: on the trees alone, a size that barely
+fits can win on tens of decisions by luck and ship as little more than the flags, and on
+the shipped score alone, one whose trees are worse can win by leaving the ranking to the
+flags; last, trees that may not split on the neighbour aggregates
 (``nbr_*``: hundreds of columns on a platform with many attributes and relations, noise
 where its signal lies in the accounts' own attributes) replace the chosen ones when they
 win by more than two.
@@ -207,6 +211,19 @@ def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
             lgbm.raw_margin(fit.booster, fold.xv, threads, trees=t) + start for t in trees}
 
 
+def _flags_for_sizes(judge: Judge[Candidate], pair: Candidate, points: np.ndarray,
+                     weight: float, rule_point_log_odds: float | None) -> np.ndarray:
+    """The red flags (weight times points) the sizes are judged with: those the chosen
+    strategy and prior would ship with at the default size (module doc)."""
+    if pair.prior or not weight:
+        return np.zeros_like(points)
+    if rule_point_log_odds is None:
+        rows = judge.rows([pair])
+        trees = average_precision(judge.y[rows], judge.oof[pair][rows])
+        weight, _ = _flags_that_pay(judge, pair, rows, weight * points, weight, "", trees)
+    return weight * points
+
+
 def _scored_points(ts: TrainingSet, rules: Sequence[Rule]) -> np.ndarray:
     """Each row's red-flag points as the flags will see that account when it is scored.
     In an export stamped with one date the rows are read before the instant, when no
@@ -320,20 +337,24 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     wanted = Candidate(strategy0, prior0, shape0, trees0)
     default = wanted if wanted in judge.oof else pairs[0]
     pair, first, first_se, _ = judge.pick(default, pairs, SETTING_MARGIN_SE)
+    points = _scored_points(ts, rules)
+    weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
+    # Sizes are judged on the score that ships: the trees plus the flags they will carry.
+    shipped_flags = _flags_for_sizes(judge, pair, points, weight, rule_point_log_odds)
     sizes = grow(pair.strategy, pair.prior, shapes, trees)
-    chosen, scores, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE)
+    chosen, judged, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE, offset=shipped_flags)
+    scores = judge.scores(sizes, rows)
     with_neighbours = chosen
     aggregates = [features.index(f) for f in neighbour_aggregates(features)]
     if (not judge.against_unlabelled and not chosen.prior
             and np.isfinite(x[:, aggregates]).any()):
         alone = grow(chosen.strategy, False, [chosen.shape], trees, neighbours=False)
-        chosen, own_scores, own_se, _ = judge.pick(chosen, [chosen, *alone],
-                                                   SETTING_MARGIN_SE)
-        scores |= own_scores
+        chosen, own_judged, own_se, own_rows = judge.pick(
+            chosen, [chosen, *alone], SETTING_MARGIN_SE, offset=shipped_flags)
+        scores |= judge.scores(alone, own_rows)
+        judged |= own_judged
         sizes += alone
         se |= {c: own_se[c] for c in alone if c in own_se}
-    points = _scored_points(ts, rules)
-    weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
     added = 0.0 if chosen.prior else weight
     if added and rule_point_log_odds is None:
         added, weight_why = _flags_that_pay(judge, chosen, rows, added * points, added,
@@ -346,8 +367,8 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     table = ([{**c.to_json(), "stage": "strategy and prior", "pr_auc": first[c],
                "gain_se": first_se.get(c), "chosen": c == pair} for c in pairs]
              + [{**c.to_json(), "stage": "size" if c.neighbours else "neighbour aggregates",
-                 "pr_auc": scores[c], "gain_se": se.get(c), "chosen": c == chosen}
-                for c in sizes])
+                 "pr_auc": scores[c], "pr_auc_with_flags": judged[c], "gain_se": se.get(c),
+                 "chosen": c == chosen} for c in sizes])
     curves = [{"max_depth": s[0], "num_leaves": s[1], "trees": list(trees),
                "curve": [scores.get(Candidate(pair.strategy, pair.prior, s, t), float("nan"))
                          for t in trees], "chosen": s == chosen.shape} for s in shapes]

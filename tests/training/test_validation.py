@@ -295,3 +295,31 @@ def test_the_trees_leave_the_neighbour_aggregates_only_where_validation_says_the
     assert chosen.neighbours is still_tells
     assert chosen.muted(features) == ([] if still_tells else features[1:])
     assert any("without the neighbour aggregates" in s for s in said) is not still_tells
+
+
+
+def test_a_size_must_win_with_the_flags_it_ships_with_and_not_trail_without_them():
+    """Sizes are judged on the score that ships (trees plus red flags). ``wide`` ranks best
+    on the trees alone but its wide margins drown the flags; ``small`` barely moves the
+    score, so with the flags it is the flags and wins by luck, while its trees trail the
+    default's; ``good`` wins both ways. Judged on the trees alone ``wide`` would ship."""
+    from accountrisk.training.judge import Judge
+
+    ts = _spread(80, 400)
+    labelled = ts.rows.column("_labelled").to_numpy(zero_copy_only=False).astype(bool)
+    judge = Judge[str](ts, [labelled], seed=0)
+    y = judge.y
+    rng = np.random.default_rng(0)
+    flags = 2.0 * ((y == 1) & (rng.random(len(y)) < 0.5))
+    noise = rng.normal(0, 1, len(y))
+    judge.oof = {"default": y + noise, "wide": 10 * (1.5 * y + noise),
+                 "small": 0.01 * (0.95 * y + noise), "good": 2 * y + noise}
+    three = ["default", "wide", "small"]
+    assert judge.pick("default", three, 1.0)[0] == "wide"
+    chosen, judged, se, _ = judge.pick("default", three, 1.0, offset=flags)
+    assert chosen == "default"
+    assert judged["wide"] < judged["default"]
+    assert judged["small"] - judged["default"] > se["small"]  # won with the flags ...
+    alone = judge.scores(three, judge.rows(three))
+    assert alone["small"] < alone["default"]  # ... and trails without them
+    assert judge.pick("default", [*three, "good"], 1.0, offset=flags)[0] == "good"
