@@ -54,8 +54,12 @@ class Judge(Generic[Key]):
             common &= ~np.isnan(self.oof[c])
         return common
 
-    def scores(self, candidates: Sequence[Key], rows: np.ndarray) -> dict[Key, float]:
-        return {c: average_precision(self.y[rows], self.oof[c][rows]) for c in candidates}
+    def scores(self, candidates: Sequence[Key], rows: np.ndarray,
+               offset: np.ndarray | None = None) -> dict[Key, float]:
+        """PR-AUC of each candidate's scores (plus ``offset``) on the decisions in ``rows``."""
+        extra = 0.0 if offset is None else offset[rows]
+        return {c: average_precision(self.y[rows], self.oof[c][rows] + extra)
+                for c in candidates}
 
     def gain_se(self, rows: np.ndarray, base: np.ndarray, others: dict[Any, np.ndarray]
                 ) -> dict[Any, float]:
@@ -93,7 +97,7 @@ class Judge(Generic[Key]):
         least as well as ``default`` without it; the scores returned are the judged ones."""
         rows = self.rows(candidates)
         raw = {c: self.oof[c] if offset is None else self.oof[c] + offset for c in candidates}
-        scores = {c: average_precision(self.y[rows], raw[c][rows]) for c in candidates}
+        scores = self.scores(candidates, rows, offset)
         alone = self.scores(candidates, rows) if offset is not None else scores
         others = {c: raw[c] for c in candidates if c != default}
         se = self.gain_se(rows, raw[default], others)
