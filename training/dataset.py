@@ -3,16 +3,20 @@
 Features are computed at *snapshots* every ``snapshot_days`` going back from T until the
 first decision. A labelled account takes its features from the latest snapshot at or before
 its decision at which it already existed: never after its decision (banned accounts go
-quiet, and that silence must not leak into training). An account decided before it existed
-at any snapshot is counted and dropped. Where the confirmed accounts were all decided at one
-or two instants (an export stamped with one date), the decided accounts are also read just
-after their instant (``TrainingSet.after_instant``): there they see one another's decisions,
-as every account scored later does, which the red flags that read neighbours' decisions need
-to be judged fairly (:mod:`.selection`). The trees do not train on those rows: accounts
-decided together (a ring banned at once) see one another banned far more often than an
-account scored later sees its banned neighbours, and trees would learn that; unless the
-decisions look like a random sample of the accounts (:mod:`.decision_sample`), where an
-account scored later sees its neighbours decided as often as a decided one did.
+quiet, and that silence must not leak into training). Accounts decided before they existed
+at any snapshot (decided days after sign-up, as fronts often are) are read at a few extra
+snapshots at decision times, the fewest that read them all (at most
+``DECISION_SNAPSHOTS_PER_SNAPSHOT`` per regular one, those reading the most accounts kept);
+the rest (past that, or decided when created) are counted and dropped. Where the confirmed
+accounts were all decided at one or two instants (an export stamped with one date), the
+decided accounts are also read just after their instant (``TrainingSet.after_instant``):
+there they see one another's decisions, as every account scored later does, which the red
+flags that read neighbours' decisions need to be judged fairly (:mod:`.selection`). The
+trees do not train on those rows: accounts decided together (a ring banned at once) see one
+another banned far more often than an account scored later sees its banned neighbours, and
+trees would learn that; unless the decisions look like a random sample of the accounts
+(:mod:`.decision_sample`), where an account scored later sees its neighbours decided as
+often as a decided one did.
 
 Unlabelled accounts (no decision before T) are sampled at every snapshot from the accounts
 active then (in an export stamped with one date, only where its confirmed accounts are
@@ -42,7 +46,13 @@ import pyarrow.compute as pc
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
 from .decision_sample import decisions_look_random, trained_after_instant
-from .snapshots import POPULATION_SAMPLE, LeanSnapshots, ReferenceSnapshots, rows_of
+from .snapshots import (
+    POPULATION_SAMPLE,
+    LeanSnapshots,
+    ReferenceSnapshots,
+    decision_snapshots,
+    rows_of,
+)
 
 Say = Callable[[str], None]
 
@@ -50,6 +60,10 @@ META = ("_snapshot", "_label", "_decided_at", "_time", "_labelled", "_holdout", 
 HOLDOUT_SHARE = 0.5
 MIN_POSITIVES = 10  # fewer confirmed accounts than this: the rules, not a model
 MIN_DECISION_INSTANTS = 3  # confirmed accounts decided at fewer instants cannot be cut by time
+# Extra snapshots at decision times (for accounts decided before any snapshot at which they
+# existed) per regular snapshot: the feature work at most triples where decisions come
+# within hours of sign-up all year round.
+DECISION_SNAPSHOTS_PER_SNAPSHOT = 2
 
 
 @dataclass
@@ -224,6 +238,15 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     snapshot_of = np.array(snapshots, dtype="datetime64[us]")[np.maximum(index, 0)]
     exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
     instants = _after_one_instant(decisions, moment)
+    if not len(instants):
+        # Accounts decided soon after sign-up exist at no snapshot before their decision;
+        # they are read at a few extra snapshots at decision times (an export stamped with
+        # one date reads its decided accounts at the instant already).
+        extra = decision_snapshots(decisions["created_at"], decisions["decided_at"], ~exists,
+                                   DECISION_SNAPSHOTS_PER_SNAPSHOT * len(snapshots))
+        found = ~np.isnat(extra)
+        snapshot_of, exists = np.where(found, extra, snapshot_of), exists | found
+        counts["read_at_decision"] = int(found.sum())
     after_of = decisions["decided_at"] + np.timedelta64(1, "us")
     if len(instants):
         say(f"the confirmed accounts were decided at {len(instants)} instant(s): the "
@@ -346,6 +369,9 @@ def describe(ts: TrainingSet) -> list[str]:
         lines.append(f"{c['dropped_decided_before_first_snapshot']:,} decided accounts "
                      f"({c['dropped_confirmed']:,} confirmed) were dropped: decided before any "
                      "snapshot at which they existed (a shorter --snapshot-days keeps more)")
+    if c.get("read_at_decision"):
+        lines.append(f"{c['read_at_decision']:,} decided accounts existed at no snapshot "
+                     "before their decision: read at extra snapshots at decision times")
     lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
                  f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
     if c.get("final_sampled_accounts", 0) < c.get("final_active_accounts", 0):

@@ -34,8 +34,10 @@ def model_card(metadata: Mapping[str, Any], version: str | None = None) -> str:
              "", "## Labels",
              f"{counts.get('positives', 0)} confirmed and {counts.get('negatives', 0)} "
              f"cleared accounts with features ({counts.get('labelled_accounts', 0)} decided "
-             f"before as-of, {counts.get('dropped_decided_before_first_snapshot', 0)} dropped "
-             f"as decided before any snapshot); {counts.get('unlabelled_rows', 0)} unlabelled "
+             f"before as-of, {counts.get('read_at_decision', 0)} of them read at extra "
+             "snapshots at decision times, "
+             f"{counts.get('dropped_decided_before_first_snapshot', 0)} dropped as decided "
+             f"before any snapshot); {counts.get('unlabelled_rows', 0)} unlabelled "
              "rows sampled. Reviewer decisions of the work directory are included.",
              "", "## Metrics against the rules (temporal validation)"]
     lines += _metrics(metrics.get("validation", {})) or ["  - no validation (too few labels)"]

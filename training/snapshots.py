@@ -65,6 +65,28 @@ def active_accounts(engine: Engine, as_of: datetime, active_days: int) -> set[st
     return set(found.column("account_id").to_pylist())
 
 
+def decision_snapshots(created: np.ndarray, decided: np.ndarray, missing: np.ndarray,
+                       limit: int) -> np.ndarray:
+    """Each ``missing`` decided account's read time at an extra snapshot (NaT where none):
+    the fewest times such that each account existed then (created before) and was not yet
+    decided (the time is at or before its decision). Greedy over decisions in time order:
+    an account decided at d opens a snapshot at d that every later-decided account created
+    before d shares. Past ``limit`` snapshots, those reading the most accounts are kept."""
+    read = np.full(len(decided), np.datetime64("NaT"), "datetime64[us]")
+    order = [i for i in np.argsort(decided, kind="stable")
+             if missing[i] and created[i] < decided[i]]
+    opened: list[np.datetime64] = []
+    members: list[list[int]] = []
+    for i in order:
+        if not opened or not created[i] < opened[-1]:
+            opened.append(decided[i])
+            members.append([])
+        members[-1].append(i)
+    for k in sorted(range(len(opened)), key=lambda k: -len(members[k]))[:limit]:
+        read[members[k]] = opened[k]
+    return read
+
+
 def rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
     """The rows of ``table`` for ``accounts``, in that order."""
     position = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}

@@ -18,6 +18,7 @@ from accountrisk.training.dataset import (
     is_holdout,
     snapshot_times,
 )
+from accountrisk.training.snapshots import decision_snapshots
 from tests.conftest import NOW, compute, make_tables
 
 T = datetime(2025, 8, 1)
@@ -31,8 +32,8 @@ def _sessions(account: str, start: datetime, count: int, every_days: float, **ex
 
 def _market():
     """b: confirmed 2025-05-10, yet (against the rules of a ban) still has sessions after
-    it, through a VPN and a remote-desktop tool; e: decided before any snapshot it existed
-    at; c: cleared later; d and fillers: never decided."""
+    it, through a VPN and a remote-desktop tool; e: created and decided between two
+    snapshots; c: cleared later; d and fillers: never decided."""
     sessions = (_sessions("b", datetime(2025, 2, 1), 6, 14)
                 + _sessions("b", datetime(2025, 5, 20), 10, 5, ip_type="vpn",
                             remote_access_tool="anydesk")
@@ -94,11 +95,33 @@ def test_no_row_is_dated_after_its_decision(training_set):
             assert row["_snapshot"] <= row["_decided_at"]
 
 
-def test_decided_before_existing_at_any_snapshot_is_counted_and_dropped(training_set):
+def test_decided_before_existing_at_any_snapshot_is_read_at_its_decision(training_set):
+    """e was created and decided between two snapshots: it is read at its decision time,
+    with the sessions before it, rather than dropped."""
     ts = training_set
-    assert _rows(ts, "e") == []
-    assert ts.counts["dropped_decided_before_first_snapshot"] == 1
-    assert ts.counts["dropped_confirmed"] == 1
+    (row,) = _rows(ts, "e")
+    assert row["_snapshot"] == row["_decided_at"] == datetime(2025, 5, 9)
+    assert row["session_count"] == 2
+    expected = compute(_market(), as_of=datetime(2025, 5, 9))["e"]
+    assert row["account_age_days"] == pytest.approx(expected["account_age_days"])
+    assert ts.counts["read_at_decision"] == 1
+    assert ts.counts["dropped_decided_before_first_snapshot"] == 0
+    assert ts.counts["dropped_confirmed"] == 0
+
+
+def test_extra_snapshots_are_the_fewest_decision_times_that_read_every_account():
+    day = np.datetime64("2025-01-01", "us")
+    created = day + np.array([0, 1, 5, 6, 20, 30], "timedelta64[D]")
+    decided = day + np.array([3, 4, 8, 9, 21, 30], "timedelta64[D]")
+    missing = np.array([True, True, True, True, True, True])
+    read = decision_snapshots(created, decided, missing, limit=10)
+    assert list(read[:5]) == list(day + np.array([3, 3, 8, 8, 21], "timedelta64[D]"))
+    assert np.isnat(read[5])  # decided when created: it never existed before its decision
+    assert np.all(read[:5] <= decided[:5]) and np.all(created[:5] < read[:5])
+    kept = decision_snapshots(created, decided, missing, limit=2)  # the two fullest
+    assert list(np.isnat(kept)) == [False, False, False, False, True, True]
+    none = decision_snapshots(created, decided, ~missing, limit=10)
+    assert np.isnat(none).all()
 
 
 def test_latest_decision_before_t_is_the_label_and_rows_carry_their_time(training_set):
