@@ -247,6 +247,7 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
         found = ~np.isnat(extra)
         snapshot_of, exists = np.where(found, extra, snapshot_of), exists | found
         counts["read_at_decision"] = int(found.sum())
+        counts["read_confirmed_at_decision"] = int(np.sum(found & (decisions["label"] == 1)))
     after_of = decisions["decided_at"] + np.timedelta64(1, "us")
     if len(instants):
         say(f"the confirmed accounts were decided at {len(instants)} instant(s): the "
@@ -370,8 +371,9 @@ def describe(ts: TrainingSet) -> list[str]:
                      f"({c['dropped_confirmed']:,} confirmed) were dropped: decided before any "
                      "snapshot at which they existed (a shorter --snapshot-days keeps more)")
     if c.get("read_at_decision"):
-        lines.append(f"{c['read_at_decision']:,} decided accounts existed at no snapshot "
-                     "before their decision: read at extra snapshots at decision times")
+        lines.append(f"{c['read_at_decision']:,} decided accounts "
+                     f"({c.get('read_confirmed_at_decision', 0):,} confirmed) existed at no "
+                     "snapshot before their decision: read at extra snapshots at their decisions")
     lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
                  f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
     if c.get("final_sampled_accounts", 0) < c.get("final_active_accounts", 0):

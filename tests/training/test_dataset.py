@@ -104,7 +104,7 @@ def test_decided_before_existing_at_any_snapshot_is_read_at_its_decision(trainin
     assert row["session_count"] == 2
     expected = compute(_market(), as_of=datetime(2025, 5, 9))["e"]
     assert row["account_age_days"] == pytest.approx(expected["account_age_days"])
-    assert ts.counts["read_at_decision"] == 1
+    assert ts.counts["read_at_decision"] == ts.counts["read_confirmed_at_decision"] == 1
     assert ts.counts["dropped_decided_before_first_snapshot"] == 0
     assert ts.counts["dropped_confirmed"] == 0
 
