@@ -116,9 +116,7 @@ def build(folder: Path, seed: int, one_date: bool, n: int = ACCOUNTS,
 
 def _reference_matrix(folder: Path) -> tuple[list[str], np.ndarray, list[str]]:
     """Account ids, the reference's feature matrix and its column names."""
-    con = duckdb.connect()
-    for name in ("account_attributes", "account_links", "labels"):
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    con = export_views(folder)
     aggregates = ", ".join(f"{f}(n.{c}) AS {f}_{c}" for c in NUMERIC
                            for f in ("avg", "max", "min", "stddev_samp"))
     table = con.sql(f"""
@@ -172,6 +170,25 @@ def fit_references(folder: Path, ids: list[str], x: np.ndarray, own: list[int],
         booster = lgb.train(params, lgb.Dataset(x[train][:, cols], y), num_boost_round=trees)
         out[label] = booster.predict(x[test][:, cols])
     return out
+
+
+def export_views(folder: Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the export's attributes, links and labels as views."""
+    con = duckdb.connect()
+    for name in ("account_attributes", "account_links", "labels"):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    return con
+
+
+def table_references(folder: Path, table: pa.Table, own: list[str],
+                     judged: list[str]) -> dict[str, np.ndarray]:
+    """:func:`fit_references` on ``table`` (``account_id`` and numeric columns; ``own``:
+    the accounts' own attributes among them)."""
+    names = [c for c in table.column_names if c != "account_id"]
+    x = np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=float)
+                         for c in names])
+    return fit_references(folder, table.column("account_id").to_pylist(), x,
+                          [names.index(c) for c in own], judged)
 
 
 def print_scores(seed: int, export: str, truth: np.ndarray,

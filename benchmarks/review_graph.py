@@ -33,12 +33,11 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crowd_tasks import fit_references, print_scores, product_scores
+from crowd_tasks import export_views, print_scores, product_scores, table_references
 
 ACCOUNTS = 11_944
 ATTRIBUTES = 25
@@ -144,9 +143,7 @@ def build(folder: Path, seed: int, n: int = ACCOUNTS, bans_only: bool = False,
 
 def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     """LightGBM on the attributes alone and with per-relation neighbour aggregates."""
-    con = duckdb.connect()
-    for name in ("account_attributes", "account_links", "labels"):
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    con = export_views(folder)
     own = [c for c in con.table("account_attributes").columns if c != "account_id"]
     selects, joins = [], []
     for r, kind in enumerate(RELATIONS):
@@ -162,11 +159,7 @@ def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
         ) AS r{r} ON r{r}.a = t.account_id""")
     table = con.sql(f"SELECT t.*, {', '.join(selects)} FROM account_attributes AS t "
                     f"{' '.join(joins)} ORDER BY t.account_id").to_arrow_table()
-    names = [c for c in table.column_names if c != "account_id"]
-    x = np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=float)
-                         for c in names])
-    ids = table.column("account_id").to_pylist()
-    return fit_references(folder, ids, x, [names.index(c) for c in own], judged)
+    return table_references(folder, table, own, judged)
 
 
 def main() -> None:

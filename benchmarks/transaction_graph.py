@@ -26,12 +26,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crowd_tasks import T, fit_references, print_scores, product_scores
+from crowd_tasks import T, export_views, print_scores, product_scores, table_references
 
 ACCOUNTS = 200_000
 STEPS, LABELLED_STEPS, STEP = 49, 35, timedelta(days=14)
@@ -89,9 +88,7 @@ def build(folder: Path, seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     """LightGBM on the attributes alone and with neighbour aggregates."""
-    con = duckdb.connect()
-    for name in ("account_attributes", "account_links", "labels"):
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    con = export_views(folder)
     own = [c for c in con.table("account_attributes").columns if c != "account_id"]
     aggregates = ", ".join(f"{f}(n.{c}) AS {f}_{c}" for c in own[:AGGREGATED]
                            for f in ("avg", "max"))
@@ -103,11 +100,7 @@ def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
                 LEFT JOIN labels AS l ON l.account_id = e.b GROUP BY e.a)
         SELECT t.*, agg.* EXCLUDE (a) FROM account_attributes AS t
         LEFT JOIN agg ON agg.a = t.account_id ORDER BY t.account_id""").to_arrow_table()
-    names = [c for c in table.column_names if c != "account_id"]
-    x = np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=float)
-                         for c in names])
-    ids = table.column("account_id").to_pylist()
-    return fit_references(folder, ids, x, [names.index(c) for c in own], judged)
+    return table_references(folder, table, own, judged)
 
 
 def main() -> None:
