@@ -239,9 +239,9 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     exists = (index >= 0) & (decisions["created_at"] < snapshot_of)
     instants = _after_one_instant(decisions, moment)
     if not len(instants):
-        # Accounts decided soon after sign-up exist at no snapshot before their decision;
-        # they are read at a few extra snapshots at decision times (an export stamped with
-        # one date reads its decided accounts at the instant already).
+        # Accounts decided soon after sign-up exist at no snapshot before their decision:
+        # read them at a few extra snapshots at decision times. An export stamped with one
+        # date keeps its own reading around the instant (below).
         extra = decision_snapshots(decisions["created_at"], decisions["decided_at"], ~exists,
                                    DECISION_SNAPSHOTS_PER_SNAPSHOT * len(snapshots))
         found = ~np.isnat(extra)

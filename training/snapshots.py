@@ -78,7 +78,7 @@ def decision_snapshots(created: np.ndarray, decided: np.ndarray, missing: np.nda
     opened: list[np.datetime64] = []
     members: list[list[int]] = []
     for i in order:
-        if not opened or not created[i] < opened[-1]:
+        if not opened or created[i] >= opened[-1]:
             opened.append(decided[i])
             members.append([])
         members[-1].append(i)
