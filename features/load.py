@@ -236,6 +236,8 @@ def load_sources(sources: Sources, steps: LoadSteps, report: ValidationReport, *
         _quarantine_rows(t, attributes, steps, params, report, max_quarantine_ratio,
                          check_accounts=read[0][0].name == "accounts")
         _note_not_finite(t, _floating(schema, attributes), steps, report)
+    if {"accounts", "labels"} <= {t.name for t, _ in read}:
+        _note_decided_before_created(steps, report)
     if progress:
         progress("write the clean tables", len(readable), len(readable))
 
@@ -357,6 +359,25 @@ def _note_not_finite(t: contract.Table, floating: list[str], steps: LoadSteps,
                                f"{int(count):,} values are NaN or infinite; they are read as "
                                "missing (unknown for those accounts)",
                                "nothing to do if they mean unknown; else export the values"))
+
+
+def _note_decided_before_created(steps: LoadSteps, report: ValidationReport) -> None:
+    """A note when decisions are dated at or before their account's sign-up: training reads
+    an account only once it exists and before its decision, so it cannot use them (an
+    export that stamps one date on every row does this)."""
+    where = ("FROM _raw_labels AS l JOIN _raw_accounts AS a ON a.account_id = l.account_id "
+             "WHERE l.decided_at <= a.created_at")
+    count = int(steps.scalar(f"SELECT count(*) {where}"))  # type: ignore[call-overload]
+    if not count:
+        return
+    row, account_id = steps.rows(f"SELECT l._row, l.account_id {where} ORDER BY l._row LIMIT 1")[0]
+    total = int(steps.scalar("SELECT count(*) FROM _raw_labels"))  # type: ignore[call-overload]
+    report.add(Problem("note", "labels", "decided_at", "decided_before_created",
+                       f"{count:,} of {total:,} decisions are dated at or before their "
+                       "account's accounts.created_at; training cannot read such an account "
+                       "before its decision and leaves it out",
+                       "export accounts.created_at as the sign-up time and decided_at as the "
+                       "time of the decision (after sign-up)", row=int(row), account_id=account_id))
 
 
 def _create_clean(t: contract.Table, attributes: list[str], steps: LoadSteps,

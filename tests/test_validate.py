@@ -251,3 +251,18 @@ def test_half_precision_columns_are_reported_not_a_crash(tmp_path):
         assert report.usable
         [warning] = [p for p in report.problems if p.reason == "bad_attribute_type"]
         assert warning.column == "score" and "float32 or float64" in warning.fix
+
+
+def test_decisions_dated_at_or_before_sign_up_are_noted_with_the_first_row():
+    from datetime import datetime as dt
+
+    report, _ = load(accounts=GOOD, labels=[
+        {"account_id": "g0", "decided_at": dt(2025, 3, 1)},  # after sign-up (2025-01-01)
+        {"account_id": "g1", "decided_at": dt(2025, 1, 1)},  # at sign-up
+        {"account_id": "g2", "decided_at": dt(2024, 6, 1)}])  # before it
+    [note] = only(report, "decided_before_created")
+    assert (note.severity, note.table, note.column, note.row, note.account_id) == \
+        ("note", "labels", "decided_at", 1, "g1")
+    assert note.message.startswith("2 of 3 decisions") and report.usable
+    report, _ = load(accounts=GOOD, labels=[{"account_id": "g0"}])
+    assert not [p for p in report.problems if p.reason == "decided_before_created"]

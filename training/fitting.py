@@ -113,8 +113,8 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
 
 def _rules_bundle(ts: TrainingSet, rules: list[Rule], reason: str, truth: dict | None,
                   say: Say) -> tuple[Built, np.ndarray]:
-    say(f"Using the red-flag rule score, not a trained model: {reason}. Retrain when more "
-        "decisions exist.")
+    say(f"Using the red-flag rule score, not a trained model: {reason}. Retrain once there "
+        "are enough decisions it can read.")
     read = sorted({c for r in rules for c in r.columns(ts.features)})
     built = Built({"kind": "rules", "features": read, "categories": {},
                    "calibration": {"method": "identity"}, "cold_start_reason": reason})

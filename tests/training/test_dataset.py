@@ -320,3 +320,19 @@ def test_too_few_accounts_with_neighbours_never_look_like_a_random_sample():
                       "nbr_x_cleared_ratio": [0.0] * (2 * n)})
     random, why = decisions_look_random(after, np.arange(2 * n) < n)
     assert not random and "no relation has enough" in why
+
+
+def test_decisions_made_at_sign_up_are_dropped_and_the_plan_says_why():
+    from accountrisk.training.validation import plan_validation
+
+    tables = make_tables(accounts=[{"account_id": a} for a in "abc"],
+                         sessions=_sessions("c", datetime(2025, 2, 1), 5, 5),
+                         labels=[{"account_id": a, "decided_at": datetime(2025, 1, 1)}
+                                 for a in "ab"])  # the accounts' own created_at
+    with DuckDBEngine() as engine:
+        assert load_tables(tables, engine, now=NOW).usable
+        ts = build_training_set(engine, T, snapshot_days=30, unlabelled_sample=100)
+    assert ts.counts["dropped_decided_before_first_snapshot"] == 2
+    assert ts.counts.get("read_at_decision", 0) == 0
+    plan = plan_validation(ts)
+    assert plan.kind == "none" and plan.reason.startswith("none of the 2 decisions")
