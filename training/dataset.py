@@ -368,8 +368,9 @@ def describe(ts: TrainingSet) -> list[str]:
              f"{len(ts.snapshots)} snapshots"]
     if c.get("dropped_decided_before_first_snapshot"):
         lines.append(f"{c['dropped_decided_before_first_snapshot']:,} decided accounts "
-                     f"({c['dropped_confirmed']:,} confirmed) were dropped: decided before any "
-                     "snapshot at which they existed (a shorter --snapshot-days keeps more)")
+                     f"({c['dropped_confirmed']:,} confirmed) were dropped: decided before "
+                     "any snapshot could read them (at or before sign-up, or not read at an "
+                     "extra snapshot; a shorter --snapshot-days reads more)")
     if c.get("read_at_decision"):
         lines.append(f"{c['read_at_decision']:,} decided accounts "
                      f"({c.get('read_confirmed_at_decision', 0):,} confirmed) existed at no "

@@ -75,8 +75,8 @@ def plan_validation(ts: TrainingSet, seed: int = 0) -> Plan:
         dropped = ts.counts.get("dropped_decided_before_first_snapshot", 0)
         return Plan("none", reason=(
             f"none of the {dropped:,} decisions before the as-of time could be read: each "
-            "account was decided before any snapshot at which it existed (at or before its "
-            "accounts.created_at, or too soon after it; `accountrisk validate` counts them)"
+            "came before any snapshot at which its account existed (dated at or before "
+            "accounts.created_at, which `accountrisk validate` counts, or too soon after it)"
             if dropped else "the folder has no decisions (labels) before the as-of time"))
     if count < MIN_POSITIVES:
         return Plan("none", reason=f"{count} confirmed accounts with features before T; a model "
