@@ -184,7 +184,8 @@ def _params(metadata: dict[str, Any]) -> dict[str, Any]:
                       rule_point_log_odds=fit.get("rule_point_log_odds", 0.0),
                       final_fit_positives=fit["positives"],
                       final_fit_negatives=fit["negatives"],
-                      final_fit_unlabelled_rows=fit["unlabelled_rows"])
+                      final_fit_unlabelled_rows=fit["unlabelled_rows"],
+                      final_fit_read_at_as_of=fit.get("decided_read_at_t", False))
     return params
 
 

@@ -2,8 +2,9 @@
 
 Features are computed at *snapshots* every ``snapshot_days`` going back from T until the
 first decision. A labelled account takes its features from the latest snapshot at or before
-its decision at which it already existed: never after its decision (banned accounts go
-quiet, and that silence must not leak into training). Accounts decided before they existed
+its decision at which it already existed: never after it (banned accounts go quiet, and that
+silence must not leak into training; the final fit reads them at T where the decisions did
+not stop the accounts, :mod:`.decision_effect`). Accounts decided before they existed
 at any snapshot (decided days after sign-up, as fronts often are) are read at a few extra
 snapshots at decision times, the fewest that read them all (at most
 ``DECISION_SNAPSHOTS_PER_SNAPSHOT`` per regular one, those reading the most accounts kept);
@@ -45,7 +46,8 @@ import pyarrow.compute as pc
 
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
-from .decision_sample import decisions_look_random, trained_after_instant
+from .decision_effect import decision_effect, rows_at
+from .decision_sample import where_trees_read
 from .snapshots import (
     POPULATION_SAMPLE,
     LeanSnapshots,
@@ -85,6 +87,8 @@ class TrainingSet:
     # where the row they stand for was read; None otherwise): what the red flags are
     # judged on (module doc).
     after_instant: pa.Table | None = None
+    # Every decided account read at T for the final fit (:mod:`.decision_effect`), or None.
+    decided_at_t: pa.Table | None = None
 
     @property
     def final_weight(self) -> float:
@@ -254,6 +258,10 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
             "unlabelled accounts are sampled where they are read, and the decided accounts "
             "are also read just after their instant (each seeing the others' decisions, "
             "never its own) to judge the red flags as accounts are scored")
+    effect = None if len(instants) else decision_effect(engine, decisions, moment)
+    if effect is not None and effect.told:
+        say(effect.verdict())
+        counts.update(effect.to_json())
     counts["dropped_decided_before_first_snapshot"] = int(np.sum(~exists))
     counts["dropped_confirmed"] = int(np.sum(~exists & (decisions["label"] == 1)))
 
@@ -308,6 +316,13 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                                          np.full(len(sample), np.datetime64("NaT"),
                                                  "datetime64[us]"),
                                          False, holdout, np.full(len(sample), weight)))
+        decided_at_t = None
+        if effect is not None and effect.kept_working:  # read where accounts are scored
+            made = np.flatnonzero(decisions["created_at"] < np.datetime64(moment, "us"))
+            decided_at_t = _with_meta(rows_at(source, moment, decided_ids[made]), moment,
+                                      decisions["label"][made], decisions["decided_at"][made],
+                                      True, np.zeros(len(made), bool), np.ones(len(made)))
+            counts["decided_read_at_t"] = len(made)
     finally:
         source.close()
     assert final is not None
@@ -317,8 +332,8 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
         np.array([], bool), np.array([]))
     after = pa.concat_tables(after_pieces) if after_pieces else None
     if after is not None:
-        rows, counts["trees_read_after_instant"] = _where_trees_read(rows, after, decided_ids,
-                                                                     say)
+        rows, counts["trees_read_after_instant"] = where_trees_read(rows, after, decided_ids,
+                                                                    say)
     labels = np.asarray(rows.filter(rows.column("_labelled")).column("_label").to_numpy())
     counts.update(training_rows=rows.num_rows, final_active_accounts=active_count,
                   final_sampled_accounts=final.num_rows,
@@ -326,23 +341,7 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                   unlabelled_rows=rows.num_rows - len(labels))
     return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
                        snapshots=snapshots, periods=periods, counts=counts,
-                       after_instant=after)
-
-
-def _where_trees_read(rows: pa.Table, after: pa.Table, decided_ids: np.ndarray,
-                      say: Say) -> tuple[pa.Table, int]:
-    """The rows the trees learn from in an export stamped with one date: those before the
-    instant, or (decisions that look like a random sample of the accounts) those just after
-    it (:mod:`.decision_sample`); and 1 when after it."""
-    ids = np.asarray(after.column("account_id").to_pylist(), dtype=object)
-    random, why = decisions_look_random(after, np.isin(ids, decided_ids))
-    if not random:
-        say(f"the trees learn from the rows before the instant ({why})")
-        return rows, 0
-    say(f"the decisions look like a random sample of the accounts ({why}): the trees learn "
-        "from the rows just after the instant, where each account sees the decisions "
-        "around it as an account scored later will")
-    return trained_after_instant(rows, after), 1
+                       after_instant=after, decided_at_t=decided_at_t)
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:
@@ -375,6 +374,9 @@ def describe(ts: TrainingSet) -> list[str]:
         lines.append(f"{c['read_at_decision']:,} decided accounts "
                      f"({c.get('read_confirmed_at_decision', 0):,} confirmed) existed at no "
                      "snapshot before their decision: read at extra snapshots at their decisions")
+    if c.get("decided_read_at_t"):
+        lines.append(f"the final model learns from {c['decided_read_at_t']:,} decided accounts "
+                     "read at T (their decisions did not stop them)")
     lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
                  f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
     if c.get("final_sampled_accounts", 0) < c.get("final_active_accounts", 0):

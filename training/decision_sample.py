@@ -21,6 +21,8 @@ random sample. Generated marketplaces, whose decisions follow investigations, gi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -78,3 +80,19 @@ def trained_after_instant(rows: pa.Table, after: pa.Table) -> pa.Table:
         swapped = pc.if_else(found, after.column(name).take(take), rows.column(name))
         rows = rows.set_column(rows.column_names.index(name), name, swapped)
     return rows
+
+
+def where_trees_read(rows: pa.Table, after: pa.Table, decided_ids: np.ndarray,
+                     say: Callable[[str], None]) -> tuple[pa.Table, int]:
+    """The rows the trees learn from in an export stamped with one date: those before the
+    instant, or (decisions that look like a random sample of the accounts) those just after
+    it (above); and 1 when after it."""
+    ids = np.asarray(after.column("account_id").to_pylist(), dtype=object)
+    random, why = decisions_look_random(after, np.isin(ids, decided_ids))
+    if not random:
+        say(f"the trees learn from the rows before the instant ({why})")
+        return rows, 0
+    say(f"the decisions look like a random sample of the accounts ({why}): the trees learn "
+        "from the rows just after the instant, where each account sees the decisions "
+        "around it as an account scored later will")
+    return trained_after_instant(rows, after), 1

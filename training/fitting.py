@@ -21,6 +21,7 @@ from . import evaluation as ev
 from . import model as lgbm
 from .calibration import apply_calibration, fit_calibration
 from .dataset import TrainingSet, times_of
+from .decision_effect import final_fit_rows
 from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
 from .rules import (
@@ -84,13 +85,15 @@ def categories_of(ts: TrainingSet) -> dict[str, list[str]]:
 def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list[str]],
                rules: Sequence[Rule], *, seed: int, threads: int, unlabelled_weight: float
                ) -> tuple[Any, RulePrior | None, dict[str, Any]]:
-    """The chosen settings refit on every training row (all decisions before T)."""
+    """The chosen settings refit on every training row (all decisions before T; read at T
+    where the decisions did not stop the accounts, :mod:`.decision_effect`)."""
     chosen, features = selection.chosen, ts.features
-    x = feature_matrix(ts.rows, features, categories)
-    d = design(chosen.strategy, x, column(ts.rows, "_label"),
-               column(ts.rows, "_labelled").astype(bool), features=features,
+    rows = final_fit_rows(ts.rows, ts.decided_at_t)
+    x = feature_matrix(rows, features, categories)
+    d = design(chosen.strategy, x, column(rows, "_label"),
+               column(rows, "_labelled").astype(bool), features=features,
                categorical=list(categories), seed=seed, weight=unlabelled_weight,
-               snapshot=times_of(ts.rows))
+               snapshot=times_of(rows))
     prior = fit_prior(d.x, d.y, d.w, features, rules) if chosen.prior else None
     init = prior.margin(d.x, features) if prior is not None else None
     fit = lgbm.fit_one(d.x, d.y, d.w, features, list(categories),
@@ -101,13 +104,13 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
         # The red flags on top of trees fit without them (selection's module doc): a prior
         # of fixed weight, so scores and explanations go through the same code.
         prior = RulePrior.over(rules, features, selection.rules_added)
-    labelled = column(ts.rows, "_labelled").astype(bool)
-    label = _labels(ts.rows)
+    labelled = column(rows, "_labelled").astype(bool)
+    label = _labels(rows)
     used = {"positives": int(np.sum(labelled & (label == 1))),
             "negatives": int(np.sum(labelled & (label == 0))),
             "unlabelled_rows": int(len(d.y) - labelled.sum()) if chosen.strategy != "ignore"
             else 0, **chosen.to_json(), "rule_point_log_odds": selection.rules_added,
-            "notes": d.notes}
+            "decided_read_at_t": ts.decided_at_t is not None, "notes": d.notes}
     return fit, prior, used
 
 

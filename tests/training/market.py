@@ -3,7 +3,8 @@
 Fronted accounts have a low marketplace test score (``attr_test_score``, which no rule
 reads) and sometimes a remote-desktop tool; the legit accounts reviewers looked at often
 use a VPN (so the rules flag them). A model can learn the score; the rules cannot.
-Confirmed accounts go quiet after their decision.
+Confirmed accounts go quiet after their decision (unless ``bans_stop=False``: labels that
+annotate accounts which went on working).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ AS_OF = datetime(2025, 12, 1)
 
 
 def small_market(seed: int = 0, accounts: int = 400, fronted_share: float = 0.25,
-                 labels: bool = True, flip: bool = False) -> dict[str, pa.Table]:
+                 labels: bool = True, flip: bool = False, bans_stop: bool = True
+                 ) -> dict[str, pa.Table]:
     """Contract tables of a small marketplace. ``flip`` inverts the score signal (a data
     set on which a model learns the wrong thing)."""
     rng = np.random.default_rng(seed)
@@ -48,7 +50,7 @@ def small_market(seed: int = 0, accounts: int = 400, fronted_share: float = 0.25
                                            "tier": str(rng.choice(["basic", "plus", "pro"]))})
         vpn = (label == 0 and rng.random() < 0.6) or rng.random() < 0.1
         remote = fronted and rng.random() < 0.3
-        end = decided if label == 1 else AS_OF
+        end = decided if label == 1 and bans_stop else AS_OF
         day = created + timedelta(days=1)
         while day < end:
             rows["sessions"].append({

@@ -36,6 +36,18 @@ def test_training_set_on_spark_equals_duckdb(tmp_path, spark_engine, one_date):
         _same_rows(duck.after_instant, spark.after_instant, minimum=20)
 
 
+@pytest.mark.spark
+def test_decided_accounts_read_at_t_on_spark_equal_duckdb(tmp_path, spark_engine):
+    """Labels that did not stop the accounts: the activity around the decisions is counted
+    alike and the decided accounts' rows at T (the final fit's) are the same."""
+    data = write_folder(small_market(seed=3, accounts=300, bans_stop=False), tmp_path / "data")
+    duck = prepare(data, AS_OF, workdir=tmp_path / "work", snapshot_days=120)
+    spark = prepare(data, AS_OF, snapshot_days=120, engine="spark")
+    assert spark.counts == duck.counts and duck.decided_at_t is not None
+    assert spark.decided_at_t is not None
+    _same_rows(duck.decided_at_t, spark.decided_at_t, minimum=50)
+
+
 def _same_rows(duck: pa.Table, spark: pa.Table, minimum: int) -> None:
     key = ["account_id", "_snapshot"]
     d = {tuple(r[k] for k in key): r for r in duck.to_pylist()}

@@ -1,0 +1,112 @@
+"""Decided accounts are read at T for the final fit only where the decisions did not stop
+the accounts (labels that annotate rather than ban); banned accounts that go quiet keep
+their rows before the decision."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from accountrisk.features.engine import DuckDBEngine
+from accountrisk.features.load import load_tables
+from accountrisk.training.api import prepare
+from accountrisk.training.dataset import latest_decisions
+from accountrisk.training.decision_effect import (
+    DecisionEffect,
+    decision_effect,
+    final_fit_rows,
+)
+from tests.conftest import NOW, compute, make_tables
+from tests.training.market import AS_OF, small_market, write_folder
+
+D = datetime(2025, 6, 1)
+
+
+def _effect(tables, as_of=AS_OF):
+    with DuckDBEngine() as engine:
+        assert load_tables(tables, engine, now=NOW).usable
+        return decision_effect(engine, latest_decisions(engine, as_of), as_of)
+
+
+def test_activity_on_each_side_of_a_decision_is_counted_per_account():
+    """a: active 10 days before and 5 days after its ban (an action exactly at the decision
+    counts as after); b: last seen 40 days before (not active before, not counted); c:
+    cleared, active the day before and never after; e: decided under 30 days before T."""
+    sessions = [{"account_id": "a", "started_at": D - timedelta(days=10), "ip_token": "i1"},
+                {"account_id": "b", "started_at": D - timedelta(days=40), "ip_token": "i2"},
+                {"account_id": "b", "started_at": D + timedelta(days=2), "ip_token": "i2"},
+                {"account_id": "c", "started_at": D - timedelta(days=1), "ip_token": "i3"},
+                {"account_id": "c", "started_at": D + timedelta(days=31), "ip_token": "i3"},
+                {"account_id": "e", "started_at": datetime(2025, 9, 1), "ip_token": "i4"}]
+    activity = [{"account_id": "a", "ts": D + timedelta(days=5), "kind": "message"},
+                {"account_id": "c", "ts": D, "kind": "other"}]
+    labels = [{"account_id": "a", "label": 1, "decided_at": D},
+              {"account_id": "b", "label": 1, "decided_at": D},
+              {"account_id": "c", "label": 0, "decided_at": D + timedelta(seconds=1)},
+              {"account_id": "e", "label": 1, "decided_at": datetime(2025, 9, 10)}]
+    tables = make_tables(sessions=sessions, activity=activity, labels=labels)
+    assert _effect(tables, datetime(2025, 10, 1)) == DecisionEffect(1, 1, 1, 0)
+
+
+def test_no_sessions_or_activity_tells_nothing():
+    labels = [{"account_id": "a", "label": 1, "decided_at": D}]
+    assert _effect(make_tables(labels=labels)) is None
+
+
+@pytest.mark.parametrize("counts, kept", [((10, 5, 10, 10), True), ((10, 4, 10, 10), False),
+                                          ((20, 0, 40, 30), False), ((9, 9, 50, 50), False),
+                                          ((10, 10, 9, 9), False), ((10, 3, 10, 0), False)])
+def test_the_confirmed_kept_working_when_half_as_often_as_the_cleared(counts, kept):
+    assert DecisionEffect(*counts).kept_working is kept
+
+
+def test_bans_that_stop_the_accounts_are_told_apart_from_labels_that_do_not():
+    banned = _effect(small_market(seed=1))
+    # (An action two hours after a session just before the ban is after it.)
+    assert banned.told and banned.confirmed_after <= 2 and banned.cleared_after > 50
+    assert not banned.kept_working
+    assert _effect(small_market(seed=1, bans_stop=False)).kept_working
+
+
+def _same(got, want, name):
+    if want is None or (isinstance(want, float) and math.isnan(want)):
+        assert got is None or (isinstance(got, float) and math.isnan(got)), name
+    else:
+        assert got == pytest.approx(want), name
+
+
+def test_the_final_fit_reads_decided_accounts_at_t_only_where_decisions_did_not_stop_them(
+        tmp_path):
+    tables = small_market(seed=2, accounts=200, bans_stop=False)
+    ts = prepare(write_folder(tables, tmp_path / "data"), AS_OF, workdir=tmp_path / "work",
+                 snapshot_days=120)
+    labelled = ts.labelled()
+    at_t = ts.decided_at_t
+    assert at_t is not None and at_t.num_rows == labelled.num_rows > 20
+    assert ts.counts["decided_read_at_t"] == at_t.num_rows
+    # Validation keeps every decided row from before its decision.
+    assert all(r["_snapshot"] <= r["_decided_at"] for r in labelled.to_pylist())
+    expected = compute(tables, as_of=AS_OF)
+    for row in at_t.to_pylist():
+        assert row["_snapshot"] == AS_OF and row["_labelled"]
+        for name in ts.features:
+            _same(row[name], expected[row["account_id"]][name], name)
+    final = final_fit_rows(ts.rows, at_t)
+    is_labelled = np.asarray(final.column("_labelled").to_pylist())
+    assert final.filter(is_labelled).to_pylist() == at_t.select(final.column_names).to_pylist()
+    assert (~is_labelled).sum() == ts.rows.num_rows - labelled.num_rows
+    quiet = prepare(write_folder(small_market(seed=2, accounts=200), tmp_path / "quiet"),
+                    AS_OF, workdir=tmp_path / "quiet-work", snapshot_days=120)
+    assert quiet.decided_at_t is None and "decided_read_at_t" not in quiet.counts
+    assert final_fit_rows(quiet.rows, None) is quiet.rows
+
+
+def test_the_model_card_says_where_the_final_fit_read_the_decided_accounts():
+    from accountrisk.training.model_card import model_card
+
+    card = model_card({"kind": "model", "training": {"counts": {"decided_read_at_t": 7}}})
+    assert "The final fit read the 7 decided accounts at as-of" in card
+    assert "final fit read" not in model_card({"kind": "model", "training": {"counts": {}}})
