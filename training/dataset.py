@@ -375,8 +375,8 @@ def describe(ts: TrainingSet) -> list[str]:
                      f"({c.get('read_confirmed_at_decision', 0):,} confirmed) existed at no "
                      "snapshot before their decision: read at extra snapshots at their decisions")
     if c.get("decided_read_at_t"):
-        lines.append(f"the final model learns from {c['decided_read_at_t']:,} decided accounts "
-                     "read at T (their decisions did not stop them)")
+        lines.append(f"{c['decided_read_at_t']:,} decided accounts also read at T for a final "
+                     "model that learns from decisions alone (their decisions did not stop them)")
     lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
                  f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
     if c.get("final_sampled_accounts", 0) < c.get("final_active_accounts", 0):

@@ -16,9 +16,12 @@ T: of the decided accounts active (a session or work action) in the window befor
 decision, the share also active in the window after it, for the confirmed and for the
 cleared accounts. Where the confirmed accounts kept working at least
 :data:`KEPT_WORKING_SHARE` as often as the cleared ones (and enough of each were active to
-tell), the decisions did not stop the accounts, and the final fit learns from every decided
-account read at T, as accounts are scored; validation keeps the rows before each decision
-(read at T, a row sees the later decisions of its neighbours that validation must judge).
+tell), the decisions did not stop the accounts, and a final fit that learns from the
+decisions alone (unlabelled strategy ``ignore``) learns from every decided account read at
+T, as accounts are scored; one that learns from unlabelled rows too keeps the rows before
+the decisions (its unlabelled rows were sampled at those snapshots, and rows of two ages
+would teach it the age). Validation keeps the rows before each decision (read at T, a row
+sees the later decisions of its neighbours that validation must judge).
 Generated marketplaces, whose bans stop the accounts, give 0% of the confirmed accounts
 active after their decision.
 """
@@ -76,9 +79,9 @@ class DecisionEffect:
     def verdict(self) -> str:
         """The measurement and what follows from it, for the run's output."""
         return f"{self.sentence()}: " + (
-            "the decisions did not stop the accounts, so the final model learns from every "
-            "decided account read at T, as accounts are scored (validation keeps the rows "
-            "before each decision)" if self.kept_working else
+            "the decisions did not stop the accounts, so a final model that learns from the "
+            "decisions alone reads every decided account at T, as accounts are scored "
+            "(validation keeps the rows before each decision)" if self.kept_working else
             "decided accounts are read before their decision, never after it")
 
     def to_json(self) -> dict[str, int]:

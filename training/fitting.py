@@ -86,9 +86,11 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
                rules: Sequence[Rule], *, seed: int, threads: int, unlabelled_weight: float
                ) -> tuple[Any, RulePrior | None, dict[str, Any]]:
     """The chosen settings refit on every training row (all decisions before T; read at T
-    where the decisions did not stop the accounts, :mod:`.decision_effect`)."""
+    where the decisions did not stop the accounts and the fit learns from the decisions
+    alone, :mod:`.decision_effect`: the unlabelled rows stay where they were sampled)."""
     chosen, features = selection.chosen, ts.features
-    rows = final_fit_rows(ts.rows, ts.decided_at_t)
+    at_t = ts.decided_at_t if chosen.strategy == "ignore" else None
+    rows = final_fit_rows(ts.rows, at_t)
     x = feature_matrix(rows, features, categories)
     d = design(chosen.strategy, x, column(rows, "_label"),
                column(rows, "_labelled").astype(bool), features=features,
@@ -110,7 +112,7 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
             "negatives": int(np.sum(labelled & (label == 0))),
             "unlabelled_rows": int(len(d.y) - labelled.sum()) if chosen.strategy != "ignore"
             else 0, **chosen.to_json(), "rule_point_log_odds": selection.rules_added,
-            "decided_read_at_t": ts.decided_at_t is not None, "notes": d.notes}
+            "decided_read_at_t": at_t is not None, "notes": d.notes}
     return fit, prior, used
 
 
@@ -145,7 +147,8 @@ def _model_bundle(ts: TrainingSet, selection: Selection, categories: dict[str, l
     fit, prior, used = _final_fit(ts, selection, categories, rules, seed=seed,
                                   threads=threads, unlabelled_weight=unlabelled_weight)
     say(f"final model: {used['positives']:,} confirmed and {used['negatives']:,} cleared "
-        f"decisions, {used['unlabelled_rows']:,} unlabelled rows ({used['unlabelled']})")
+        f"decisions{' read at T' if used['decided_read_at_t'] else ''}, "
+        f"{used['unlabelled_rows']:,} unlabelled rows ({used['unlabelled']})")
     features = ts.features
     decided, unlabelled = selection.valid_mask, selection.population_mask
     y = _labels(ts.rows)[decided]

@@ -39,10 +39,10 @@ def model_card(metadata: Mapping[str, Any], version: str | None = None) -> str:
              f"{counts.get('dropped_decided_before_first_snapshot', 0)} dropped as decided "
              f"before any snapshot); {counts.get('unlabelled_rows', 0)} unlabelled "
              "rows sampled. Reviewer decisions of the work directory are included."
-             + (f" The final fit read the {counts['decided_read_at_t']} decided accounts at "
-                "as-of: their decisions did not stop them (confirmed accounts went on working "
-                "after them), and validation kept the rows before each decision."
-                if counts.get("decided_read_at_t") else ""),
+             + (f" The final fit read the {counts.get('decided_read_at_t', 0)} decided "
+                "accounts at as-of: their decisions did not stop them (confirmed accounts went "
+                "on working after them), and validation kept the rows before each decision."
+                if (metadata.get("final_fit") or {}).get("decided_read_at_t") else ""),
              "", "## Metrics against the rules (temporal validation)"]
     lines += _metrics(metrics.get("validation", {})) or ["  - no validation (too few labels)"]
     lines += ["", "## Look-alike checks"]

@@ -107,6 +107,23 @@ def test_the_final_fit_reads_decided_accounts_at_t_only_where_decisions_did_not_
 def test_the_model_card_says_where_the_final_fit_read_the_decided_accounts():
     from accountrisk.training.model_card import model_card
 
-    card = model_card({"kind": "model", "training": {"counts": {"decided_read_at_t": 7}}})
+    counts = {"training": {"counts": {"decided_read_at_t": 7}}}
+    card = model_card({"kind": "model", **counts, "final_fit": {"decided_read_at_t": True}})
     assert "The final fit read the 7 decided accounts at as-of" in card
-    assert "final fit read" not in model_card({"kind": "model", "training": {"counts": {}}})
+    # Read at T for a fit that learnt from unlabelled rows too: not done, not said.
+    kept = model_card({"kind": "model", **counts, "final_fit": {"decided_read_at_t": False}})
+    assert "final fit read" not in kept
+
+
+def test_a_final_fit_that_learns_from_unlabelled_rows_keeps_the_rows_before_decisions(
+        tmp_path):
+    from accountrisk.training.api import train
+
+    data = write_folder(small_market(seed=2, accounts=200, bans_stop=False), tmp_path / "data")
+    fits = {}
+    for strategy in ("ignore", "negatives"):
+        result = train(data, AS_OF, workdir=tmp_path / strategy, snapshot_days=120,
+                       unlabelled=strategy, register=False, plots=False)
+        fits[strategy] = result.metadata["final_fit"]
+    assert fits["ignore"]["decided_read_at_t"] is True
+    assert fits["negatives"]["decided_read_at_t"] is False
