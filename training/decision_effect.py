@@ -12,18 +12,19 @@ rank the undecided accounts 0.786 learning from rows read before the decisions, 
 learning from the same accounts read at T).
 
 The test reads the activity around each decision made at least :data:`WINDOW_DAYS` before
-T: of the decided accounts active (a session or work action) in the window before their
-decision, the share also active in the window after it, for the confirmed and for the
-cleared accounts. Where the confirmed accounts kept working at least
-:data:`KEPT_WORKING_SHARE` as often as the cleared ones (and enough of each were active to
-tell), the decisions did not stop the accounts, and a final fit that learns from the
-decisions alone (unlabelled strategy ``ignore``) learns from every decided account read at
-T, as accounts are scored; one that learns from unlabelled rows too keeps the rows before
-the decisions (its unlabelled rows were sampled at those snapshots, and rows of two ages
-would teach it the age). Validation keeps the rows before each decision (read at T, a row
-sees the later decisions of its neighbours that validation must judge).
-Generated marketplaces, whose bans stop the accounts, give 0% of the confirmed accounts
-active after their decision.
+T: for the decided accounts active (a session or work action) in the window before their
+decision, their sessions and actions in the window after it per one in the window before,
+for the confirmed and for the cleared accounts. Events rather than accounts: a banned
+account that still logs in now and then to appeal has stopped working. Where the confirmed
+accounts kept at least :data:`KEPT_WORKING_SHARE` of the cleared ones' rate (and enough of
+each were active to tell), the decisions did not stop the accounts, and a final fit that
+learns from the decisions alone (unlabelled strategy ``ignore``) learns from every decided
+account read at T, as accounts are scored; one that learns from unlabelled rows too keeps
+the rows before the decisions (its unlabelled rows were sampled at those snapshots, and
+rows of two ages would teach it the age). Validation keeps the rows before each decision
+(read at T, a row sees the later decisions of its neighbours that validation must judge).
+Generated marketplaces, whose bans stop the accounts, give no session or action of a
+confirmed account after its decision.
 """
 
 from __future__ import annotations
@@ -39,30 +40,32 @@ from ..features.engine import Engine
 from .snapshots import LeanSnapshots, ReferenceSnapshots, rows_of
 
 WINDOW_DAYS = 30  # activity this long before and after a decision is compared
-KEPT_WORKING_SHARE = 0.5  # confirmed accounts kept working at least this share as often
+KEPT_WORKING_SHARE = 0.5  # the confirmed kept at least this share of the cleared's rate
 MIN_ACTIVE_EACH = 10  # confirmed and cleared accounts active before their decision, at least
 WINDOWS = "_decision_windows"
 
 
 @dataclass(frozen=True)
 class DecisionEffect:
-    """Decided accounts active in the window before their decision, and of them those
-    also active in the window after it, for the confirmed and the cleared accounts."""
+    """Decided accounts active in the window before their decision, and their sessions and
+    actions in the windows before and after it, for the confirmed and the cleared."""
 
+    confirmed_accounts: int
     confirmed_before: int
     confirmed_after: int
+    cleared_accounts: int
     cleared_before: int
     cleared_after: int
 
     @property
     def told(self) -> bool:
         """Whether enough accounts of each kind were active to tell."""
-        return min(self.confirmed_before, self.cleared_before) >= MIN_ACTIVE_EACH
+        return min(self.confirmed_accounts, self.cleared_accounts) >= MIN_ACTIVE_EACH
 
     @property
     def kept_working(self) -> bool:
         """Whether the confirmed accounts went on working after their decision about as
-        often as the cleared ones did (the decisions did not stop them)."""
+        much as the cleared ones did (the decisions did not stop them)."""
         if not self.told or self.cleared_after == 0:
             return False
         confirmed = self.confirmed_after / self.confirmed_before
@@ -71,10 +74,14 @@ class DecisionEffect:
 
     def sentence(self) -> str:
         """What was measured, for the run's output."""
-        return (f"{self.confirmed_after} of {self.confirmed_before} confirmed and "
-                f"{self.cleared_after} of {self.cleared_before} cleared accounts active in the "
-                f"{WINDOW_DAYS} days before their decision were active in the {WINDOW_DAYS} "
-                "days after it")
+        def rate(after: int, before: int) -> str:
+            return f"{after / before:.2f}" if before else "-"
+        return (f"after their decision, {self.confirmed_accounts} confirmed accounts active "
+                f"in the {WINDOW_DAYS} days before it logged "
+                f"{rate(self.confirmed_after, self.confirmed_before)} sessions and actions "
+                f"per one before, {self.cleared_accounts} cleared ones "
+                f"{rate(self.cleared_after, self.cleared_before)} ({WINDOW_DAYS} days "
+                "each side)")
 
     def verdict(self) -> str:
         """The measurement and what follows from it, for the run's output."""
@@ -85,10 +92,12 @@ class DecisionEffect:
             "decided accounts are read before their decision, never after it")
 
     def to_json(self) -> dict[str, int]:
-        return {"confirmed_active_before": self.confirmed_before,
-                "confirmed_active_after": self.confirmed_after,
-                "cleared_active_before": self.cleared_before,
-                "cleared_active_after": self.cleared_after}
+        return {"confirmed_active_before_decision": self.confirmed_accounts,
+                "confirmed_events_before_decision": self.confirmed_before,
+                "confirmed_events_after_decision": self.confirmed_after,
+                "cleared_active_before_decision": self.cleared_accounts,
+                "cleared_events_before_decision": self.cleared_before,
+                "cleared_events_after_decision": self.cleared_after}
 
 
 def decision_effect(engine: Engine, decisions: dict[str, np.ndarray], as_of: datetime
@@ -113,21 +122,21 @@ def decision_effect(engine: Engine, decisions: dict[str, np.ndarray], as_of: dat
                                 for name, col in sources)
     try:
         found = engine.arrow(f"""
-            SELECT label, count(*) AS active_before, sum(kept) AS active_after
+            SELECT label, count(*) AS accounts, sum(before) AS before, sum(after) AS after
             FROM (SELECT w.account_id, w.label,
-                         max(CASE WHEN e.t < w.decided_at THEN 1 ELSE 0 END) AS was,
-                         max(CASE WHEN e.t >= w.decided_at THEN 1 ELSE 0 END) AS kept
+                         sum(CASE WHEN e.t < w.decided_at THEN 1 ELSE 0 END) AS before,
+                         sum(CASE WHEN e.t >= w.decided_at THEN 1 ELSE 0 END) AS after
                   FROM {WINDOWS} AS w JOIN ({events}) AS e
                     ON e.account_id = w.account_id AND e.t >= w.before_from
                        AND e.t < w.after_to
                   GROUP BY w.account_id, w.label) AS per_account
-            WHERE was = 1
+            WHERE before > 0
             GROUP BY label""").to_pylist()
     finally:
         engine.drop([WINDOWS])
-    counts = {row["label"]: (int(row["active_before"]), int(row["active_after"] or 0))
+    counts = {row["label"]: (int(row["accounts"]), int(row["before"]), int(row["after"]))
               for row in found}
-    confirmed, cleared = counts.get(1.0, (0, 0)), counts.get(0.0, (0, 0))
+    confirmed, cleared = counts.get(1.0, (0, 0, 0)), counts.get(0.0, (0, 0, 0))
     return DecisionEffect(*confirmed, *cleared)
 
 
