@@ -122,20 +122,21 @@ def decision_effect(engine: Engine, decisions: dict[str, np.ndarray], as_of: dat
                                 for name, col in sources)
     try:
         found = engine.arrow(f"""
-            SELECT label, count(*) AS accounts, sum(before) AS before, sum(after) AS after
+            SELECT label, count(*) AS accounts, sum(events_before) AS events_before,
+                   sum(events_after) AS events_after
             FROM (SELECT w.account_id, w.label,
-                         sum(CASE WHEN e.t < w.decided_at THEN 1 ELSE 0 END) AS before,
-                         sum(CASE WHEN e.t >= w.decided_at THEN 1 ELSE 0 END) AS after
+                         sum(CASE WHEN e.t < w.decided_at THEN 1 ELSE 0 END) AS events_before,
+                         sum(CASE WHEN e.t >= w.decided_at THEN 1 ELSE 0 END) AS events_after
                   FROM {WINDOWS} AS w JOIN ({events}) AS e
                     ON e.account_id = w.account_id AND e.t >= w.before_from
                        AND e.t < w.after_to
                   GROUP BY w.account_id, w.label) AS per_account
-            WHERE before > 0
+            WHERE events_before > 0
             GROUP BY label""").to_pylist()
     finally:
         engine.drop([WINDOWS])
-    counts = {row["label"]: (int(row["accounts"]), int(row["before"]), int(row["after"]))
-              for row in found}
+    counts = {row["label"]: (int(row["accounts"]), int(row["events_before"]),
+                             int(row["events_after"])) for row in found}
     confirmed, cleared = counts.get(1.0, (0, 0, 0)), counts.get(0.0, (0, 0, 0))
     return DecisionEffect(*confirmed, *cleared)
 
