@@ -16,15 +16,16 @@ T: for the decided accounts active (a session or work action) in the window befo
 decision, their sessions and actions in the window after it per one in the window before,
 for the confirmed and for the cleared accounts. Events rather than accounts: a banned
 account that still logs in now and then to appeal has stopped working. Where the confirmed
-accounts kept at least :data:`KEPT_WORKING_SHARE` of the cleared ones' rate (and enough of
-each were active to tell), the decisions did not stop the accounts, and a final fit that
-learns from the decisions alone (unlabelled strategy ``ignore``) learns from every decided
-account read at T, as accounts are scored; one that learns from unlabelled rows too keeps
-the rows before the decisions (its unlabelled rows were sampled at those snapshots, and
-rows of two ages would teach it the age). Validation keeps the rows before each decision
-(read at T, a row sees the later decisions of its neighbours that validation must judge).
-Generated marketplaces, whose bans stop the accounts, give no session or action of a
-confirmed account after its decision.
+accounts kept at least :data:`KEPT_WORKING_SHARE` of the cleared ones' rate and
+:data:`MIN_KEPT_RATE` events after per one before (a few logins do not make a dormant
+population's decisions look harmless), and enough of each were active to tell, the
+decisions did not stop the accounts, and a final fit that learns from the decisions alone
+(unlabelled strategy ``ignore``) learns from every decided account read at T, as accounts
+are scored; one that learns from unlabelled rows too keeps the rows before the decisions
+(its unlabelled rows were sampled at those snapshots, and rows of two ages would teach it
+the age). Validation keeps the rows before each decision (read at T, a row sees the later
+decisions of its neighbours that validation must judge). Generated marketplaces, whose bans
+stop the accounts, give no session or action of a confirmed account after its decision.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .snapshots import LeanSnapshots, ReferenceSnapshots, rows_of
 
 WINDOW_DAYS = 30  # activity this long before and after a decision is compared
 KEPT_WORKING_SHARE = 0.5  # the confirmed kept at least this share of the cleared's rate
+MIN_KEPT_RATE = 0.2  # and at least this many events after a decision per one before
 MIN_ACTIVE_EACH = 10  # confirmed and cleared accounts active before their decision, at least
 WINDOWS = "_decision_windows"
 
@@ -70,7 +72,7 @@ class DecisionEffect:
             return False
         confirmed = self.confirmed_after / self.confirmed_before
         cleared = self.cleared_after / self.cleared_before
-        return confirmed >= KEPT_WORKING_SHARE * cleared
+        return confirmed >= max(MIN_KEPT_RATE, KEPT_WORKING_SHARE * cleared)
 
     def sentence(self) -> str:
         """What was measured, for the run's output."""

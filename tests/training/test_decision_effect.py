@@ -63,6 +63,7 @@ def test_no_sessions_or_activity_tells_nothing():
     ((10, 100, 49, 10, 100, 100), False),
     ((20, 300, 0, 40, 500, 400), False),    # bans that stop the accounts
     ((20, 300, 12, 40, 500, 400), False),   # a few logins after a ban (appeals)
+    ((20, 300, 12, 40, 500, 20), False),    # dormant accounts on both sides
     ((9, 90, 90, 50, 500, 500), False),     # too few confirmed accounts to tell
     ((10, 100, 100, 9, 90, 90), False),     # too few cleared
     ((10, 100, 30, 10, 100, 0), False)])    # nobody worked after a decision
