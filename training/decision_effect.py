@@ -78,12 +78,11 @@ class DecisionEffect:
         """What was measured, for the run's output."""
         def rate(after: int, before: int) -> str:
             return f"{after / before:.2f}" if before else "-"
-        return (f"after their decision, {self.confirmed_accounts} confirmed accounts active "
-                f"in the {WINDOW_DAYS} days before it logged "
-                f"{rate(self.confirmed_after, self.confirmed_before)} sessions and actions "
-                f"per one before, {self.cleared_accounts} cleared ones "
-                f"{rate(self.cleared_after, self.cleared_before)} ({WINDOW_DAYS} days "
-                "each side)")
+        return (f"{self.confirmed_accounts} confirmed accounts active in the {WINDOW_DAYS} "
+                "days before their decision logged "
+                f"{rate(self.confirmed_after, self.confirmed_before)} sessions and actions in "
+                f"the {WINDOW_DAYS} days after it per one before, {self.cleared_accounts} "
+                f"cleared ones {rate(self.cleared_after, self.cleared_before)}")
 
     def verdict(self) -> str:
         """The measurement and what follows from it, for the run's output."""
@@ -91,7 +90,8 @@ class DecisionEffect:
             "the decisions did not stop the accounts, so a final model that learns from the "
             "decisions alone reads every decided account at T, as accounts are scored "
             "(validation keeps the rows before each decision)" if self.kept_working else
-            "decided accounts are read before their decision, never after it")
+            "the decisions stopped the accounts, so decided accounts are read before their "
+            "decision, never after it")
 
     def to_json(self) -> dict[str, int]:
         return {"confirmed_active_before_decision": self.confirmed_accounts,
