@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
-from .decision_effect import decision_effect, rows_at
+from .decision_effect import decision_effect, read_at_t
 from .decision_sample import where_trees_read
 from .snapshots import (
     POPULATION_SAMPLE,
@@ -54,6 +54,7 @@ from .snapshots import (
     ReferenceSnapshots,
     decision_snapshots,
     rows_of,
+    with_meta,
 )
 
 Say = Callable[[str], None]
@@ -87,8 +88,8 @@ class TrainingSet:
     # where the row they stand for was read; None otherwise): what the red flags are
     # judged on (module doc).
     after_instant: pa.Table | None = None
-    # Every decided account read at T for the final fit (:mod:`.decision_effect`), or None.
-    decided_at_t: pa.Table | None = None
+    # The final fit's rows read at T (:mod:`.decision_effect`), or None: read where they are.
+    rows_at_t: pa.Table | None = None
 
     @property
     def final_weight(self) -> float:
@@ -185,21 +186,6 @@ def _after_instant_rows(source: LeanSnapshots | ReferenceSnapshots, snapshot: da
     piece = rows_of(source.rows(snapshot, wanted), wanted)
     return piece.append_column("_snapshot",
                                pa.array([read_at] * len(wanted), pa.timestamp("us")))
-
-
-def _with_meta(table: pa.Table, snapshot: datetime, label: np.ndarray, decided: np.ndarray,
-               labelled: bool, holdout: np.ndarray, weight: np.ndarray) -> pa.Table:
-    n = table.num_rows
-    decided_us = np.asarray(decided, dtype="datetime64[us]")
-    times = decided_us if labelled else np.full(n, np.datetime64(snapshot, "us"))
-    return (table
-            .append_column("_snapshot", pa.array([snapshot] * n, pa.timestamp("us")))
-            .append_column("_label", pa.array(label, pa.float64()))
-            .append_column("_decided_at", pa.array(decided_us, pa.timestamp("us")))
-            .append_column("_time", pa.array(times, pa.timestamp("us")))
-            .append_column("_labelled", pa.array([labelled] * n, pa.bool_()))
-            .append_column("_holdout", pa.array(holdout, pa.bool_()))
-            .append_column("_weight", pa.array(weight, pa.float64())))
 
 
 def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool:
@@ -305,29 +291,29 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
             sampled[snapshot] = sample
             rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
             if len(chosen):
-                pieces.append(_with_meta(rows_of(rows, decided_ids[chosen]), snapshot,
+                pieces.append(with_meta(rows_of(rows, decided_ids[chosen]), snapshot,
                                          decisions["label"][chosen],
                                          decisions["decided_at"][chosen], True,
                                          np.zeros(len(chosen), bool), np.ones(len(chosen))))
             if len(sample):
                 holdout = np.array([is_holdout(str(a), seed) for a in sample], dtype=bool)
-                pieces.append(_with_meta(rows_of(rows, sample), snapshot,
+                pieces.append(with_meta(rows_of(rows, sample), snapshot,
                                          np.full(len(sample), np.nan),
                                          np.full(len(sample), np.datetime64("NaT"),
                                                  "datetime64[us]"),
                                          False, holdout, np.full(len(sample), weight)))
-        decided_at_t = None
+        rows_at_t = None
         if effect is not None and effect.kept_working:  # read where accounts are scored
-            made = np.flatnonzero(decisions["created_at"] < np.datetime64(moment, "us"))
-            decided_at_t = _with_meta(rows_at(source, moment, decided_ids[made]), moment,
-                                      decisions["label"][made], decisions["decided_at"][made],
-                                      True, np.zeros(len(made), bool), np.ones(len(made)))
-            counts["decided_read_at_t"] = len(made)
+            assert final is not None
+            rows_at_t = read_at_t(source, moment, decisions, final,
+                                  active_count / max(1, final.num_rows))
+            counts["decided_read_at_t"] = int(np.sum(rows_at_t.column("_labelled").to_numpy(
+                zero_copy_only=False)))
     finally:
         source.close()
     assert final is not None
     features = feature_columns(final)
-    rows = pa.concat_tables(pieces) if pieces else _with_meta(
+    rows = pa.concat_tables(pieces) if pieces else with_meta(
         final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), True,
         np.array([], bool), np.array([]))
     after = pa.concat_tables(after_pieces) if after_pieces else None
@@ -341,7 +327,7 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
                   unlabelled_rows=rows.num_rows - len(labels))
     return TrainingSet(rows=rows, final=final, features=features, as_of=moment,
                        snapshots=snapshots, periods=periods, counts=counts,
-                       after_instant=after, decided_at_t=decided_at_t)
+                       after_instant=after, rows_at_t=rows_at_t)
 
 
 def fingerprint(table: pa.Table, columns: list[str]) -> str:
@@ -375,8 +361,8 @@ def describe(ts: TrainingSet) -> list[str]:
                      f"({c.get('read_confirmed_at_decision', 0):,} confirmed) existed at no "
                      "snapshot before their decision: read at extra snapshots at their decisions")
     if c.get("decided_read_at_t"):
-        lines.append(f"{c['decided_read_at_t']:,} decided accounts also read at T for a final "
-                     "model that learns from decisions alone (their decisions did not stop them)")
+        lines.append(f"the final model learns from {c['decided_read_at_t']:,} decided accounts "
+                     "and the unlabelled ones read at T (the decisions did not stop them)")
     lines.append(f"{c['positives']:,} confirmed and {c['negatives']:,} cleared accounts "
                  f"with features; {c['unlabelled_rows']:,} unlabelled rows sampled")
     if c.get("final_sampled_accounts", 0) < c.get("final_active_accounts", 0):

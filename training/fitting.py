@@ -86,11 +86,9 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
                rules: Sequence[Rule], *, seed: int, threads: int, unlabelled_weight: float
                ) -> tuple[Any, RulePrior | None, dict[str, Any]]:
     """The chosen settings refit on every training row (all decisions before T; read at T
-    where the decisions did not stop the accounts and the fit learns from the decisions
-    alone, :mod:`.decision_effect`: the unlabelled rows stay where they were sampled)."""
+    where the decisions did not stop the accounts, :mod:`.decision_effect`)."""
     chosen, features = selection.chosen, ts.features
-    at_t = ts.decided_at_t if chosen.strategy == "ignore" else None
-    rows = final_fit_rows(ts.rows, at_t)
+    rows = final_fit_rows(ts.rows, ts.rows_at_t)
     x = feature_matrix(rows, features, categories)
     d = design(chosen.strategy, x, column(rows, "_label"),
                column(rows, "_labelled").astype(bool), features=features,
@@ -112,7 +110,7 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
             "negatives": int(np.sum(labelled & (label == 0))),
             "unlabelled_rows": int(len(d.y) - labelled.sum()) if chosen.strategy != "ignore"
             else 0, **chosen.to_json(), "rule_point_log_odds": selection.rules_added,
-            "decided_read_at_t": at_t is not None, "notes": d.notes}
+            "decided_read_at_t": ts.rows_at_t is not None, "notes": d.notes}
     return fit, prior, used
 
 

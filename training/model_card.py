@@ -40,8 +40,9 @@ def model_card(metadata: Mapping[str, Any], version: str | None = None) -> str:
              f"before any snapshot); {counts.get('unlabelled_rows', 0)} unlabelled "
              "rows sampled. Reviewer decisions of the work directory are included."
              + (f" The final fit read the {counts.get('decided_read_at_t', 0)} decided "
-                "accounts at as-of: their decisions did not stop them (confirmed accounts went "
-                "on working after them), and validation kept the rows before each decision."
+                "accounts and its unlabelled ones at as-of: the decisions did not stop the "
+                "accounts (confirmed ones went on working after them), and validation kept "
+                "the rows before each decision."
                 if (metadata.get("final_fit") or {}).get("decided_read_at_t") else ""),
              "", "## Metrics against the rules (temporal validation)"]
     lines += _metrics(metrics.get("validation", {})) or ["  - no validation (too few labels)"]

@@ -93,6 +93,22 @@ def rows_of(table: pa.Table, accounts: np.ndarray) -> pa.Table:
     return table.take(pa.array([position[a] for a in accounts], pa.int64()))
 
 
+def with_meta(table: pa.Table, snapshot: datetime, label: np.ndarray, decided: np.ndarray,
+              labelled: bool, holdout: np.ndarray, weight: np.ndarray) -> pa.Table:
+    """``table`` (feature rows read at ``snapshot``) with a training set's meta columns."""
+    n = table.num_rows
+    decided_us = np.asarray(decided, dtype="datetime64[us]")
+    times = decided_us if labelled else np.full(n, np.datetime64(snapshot, "us"))
+    return (table
+            .append_column("_snapshot", pa.array([snapshot] * n, pa.timestamp("us")))
+            .append_column("_label", pa.array(label, pa.float64()))
+            .append_column("_decided_at", pa.array(decided_us, pa.timestamp("us")))
+            .append_column("_time", pa.array(times, pa.timestamp("us")))
+            .append_column("_labelled", pa.array([labelled] * n, pa.bool_()))
+            .append_column("_holdout", pa.array(holdout, pa.bool_()))
+            .append_column("_weight", pa.array(weight, pa.float64())))
+
+
 def population_positions(count: int, rng: np.random.Generator, size: int) -> np.ndarray:
     """Sorted positions of the final snapshot's sample among ``count`` active accounts
     ordered by id: all of them when they are at most ``size``."""

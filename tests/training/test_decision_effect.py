@@ -8,6 +8,8 @@ import math
 from datetime import datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 
 from accountrisk.features.engine import DuckDBEngine
@@ -74,7 +76,7 @@ def test_the_confirmed_kept_working_at_half_the_cleared_rate(counts, kept):
 def test_bans_that_stop_the_accounts_are_told_apart_from_labels_that_do_not():
     banned = _effect(small_market(seed=1))
     # (An action two hours after a session just before the ban is after it.)
-    assert banned.told and banned.confirmed_after <= 2 and banned.cleared_after > 100
+    assert banned.told and banned.confirmed_after <= 2 and banned.others_after > 100
     assert not banned.kept_working
     assert _effect(small_market(seed=1, bans_stop=False)).kept_working
 
@@ -86,30 +88,51 @@ def _same(got, want, name):
         assert got == pytest.approx(want), name
 
 
-def test_the_final_fit_reads_decided_accounts_at_t_only_where_decisions_did_not_stop_them(
+def test_the_final_fit_reads_every_account_at_t_only_where_decisions_did_not_stop_them(
         tmp_path):
     tables = small_market(seed=2, accounts=200, bans_stop=False)
     ts = prepare(write_folder(tables, tmp_path / "data"), AS_OF, workdir=tmp_path / "work",
                  snapshot_days=120)
     labelled = ts.labelled()
-    at_t = ts.decided_at_t
-    assert at_t is not None and at_t.num_rows == labelled.num_rows > 20
-    assert ts.counts["decided_read_at_t"] == at_t.num_rows
+    at_t = ts.rows_at_t
+    assert at_t is not None
+    is_labelled = np.asarray(at_t.column("_labelled").to_pylist())
+    decided = at_t.filter(is_labelled)
+    assert decided.num_rows == labelled.num_rows > 20
+    assert ts.counts["decided_read_at_t"] == decided.num_rows
     # Validation keeps every decided row from before its decision.
     assert all(r["_snapshot"] <= r["_decided_at"] for r in labelled.to_pylist())
     expected = compute(tables, as_of=AS_OF)
     for row in at_t.to_pylist():
-        assert row["_snapshot"] == AS_OF and row["_labelled"]
+        assert row["_snapshot"] == AS_OF
         for name in ts.features:
             _same(row[name], expected[row["account_id"]][name], name)
-    final = final_fit_rows(ts.rows, at_t)
-    is_labelled = np.asarray(final.column("_labelled").to_pylist())
-    assert final.filter(is_labelled).to_pylist() == at_t.select(final.column_names).to_pylist()
-    assert (~is_labelled).sum() == ts.rows.num_rows - labelled.num_rows
+    # The unlabelled rows at T are the final snapshot's undecided accounts.
+    decided_ids = set(decided.column("account_id").to_pylist())
+    final_ids = [a for a in ts.final.column("account_id").to_pylist() if a not in decided_ids]
+    assert at_t.filter(~is_labelled).column("account_id").to_pylist() == final_ids
+    assert final_fit_rows(ts.rows, at_t).column_names == ts.rows.column_names
     quiet = prepare(write_folder(small_market(seed=2, accounts=200), tmp_path / "quiet"),
                     AS_OF, workdir=tmp_path / "quiet-work", snapshot_days=120)
-    assert quiet.decided_at_t is None and "decided_read_at_t" not in quiet.counts
+    assert quiet.rows_at_t is None and "decided_read_at_t" not in quiet.counts
     assert final_fit_rows(quiet.rows, None) is quiet.rows
+
+
+def test_bans_alone_are_compared_with_the_undecided_accounts():
+    """No cleared decision: the confirmed accounts' work after their decision is compared
+    with that of the accounts never decided, around the median decision."""
+    tables = small_market(seed=1, bans_stop=False)
+    labels = tables["labels"]
+    tables["labels"] = labels.filter(pa.compute.equal(labels.column("label"), 1))
+    kept = _effect(tables)
+    assert kept.others == "undecided" and kept.others_accounts > 50 and kept.kept_working
+    stopped = _effect(small_market(seed=1))
+    labels = small_market(seed=1)["labels"]
+    banned_only = {**small_market(seed=1),
+                   "labels": labels.filter(pa.compute.equal(labels.column("label"), 1))}
+    assert stopped.others == "cleared"
+    assert not _effect(banned_only).kept_working
+    assert _effect(banned_only).others == "undecided"
 
 
 def test_the_model_card_says_where_the_final_fit_read_the_decided_accounts():
@@ -117,14 +140,13 @@ def test_the_model_card_says_where_the_final_fit_read_the_decided_accounts():
 
     counts = {"training": {"counts": {"decided_read_at_t": 7}}}
     card = model_card({"kind": "model", **counts, "final_fit": {"decided_read_at_t": True}})
-    assert "The final fit read the 7 decided accounts at as-of" in card
-    # Read at T for a fit that learnt from unlabelled rows too: not done, not said.
+    assert "The final fit read the 7 decided accounts and its unlabelled ones at as-of" in card
+    # A final fit that kept the rows before the decisions: not said.
     kept = model_card({"kind": "model", **counts, "final_fit": {"decided_read_at_t": False}})
     assert "final fit read" not in kept
 
 
-def test_a_final_fit_that_learns_from_unlabelled_rows_keeps_the_rows_before_decisions(
-        tmp_path):
+def test_a_final_fit_that_learns_from_unlabelled_rows_reads_them_at_t_too(tmp_path):
     from accountrisk.training.api import train
 
     data = write_folder(small_market(seed=2, accounts=200, bans_stop=False), tmp_path / "data")
@@ -133,5 +155,6 @@ def test_a_final_fit_that_learns_from_unlabelled_rows_keeps_the_rows_before_deci
         result = train(data, AS_OF, workdir=tmp_path / strategy, snapshot_days=120,
                        unlabelled=strategy, register=False, plots=False)
         fits[strategy] = result.metadata["final_fit"]
-    assert fits["ignore"]["decided_read_at_t"] is True
-    assert fits["negatives"]["decided_read_at_t"] is False
+    assert fits["ignore"]["decided_read_at_t"] and fits["negatives"]["decided_read_at_t"]
+    # Every unlabelled row read at T (the accounts active then): more than were sampled.
+    assert fits["negatives"]["unlabelled_rows"] > 100

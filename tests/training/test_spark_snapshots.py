@@ -43,9 +43,9 @@ def test_decided_accounts_read_at_t_on_spark_equal_duckdb(tmp_path, spark_engine
     data = write_folder(small_market(seed=3, accounts=300, bans_stop=False), tmp_path / "data")
     duck = prepare(data, AS_OF, workdir=tmp_path / "work", snapshot_days=120)
     spark = prepare(data, AS_OF, snapshot_days=120, engine="spark")
-    assert spark.counts == duck.counts and duck.decided_at_t is not None
-    assert spark.decided_at_t is not None
-    _same_rows(duck.decided_at_t, spark.decided_at_t, minimum=50)
+    assert spark.counts == duck.counts and duck.rows_at_t is not None
+    assert spark.rows_at_t is not None
+    _same_rows(duck.rows_at_t, spark.rows_at_t, minimum=50)
 
 
 def _same_rows(duck: pa.Table, spark: pa.Table, minimum: int) -> None:
