@@ -43,9 +43,9 @@ from ..features.engine import Engine
 from .snapshots import LeanSnapshots, ReferenceSnapshots, rows_of, with_meta
 
 WINDOW_DAYS = 30  # activity this long before and after a decision is compared
-KEPT_WORKING_SHARE = 0.5  # the confirmed kept at least this share of the cleared's rate
+KEPT_WORKING_SHARE = 0.5  # the confirmed kept at least this share of the others' rate
 MIN_KEPT_RATE = 0.2  # and at least this many events after a decision per one before
-MIN_ACTIVE_EACH = 10  # confirmed and cleared accounts active before their decision, at least
+MIN_ACTIVE_EACH = 10  # confirmed and compared accounts active before the decision, at least
 WINDOWS = "_decision_windows"
 
 

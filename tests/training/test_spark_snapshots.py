@@ -7,6 +7,7 @@ import math
 from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 
 from accountrisk.features.api import compute_features
@@ -37,13 +38,20 @@ def test_training_set_on_spark_equals_duckdb(tmp_path, spark_engine, one_date):
 
 
 @pytest.mark.spark
-def test_decided_accounts_read_at_t_on_spark_equal_duckdb(tmp_path, spark_engine):
+@pytest.mark.parametrize("bans_only", [False, True])
+def test_decided_accounts_read_at_t_on_spark_equal_duckdb(tmp_path, spark_engine, bans_only):
     """Labels that did not stop the accounts: the activity around the decisions is counted
-    alike and the decided accounts' rows at T (the final fit's) are the same."""
-    data = write_folder(small_market(seed=3, accounts=300, bans_stop=False), tmp_path / "data")
+    alike (against the cleared, or in an export of bans alone the undecided accounts) and
+    the final fit's rows at T are the same."""
+    tables = small_market(seed=3, accounts=300, bans_stop=False)
+    if bans_only:
+        labels = tables["labels"]
+        tables["labels"] = labels.filter(pa.compute.equal(labels.column("label"), 1))
+    data = write_folder(tables, tmp_path / "data")
     duck = prepare(data, AS_OF, workdir=tmp_path / "work", snapshot_days=120)
     spark = prepare(data, AS_OF, snapshot_days=120, engine="spark")
     assert spark.counts == duck.counts and duck.rows_at_t is not None
+    assert ("undecided_active_before_decision" in duck.counts) is bans_only
     assert spark.rows_at_t is not None
     _same_rows(duck.rows_at_t, spark.rows_at_t, minimum=50)
 
