@@ -292,16 +292,16 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
             rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
             if len(chosen):
                 pieces.append(with_meta(rows_of(rows, decided_ids[chosen]), snapshot,
-                                         decisions["label"][chosen],
-                                         decisions["decided_at"][chosen], True,
-                                         np.zeros(len(chosen), bool), np.ones(len(chosen))))
+                                        decisions["label"][chosen],
+                                        decisions["decided_at"][chosen], True,
+                                        np.zeros(len(chosen), bool), np.ones(len(chosen))))
             if len(sample):
                 holdout = np.array([is_holdout(str(a), seed) for a in sample], dtype=bool)
                 pieces.append(with_meta(rows_of(rows, sample), snapshot,
-                                         np.full(len(sample), np.nan),
-                                         np.full(len(sample), np.datetime64("NaT"),
-                                                 "datetime64[us]"),
-                                         False, holdout, np.full(len(sample), weight)))
+                                        np.full(len(sample), np.nan),
+                                        np.full(len(sample), np.datetime64("NaT"),
+                                                "datetime64[us]"),
+                                        False, holdout, np.full(len(sample), weight)))
         rows_at_t = None
         if effect is not None and effect.kept_working:  # read where accounts are scored
             assert final is not None
