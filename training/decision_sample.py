@@ -87,8 +87,9 @@ def where_trees_read(rows: pa.Table, after: pa.Table, decided_ids: np.ndarray,
     """The rows the trees learn from in an export stamped with one date: those before the
     instant, or (decisions that look like a random sample of the accounts) those just after
     it (above); and 1 when after it."""
-    ids = np.asarray(after.column("account_id").to_pylist(), dtype=object)
-    random, why = decisions_look_random(after, np.isin(ids, decided_ids))
+    # Arrow's hash lookup: np.isin compares object arrays element by element (n x m).
+    decided = pc.is_in(after.column("account_id"), value_set=pa.array(decided_ids, pa.string()))
+    random, why = decisions_look_random(after, decided.to_numpy(zero_copy_only=False))
     if not random:
         say(f"the trees learn from the rows before the instant ({why})")
         return rows, 0
