@@ -16,6 +16,7 @@ import numpy as np
 from .dataset import TrainingSet
 from .matrix import column
 from .metrics import average_precision, roc_auc
+from .resampled import Ranked, resample_counts
 
 MIN_JUDGED_CLEARED = 5  # fewer validate: held-out unlabelled accounts stand in for them
 BOOTSTRAP = 200
@@ -68,14 +69,15 @@ class Judge(Generic[Key]):
         y = self.y[rows]
         if not others or y.sum() == 0:
             return {}
-        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
+        ref = Ranked(y, base[rows])
+        ranked = {k: Ranked(y, raw[rows]) for k, raw in others.items()}
         gains: dict[Any, list[float]] = {k: [] for k in others}
-        for idx in draws:
-            if not 0 < y[idx].sum() < len(idx):
+        for counts in resample_counts(len(y), BOOTSTRAP, self.seed):
+            if not 0 < counts @ y < len(y):
                 continue
-            ref = average_precision(y[idx], base[rows][idx])
-            for k, raw in others.items():
-                gains[k].append(average_precision(y[idx], raw[rows][idx]) - ref)
+            base_ap = ref.average_precision(counts)
+            for k, r in ranked.items():
+                gains[k].append(r.average_precision(counts) - base_ap)
         return {k: float(np.std(g)) if g else float("inf") for k, g in gains.items()}
 
     def roc_auc_se(self, rows: np.ndarray, raw: np.ndarray) -> tuple[float, float]:
@@ -84,8 +86,9 @@ class Judge(Generic[Key]):
         y, s = self.y[rows], raw[rows]
         if not 0 < y.sum() < len(y):
             return float("nan"), float("inf")
-        draws = np.random.default_rng(self.seed).integers(0, len(y), (BOOTSTRAP, len(y)))
-        found = [roc_auc(y[idx], s[idx]) for idx in draws if 0 < y[idx].sum() < len(idx)]
+        ranked = Ranked(y, s)
+        found = [ranked.roc_auc(counts) for counts in resample_counts(len(y), BOOTSTRAP, self.seed)
+                 if 0 < counts @ y < len(y)]
         return roc_auc(y, s), float(np.std(found)) if found else float("inf")
 
     def pick(self, default: Key, candidates: Sequence[Key], margin: float,
