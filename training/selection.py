@@ -75,7 +75,7 @@ from .matrix import column, feature_matrix
 from .metrics import average_precision
 from .prior import RulePrior, fit_prior
 from .rules import Rule, rule_points
-from .unlabelled import STRATEGIES, design
+from .unlabelled import SELECTION_ROWS, STRATEGIES, design, thinned
 from .validation import Plan
 
 DEFAULT_SHAPE = (2, 3)
@@ -187,9 +187,10 @@ def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.n
     for strategy in strategies:
         if strategy == "ignore" and len(set(label[train & labelled].tolist())) < 2:
             continue  # decisions of one kind only: nothing to learn without the population
-        d = design(strategy, x[train], label[train], labelled[train], features=ts.features,
-                   categorical=categorical, seed=seed, weight=unlabelled_weight,
-                   snapshot=snapshot[train])
+        d = thinned(design(strategy, x[train], label[train], labelled[train],
+                           features=ts.features, categorical=categorical, seed=seed,
+                           weight=unlabelled_weight, snapshot=snapshot[train]),
+                    SELECTION_ROWS, seed)
         if 0 < d.y.sum() < len(d.y):
             designs[strategy] = d
             priors[strategy] = fit_prior(d.x, d.y, d.w, ts.features, rules)
@@ -307,15 +308,22 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     compared = [s for s in strategies if any(s == chosen for chosen, _ in settings)]
     folds = []
     for k, fold in enumerate(plan.folds):
-        say(f"validation {k + 1} of {len(plan.folds)} ({fold.label}): "
-            f"{int(fold.train.sum()):,} training rows, {int(fold.valid.sum()):,} judged")
         folds.append(_prepare_fold(ts, x, fold.train, fold.valid, strategies=compared,
                                    categorical=categorical, rules=rules, seed=seed,
                                    unlabelled_weight=unlabelled_weight))
+        sampled = max((d.notes.get("sampled_from_rows", 0)
+                       for d in folds[-1].designs.values()), default=0)
+        say(f"validation {k + 1} of {len(plan.folds)} ({fold.label}): "
+            f"{int(fold.train.sum()):,} training rows, {int(fold.valid.sum()):,} judged"
+            + (f" (its fits sample {SELECTION_ROWS:,} of up to {sampled:,} design rows, "
+               "weighted for the rest)" if sampled else ""))
 
     def grow(strategy: str, use_prior: bool, shape_list, tree_list,
              neighbours: bool = True) -> list[Candidate]:
         made = set()
+        say(f"fitting {strategy}{' with the rule prior' if use_prior else ''}"
+            f"{'' if neighbours else ', trees blind to the neighbour aggregates'}: "
+            f"{len(shape_list)} tree shape(s) up to {max(tree_list)} trees on each fold")
         for f in folds:
             if strategy in f.designs and (not use_prior or f.priors[strategy] is not None):
                 for shape in shape_list:

@@ -51,6 +51,9 @@ PU_SHAPE = (4, 15)
 # spread as the cleared decisions are: a few dozen confirmed barely move their weights, a
 # few thousand (bans in waves on a large platform) nearly set them.
 TIME_MATCH_PRIOR_ROWS = 300
+# The fits that choose settings (tens of them) sample a larger design down to this many
+# rows (:func:`thinned`); the final fit reads every row.
+SELECTION_ROWS = 250_000
 
 
 @dataclass
@@ -130,3 +133,25 @@ def _elkan_noto(xl: np.ndarray, yl: np.ndarray, wl: np.ndarray, xu: np.ndarray, 
     w = np.r_[wl, p, 1.0 - p]
     return Design(x, y, w, {"unlabelled_rows": int(len(xu)), "pu_label_frequency": c,
                             "pu_expected_hidden_positives": float(p.sum())})
+
+
+def thinned(d: Design, rows: int, seed: int) -> Design:
+    """``d`` with at most ``rows`` rows, for the many fits that choose settings on a large
+    export (a fit's time grows with its rows): each class sampled uniformly, the kept rows
+    weighing for the rows left out, so each class weighs what it did (in expectation). The
+    smaller class is kept whole while it takes at most half of ``rows``."""
+    if len(d.y) <= rows:
+        return d
+    rng = np.random.default_rng(seed)
+    small, large = sorted((np.flatnonzero(d.y > 0.5), np.flatnonzero(d.y <= 0.5)), key=len)
+    w = d.w.copy()
+    kept = []
+    small_kept = min(len(small), rows // 2)
+    for members, wanted in ((small, small_kept), (large, rows - small_kept)):
+        if wanted < len(members):
+            chosen = rng.choice(members, wanted, replace=False)
+            w[chosen] *= len(members) / wanted
+            members = chosen
+        kept.append(members)
+    keep = np.sort(np.concatenate(kept))
+    return Design(d.x[keep], d.y[keep], w[keep], {**d.notes, "sampled_from_rows": len(d.y)})

@@ -13,8 +13,10 @@ from accountrisk.training.unlabelled import (
     DEFAULT,
     STRATEGIES,
     TIME_MATCH_PRIOR_ROWS,
+    Design,
     design,
     matched_on_time,
+    thinned,
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
@@ -113,3 +115,35 @@ def test_negatives_are_matched_on_time_where_rows_have_one(strategy):
         assert w.sum() == pytest.approx(plain.w[part].sum())
         assert w[first_day[part]].sum() / w.sum() == pytest.approx(expected)
     assert np.all(d.w[:60] == 1)
+
+
+def _classes(positives: int, negatives: int) -> Design:
+    rows = positives + negatives
+    y = np.r_[np.ones(positives), np.zeros(negatives)]
+    w = np.r_[np.full(positives, 2.0), np.full(negatives, 0.5)]
+    return Design(np.arange(rows, dtype=float)[:, None], y, w, {"unlabelled_rows": 7})
+
+
+def test_a_design_under_the_cap_is_left_as_it_is():
+    d = _classes(30, 70)
+    assert thinned(d, 100, seed=0) is d
+
+
+def test_a_large_design_keeps_its_few_positives_and_samples_the_negatives():
+    d = _classes(40, 960)
+    t = thinned(d, 200, seed=0)
+    assert len(t.y) == 200 and t.y.sum() == 40
+    assert np.array_equal(t.w[t.y == 1], np.full(40, 2.0))  # kept whole, weights unchanged
+    # 160 of 960 negatives stand for all of them: each class weighs what it did
+    assert np.isclose(t.w[t.y == 0].sum(), d.w[d.y == 0].sum())
+    assert len(np.unique(t.x[:, 0])) == 200 and set(t.x[:, 0]) <= set(d.x[:, 0])
+    assert np.all(np.diff(t.x[:, 0]) > 0)  # rows keep their order
+    assert t.notes == {"unlabelled_rows": 7, "sampled_from_rows": 1000}
+
+
+def test_both_classes_are_sampled_when_the_smaller_takes_more_than_half():
+    d = _classes(400, 600)
+    t = thinned(d, 200, seed=3)
+    assert (t.y == 1).sum() == 100 and (t.y == 0).sum() == 100
+    assert np.isclose(t.w[t.y == 1].sum(), d.w[d.y == 1].sum())
+    assert np.isclose(t.w[t.y == 0].sum(), d.w[d.y == 0].sum())
