@@ -10,7 +10,8 @@ export), 40% of the accounts decided, the rest judged against the truth:
 - ``millions``: DGraph-Fin's size (3.7 million accounts, ~4.3 million links, mean degree
   ~2: one giant sparse graph where most accounts are never decided).
 Both: 10 numeric attributes (four shifted for the banned), 4.6% banned, the banned more
-linked and a fifth of their links redirected to other banned accounts. No sessions,
+linked (1.1 and 1.5 times) and some of their links redirected to other banned accounts (1%
+of ~540, a fifth of ~2). No sessions,
 payouts or portfolios.
 
 Scorers: the product through its API (`crowd_tasks.product_scores`) and a quick reference
@@ -34,11 +35,14 @@ import pyarrow.parquet as pq
 
 from crowd_tasks import export_views, print_scores, product_scores
 
-SHAPES = {"dense": (39_357, 10_600_000), "millions": (3_700_000, 4_300_000)}
+# accounts, links, the banned's link propensity and the share of their links redirected
+# to banned accounts: with ~540 links an account, even 1% of them redirected shows.
+SHAPES = {"dense": (39_357, 10_600_000, 1.1, 0.01), "millions": (3_700_000, 4_300_000, 1.5, 0.2)}
 ATTRIBUTES, SHIFTED, BANNED_SHARE, DECIDED_SHARE = 10, 4, 0.046, 0.4
 
 
-def build(folder: Path, seed: int, accounts: int, pairs: int) -> np.ndarray:
+def build(folder: Path, seed: int, accounts: int, pairs: int, propensity: float,
+          redirected: float) -> np.ndarray:
     """Write the platform's contract folder (once per shape and seed); return who is
     banned."""
     rng = np.random.default_rng(seed)
@@ -60,11 +64,11 @@ def build(folder: Path, seed: int, accounts: int, pairs: int) -> np.ndarray:
                              "claimed_timezone": pa.array(["America/Chicago"] * accounts)
                              .dictionary_encode()}), tmp / "accounts.parquet")
     # Chung-Lu: endpoints drawn by a heavy-tailed propensity, the banned's higher.
-    weight = rng.lognormal(0.0, 1.3, accounts) * np.where(banned, 1.5, 1.0)
+    weight = rng.lognormal(0.0, 1.3, accounts) * np.where(banned, propensity, 1.0)
     drawn = int(pairs * 1.15)
     a = rng.choice(accounts, drawn, p=weight / weight.sum())
     b = rng.choice(accounts, drawn, p=weight / weight.sum())
-    redirect = banned[a] & (rng.random(drawn) < 0.2)
+    redirect = banned[a] & (rng.random(drawn) < redirected)
     b[redirect] = rng.choice(np.flatnonzero(banned), int(redirect.sum()))
     key = np.unique(np.minimum(a, b).astype(np.int64) * accounts + np.maximum(a, b))
     key = key[key // accounts != key % accounts][:pairs]
@@ -120,10 +124,10 @@ def main() -> None:
     print("| seed | shape | scorer | PR-AUC | ROC AUC |")
     print("|---|---|---|---|---|")
     for shape in args.shapes:
-        accounts, pairs = SHAPES[shape]
+        accounts, pairs, propensity, redirected = SHAPES[shape]
         for seed in args.seeds:
             folder = args.data / f"{shape}-s{seed}"
-            banned = build(folder, seed, accounts, pairs)
+            banned = build(folder, seed, accounts, pairs, propensity, redirected)
             decided = set(pq.read_table(folder / "labels.parquet").column("account_id")
                           .to_pylist())
             judged = [f"g{i:07d}" for i in np.flatnonzero(~np.isin(
