@@ -6,7 +6,7 @@ generator: does training finish, how long, how much memory, and how well it rank
 Two shapes, attributes and one relation each, every decision on one date (no time in the
 export), 40% of the accounts decided, the rest judged against the truth:
 - ``dense``: T-Finance's size (39,357 accounts, ~10.6 million undirected transaction links,
-  mean degree ~540, heavy-tailed: a few accounts link to tens of thousands).
+  mean degree ~540, heavy-tailed: the busiest accounts link to nearly twenty thousand).
 - ``millions``: DGraph-Fin's size (3.7 million accounts, ~4.3 million links, mean degree
   ~2: one giant sparse graph where most accounts are never decided).
 Both: 10 numeric attributes (four shifted for the banned), 4.6% banned, the banned more
