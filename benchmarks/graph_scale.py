@@ -11,8 +11,7 @@ export), 40% of the accounts decided, the rest judged against the truth:
   ~2: one giant sparse graph where most accounts are never decided).
 Both: 10 numeric attributes (four shifted for the banned), 4.6% banned, the banned more
 linked (1.1 and 1.5 times) and some of their links redirected to other banned accounts (1%
-of ~540, a fifth of ~2). No sessions,
-payouts or portfolios.
+of ~540, a fifth of ~2). No sessions, payouts or portfolios.
 
 Scorers: the product through its API (`crowd_tasks.product_scores`) and a quick reference
 (LightGBM 200 trees of 7 leaves on the attributes plus the neighbours' mean and maximum of
