@@ -63,15 +63,29 @@ def decisions_look_random(after: pa.Table, decided: np.ndarray) -> tuple[bool, s
                     "as the unlabelled ones")
 
 
+def _keys(table: pa.Table) -> list[tuple[str, object]]:
+    """Each row's account and ``_snapshot``."""
+    return list(zip(table.column("account_id").to_pylist(),
+                    table.column("_snapshot").to_pylist(), strict=True))
+
+
+def as_scored(rows: pa.Table, after: pa.Table | None,
+              values: Callable[[pa.Table], np.ndarray]) -> np.ndarray:
+    """``values`` of each row of ``rows`` as the account shows it when scored: taken from
+    its row just after the instant (same account and ``_snapshot``) where ``after`` has
+    one, since the rows before the instant see no neighbour decided yet."""
+    mine = values(rows)
+    if after is None or after.num_rows == 0:
+        return mine
+    found = dict(zip(_keys(after), values(after).tolist(), strict=True))
+    return np.array([found.get(k, v) for k, v in zip(_keys(rows), mine.tolist(), strict=True)])
+
+
 def trained_after_instant(rows: pa.Table, after: pa.Table) -> pa.Table:
     """``rows`` with the features of every row also read just after the instant (same
     account and ``_snapshot``) taken from there; meta columns (``_*``) stay."""
-    def keys(table: pa.Table) -> list[tuple[str, object]]:
-        return list(zip(table.column("account_id").to_pylist(),
-                        table.column("_snapshot").to_pylist(), strict=True))
-
-    where = {k: i for i, k in enumerate(keys(after))}
-    position = np.array([where.get(k, -1) for k in keys(rows)])
+    where = {k: i for i, k in enumerate(_keys(after))}
+    position = np.array([where.get(k, -1) for k in _keys(rows)])
     found = pa.array(position >= 0)
     take = pa.array(np.maximum(position, 0))
     for name in rows.column_names:

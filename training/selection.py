@@ -70,6 +70,7 @@ from ..features.errors import TrainingError
 from ..features.signals.neighbours.naming import PREFIX as NEIGHBOUR_PREFIX
 from . import model as lgbm
 from .dataset import TrainingSet, times_of
+from .decision_sample import as_scored
 from .judge import MIN_JUDGED_CLEARED, Judge
 from .matrix import column, feature_matrix
 from .metrics import average_precision
@@ -225,23 +226,6 @@ def _flags_for_sizes(judge: Judge[Candidate], pair: Candidate, points: np.ndarra
     return weight * points
 
 
-def _scored_points(ts: TrainingSet, rules: Sequence[Rule]) -> np.ndarray:
-    """Each row's red-flag points as the flags will see that account when it is scored.
-    In an export stamped with one date the rows are read before the instant, when no
-    neighbour was decided yet; the points of the decided rows and of the unlabelled ones
-    sampled with them come from their rows just after the instant
-    (``TrainingSet.after_instant``), where the decisions show, as they do at T."""
-    points = rule_points(ts.rows, rules)
-    if ts.after_instant is None or ts.after_instant.num_rows == 0:
-        return points
-    keys = zip(ts.after_instant.column("account_id").to_pylist(),
-               ts.after_instant.column("_snapshot").to_pylist(), strict=True)
-    after = dict(zip(keys, rule_points(ts.after_instant, rules).tolist(), strict=True))
-    rows = zip(ts.rows.column("account_id").to_pylist(),
-               ts.rows.column("_snapshot").to_pylist(), strict=True)
-    return np.array([after.get(key, p) for key, p in zip(rows, points.tolist(), strict=True)])
-
-
 def _flags_that_pay(judge: Judge[Candidate], chosen: Candidate, rows: np.ndarray, flags: np.ndarray,
                     weight: float, why: str, trees_pr_auc: float) -> tuple[float, str]:
     """The red-flag weight to add, and why: ``weight`` unless adding the flags (``flags``:
@@ -345,7 +329,9 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     wanted = Candidate(strategy0, prior0, shape0, trees0)
     default = wanted if wanted in judge.oof else pairs[0]
     pair, first, first_se, _ = judge.pick(default, pairs, SETTING_MARGIN_SE)
-    points = _scored_points(ts, rules)
+    # The red-flag points as the flags will see each account when it is scored: in an
+    # export stamped with one date, from its row just after the instant where it has one.
+    points = as_scored(ts.rows, ts.after_instant, lambda t: rule_points(t, rules))
     weight, weight_why = rule_point_weight(ts, rule_point_log_odds)
     # Sizes are judged on the score that ships: the trees plus the flags they will carry.
     shipped_flags = _flags_for_sizes(judge, pair, points, weight, rule_point_log_odds)
