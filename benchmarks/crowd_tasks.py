@@ -180,6 +180,21 @@ def export_views(folder: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def with_neighbour_aggregates(folder: Path, aggregated: list[str]) -> pa.Table:
+    """The export's attributes, by account, with over its links (either direction) the
+    neighbours' mean and maximum of ``aggregated`` (``avg_<c>``, ``max_<c>``), the degree
+    and the share of decided neighbours banned (``banned_share``)."""
+    aggregates = ", ".join(f"{f}(n.{c}) AS {f}_{c}" for c in aggregated for f in ("avg", "max"))
+    return export_views(folder).sql(f"""
+        WITH edges AS (SELECT account_id AS a, other_account_id AS b FROM account_links
+                       UNION ALL SELECT other_account_id, account_id FROM account_links),
+        agg AS (SELECT e.a, {aggregates}, count(*) AS degree, avg(l.label) AS banned_share
+                FROM edges AS e JOIN account_attributes AS n ON n.account_id = e.b
+                LEFT JOIN labels AS l ON l.account_id = e.b GROUP BY e.a)
+        SELECT t.*, agg.* EXCLUDE (a) FROM account_attributes AS t
+        LEFT JOIN agg ON agg.a = t.account_id ORDER BY t.account_id""").to_arrow_table()
+
+
 def table_references(folder: Path, table: pa.Table, own: list[str],
                      judged: list[str]) -> dict[str, np.ndarray]:
     """:func:`fit_references` on ``table`` (``account_id`` and numeric columns; ``own``:

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crowd_tasks import export_views, print_scores, product_scores
+from crowd_tasks import print_scores, product_scores, with_neighbour_aggregates
 
 # accounts, links, the banned's link propensity and the share of their links redirected
 # to banned accounts: with ~540 links an account, even 1% of them redirected shows.
@@ -88,28 +88,17 @@ def reference_score(folder: Path, judged: list[str]) -> np.ndarray:
     """LightGBM 200 x 7 leaves on the attributes and one-hop neighbour aggregates."""
     import lightgbm as lgb
 
-    con = export_views(folder)
-    own = [f"f{j}" for j in range(ATTRIBUTES)]
-    aggregates = ", ".join(f"{f}(n.{c}) AS n_{f}_{c}" for c in own for f in ("avg", "max"))
-    table = con.sql(f"""
-        SELECT t.*, r.* EXCLUDE (a), l.label FROM account_attributes AS t
-        LEFT JOIN (SELECT e.a, {aggregates}, count(*) AS degree, avg(nl.label) AS banned_share
-                   FROM (SELECT account_id AS a, other_account_id AS b FROM account_links
-                         UNION ALL SELECT other_account_id, account_id FROM account_links) AS e
-                   JOIN account_attributes AS n ON n.account_id = e.b
-                   LEFT JOIN labels AS nl ON nl.account_id = e.b GROUP BY e.a) AS r
-               ON r.a = t.account_id
-        LEFT JOIN labels AS l ON l.account_id = t.account_id ORDER BY t.account_id
-    """).to_arrow_table()
-    names = [c for c in table.column_names if c not in ("account_id", "label")]
+    table = with_neighbour_aggregates(folder, [f"f{j}" for j in range(ATTRIBUTES)])
+    names = [c for c in table.column_names if c != "account_id"]
     x = np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=float)
                          for c in names])
-    label = np.asarray(table.column("label").to_numpy(zero_copy_only=False), dtype=float)
-    train = ~np.isnan(label)
+    at = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
+    labels = pq.read_table(folder / "labels.parquet")
+    train = np.array([at[a] for a in labels.column("account_id").to_pylist()])
     params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "verbose": -1,
               "seed": 0, "num_threads": 2}
-    booster = lgb.train(params, lgb.Dataset(x[train], label[train]), num_boost_round=200)
-    at = {a: i for i, a in enumerate(table.column("account_id").to_pylist())}
+    booster = lgb.train(params, lgb.Dataset(x[train], labels.column("label").to_numpy()),
+                        num_boost_round=200)
     return booster.predict(x[[at[a] for a in judged]])
 
 

@@ -30,7 +30,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crowd_tasks import T, export_views, print_scores, product_scores, table_references
+from crowd_tasks import (
+    T,
+    print_scores,
+    product_scores,
+    table_references,
+    with_neighbour_aggregates,
+)
 
 ACCOUNTS = 200_000
 STEPS, LABELLED_STEPS, STEP = 49, 35, timedelta(days=14)
@@ -88,19 +94,10 @@ def build(folder: Path, seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def reference_scores(folder: Path, judged: list[str]) -> dict[str, np.ndarray]:
     """LightGBM on the attributes alone and with neighbour aggregates."""
-    con = export_views(folder)
-    own = [c for c in con.table("account_attributes").columns if c != "account_id"]
-    aggregates = ", ".join(f"{f}(n.{c}) AS {f}_{c}" for c in own[:AGGREGATED]
-                           for f in ("avg", "max"))
-    table = con.sql(f"""
-        WITH edges AS (SELECT account_id AS a, other_account_id AS b FROM account_links
-                       UNION ALL SELECT other_account_id, account_id FROM account_links),
-        agg AS (SELECT e.a, {aggregates}, count(*) AS degree, avg(l.label) AS banned_share
-                FROM edges AS e JOIN account_attributes AS n ON n.account_id = e.b
-                LEFT JOIN labels AS l ON l.account_id = e.b GROUP BY e.a)
-        SELECT t.*, agg.* EXCLUDE (a) FROM account_attributes AS t
-        LEFT JOIN agg ON agg.a = t.account_id ORDER BY t.account_id""").to_arrow_table()
-    return table_references(folder, table, own, judged)
+    own = [c for c in pq.read_schema(folder / "account_attributes.parquet").names
+           if c != "account_id"]
+    return table_references(folder, with_neighbour_aggregates(folder, own[:AGGREGATED]), own,
+                            judged)
 
 
 def main() -> None:
