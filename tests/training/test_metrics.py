@@ -39,6 +39,16 @@ def test_roc_auc_by_hand_with_ties():
     assert math.isnan(roc_auc([1, 1], [0.2, 0.3]))
 
 
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_auc_is_the_share_of_pairs_ranked_right_with_ties_as_halves(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 60)
+    s = rng.integers(0, 8, 60).astype(float)  # few values: many ties, across the classes
+    pos, neg = s[y == 1][:, None], s[y == 0][None, :]
+    pairs = np.mean((pos > neg) + 0.5 * (pos == neg))
+    assert roc_auc(y, s) == pytest.approx(pairs, abs=1e-12)
+
 def test_budget_threshold_splits_ties():
     population = np.r_[np.ones(4), np.zeros(96)]  # 4 tied at the top of 100
     threshold, tie_share = budget_threshold(population, 0.02)  # a budget of 2 rows
