@@ -184,6 +184,15 @@ def _model_bundle(ts: TrainingSet, selection: Selection, categories: dict[str, l
     return built, final_raw
 
 
+def rules_win_reason(selection: Selection) -> str:
+    """Why the rules ship instead of the model validation chose: both scores, the gain and
+    its standard error (four decimals: a gain past its standard error can hide at three)."""
+    gain = selection.rules_pr_auc - selection.model_pr_auc
+    return (f"on validation the rules rank the decisions better than the chosen model "
+            f"(PR-AUC {selection.rules_pr_auc:.4f} against {selection.model_pr_auc:.4f}, a "
+            f"gain of {gain:.4f}, more than its standard error {selection.rules_gain_se:.4f})")
+
+
 def marketplace_rules(ts: TrainingSet) -> tuple[list[Rule], list[CommonFlag]]:
     """The red flags ``ts`` can raise, weighed by how common each is among its accounts at
     T (:func:`.rules.weighed_by_rarity`), and the flags weighed down."""
@@ -226,10 +235,8 @@ def fit_bundle(ts: TrainingSet, *, truth: dict | None = None, unlabelled: str = 
                            unlabelled_weight=unlabelled_weight,
                            rule_point_log_odds=rule_point_log_odds, say=say)
         if selection.rules_win:
-            reason = (f"on validation the rules rank the decisions better (PR-AUC "
-                      f"{selection.rules_pr_auc:.3f}) than the chosen model "
-                      f"({selection.model_pr_auc:.3f}) by more than a standard error")
-            built, final_raw = _rules_bundle(ts, rules, reason, truth, say)
+            built, final_raw = _rules_bundle(ts, rules, rules_win_reason(selection), truth,
+                                             say)
             built.metadata["selection"] = {**plan_json, "candidates": selection.table}
         else:
             built, final_raw = _model_bundle(ts, selection, categories, rules, truth,

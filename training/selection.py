@@ -134,6 +134,7 @@ class Selection:
     model_pr_auc: float
     rules_pr_auc: float
     rules_win: bool = False  # the rules beat the model by more than a standard error
+    rules_gain_se: float = float("nan")  # the standard error of the rules' gain over it
     rules_added: float = 0.0  # log-odds per red-flag point added to the trees' score
     curves: list[dict[str, Any]] = field(default_factory=list)
 
@@ -383,5 +384,6 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     population = ~judge.labelled & ~np.isnan(oof)
     return Selection(chosen=chosen, table=table, valid_mask=rows & judge.labelled, oof=oof,
                      population_mask=population, rules_raw=points, model_pr_auc=model_pr_auc,
-                     rules_pr_auc=rules_pr_auc, rules_win=bool(rules_win), rules_added=added,
+                     rules_pr_auc=rules_pr_auc, rules_win=bool(rules_win),
+                     rules_gain_se=float(rules_se), rules_added=added,
                      curves=curves)

@@ -229,3 +229,16 @@ def test_prior_is_fitted_only_when_the_flags_point_at_the_confirmed_accounts():
     assert prior is not None and prior.scale > 0
     assert fit_prior(x, 1 - y, np.ones(len(y)), ["fa"], rules) is None
     assert fit_prior(x, y, np.ones(len(y)), ["other"], rules) is None
+
+
+def test_why_the_rules_ship_shows_a_gain_that_three_decimals_would_hide():
+    from accountrisk.training.fitting import rules_win_reason
+    from accountrisk.training.selection import Candidate, Selection
+
+    empty = np.array([])
+    chosen = Candidate("ignore", False, (2, 3), 50)
+    selection = Selection(chosen, [], empty, empty, empty, empty, model_pr_auc=0.86291,
+                          rules_pr_auc=0.86334, rules_win=True, rules_gain_se=0.00021)
+    reason = rules_win_reason(selection)
+    assert "PR-AUC 0.8633 against 0.8629" in reason
+    assert "a gain of 0.0004, more than its standard error 0.0002" in reason
