@@ -7,7 +7,8 @@ the way of the largest. The training rows fall the same way with the threshold a
 below that smallest value; an account scored later with a value in between need not. On
 a generated classic marketplace (seed 7631) the trees split the share of an account's
 payout mates' sessions through anonymizers at "any": agency members whose mates used one
-now and then (0.035) ranked with fronting cells (0.20) and took 4.2% of the top 1%.
+now and then (0.035) ranked with fronting cells (0.20), and 4.2% of them reached the top
+1%.
 
 The threshold moves half way to the smallest positive value of the feature in the
 training matrix: the widest margin the training rows allow, as LightGBM itself places the

@@ -39,7 +39,6 @@ def test_roc_auc_by_hand_with_ties():
     assert math.isnan(roc_auc([1, 1], [0.2, 0.3]))
 
 
-
 @pytest.mark.parametrize("seed", range(5))
 def test_roc_auc_is_the_share_of_pairs_ranked_right_with_ties_as_halves(seed):
     rng = np.random.default_rng(seed)
@@ -48,6 +47,7 @@ def test_roc_auc_is_the_share_of_pairs_ranked_right_with_ties_as_halves(seed):
     pos, neg = s[y == 1][:, None], s[y == 0][None, :]
     pairs = np.mean((pos > neg) + 0.5 * (pos == neg))
     assert roc_auc(y, s) == pytest.approx(pairs, abs=1e-12)
+
 
 def test_budget_threshold_splits_ties():
     population = np.r_[np.ones(4), np.zeros(96)]  # 4 tied at the top of 100
