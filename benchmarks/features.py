@@ -5,7 +5,9 @@ For each size it generates a marketplace (cached under --data), then in fresh pr
   1. load + validate the folder into a new DuckDB work directory,
   2. compute every signal as of the generation end (per-stage times recorded, as
      `accountrisk features --profile` prints them),
-  3. one plain pass: GROUP BY account over sessions and activity, straight from Parquet.
+  3. `accountrisk features --out` on the database step 1 loaded: the same pass, its rows
+     written to Parquet by DuckDB (`export_features`) instead of collected as Arrow,
+  4. one plain pass: GROUP BY account over sessions and activity, straight from Parquet.
 It prints, per size, the per-stage table, then one summary table with the ratios
 features / plain pass and (load + features) / plain pass.
 
@@ -47,6 +49,14 @@ if mode == "features":
         out["stages"] = profile.seconds
         out["rows"] = table.num_rows
         out["columns"] = table.num_columns - 1
+        out["table_gb"] = table.nbytes / 1024 ** 3
+elif mode == "export":
+    from pathlib import Path
+    from accountrisk.features.api import export_features
+    t = time.perf_counter()
+    export_features(data, as_of, Path(work) / "features.parquet", workdir=work,
+                    memory_limit=limit or None)
+    out["export_s"] = time.perf_counter() - t
 else:
     import duckdb
     con = duckdb.connect()
@@ -89,29 +99,37 @@ def main() -> None:
         work = args.data / f"work-{n}"
         shutil.rmtree(work, ignore_errors=True)
         feat = run_child("features", str(folder), str(work), as_of, args.memory_limit)
+        export = run_child("export", str(folder), str(work), as_of, args.memory_limit)
         plain = run_child("plain", str(folder), "", as_of, args.memory_limit)
         shutil.rmtree(work, ignore_errors=True)
         counts = summary.get("rows", {})
         total = feat["load_s"] + feat["features_s"]
         rows.append((n, counts.get("sessions", 0), counts.get("activity", 0),
                      counts.get("portfolio_items", 0), gen_s, feat["load_s"],
-                     feat["features_s"], feat["peak_rss_gb"], plain["plain_s"],
+                     feat["features_s"], feat["peak_rss_gb"], feat["table_gb"],
+                     export["export_s"], export["peak_rss_gb"], plain["plain_s"],
                      feat["features_s"] / plain["plain_s"], total / plain["plain_s"]))
-        results.append({"accounts": n, **feat, "plain_s": plain["plain_s"]})
+        results.append({"accounts": n, **feat, "export_s": export["export_s"],
+                        "export_peak_rss_gb": export["peak_rss_gb"],
+                        "plain_s": plain["plain_s"]})
         profile = StageProfile(seconds=feat["stages"])
         print(f"### {n:,} accounts: where the time went\n\n{profile.markdown()}\n",
               flush=True)
 
     head = ("accounts", "sessions", "activity", "items", "generate_s", "load_s",
-            "features_s", "peak_rss_gb", "plain_pass_s", "features / plain",
+            "features_s", "peak_rss_gb", "arrow_table_gb", "export_s", "export_peak_rss_gb",
+            "plain_pass_s", "features / plain",
             "(load + features) / plain")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
         print(f"| {r[0]:,} | {r[1]:,} | {r[2]:,} | {r[3]:,} | {r[4]:.1f} | {r[5]:.1f} | "
-              f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f}x | {r[10]:.1f}x |")
+              f"{r[6]:.1f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f} | {r[10]:.2f} | "
+              f"{r[11]:.2f} | {r[12]:.1f}x | {r[13]:.1f}x |")
     limit = args.memory_limit or "accountrisk default " + DEFAULT_MEMORY_LIMIT
-    print(f"(memory limit: {limit}; peak RSS of the load + features process)")
+    print(f"(memory limit: {limit}; peak_rss_gb: the load + features process, which "
+          "collects the table as Arrow (arrow_table_gb); export: a process that writes it "
+          "to Parquet from DuckDB on the loaded database)")
     save_json(args.json, results)
 
 

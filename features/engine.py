@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from .dialect import DUCKDB, Dialect
 from .load_steps import DuckDBSteps, LoadSteps
+from .table_files import file_format
 
 
 class Engine(Protocol):
@@ -37,6 +38,11 @@ class Engine(Protocol):
     def drop(self, names: list[str]) -> None: ...
 
     def arrow(self, sql: str) -> pa.Table: ...
+
+    def write_file(self, sql: str, path: Path) -> None:
+        """Write the rows of ``sql`` to ``path``, Parquet or CSV by its extension; an engine
+        that can write them itself does, so they are never collected in Python."""
+        ...
 
     def scalar(self, sql: str) -> object:
         """The first column of the first row of ``sql`` (None when no row)."""
@@ -127,6 +133,14 @@ class DuckDBEngine:
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def write_file(self, sql: str, path: Path) -> None:
+        # COPY streams the rows to the file within DuckDB's memory limit; a million accounts'
+        # features collected as Arrow first would add their whole size on top of it.
+        options = "FORMAT parquet" if file_format(path) == "parquet" else "FORMAT csv, HEADER"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(path).replace("'", "''")
+        self.con.execute(f"COPY ({sql}) TO '{target}' ({options})")
 
     def scalar(self, sql: str, params: dict | list | None = None) -> object:
         rows = self.con.execute(sql, params or {}).fetchall()

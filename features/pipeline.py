@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -92,6 +93,22 @@ def build_features(engine: Engine, as_of: str | datetime, *,
         progress("collect", 1, 1)
     try:
         return engine.arrow(f"SELECT * FROM {name} ORDER BY account_id")
+    finally:
+        engine.drop([name])
+
+
+def write_features(engine: Engine, as_of: str | datetime, path: Path, *,
+                   progress: Progress | None = None) -> tuple[int, int]:
+    """As :func:`build_features`, but the rows go straight to ``path`` (Parquet or CSV by its
+    extension) without passing through Python where the engine can write files itself
+    (DuckDB: within its memory limit). Returns the number of accounts and of signals."""
+    name = build_features_table(engine, as_of, progress=progress)
+    if progress:
+        progress("write", 1, 1)
+    try:
+        engine.write_file(f"SELECT * FROM {name} ORDER BY account_id", path)
+        accounts = engine.scalar(f"SELECT count(*) FROM {name}")
+        return int(accounts), len(engine.columns(name)) - 1  # type: ignore[call-overload]
     finally:
         engine.drop([name])
 

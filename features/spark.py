@@ -29,6 +29,7 @@ from .load_steps import LoadSteps, Sources
 from .sources import close_source, open_source
 from .spark_errors import jvm_failures_explained
 from .spark_session import pyspark_sql, spark_session
+from .table_files import write_arrow
 from .validate import Problem, ValidationReport
 
 if TYPE_CHECKING:  # pyspark is an optional extra
@@ -168,6 +169,9 @@ class SparkEngine:
         fields = [pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
                   for f in table.schema]
         return table.cast(pa.schema(fields))
+
+    def write_file(self, sql: str, path: Path) -> None:
+        write_arrow(self.arrow(sql), path)  # one file: the driver holds the rows anyway
 
     def scalar(self, sql: str, params: dict | None = None) -> object:
         with self.explained():

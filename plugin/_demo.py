@@ -47,8 +47,9 @@ def demo_pipeline(workdir: Path, *, accounts: int = 20_000, seed: int = 7) -> No
     trained = train(data_dir, as_of, workdir=workdir, seed=seed, say=say)
     promoted = promote(data_dir, as_of, workdir=workdir, say=say)
 
+    from ..features.table_files import write_arrow
     from ..scoring.scorer import RiskScorer
-    from ._queue import write_queue, write_table
+    from ._queue import write_queue
 
     # The champion is what a backend would load; on a first run it is the model just trained.
     scorer = RiskScorer.load(CHAMPION)
@@ -59,7 +60,7 @@ def demo_pipeline(workdir: Path, *, accounts: int = 20_000, seed: int = 7) -> No
         update("scoring", 0.0)
         queue = write_queue(engine, scorer, as_of, queue_dir, "elevated", progress=update)
     scores_file = workdir / "scores.parquet"
-    write_table(queue.batch.frame.sort_by([("score", "descending"), ("account_id", "ascending")]),
+    write_arrow(queue.batch.frame.sort_by([("score", "descending"), ("account_id", "ascending")]),
                 scores_file)
 
     out.print(f"\nDone in {time.perf_counter() - started:.0f} s.", markup=False)

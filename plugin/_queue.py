@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..features.errors import UsageError
+from ..features.table_files import write_arrow
 from ..scoring.batch import ScoreBatch
 from .report_files import write_reports
 
@@ -29,21 +29,6 @@ class QueueFiles:
     files: list[Path]
     index: Path
     batch: ScoreBatch
-
-
-def write_table(table: pa.Table, out: Path) -> None:
-    """``table`` as Parquet or CSV, chosen by the file's extension."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, out)
-    elif out.suffix.lower() == ".csv":
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(table, out)
-    else:
-        raise UsageError(f"{out}: the output must end in .parquet or .csv")
 
 
 def write_queue(engine: Any, scorer: Any, as_of: str | datetime, out: Path, chosen: Any, *,
@@ -95,5 +80,5 @@ def write_queue(engine: Any, scorer: Any, as_of: str | datetime, out: Path, chos
         remember_shown(workdir, [of_score(s) for s in results])
     files = [out / name for name in QUEUE_FILES]
     for path in files:
-        write_table(rows, path)
+        write_arrow(rows, path)
     return QueueFiles(rows=rows, files=files, index=reports.index, batch=batch)

@@ -54,10 +54,10 @@ def _scorer(model: str):
 
 
 def _write(table: Any, out: Path) -> None:
-    from ._queue import write_table
+    from ..features.table_files import write_arrow
 
     try:
-        write_table(table, out)
+        write_arrow(table, out)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
 

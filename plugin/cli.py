@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ..features.errors import AccountRiskError
+from ..features.errors import AccountRiskError, UsageError
 from ..features.workspace import DEFAULT_WORKDIR
 from ._console import console, out, print_profile, print_report, progress_bar
 
@@ -84,9 +84,12 @@ def _main(version: Annotated[bool, typer.Option(
 
 def check_table_file(path: Path) -> None:
     """Refuse an output file whose extension names neither Parquet nor CSV (before work)."""
-    if path.suffix.lower() not in (".parquet", ".csv"):
-        raise typer.BadParameter(f"{path}: the output must end in .parquet or .csv",
-                                 param_hint="--out")
+    from ..features.table_files import file_format
+
+    try:
+        file_format(path)
+    except UsageError as error:
+        raise typer.BadParameter(str(error), param_hint="--out") from None
 
 
 @app.command()
@@ -168,9 +171,8 @@ def features(
                                                              "per signal stage.")] = False,
 ) -> None:
     """Write one row per account that exists before --as-of, one column per signal."""
-    from ..features.api import compute_features
+    from ..features.api import export_features
     from ..features.profile import StageProfile
-    from ._queue import write_table
 
     if master is not None and engine != "spark":
         raise typer.BadParameter("--master needs --engine spark", param_hint="--master")
@@ -179,15 +181,13 @@ def features(
     timings = StageProfile() if profile else None
     try:
         with progress_bar("features") as update:
-            result = compute_features(data_dir, as_of, workdir=workdir,
-                                      memory_limit=memory_limit, threads=threads,
-                                      progress=update, engine=engine, master=master,
-                                      spark_conf=settings, profile=timings)
+            accounts, signals = export_features(
+                data_dir, as_of, out_file, workdir=workdir, memory_limit=memory_limit,
+                threads=threads, progress=update, engine=engine, master=master,
+                spark_conf=settings, profile=timings)
     except AccountRiskError as error:
         _fail(error)
-    write_table(result, out_file)
-    out.print(f"Wrote {result.num_rows:,} accounts x {result.num_columns - 1} signals "
-              f"to {out_file}", markup=False)
+    out.print(f"Wrote {accounts:,} accounts x {signals} signals to {out_file}", markup=False)
     if timings is not None:
         print_profile(timings)
 
