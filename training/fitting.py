@@ -34,7 +34,7 @@ from .rules import (
     usable_rules,
     weighed_by_rarity,
 )
-from .selection import RULES_MIN_GAIN, Selection, select
+from .selection import RULES_MARGIN_SE, RULES_MIN_GAIN, Selection, select
 from .unlabelled import AUTO, STRATEGIES, design
 from .validation import plan_validation
 
@@ -190,8 +190,8 @@ def rules_win_reason(selection: Selection) -> str:
     gain = selection.rules_pr_auc - selection.model_pr_auc
     return (f"on validation the rules rank the decisions better than the chosen model "
             f"(PR-AUC {selection.rules_pr_auc:.4f} against {selection.model_pr_auc:.4f}, a "
-            f"gain of {gain:.4f}, more than its standard error {selection.rules_gain_se:.4f} "
-            f"and at least {RULES_MIN_GAIN})")
+            f"gain of {gain:.4f}, more than {RULES_MARGIN_SE:g} standard errors "
+            f"({selection.rules_gain_se:.4f} each) and at least {RULES_MIN_GAIN})")
 
 
 def marketplace_rules(ts: TrainingSet) -> tuple[list[Rule], list[CommonFlag]]:
