@@ -22,6 +22,7 @@ from . import model as lgbm
 from .calibration import apply_calibration, fit_calibration
 from .dataset import TrainingSet, times_of
 from .decision_effect import final_fit_rows
+from .margins import RULES_MARGIN_SE, RULES_MIN_GAIN
 from .matrix import category_levels, column, feature_matrix, is_category_column
 from .prior import RulePrior, fit_prior
 from .rules import (
@@ -34,7 +35,7 @@ from .rules import (
     usable_rules,
     weighed_by_rarity,
 )
-from .selection import RULES_MARGIN_SE, RULES_MIN_GAIN, Selection, select
+from .selection import Selection, select
 from .unlabelled import AUTO, STRATEGIES, design
 from .validation import plan_validation
 

@@ -25,7 +25,8 @@ exporting thousands of bans: depth 2 and 100 trees underfit them). With few conf
 accounts (under ``PRIOR_BELOW_POSITIVES``) the rule prior is a candidate too.
 A strategy or the prior replaces the default only when it wins by more than two bootstrap
 standard errors; then tree shape and count are chosen, another one replacing the default
-when it wins by more than one on the score that ships (its trees plus the red flags below)
+when it wins by more than two (one from ``MANY_POSITIVES`` confirmed accounts:
+:func:`size_margin_se`) on the score that ships (its trees plus the red flags below)
 without trailing the default on its trees alone: on the trees alone, a size that barely
 fits can win on tens of decisions by luck and ship as little more than the flags, and on
 the shipped score alone, one whose trees are worse can win by leaving the ranking to the
@@ -72,6 +73,12 @@ from . import model as lgbm
 from .dataset import TrainingSet, times_of
 from .decision_sample import as_scored
 from .judge import MIN_JUDGED_CLEARED, Judge
+from .margins import (
+    MANY_POSITIVES,
+    SETTING_MARGIN_SE,
+    rules_beat_model,
+    size_margin_se,
+)
 from .matrix import column, feature_matrix
 from .metrics import average_precision
 from .prior import RulePrior, fit_prior
@@ -81,20 +88,9 @@ from .validation import Plan
 
 DEFAULT_SHAPE = (2, 3)
 DEFAULT_TREES = 100
-MANY_POSITIVES = 1000  # confirmed accounts enough for the larger default ...
-MANY_POSITIVES_SIZE = ((3, 7), 200)  # ... where validation cannot choose the size
+MANY_POSITIVES_SIZE = ((3, 7), 200)  # where validation cannot choose the size
 MIN_CLEARED = 20  # cleared decisions needed to train on decisions alone
 PRIOR_BELOW_POSITIVES = 50  # the rule prior is a candidate with fewer confirmed accounts
-SETTING_MARGIN_SE = 2.0  # standard errors a strategy or the prior must win by
-SIZE_MARGIN_SE = 1.0  # ... a tree shape or count
-# Standard errors the rules must win by to replace the model, as a setting must: validation
-# sees only the fronts that were caught, and the flags are how many of them were (classic
-# 7633: rules 0.940 against 0.928 on validation, one and a half errors; 0.807 against 0.936
-# on the ground truth).
-RULES_MARGIN_SE = SETTING_MARGIN_SE
-# PR-AUC the rules must also gain to replace the model: the paired standard error between
-# two near-equal scores shrinks with their gap (realistic 7631: 0.8634 against 0.8629).
-RULES_MIN_GAIN = 0.005
 RULE_POINT_LOG_ODDS = 0.5  # log-odds a red-flag point adds to a model without the prior
 # Flags whose ROC AUC on the validation decisions stays below this even two standard errors
 # up rank them no better than chance: the marketplace does not decide by them.
@@ -145,14 +141,6 @@ class Selection:
     rules_gain_se: float = float("nan")  # the standard error of the rules' gain over it
     rules_added: float = 0.0  # log-odds per red-flag point added to the trees' score
     curves: list[dict[str, Any]] = field(default_factory=list)
-
-
-def rules_beat_model(rules_pr_auc: float, model_pr_auc: float, gain_se: float) -> bool:
-    """Whether the rules rank the validation decisions better than the model by more than
-    :data:`RULES_MARGIN_SE` standard errors of the gain and by at least
-    :data:`RULES_MIN_GAIN`."""
-    gain = rules_pr_auc - model_pr_auc
-    return bool(gain > RULES_MARGIN_SE * gain_se and gain >= RULES_MIN_GAIN)
 
 
 def candidate_settings(ts: TrainingSet, strategies: Sequence[str]
@@ -353,7 +341,9 @@ def select(ts: TrainingSet, plan: Plan, *, categories: dict[str, list[str]],
     # Sizes are judged on the score that ships: the trees plus the flags they will carry.
     shipped_flags = _flags_for_sizes(judge, pair, points, weight, rule_point_log_odds)
     sizes = grow(pair.strategy, pair.prior, shapes, trees)
-    chosen, judged, se, rows = judge.pick(pair, sizes, SIZE_MARGIN_SE, offset=shipped_flags)
+    chosen, judged, se, rows = judge.pick(pair, sizes,
+                                          size_margin_se(ts.counts.get("positives", 0)),
+                                          offset=shipped_flags)
     scores = judge.scores(sizes, rows)
     with_neighbours = chosen
     aggregates = [features.index(f) for f in neighbour_aggregates(features)]

@@ -242,17 +242,3 @@ def test_why_the_rules_ship_shows_a_gain_that_three_decimals_would_hide():
     reason = rules_win_reason(selection)
     assert "PR-AUC 0.8633 against 0.8629" in reason
     assert "a gain of 0.0004, more than 2 standard errors (0.0002 each)" in reason
-
-
-@pytest.mark.parametrize(("rules", "model", "se", "win"), [
-    (0.86334, 0.86291, 0.00021, False),  # past its standard error, but no practical gain
-    (0.880, 0.870, 0.004, True),
-    (0.880, 0.870, 0.006, False),  # past one standard error, within two
-    (0.880, 0.870, 0.012, False),  # within its standard error
-    (0.870, 0.880, 0.001, False),
-])
-def test_the_rules_replace_the_model_on_a_gain_past_two_errors_and_the_floor(rules, model, se,
-                                                                            win):
-    from accountrisk.training.selection import rules_beat_model
-
-    assert rules_beat_model(rules, model, se) is win
