@@ -26,7 +26,7 @@ accounts (under ``PRIOR_BELOW_POSITIVES``) the rule prior is a candidate too.
 A strategy or the prior replaces the default only when it wins by more than two bootstrap
 standard errors; then tree shape and count are chosen, another one replacing the default
 when it wins by more than two (one from ``MANY_POSITIVES`` confirmed accounts:
-:func:`size_margin_se`) on the score that ships (its trees plus the red flags below)
+:func:`.margins.size_margin_se`) on the score that ships (its trees plus the red flags below)
 without trailing the default on its trees alone: on the trees alone, a size that barely
 fits can win on tens of decisions by luck and ship as little more than the flags, and on
 the shipped score alone, one whose trees are worse can win by leaving the ranking to the
