@@ -48,6 +48,7 @@ from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
 from .decision_effect import decision_effect, read_at_t
 from .decision_sample import where_trees_read
+from .rules import RULES
 from .snapshots import (
     POPULATION_SAMPLE,
     LeanSnapshots,
@@ -86,7 +87,7 @@ class TrainingSet:
     # Decided accounts' features just after their decision instant, in an export stamped
     # with one date, and those of the unlabelled accounts sampled with them (``_snapshot``:
     # where the row they stand for was read; None otherwise): what the red flags are
-    # judged on (module doc).
+    # judged on (module doc), so only the columns they read (``flag_columns``).
     after_instant: pa.Table | None = None
     # The final fit's rows read at T (:mod:`.decision_effect`), or None: read where they are.
     rows_at_t: pa.Table | None = None
@@ -188,6 +189,34 @@ def _after_instant_rows(source: LeanSnapshots | ReferenceSnapshots, snapshot: da
                                pa.array([read_at] * len(wanted), pa.timestamp("us")))
 
 
+def _snapshot_pieces(source: LeanSnapshots | ReferenceSnapshots, snapshot: datetime,
+                     decided: np.ndarray, label: np.ndarray, decided_at: np.ndarray,
+                     sample: np.ndarray, weight: float, seed: int) -> list[pa.Table]:
+    """The decided accounts' and the unlabelled sample's rows read at ``snapshot``, with
+    their meta columns. A function of its own so that the snapshot's whole table is freed
+    when it returns: kept alive while the next snapshot is built, it was 2 GB of the
+    peak on an export of millions (docs/benchmarks.md, "Platform graphs")."""
+    rows = source.rows(snapshot, np.concatenate([decided, sample]))
+    pieces = []
+    if len(decided):
+        pieces.append(with_meta(rows_of(rows, decided), snapshot, label, decided_at, True,
+                                np.zeros(len(decided), bool), np.ones(len(decided))))
+    if len(sample):
+        holdout = np.array([is_holdout(str(a), seed) for a in sample], dtype=bool)
+        pieces.append(with_meta(rows_of(rows, sample), snapshot, np.full(len(sample), np.nan),
+                                np.full(len(sample), np.datetime64("NaT"), "datetime64[us]"),
+                                False, holdout, np.full(len(sample), weight)))
+    return pieces
+
+
+def flag_columns(after: pa.Table) -> pa.Table:
+    """The rows just after an instant cut to their keys and the columns a red flag reads:
+    all that is judged on them once the trees' rows are settled (:mod:`.selection`)."""
+    read = {c for rule in RULES for c in rule.columns(after.column_names)}
+    return after.select([c for c in after.column_names
+                         if c in read or c in ("account_id", "_snapshot")])
+
+
 def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool:
     """Whether an unlabelled account is held out for validation (stable per id and seed)."""
     digest = hashlib.blake2b(f"{seed}:{account_id}".encode(), digest_size=8).digest()
@@ -264,19 +293,14 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
     sampled: dict[datetime, np.ndarray] = {}
     per_snapshot = int(np.ceil(unlabelled_sample / max(1, len(sampled_at))))
     pieces: list[pa.Table] = []
-    final, active_count = None, 0
     decided_ids = decisions["account_id"]
     source = (LeanSnapshots if lean else ReferenceSnapshots)(engine, decided_ids, active_days)
     read_at = {t.astype(datetime) for t in np.unique(snapshot_of[exists])}
     times = sorted({moment} | sampled_at | instant_times | read_at)
+    assert times[-1] == moment  # every decision, and so every reading, is before T
     try:
-        for k, snapshot in enumerate(times):
+        for k, snapshot in enumerate(times[:-1]):
             say(f"features as of {snapshot:%Y-%m-%d} (snapshot {k + 1} of {len(times)})")
-            if snapshot == moment:
-                # Its own random stream: the unlabelled samples do not depend on it.
-                final, active_count = source.final(
-                    moment, np.random.default_rng([seed, 1]), population_sample)
-                continue
             if snapshot in instant_times:
                 mine = exists & (after_of == np.datetime64(snapshot, "us"))
                 if mine.any():
@@ -289,37 +313,36 @@ def build_training_set(engine: Engine, as_of: str | datetime, *, snapshot_days: 
             sample, weight = source.sample(snapshot, rng,
                                            per_snapshot if snapshot in sampled_at else 0)
             sampled[snapshot] = sample
-            rows = source.rows(snapshot, np.concatenate([decided_ids[chosen], sample]))
-            if len(chosen):
-                pieces.append(with_meta(rows_of(rows, decided_ids[chosen]), snapshot,
-                                        decisions["label"][chosen],
-                                        decisions["decided_at"][chosen], True,
-                                        np.zeros(len(chosen), bool), np.ones(len(chosen))))
-            if len(sample):
-                holdout = np.array([is_holdout(str(a), seed) for a in sample], dtype=bool)
-                pieces.append(with_meta(rows_of(rows, sample), snapshot,
-                                        np.full(len(sample), np.nan),
-                                        np.full(len(sample), np.datetime64("NaT"),
-                                                "datetime64[us]"),
-                                        False, holdout, np.full(len(sample), weight)))
+            pieces += _snapshot_pieces(source, snapshot, decided_ids[chosen],
+                                       decisions["label"][chosen],
+                                       decisions["decided_at"][chosen], sample, weight, seed)
+        # Settled before T is read, so that only what the flags read of the rows just
+        # after the instant is held while it is (on an export of millions, 1.5 GB).
+        after = pa.concat_tables(after_pieces) if after_pieces else None
+        after_pieces.clear()
+        rows = None
+        if pieces and after is not None:
+            rows, counts["trees_read_after_instant"] = where_trees_read(pieces, after,
+                                                                        decided_ids, say)
+            after = flag_columns(after)
+        elif pieces:
+            rows = pa.concat_tables(pieces)
+        say(f"features as of {moment:%Y-%m-%d} (snapshot {len(times)} of {len(times)})")
+        # Its own random stream: the unlabelled samples do not depend on it.
+        final, active_count = source.final(moment, np.random.default_rng([seed, 1]),
+                                           population_sample)
         rows_at_t = None
         if effect is not None and effect.kept_working:  # read where accounts are scored
-            assert final is not None
             rows_at_t = read_at_t(source, moment, decisions, final,
                                   active_count / max(1, final.num_rows))
             counts["decided_read_at_t"] = int(np.sum(rows_at_t.column("_labelled").to_numpy(
                 zero_copy_only=False)))
     finally:
         source.close()
-    assert final is not None
     features = feature_columns(final)
-    rows = pa.concat_tables(pieces) if pieces else with_meta(
-        final.slice(0, 0), moment, np.array([]), np.array([], "datetime64[us]"), True,
-        np.array([], bool), np.array([]))
-    after = pa.concat_tables(after_pieces) if after_pieces else None
-    if after is not None:
-        rows, counts["trees_read_after_instant"] = where_trees_read(rows, after, decided_ids,
-                                                                    say)
+    if rows is None:
+        rows = with_meta(final.slice(0, 0), moment, np.array([]),
+                         np.array([], "datetime64[us]"), True, np.array([], bool), np.array([]))
     labels = np.asarray(rows.filter(rows.column("_labelled")).column("_label").to_numpy())
     counts.update(training_rows=rows.num_rows, final_active_accounts=active_count,
                   final_sampled_accounts=final.num_rows,
