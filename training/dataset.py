@@ -47,8 +47,7 @@ import pyarrow.compute as pc
 from ..features.engine import Engine
 from ..features.pipeline import feature_columns, parse_as_of
 from .decision_effect import decision_effect, read_at_t
-from .decision_sample import where_trees_read
-from .rules import RULES
+from .decision_sample import flag_columns, where_trees_read
 from .snapshots import (
     POPULATION_SAMPLE,
     LeanSnapshots,
@@ -193,9 +192,8 @@ def _snapshot_pieces(source: LeanSnapshots | ReferenceSnapshots, snapshot: datet
                      decided: np.ndarray, label: np.ndarray, decided_at: np.ndarray,
                      sample: np.ndarray, weight: float, seed: int) -> list[pa.Table]:
     """The decided accounts' and the unlabelled sample's rows read at ``snapshot``, with
-    their meta columns. A function of its own so that the snapshot's whole table is freed
-    when it returns: kept alive while the next snapshot is built, it was 2 GB of the
-    peak on an export of millions (docs/benchmarks.md, "Platform graphs")."""
+    their meta columns; the snapshot's whole table is freed on return, not kept while the
+    next one is built (up to 2 GB on an export of millions: docs/training.md, section 8)."""
     rows = source.rows(snapshot, np.concatenate([decided, sample]))
     pieces = []
     if len(decided):
@@ -207,14 +205,6 @@ def _snapshot_pieces(source: LeanSnapshots | ReferenceSnapshots, snapshot: datet
                                 np.full(len(sample), np.datetime64("NaT"), "datetime64[us]"),
                                 False, holdout, np.full(len(sample), weight)))
     return pieces
-
-
-def flag_columns(after: pa.Table) -> pa.Table:
-    """The rows just after an instant cut to their keys and the columns a red flag reads:
-    all that is judged on them once the trees' rows are settled (:mod:`.selection`)."""
-    read = {c for rule in RULES for c in rule.columns(after.column_names)}
-    return after.select([c for c in after.column_names
-                         if c in read or c in ("account_id", "_snapshot")])
 
 
 def is_holdout(account_id: str, seed: int, share: float = HOLDOUT_SHARE) -> bool:

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..features.signals.neighbours.naming import PREFIX, relation_of
+from .rules import RULES
 
 RANDOM_SHARE_TOLERANCE = 0.1  # |decided's share / unlabelled's share - 1| at most this
 MIN_COMPARED = 50  # accounts with neighbours needed in each group for a relation to count
@@ -79,6 +80,14 @@ def as_scored(rows: pa.Table, after: pa.Table | None,
         return mine
     found = dict(zip(_keys(after), values(after).tolist(), strict=True))
     return np.array([found.get(k, v) for k, v in zip(_keys(rows), mine.tolist(), strict=True)])
+
+
+def flag_columns(after: pa.Table) -> pa.Table:
+    """The rows just after an instant cut to their keys and the columns a red flag reads:
+    all that is judged on them once the trees' rows are settled (:mod:`.selection`)."""
+    read = {c for rule in RULES for c in rule.columns(after.column_names)}
+    return after.select([c for c in after.column_names
+                         if c in read or c in ("account_id", "_snapshot")])
 
 
 def trained_after_instant(rows: pa.Table, after: pa.Table,
