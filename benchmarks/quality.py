@@ -140,9 +140,10 @@ def run_one(mode: str, seed: int, accounts: int, root: Path, *,
     used = (f"{fit.get('positives', 0)}+/{fit.get('negatives', 0)}-"
             + (f"/{fit['unlabelled_rows']}u" if fit.get("unlabelled_rows") else "")
             if fit else "rules: " + result.metadata.get("cold_start_reason", ""))
-    scorers = {f"model ({bundle.kind})": raw_scores(bundle, rows),
-               "rules": rule_score(rows, rules_from_json(bundle.metadata["rules"])),
-               "checklist": checklist_score(rows)}
+    shipped = np.asarray(raw_scores(bundle, rows), dtype=float)
+    rules = rules_from_json(bundle.metadata["rules"])  # as weighed on this marketplace
+    scorers = {f"model ({bundle.kind})": shipped, **trees_alone(bundle, rows, shipped),
+               "rules": rule_score(rows, rules), "checklist": checklist_score(rows)}
     out = []
     for name, score in scorers.items():
         m = _metrics(y, score, rings, lookalike)
@@ -153,6 +154,19 @@ def run_one(mode: str, seed: int, accounts: int, root: Path, *,
                  top_features=_top_features(bundle, rows) if name.startswith("model") else "")
         out.append(m)
     return out
+
+
+def trees_alone(bundle, rows, shipped: np.ndarray) -> dict[str, np.ndarray]:
+    """The shipped model's trees without the red-flag points it adds on top (none where it
+    adds none): whether the flags help on this marketplace's truth."""
+    from accountrisk.training.rules import rule_points, rules_from_json
+
+    added = (bundle.metadata.get("final_fit") or {}).get("rule_point_log_odds", 0.0)
+    if bundle.kind != "model" or not added:
+        return {}
+    rules = rules_from_json(bundle.metadata["rules"])
+    return {f"its trees alone (shipped adds {added:g} a flag point)":
+            shipped - added * rule_points(rows, rules)}
 
 
 def _top_features(bundle, rows, top: int = 5) -> str:

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from _checklist import checklist_score  # benchmarks/ is on sys.path when run as a script
 from _stranger import build
-from quality import _metrics, keep_bans_only
+from quality import _metrics, keep_bans_only, trees_alone
 
 T = "2026-01-01"
 THIN = ("accounts", "sessions", "labels")  # what a thin export keeps
@@ -153,7 +153,7 @@ def product_scores(folder: Path, work: Path) -> tuple[list[str], dict[str, np.nd
     from accountrisk.training.bundle import read_bundle
     from accountrisk.training.dataset import latest_decisions
     from accountrisk.training.predict import raw_scores
-    from accountrisk.training.rules import rule_points, rule_score, rules_from_json
+    from accountrisk.training.rules import rule_score, rules_from_json
 
     shutil.rmtree(work, ignore_errors=True)
     result = train(folder, T, workdir=work, seed=0, register=False, plots=False,
@@ -171,11 +171,8 @@ def product_scores(folder: Path, work: Path) -> tuple[list[str], dict[str, np.nd
             else "rules: " + result.metadata.get("cold_start_reason", ""))
     rules = rules_from_json(bundle.metadata["rules"])  # as weighed on this marketplace
     shipped = np.asarray(raw_scores(bundle, rows), dtype=float)
-    scores = {f"product ({bundle.kind})": shipped}
-    added = fit.get("rule_point_log_odds", 0.0)
-    if bundle.kind == "model" and added:
-        scores[f"product's trees alone (shipped adds {added:g} a flag point)"] = (
-            shipped - added * rule_points(rows, rules))
+    scores = {f"product ({bundle.kind})": shipped,
+              **{f"product's {k}": v for k, v in trees_alone(bundle, rows, shipped).items()}}
     scores.update({"product's rules": rule_score(rows, rules),
                    "checklist": checklist_score(rows)})
     return rows.column("account_id").to_pylist(), scores, used
