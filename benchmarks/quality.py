@@ -156,7 +156,8 @@ def run_one(mode: str, seed: int, accounts: int, root: Path, *,
     return out
 
 
-def trees_alone(bundle, rows, shipped: np.ndarray) -> dict[str, np.ndarray]:
+def trees_alone(bundle, rows, shipped: np.ndarray, whose: str = "its"
+                ) -> dict[str, np.ndarray]:
     """The shipped model's trees without the red-flag points it adds on top (none where it
     adds none): whether the flags help on this marketplace's truth."""
     from accountrisk.training.rules import rule_points, rules_from_json
@@ -165,7 +166,7 @@ def trees_alone(bundle, rows, shipped: np.ndarray) -> dict[str, np.ndarray]:
     if bundle.kind != "model" or not added:
         return {}
     rules = rules_from_json(bundle.metadata["rules"])
-    return {f"its trees alone (shipped adds {added:g} a flag point)":
+    return {f"{whose} trees alone (shipped adds {added:g} a flag point)":
             shipped - added * rule_points(rows, rules)}
 
 

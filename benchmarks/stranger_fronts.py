@@ -172,7 +172,7 @@ def product_scores(folder: Path, work: Path) -> tuple[list[str], dict[str, np.nd
     rules = rules_from_json(bundle.metadata["rules"])  # as weighed on this marketplace
     shipped = np.asarray(raw_scores(bundle, rows), dtype=float)
     scores = {f"product ({bundle.kind})": shipped,
-              **{f"product's {k}": v for k, v in trees_alone(bundle, rows, shipped).items()}}
+              **trees_alone(bundle, rows, shipped, "product's")}
     scores.update({"product's rules": rule_score(rows, rules),
                    "checklist": checklist_score(rows)})
     return rows.column("account_id").to_pylist(), scores, used
