@@ -90,11 +90,16 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
     where the decisions did not stop the accounts, :mod:`.decision_effect`)."""
     chosen, features = selection.chosen, ts.features
     rows = final_fit_rows(ts.rows, ts.rows_at_t)
-    x = feature_matrix(rows, features, categories)
-    d = design(chosen.strategy, x, column(rows, "_label"),
-               column(rows, "_labelled").astype(bool), features=features,
-               categorical=list(categories), seed=seed, weight=unlabelled_weight,
-               snapshot=times_of(rows))
+    labelled = column(rows, "_labelled").astype(bool)
+    label = _labels(rows)
+    # `ignore` reads the decisions alone: the matrix is built of their rows only.
+    ignore = chosen.strategy == "ignore"
+    read = np.flatnonzero(labelled) if ignore else np.arange(len(label))
+    x = feature_matrix(rows, features, categories, rows=read if ignore else None)
+    d = design(chosen.strategy, x, column(rows, "_label")[read], labelled[read],
+               features=features, categorical=list(categories), seed=seed,
+               weight=unlabelled_weight, snapshot=times_of(rows)[read])
+    del x  # the design holds these rows or a matrix of its own: not both through the fit
     prior = fit_prior(d.x, d.y, d.w, features, rules) if chosen.prior else None
     init = prior.margin(d.x, features) if prior is not None else None
     fit = lgbm.fit_one(d.x, d.y, d.w, features, list(categories),
@@ -105,8 +110,6 @@ def _final_fit(ts: TrainingSet, selection: Selection, categories: dict[str, list
         # The red flags on top of trees fit without them (selection's module doc): a prior
         # of fixed weight, so scores and explanations go through the same code.
         prior = RulePrior.over(rules, features, selection.rules_added)
-    labelled = column(rows, "_labelled").astype(bool)
-    label = _labels(rows)
     used = {"positives": int(np.sum(labelled & (label == 1))),
             "negatives": int(np.sum(labelled & (label == 0))),
             "unlabelled_rows": int(len(d.y) - labelled.sum()) if chosen.strategy != "ignore"

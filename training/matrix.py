@@ -68,8 +68,11 @@ def encode_categories(values: np.ndarray, levels: Sequence[str]) -> np.ndarray:
 
 
 def feature_matrix(data: Any, features: Sequence[str],
-                   categories: Mapping[str, Sequence[str]] | None = None) -> np.ndarray:
-    """Rows x ``features`` float64 matrix, in exactly the order of ``features``.
+                   categories: Mapping[str, Sequence[str]] | None = None, *,
+                   rows: np.ndarray | None = None) -> np.ndarray:
+    """Rows x ``features`` float64 matrix, in exactly the order of ``features``; only the
+    rows at positions ``rows`` when given (taken column by column, so a large table's
+    matrix is never built whole to be cut).
 
     A feature missing from ``data`` is an error (a silently NaN column would change scores).
     """
@@ -81,10 +84,11 @@ def feature_matrix(data: Any, features: Sequence[str],
                             f"needs: {', '.join(missing[:8])}; compute them with the same "
                             "feature-set version as the model (`accountrisk features`)",
                             [f"missing column {name}" for name in missing])
-    rows = len(column(data, features[0])) if features else 0
-    out = np.empty((rows, len(features)), dtype=np.float64)
+    count = len(rows) if rows is not None else (
+        len(column(data, features[0])) if features else 0)
+    out = np.empty((count, len(features)), dtype=np.float64)
     for j, name in enumerate(features):
-        values = column(data, name)
+        values = column(data, name) if rows is None else column(data, name)[rows]
         if name in categories:
             out[:, j] = encode_categories(values, categories[name])
         elif values.dtype == object:

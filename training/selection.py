@@ -179,8 +179,13 @@ class _Fold:
 
     designs: dict[str, Any]
     priors: dict[str, RulePrior | None]
-    xv: np.ndarray
+    x: np.ndarray  # every row's; the validation rows are taken from it when scored
     valid: np.ndarray
+
+    def valid_matrix(self) -> np.ndarray:
+        """The validation rows' matrix (taken when needed, not held: on an export of
+        millions the folds' copies would weigh as much as the matrix)."""
+        return self.x[self.valid]
 
 
 def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.ndarray, *,
@@ -193,14 +198,16 @@ def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.n
     for strategy in strategies:
         if strategy == "ignore" and len(set(label[train & labelled].tolist())) < 2:
             continue  # decisions of one kind only: nothing to learn without the population
-        d = thinned(design(strategy, x[train], label[train], labelled[train],
+        # `ignore` reads the decisions alone: only their rows are copied.
+        rows = train & labelled if strategy == "ignore" else train
+        d = thinned(design(strategy, x[rows], label[rows], labelled[rows],
                            features=ts.features, categorical=categorical, seed=seed,
-                           weight=unlabelled_weight, snapshot=snapshot[train]),
+                           weight=unlabelled_weight, snapshot=snapshot[rows]),
                     SELECTION_ROWS, seed)
         if 0 < d.y.sum() < len(d.y):
             designs[strategy] = d
             priors[strategy] = fit_prior(d.x, d.y, d.w, ts.features, rules)
-    return _Fold(designs, priors, x[valid], valid)
+    return _Fold(designs, priors, x, valid)
 
 
 def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
@@ -213,9 +220,10 @@ def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
                        lgbm.params_for(features, shape, seed, threads, muted=muted),
                        rounds=max(trees),
                        init_score=prior.margin(d.x, features) if prior is not None else None)
-    start = prior.margin(fold.xv, features) if prior is not None else 0.0
+    xv = fold.valid_matrix()
+    start = prior.margin(xv, features) if prior is not None else 0.0
     return {Candidate(strategy, use_prior, shape, t, neighbours):
-            lgbm.raw_margin(fit.booster, fold.xv, threads, trees=t) + start for t in trees}
+            lgbm.raw_margin(fit.booster, xv, threads, trees=t) + start for t in trees}
 
 
 def _flags_for_sizes(judge: Judge[Candidate], pair: Candidate, points: np.ndarray,

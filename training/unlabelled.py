@@ -75,7 +75,8 @@ def design(strategy: str, x: np.ndarray, label: np.ndarray, labelled: np.ndarray
         raise UsageError(f"unknown unlabelled strategy {strategy!r}; choose one of "
                          f"{', '.join(STRATEGIES)}")
     known = labelled.astype(bool)
-    xl, yl = x[known], label[known]
+    # Every row decided (the caller kept only those): no copy of a matrix of millions.
+    xl, yl = (x, label) if known.all() else (x[known], label[known])
     xu = x[~known]
     wl = np.ones(len(yl))
     confirmed_times = np.empty(0) if snapshot is None else snapshot[known][yl == 1]

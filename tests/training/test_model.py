@@ -88,6 +88,17 @@ def test_category_codes_are_stored_and_unseen_values_are_missing(prepared, built
     assert x[0, j] == 2.0 and np.isnan(x[1, j]) and np.isnan(x[2, j])
 
 
+def test_a_matrix_of_some_rows_is_the_cut_of_the_whole(prepared, built):
+    m = built.metadata
+    rows = np.array([7, 0, 3, 3, 41])
+    whole = feature_matrix(prepared.final, m["features"], m["categories"])
+    some = feature_matrix(prepared.final, m["features"], m["categories"], rows=rows)
+    assert np.array_equal(some, whole[rows], equal_nan=True)
+    empty = feature_matrix(prepared.final, m["features"], m["categories"],
+                           rows=np.array([], dtype=np.int64))
+    assert empty.shape == (0, len(m["features"]))
+
+
 def test_reordered_columns_score_the_same(prepared, built, tmp_path):
     path = write_bundle(tmp_path / "m", built.metadata, built.booster.model_to_string())
     bundle = read_bundle(path)

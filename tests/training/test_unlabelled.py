@@ -47,6 +47,22 @@ def test_ignore_uses_decisions_only():
     assert len(d.y) == 120 and np.all(d.w == 1)
 
 
+def test_ignore_on_the_decided_rows_alone_is_the_same_design_without_a_copy():
+    # Training passes only the decided rows where `ignore` reads nothing else, so that a
+    # matrix of millions of rows is not copied to be cut (docs/training.md, section 9).
+    x, label, labelled = _rows()
+    kept = labelled.astype(bool)
+    whole = _design("ignore")
+    decided = design("ignore", x[kept], label[kept], labelled[kept], features=["f0", "f1"],
+                     categorical=[], seed=0)
+    assert np.array_equal(decided.x, whole.x) and np.array_equal(decided.y, whole.y)
+    assert np.array_equal(decided.w, whole.w) and decided.notes == whole.notes
+    assert decided.x is not whole.x
+    given = x[kept]
+    assert design("ignore", given, label[kept], labelled[kept], features=["f0", "f1"],
+                  categorical=[], seed=0).x is given  # held as is, not copied
+
+
 def test_negatives_are_down_weighted_to_the_requested_total():
     d = _design("negatives", weight=0.5)
     assert len(d.y) == 520
