@@ -64,10 +64,17 @@ def decisions_look_random(after: pa.Table, decided: np.ndarray) -> tuple[bool, s
                     "as the unlabelled ones")
 
 
-def _keys(table: pa.Table) -> list[tuple[str, object]]:
-    """Each row's account and ``_snapshot``."""
-    return list(zip(table.column("account_id").to_pylist(),
-                    table.column("_snapshot").to_pylist(), strict=True))
+def _keys(table: pa.Table) -> pa.Array:
+    """Each row's account and ``_snapshot`` as one string (Arrow's, not a Python object a
+    row: on millions of rows those weighed half a gigabyte)."""
+    snapshot = pc.cast(pc.cast(table.column("_snapshot"), pa.int64()), pa.string())
+    return pc.binary_join_element_wise(table.column("account_id"), snapshot, "\x1f")
+
+
+def positions_in(rows: pa.Table, after: pa.Table) -> np.ndarray:
+    """Each row's position in ``after`` (same account and ``_snapshot``; -1 where none)."""
+    found = pc.index_in(_keys(rows), value_set=_keys(after))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def as_scored(rows: pa.Table, after: pa.Table | None,
@@ -78,8 +85,8 @@ def as_scored(rows: pa.Table, after: pa.Table | None,
     mine = values(rows)
     if after is None or after.num_rows == 0:
         return mine
-    found = dict(zip(_keys(after), values(after).tolist(), strict=True))
-    return np.array([found.get(k, v) for k, v in zip(_keys(rows), mine.tolist(), strict=True)])
+    position = positions_in(rows, after)
+    return np.where(position >= 0, values(after)[np.maximum(position, 0)], mine)
 
 
 def flag_columns(after: pa.Table) -> pa.Table:
@@ -90,12 +97,10 @@ def flag_columns(after: pa.Table) -> pa.Table:
                          if c in read or c in ("account_id", "_snapshot")])
 
 
-def trained_after_instant(rows: pa.Table, after: pa.Table,
-                          where: dict[tuple[str, object], int]) -> pa.Table:
+def trained_after_instant(rows: pa.Table, after: pa.Table) -> pa.Table:
     """``rows`` with the features of every row also read just after the instant (same
-    account and ``_snapshot``; ``where``: each key's row in ``after``) taken from there;
-    meta columns (``_*``) stay."""
-    position = np.array([where.get(k, -1) for k in _keys(rows)])
+    account and ``_snapshot``) taken from there; meta columns (``_*``) stay."""
+    position = positions_in(rows, after)
     found = pa.array(position >= 0)
     take = pa.array(np.maximum(position, 0))
     for name in rows.column_names:
@@ -124,8 +129,7 @@ def where_trees_read(pieces: list[pa.Table], after: pa.Table, decided_ids: np.nd
     say(f"the decisions look like a random sample of the accounts ({why}): the trees learn "
         "from the rows just after the instant, where each account sees the decisions "
         "around it as an account scored later will")
-    where = {k: i for i, k in enumerate(_keys(after))}
     swapped = []
     while pieces:  # popped, so that a piece's old columns go as each is swapped
-        swapped.append(trained_after_instant(pieces.pop(0), after, where))
+        swapped.append(trained_after_instant(pieces.pop(0), after))
     return pa.concat_tables(swapped), 1
