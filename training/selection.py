@@ -179,12 +179,11 @@ class _Fold:
 
     designs: dict[str, Any]
     priors: dict[str, RulePrior | None]
-    x: np.ndarray  # every row's; the validation rows are taken from it when scored
+    x: np.ndarray  # every row's: on millions of rows the folds' copies would weigh as much
     valid: np.ndarray
 
     def valid_matrix(self) -> np.ndarray:
-        """The validation rows' matrix (taken when needed, not held: on an export of
-        millions the folds' copies would weigh as much as the matrix)."""
+        """The validation rows' matrix, taken when scored rather than held."""
         return self.x[self.valid]
 
 
@@ -198,8 +197,7 @@ def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.n
     for strategy in strategies:
         if strategy == "ignore" and len(set(label[train & labelled].tolist())) < 2:
             continue  # decisions of one kind only: nothing to learn without the population
-        # `ignore` reads the decisions alone: only their rows are copied.
-        rows = train & labelled if strategy == "ignore" else train
+        rows = train & labelled if strategy == "ignore" else train  # all `ignore` reads
         d = thinned(design(strategy, x[rows], label[rows], labelled[rows],
                            features=ts.features, categorical=categorical, seed=seed,
                            weight=unlabelled_weight, snapshot=snapshot[rows]),
