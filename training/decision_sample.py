@@ -68,7 +68,8 @@ def _keys(table: pa.Table) -> pa.Array:
     """Each row's account and ``_snapshot`` as one string (Arrow's, not a Python object a
     row: on millions of rows those weighed half a gigabyte)."""
     snapshot = pc.cast(pc.cast(table.column("_snapshot"), pa.int64()), pa.string())
-    return pc.binary_join_element_wise(table.column("account_id"), snapshot, "\x1f")
+    account = pc.cast(table.column("account_id"), pa.string())  # large or dictionary too
+    return pc.binary_join_element_wise(account, snapshot, "\x1f")
 
 
 def positions_in(rows: pa.Table, after: pa.Table) -> np.ndarray:

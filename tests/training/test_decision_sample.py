@@ -25,6 +25,8 @@ def test_rows_are_matched_on_account_and_snapshot_together():
     # after the instant: a in June only, b in May, c never; listed in another order
     after = _rows(["b", "a", "d"], [MAY, JUNE, MAY], [30.0, 20.0, 99.0])
     assert positions_in(rows, after).tolist() == [-1, 1, 0, -1]
+    as_large = after.set_column(0, "account_id", after.column("account_id").cast(pa.large_string()))
+    assert positions_in(rows, as_large).tolist() == [-1, 1, 0, -1]
     scored = as_scored(rows, after, lambda t: t.column("score").to_numpy())
     assert scored.tolist() == [1.0, 20.0, 30.0, 4.0]
     assert as_scored(rows, None, lambda t: t.column("score").to_numpy()).tolist() == [
