@@ -179,12 +179,8 @@ class _Fold:
 
     designs: dict[str, Any]
     priors: dict[str, RulePrior | None]
-    x: np.ndarray  # every row's: on millions of rows the folds' copies would weigh as much
+    x: np.ndarray  # every row's; the validation rows are taken when scored, not held
     valid: np.ndarray
-
-    def valid_matrix(self) -> np.ndarray:
-        """The validation rows' matrix, taken when scored rather than held."""
-        return self.x[self.valid]
 
 
 def _prepare_fold(ts: TrainingSet, x: np.ndarray, train: np.ndarray, valid: np.ndarray, *,
@@ -218,7 +214,7 @@ def _grow(fold: _Fold, strategy: str, use_prior: bool, shape: tuple[int, int],
                        lgbm.params_for(features, shape, seed, threads, muted=muted),
                        rounds=max(trees),
                        init_score=prior.margin(d.x, features) if prior is not None else None)
-    xv = fold.valid_matrix()
+    xv = fold.x[fold.valid]  # on millions of rows the folds' copies weigh as much as x
     start = prior.margin(xv, features) if prior is not None else 0.0
     return {Candidate(strategy, use_prior, shape, t, neighbours):
             lgbm.raw_margin(fit.booster, xv, threads, trees=t) + start for t in trees}
