@@ -193,7 +193,7 @@ def _snapshot_pieces(source: LeanSnapshots | ReferenceSnapshots, snapshot: datet
                      sample: np.ndarray, weight: float, seed: int) -> list[pa.Table]:
     """The decided accounts' and the unlabelled sample's rows read at ``snapshot``, with
     their meta columns; the snapshot's whole table is freed on return, not kept while the
-    next one is built (up to 2 GB on an export of millions: docs/training.md, section 8)."""
+    next one is built (up to 2 GB on an export of millions: docs/training-log.md)."""
     rows = source.rows(snapshot, np.concatenate([decided, sample]))
     pieces = []
     if len(decided):

@@ -36,5 +36,5 @@ def size_margin_se(positives: int) -> float:
     errors ranked the ground truth worse in all five generated marketplaces where it
     happened (classic 7633: 25 trees, 0.936 against the default's 0.987). With thousands
     of confirmed accounts one: the larger sizes that won so paid on both platforms where it
-    happened (crowd 3, platform 7634; docs/training.md, section 8)."""
+    happened (crowd 3, platform 7634; docs/training-log.md)."""
     return SIZE_MARGIN_SE if positives < MANY_POSITIVES else MANY_POSITIVES_SIZE_MARGIN_SE

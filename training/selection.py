@@ -41,7 +41,7 @@ A model without the prior ships with the red flags added on top of its trees: ea
 red-flag point adds :data:`RULE_POINT_LOG_ODDS` to the raw score (a prior fitted to
 nothing, applied after the trees). Trees learnt from tens of decisions rank the kind of
 front those decisions caught; the flags keep the kinds they missed in view. Measured on
-development marketplaces of every generator mode (docs/training.md, section 8) this never
+development marketplaces of every generator mode (docs/training-log.md) this never
 cost more than 0.01 PR-AUC and gained up to 0.11 at realistic prevalence, where the model
 alone lost to the rules. The pooled out-of-fold scores include the added points, so the
 comparison with the rules and the calibration see the score that ships. Trees learnt
@@ -49,7 +49,7 @@ from fewer than :data:`PRIOR_BELOW_POSITIVES` confirmed accounts get the flags a
 that weight (:data:`FEW_LABELS_RULE_POINT_LOG_ODDS`): on every development marketplace at
 realistic prevalence (29 to 42 confirmed) 1 log-odds a point ranked the ground truth at
 least as well as 0.5, and better on most; with 90 and more confirmed it cost up to 0.02
-(docs/training.md, section 8). The flags are left off only where validation shows that
+(docs/training-log.md). The flags are left off only where validation shows that
 the marketplace's decisions do not follow them (a crowd-work platform banning for work
 quality, where a banned co-worker is everyday): adding them costs more than two standard
 errors of PR-AUC, or they rank the decisions no better than chance (their ROC AUC stays

@@ -49,7 +49,7 @@ def test_ignore_uses_decisions_only():
 
 def test_ignore_on_the_decided_rows_alone_is_the_same_design_without_a_copy():
     # Training passes only the decided rows where `ignore` reads nothing else, so that a
-    # matrix of millions of rows is not copied to be cut (docs/training.md, section 8,
+    # matrix of millions of rows is not copied to be cut (docs/training-log.md,
     # "Thirty-sixth session").
     x, label, labelled = _rows()
     kept = labelled.astype(bool)

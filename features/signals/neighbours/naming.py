@@ -23,7 +23,7 @@ FAMILY = "neighbours"
 # Attribute columns aggregated over neighbours, in the folder's column order: enough for the
 # public fraud graphs' exports (10 to 32 attributes); each costs three columns a relation
 # and time in the stage (100k accounts, 4.5M links, 32 numeric attributes: 18 s at 32 against
-# 9 s at 16; benchmarks/neighbours.py --attributes 28, docs/training.md section 8).
+# 9 s at 16; benchmarks/neighbours.py --attributes 28, docs/training-log.md).
 MAX_ATTRIBUTE_SIGNALS = 32
 
 # Base features aggregated over neighbours: (words in a reason, the value as text). None
