@@ -12,8 +12,10 @@ in the top 1% (rings with a member flagged), the largest share of any look-alike
 members in the top 1% (and which group), the same at a budget of as many accounts as there
 are fronts (at 0.3% prevalence the top 1% has three slots per front, and the rest go to
 someone), and the labels the final fit used. Ties count as ties (expected values over random
-tie-breaking). `--bans-only` exports each marketplace's bans alone (the cleared decisions
-left out, those accounts judged with the rest), as some platforms export their decisions.
+tie-breaking); `--plots DIR` draws, per run and scorer, the fronts found and each group's
+members flagged at every budget from 0.1% to 5%. `--bans-only` exports each marketplace's
+bans alone (the cleared decisions left out, those accounts judged with the rest), as some
+platforms export their decisions.
 
 Generated folders are cached under --data; work directories are rebuilt per run.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from _budget_plot import plot_budget
 from _checklist import checklist_score  # benchmarks/ is on sys.path when run as a script
 from _data import ensure_data
 
@@ -116,7 +119,7 @@ def bans_alone(folder: Path) -> Path:
 
 
 def run_one(mode: str, seed: int, accounts: int, root: Path, *,
-            bans_only: bool = False) -> list[dict]:
+            bans_only: bool = False, plots: Path | None = None) -> list[dict]:
     from accountrisk.training.api import train
     from accountrisk.training.bundle import read_bundle
     from accountrisk.training.predict import raw_scores
@@ -146,6 +149,10 @@ def run_one(mode: str, seed: int, accounts: int, root: Path, *,
                "rules": rule_score(rows, rules), "checklist": checklist_score(rows)}
     out = []
     for name, score in scorers.items():
+        if plots is not None and lookalike.any():
+            tag = f"{mode}{'-bans' if bans_only else ''}-{seed}-{name.split(' (')[0]}"
+            plot_budget(y, score, lookalike, plots / f"budget-{tag.replace(' ', '_')}.png",
+                        f"{mode}{' (bans only)' if bans_only else ''}, seed {seed}: {name}")
         m = _metrics(y, score, rings, lookalike)
         m.update(mode=mode, export="bans only" if bans_only else "decisions", seed=seed,
                  scorer=name, accounts=accounts,
@@ -225,13 +232,17 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write every metric here")
     parser.add_argument("--bans-only", action="store_true",
                         help="export each marketplace's bans alone (no cleared decisions)")
+    parser.add_argument("--plots", type=Path, default=None,
+                        help="draw who each review budget takes (fronts, each look-alike "
+                             "group) per run and scorer into this folder")
     args = parser.parse_args()
     results = []
     for mode in args.modes:
         for seed in args.seeds:
             accounts = args.accounts or DEFAULT_ACCOUNTS[mode]
             print(f"# {mode} seed {seed}, {accounts:,} accounts", file=sys.stderr, flush=True)
-            for m in run_one(mode, seed, accounts, args.data, bans_only=args.bans_only):
+            for m in run_one(mode, seed, accounts, args.data, bans_only=args.bans_only,
+                             plots=args.plots):
                 results.append(m)
                 print(_row(m), file=sys.stderr, flush=True)
     print("| " + " | ".join(HEAD) + " |")
