@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from accountrisk.training.metrics import budget_threshold, flag_probability
+from accountrisk.training.plots import _pyplot  # headless, as the training run's plots
 
 # Budgets as shares of the judged accounts, 0.1% to 5% (log-spaced).
 BUDGETS = np.geomspace(0.001, 0.05, 40)
@@ -41,11 +42,7 @@ def plot_budget(y: np.ndarray, score: np.ndarray, lookalike: np.ndarray, path: P
     """A PNG of :func:`budget_curves`: recall of the fronts on the left axis, each group's
     members flagged on the right, with the fronts' prevalence, the 1% budget and the
     goal's 0.5% marked; the numbers drawn go beside it as CSV (same name)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     curves = budget_curves(y, score, lookalike)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["budget_pct," + ",".join(curves)]

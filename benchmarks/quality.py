@@ -149,7 +149,7 @@ def run_one(mode: str, seed: int, accounts: int, root: Path, *,
                "rules": rule_score(rows, rules), "checklist": checklist_score(rows)}
     out = []
     for name, score in scorers.items():
-        if plots is not None and lookalike.any():
+        if plots is not None and (lookalike != "").any():
             tag = f"{mode}{'-bans' if bans_only else ''}-{seed}-{name.split(' (')[0]}"
             plot_budget(y, score, lookalike, plots / f"budget-{tag.replace(' ', '_')}.png",
                         f"{mode}{' (bans only)' if bans_only else ''}, seed {seed}: {name}")
