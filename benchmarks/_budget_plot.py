@@ -21,16 +21,16 @@ TICKS = (0.1, 0.2, 0.5, 1, 2, 5)  # % of judged accounts
 GOAL_SHARE = 0.005  # the issue's ceiling for a look-alike group at the 1% budget
 
 
-def budget_curves(y: np.ndarray, score: np.ndarray, lookalike: np.ndarray,
-                  budgets: np.ndarray = BUDGETS) -> dict[str, np.ndarray]:
-    """Share of each population flagged at each budget (ties split evenly): ``fronts``
+def budget_curves(y: np.ndarray, score: np.ndarray, lookalike: np.ndarray
+                  ) -> dict[str, np.ndarray]:
+    """Share of each population flagged at each of :data:`BUDGETS` (ties split evenly): ``fronts``
     (recall), every look-alike group by name, and ``ordinary`` (legitimate accounts in no
     group)."""
     groups = {"fronts": y == 1, "ordinary": (y == 0) & (lookalike == "")}
     groups |= {g: (y == 0) & (lookalike == g) for g in sorted(set(lookalike) - {""})}
     groups = {name: mask for name, mask in groups.items() if mask.any()}
-    out = {name: np.empty(len(budgets)) for name in groups}
-    for i, budget in enumerate(budgets):
+    out = {name: np.empty(len(BUDGETS)) for name in groups}
+    for i, budget in enumerate(BUDGETS):
         flagged = flag_probability(score, *budget_threshold(score, float(budget)))
         for name, mask in groups.items():
             out[name][i] = flagged[mask].mean()
